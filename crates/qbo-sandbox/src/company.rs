@@ -1,0 +1,226 @@
+//! One QuickBooks company (realm): its profile and its entities, in memory.
+//!
+//! Rules (`rules`) decide what a write does; this type only holds the data and
+//! the bookkeeping every write shares: ids, SyncTokens, MetaData times,
+//! tombstones for CDC and the set of changed rows the store must persist.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::entity::EntityKind;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompanyProfile {
+    pub realm_id: String,
+    pub name: String,
+    /// ISO 3166 alpha-2: "US", "GB", "CA", "AU", "FR".
+    pub country: String,
+    /// ISO 4217: "USD".
+    pub home_currency: String,
+    pub multicurrency: bool,
+    /// Other currencies the company accepts with their rate to the home currency
+    /// (1 unit of currency = rate units of home currency), as decimal strings.
+    #[serde(default)]
+    pub exchange_rates: BTreeMap<String, String>,
+    /// The company's time-zone offset in minutes east of UTC; MetaData times carry it.
+    pub utc_offset_minutes: i32,
+}
+
+impl CompanyProfile {
+    pub fn utc_offset(&self) -> UtcOffset {
+        UtcOffset::from_whole_seconds(self.utc_offset_minutes * 60).unwrap_or(UtcOffset::UTC)
+    }
+}
+
+/// A deleted transaction, remembered so CDC can report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub kind: EntityKind,
+    pub id: String,
+    /// In the company's offset, as MetaData times are.
+    pub deleted_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Company {
+    pub profile: CompanyProfile,
+    entities: BTreeMap<EntityKind, BTreeMap<u64, Value>>,
+    tombstones: Vec<Tombstone>,
+    next_id: u64,
+    dirty: BTreeSet<(EntityKind, u64)>,
+}
+
+impl Company {
+    pub fn new(profile: CompanyProfile) -> Company {
+        Company { profile, entities: BTreeMap::new(), tombstones: Vec::new(), next_id: 1, dirty: BTreeSet::new() }
+    }
+
+    pub fn realm_id(&self) -> &str {
+        &self.profile.realm_id
+    }
+
+    pub fn get(&self, kind: EntityKind, id: &str) -> Option<&Value> {
+        let id: u64 = id.parse().ok()?;
+        self.entities.get(&kind)?.get(&id)
+    }
+
+    /// Every stored entity of a kind, ordered by numeric id (inactive ones included).
+    pub fn all(&self, kind: EntityKind) -> impl Iterator<Item = &Value> + '_ {
+        self.entities.get(&kind).into_iter().flat_map(|rows| rows.values())
+    }
+
+    pub fn count(&self, kind: EntityKind) -> usize {
+        self.entities.get(&kind).map_or(0, BTreeMap::len)
+    }
+
+    /// A fresh id, unique within the company across all entity kinds.
+    pub fn allocate_id(&mut self) -> String {
+        let id = self.next_id;
+        self.next_id += 1;
+        id.to_string()
+    }
+
+    /// Stores `value` under its `Id` (which must be a number, as every id handed out is).
+    pub fn put(&mut self, kind: EntityKind, value: Value) {
+        let id: u64 = value
+            .get("Id")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+            .expect("an entity is stored only with the numeric Id allocate_id gave it");
+        self.next_id = self.next_id.max(id + 1);
+        self.entities.entry(kind).or_default().insert(id, value);
+        self.dirty.insert((kind, id));
+    }
+
+    /// Removes a transaction and leaves a tombstone for CDC.
+    pub fn remove(&mut self, kind: EntityKind, id: &str, now_utc: OffsetDateTime) -> Option<Value> {
+        let numeric: u64 = id.parse().ok()?;
+        let removed = self.entities.get_mut(&kind)?.remove(&numeric)?;
+        self.dirty.insert((kind, numeric));
+        self.tombstones.push(Tombstone { kind, id: id.to_owned(), deleted_at: self.format_time(now_utc) });
+        Some(removed)
+    }
+
+    pub fn tombstones(&self) -> &[Tombstone] {
+        &self.tombstones
+    }
+
+    /// Rows changed (written or removed) since the last call, for the store to persist.
+    pub fn take_dirty(&mut self) -> BTreeSet<(EntityKind, u64)> {
+        std::mem::take(&mut self.dirty)
+    }
+
+    pub fn get_numeric(&self, kind: EntityKind, id: u64) -> Option<&Value> {
+        self.entities.get(&kind)?.get(&id)
+    }
+
+    /// Restores a company from persisted rows without marking anything dirty.
+    pub fn restore(
+        profile: CompanyProfile,
+        rows: Vec<(EntityKind, Value)>,
+        tombstones: Vec<Tombstone>,
+        next_id: u64,
+    ) -> Company {
+        let mut company = Company::new(profile);
+        for (kind, value) in rows {
+            company.put(kind, value);
+        }
+        company.tombstones = tombstones;
+        company.next_id = company.next_id.max(next_id);
+        company.dirty.clear();
+        company
+    }
+
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
+    /// A UTC instant in the company's offset, as MetaData times are written.
+    pub fn format_time(&self, utc: OffsetDateTime) -> String {
+        utc.to_offset(self.profile.utc_offset())
+            .replace_nanosecond(0)
+            .unwrap_or(utc)
+            .format(&Rfc3339)
+            .unwrap_or_default()
+    }
+
+    /// The company's local calendar date of an instant (`TxnDate` default).
+    pub fn local_date(&self, utc: OffsetDateTime) -> String {
+        let local = utc.to_offset(self.profile.utc_offset());
+        format!("{:04}-{:02}-{:02}", local.year(), u8::from(local.month()), local.day())
+    }
+
+    /// Gives a new entity its Id, SyncToken "0" and MetaData.
+    pub fn stamp_new(&mut self, value: &mut Value, now_utc: OffsetDateTime) {
+        let id = self.allocate_id();
+        let time = self.format_time(now_utc);
+        value["Id"] = Value::String(id);
+        value["SyncToken"] = Value::String("0".into());
+        value["MetaData"] = json!({"CreateTime": time, "LastUpdatedTime": time});
+    }
+
+    /// Moves an entity one change on: SyncToken + 1 and LastUpdatedTime now;
+    /// Id and CreateTime stay those of `previous`.
+    pub fn stamp_update(&self, value: &mut Value, previous: &Value, now_utc: OffsetDateTime) {
+        let token: u64 = previous.get("SyncToken").and_then(Value::as_str).and_then(|s| s.parse().ok()).unwrap_or(0);
+        value["Id"] = previous["Id"].clone();
+        value["SyncToken"] = Value::String((token + 1).to_string());
+        let create_time = previous.pointer("/MetaData/CreateTime").cloned().unwrap_or(Value::Null);
+        value["MetaData"] = json!({"CreateTime": create_time, "LastUpdatedTime": self.format_time(now_utc)});
+    }
+}
+
+/// Parses a QuickBooks timestamp (`2015-07-24T10:33:39-07:00`, fractions allowed).
+pub fn parse_time(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn company() -> Company {
+        Company::new(CompanyProfile {
+            realm_id: "1".into(),
+            name: "Test".into(),
+            country: "US".into(),
+            home_currency: "USD".into(),
+            multicurrency: false,
+            exchange_rates: BTreeMap::new(),
+            utc_offset_minutes: -8 * 60,
+        })
+    }
+
+    #[test]
+    fn stamps_carry_the_company_offset_and_count_sync_tokens() {
+        let mut c = company();
+        let now = time::macros::datetime!(2026-03-01 12:00:00.5 UTC);
+        let mut v = json!({"DisplayName": "A"});
+        c.stamp_new(&mut v, now);
+        assert_eq!(v["SyncToken"], "0");
+        assert_eq!(v["MetaData"]["CreateTime"], "2026-03-01T04:00:00-08:00");
+        c.put(EntityKind::Customer, v.clone());
+        let mut next = json!({"DisplayName": "B"});
+        c.stamp_update(&mut next, &v, now + time::Duration::hours(1));
+        assert_eq!(next["SyncToken"], "1");
+        assert_eq!(next["Id"], v["Id"]);
+        assert_eq!(next["MetaData"]["LastUpdatedTime"], "2026-03-01T05:00:00-08:00");
+        assert_eq!(c.local_date(now), "2026-03-01");
+    }
+
+    #[test]
+    fn removal_leaves_a_tombstone() {
+        let mut c = company();
+        let mut v = json!({});
+        c.stamp_new(&mut v, OffsetDateTime::now_utc());
+        let id = v["Id"].as_str().unwrap().to_owned();
+        c.put(EntityKind::Invoice, v);
+        assert!(c.remove(EntityKind::Invoice, &id, OffsetDateTime::now_utc()).is_some());
+        assert!(c.get(EntityKind::Invoice, &id).is_none());
+        assert_eq!(c.tombstones()[0].id, id);
+    }
+}
