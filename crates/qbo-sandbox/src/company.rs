@@ -174,6 +174,22 @@ impl Company {
     }
 }
 
+/// Key under which the sandbox keeps its own per-entity state (e.g. "deposited")
+/// inside the stored JSON; never shown to clients.
+pub const SANDBOX_STATE_KEY: &str = "_sandbox";
+
+/// The entity as a client sees it: without the sandbox's own state.
+pub fn public_view(value: &Value) -> Value {
+    match value {
+        Value::Object(map) if map.contains_key(SANDBOX_STATE_KEY) => {
+            let mut map = map.clone();
+            map.remove(SANDBOX_STATE_KEY);
+            Value::Object(map)
+        }
+        other => other.clone(),
+    }
+}
+
 /// Parses a QuickBooks timestamp (`2015-07-24T10:33:39-07:00`, fractions allowed).
 pub fn parse_time(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok()

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod company;
 pub mod entity;
 pub mod fault;
+pub mod money;
 
 pub use clock::Clock;
 pub use company::{Company, CompanyProfile};
