@@ -1,1 +1,3 @@
 //! QuickBooks Online client.
+
+pub mod token;
