@@ -141,11 +141,11 @@ impl Company {
 
     /// A UTC instant in the company's offset, as MetaData times are written.
     pub fn format_time(&self, utc: OffsetDateTime) -> String {
-        utc.to_offset(self.profile.utc_offset())
-            .replace_nanosecond(0)
-            .unwrap_or(utc)
-            .format(&Rfc3339)
-            .unwrap_or_default()
+        // Written as Intuit does, with a numeric offset even at UTC ("+00:00", never "Z").
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+        );
+        utc.to_offset(self.profile.utc_offset()).format(&format).unwrap_or_default()
     }
 
     /// The company's local calendar date of an instant (`TxnDate` default).

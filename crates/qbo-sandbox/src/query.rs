@@ -1,0 +1,666 @@
+//! The QuickBooks query language: a tokenizer, a recursive-descent parser and an
+//! evaluator over a company's entities.
+//!
+//! `SELECT * | COUNT(*) FROM Entity [WHERE cond AND …] [ORDERBY field [ASC|DESC]]
+//! [STARTPOSITION n] [MAXRESULTS n]` with `= != < > <= >= IN LIKE`. No OR, no joins, no
+//! projections — refused with a QueryParserError fault, as Intuit does.
+
+use std::cmp::Ordering;
+
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+
+use crate::company::{parse_time, public_view, Company};
+use crate::entity::EntityKind;
+use crate::fault::Fault;
+use crate::money::decimal_of;
+
+pub const MAX_RESULTS_LIMIT: usize = 1000;
+pub const DEFAULT_MAX_RESULTS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Text(String),
+    Number(Decimal),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    Eq,
+    NotEq,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    Like,
+    In,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// Dotted path, e.g. `MetaData.LastUpdatedTime`.
+    pub field: Vec<String>,
+    pub operator: Operator,
+    /// One value, or several for IN.
+    pub values: Vec<Literal>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderBy {
+    pub field: Vec<String>,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub entity: EntityKind,
+    pub count: bool,
+    pub conditions: Vec<Condition>,
+    pub order_by: Option<OrderBy>,
+    /// 1-based.
+    pub start_position: usize,
+    pub max_results: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Text(String),
+    Number(String),
+    Symbol(&'static str),
+}
+
+impl Token {
+    fn describe(&self) -> String {
+        match self {
+            Token::Word(w) => format!("\"{w}\""),
+            Token::Text(t) => format!("'{t}'"),
+            Token::Number(n) => n.clone(),
+            Token::Symbol(s) => format!("\"{s}\""),
+        }
+    }
+}
+
+/// Tokens with the column (1-based) each starts at, for error messages.
+fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, Fault> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let column = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '\'' {
+            let mut value = String::new();
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => {
+                        return Err(Fault::query_parser(format!("Unterminated string starting at column {column}.")))
+                    }
+                    Some('\\') => {
+                        if let Some(next) = chars.get(i + 1) {
+                            value.push(*next);
+                        }
+                        i += 2;
+                    }
+                    Some('\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(other) => {
+                        value.push(*other);
+                        i += 1;
+                    }
+                }
+            }
+            tokens.push((Token::Text(value), column));
+        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+            let start = i;
+            i += 1;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            tokens.push((Token::Number(chars[start..i].iter().collect()), column));
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.') {
+                i += 1;
+            }
+            tokens.push((Token::Word(chars[start..i].iter().collect()), column));
+        } else {
+            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+            let symbol = match two.as_str() {
+                "<=" => Some("<="),
+                ">=" => Some(">="),
+                "!=" => Some("!="),
+                "<>" => Some("!="),
+                _ => None,
+            };
+            if let Some(symbol) = symbol {
+                tokens.push((Token::Symbol(symbol), column));
+                i += 2;
+                continue;
+            }
+            let symbol = match c {
+                '=' => "=",
+                '<' => "<",
+                '>' => ">",
+                '(' => "(",
+                ')' => ")",
+                ',' => ",",
+                '*' => "*",
+                _ => {
+                    return Err(Fault::query_parser(format!(
+                        "Lexical error at line 1, column {column}. Encountered: \"{c}\""
+                    )))
+                }
+            };
+            tokens.push((Token::Symbol(symbol), column));
+            i += 1;
+        }
+    }
+    Ok(tokens)
+}
+
+struct Parser {
+    tokens: Vec<(Token, usize)>,
+    position: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.position).map(|(t, _)| t)
+    }
+
+    fn unexpected(&self, expected: &str) -> Fault {
+        match self.tokens.get(self.position) {
+            Some((token, column)) => Fault::query_parser(format!(
+                "Encountered \" {} \" at line 1, column {column}. Was expecting {expected}.",
+                token.describe()
+            )),
+            None => Fault::query_parser(format!("Encountered \"<EOF>\". Was expecting {expected}.")),
+        }
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let token = self.tokens.get(self.position).map(|(t, _)| t.clone());
+        self.position += 1;
+        token
+    }
+
+    fn is_keyword(&self, keyword: &str) -> bool {
+        matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(keyword))
+    }
+
+    fn keyword(&mut self, keyword: &str) -> Result<(), Fault> {
+        if self.is_keyword(keyword) {
+            self.position += 1;
+            Ok(())
+        } else {
+            Err(self.unexpected(keyword))
+        }
+    }
+
+    fn symbol(&mut self, symbol: &str) -> Result<(), Fault> {
+        if self.peek() == Some(&Token::Symbol(leak(symbol))) {
+            self.position += 1;
+            Ok(())
+        } else {
+            Err(self.unexpected(&format!("\"{symbol}\"")))
+        }
+    }
+
+    fn word(&mut self, what: &str) -> Result<String, Fault> {
+        match self.peek() {
+            Some(Token::Word(w)) => {
+                let w = w.clone();
+                self.position += 1;
+                Ok(w)
+            }
+            _ => Err(self.unexpected(what)),
+        }
+    }
+
+    fn whole_number(&mut self, what: &str) -> Result<usize, Fault> {
+        match self.peek() {
+            Some(Token::Number(n)) => {
+                let value = n.parse::<usize>().map_err(|_| self.unexpected(what))?;
+                self.position += 1;
+                Ok(value)
+            }
+            _ => Err(self.unexpected(what)),
+        }
+    }
+
+    fn literal(&mut self) -> Result<Literal, Fault> {
+        match self.peek().cloned() {
+            Some(Token::Text(text)) => {
+                self.position += 1;
+                Ok(Literal::Text(text))
+            }
+            Some(Token::Number(number)) => {
+                let value = number.parse::<Decimal>().map_err(|_| self.unexpected("a number"))?;
+                self.position += 1;
+                Ok(Literal::Number(value))
+            }
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("true") || w.eq_ignore_ascii_case("false") => {
+                self.position += 1;
+                Ok(Literal::Bool(w.eq_ignore_ascii_case("true")))
+            }
+            _ => Err(self.unexpected("a value")),
+        }
+    }
+
+    fn condition(&mut self) -> Result<Condition, Fault> {
+        if self.peek() == Some(&Token::Symbol("(")) {
+            return Err(self.unexpected("a field name (parentheses are not supported)"));
+        }
+        let field = self.word("a field name")?;
+        let field: Vec<String> = field.split('.').map(str::to_owned).collect();
+        let operator = match self.next() {
+            Some(Token::Symbol("=")) => Operator::Eq,
+            Some(Token::Symbol("!=")) => Operator::NotEq,
+            Some(Token::Symbol("<")) => Operator::Lt,
+            Some(Token::Symbol(">")) => Operator::Gt,
+            Some(Token::Symbol("<=")) => Operator::Le,
+            Some(Token::Symbol(">=")) => Operator::Ge,
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("like") => Operator::Like,
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("in") => Operator::In,
+            _ => {
+                self.position -= 1;
+                return Err(self.unexpected("an operator (=, <, >, <=, >=, !=, IN, LIKE)"));
+            }
+        };
+        let values = if operator == Operator::In {
+            self.symbol("(")?;
+            let mut values = vec![self.literal()?];
+            while self.peek() == Some(&Token::Symbol(",")) {
+                self.position += 1;
+                values.push(self.literal()?);
+            }
+            self.symbol(")")?;
+            values
+        } else {
+            vec![self.literal()?]
+        };
+        if operator == Operator::Like && !matches!(values[0], Literal::Text(_)) {
+            return Err(Fault::query_parser("LIKE needs a quoted pattern."));
+        }
+        Ok(Condition { field, operator, values })
+    }
+}
+
+/// `Token::Symbol` holds `&'static str`; map a symbol text onto the static one.
+fn leak(symbol: &str) -> &'static str {
+    match symbol {
+        "(" => "(",
+        ")" => ")",
+        "*" => "*",
+        "," => ",",
+        _ => "=",
+    }
+}
+
+pub fn parse(text: &str) -> Result<Query, Fault> {
+    let mut p = Parser { tokens: tokenize(text)?, position: 0 };
+    p.keyword("SELECT")?;
+    let count = if p.is_keyword("COUNT") {
+        p.position += 1;
+        p.symbol("(")?;
+        p.symbol("*")?;
+        p.symbol(")")?;
+        true
+    } else if p.peek() == Some(&Token::Symbol("*")) {
+        p.position += 1;
+        false
+    } else {
+        return Err(p.unexpected("\"*\" or \"COUNT(*)\" (projections are not supported)"));
+    };
+    p.keyword("FROM")?;
+    let name = p.word("an entity name")?;
+    let entity = EntityKind::from_name(&name)
+        .ok_or_else(|| Fault::query_parser(format!("Invalid entity name {name}: it is not a queryable entity.")))?;
+    let mut query = Query {
+        entity,
+        count,
+        conditions: Vec::new(),
+        order_by: None,
+        start_position: 1,
+        max_results: DEFAULT_MAX_RESULTS,
+    };
+    if p.is_keyword("WHERE") {
+        p.position += 1;
+        query.conditions.push(p.condition()?);
+        while p.is_keyword("AND") {
+            p.position += 1;
+            query.conditions.push(p.condition()?);
+        }
+        if p.is_keyword("OR") {
+            return Err(p.unexpected(
+                "\"AND\", \"ORDERBY\", \"STARTPOSITION\", \"MAXRESULTS\" or the end (OR is not supported)",
+            ));
+        }
+    }
+    if p.is_keyword("ORDERBY") || p.is_keyword("ORDER") {
+        if p.is_keyword("ORDER") {
+            p.position += 1;
+            p.keyword("BY")?;
+        } else {
+            p.position += 1;
+        }
+        let field = p.word("a field name")?;
+        let descending = if p.is_keyword("DESC") {
+            p.position += 1;
+            true
+        } else {
+            if p.is_keyword("ASC") {
+                p.position += 1;
+            }
+            false
+        };
+        query.order_by = Some(OrderBy { field: field.split('.').map(str::to_owned).collect(), descending });
+    }
+    if p.is_keyword("STARTPOSITION") {
+        p.position += 1;
+        query.start_position = p.whole_number("a position from 1")?;
+        if query.start_position == 0 {
+            return Err(Fault::query_parser("STARTPOSITION starts at 1."));
+        }
+    }
+    if p.is_keyword("MAXRESULTS") {
+        p.position += 1;
+        query.max_results = p.whole_number("a number from 1 to 1000")?;
+        if !(1..=MAX_RESULTS_LIMIT).contains(&query.max_results) {
+            return Err(Fault::query_parser(format!(
+                "MAXRESULTS must be between 1 and {MAX_RESULTS_LIMIT}; {} was given.",
+                query.max_results
+            )));
+        }
+    }
+    if p.peek().is_some() {
+        return Err(p.unexpected("the end of the query"));
+    }
+    Ok(query)
+}
+
+/// The value at a dotted path; field names match case-insensitively, and a reference
+/// (`{"value": …}`) stands for its value.
+fn field<'a>(entity: &'a Value, path: &[String]) -> Option<&'a Value> {
+    let mut current = entity;
+    for segment in path {
+        let map = current.as_object()?;
+        current =
+            map.get(segment).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(segment)).map(|(_, v)| v))?;
+    }
+    match current {
+        Value::Object(reference) if reference.contains_key("value") => reference.get("value"),
+        other => Some(other),
+    }
+}
+
+fn as_instant(text: &str) -> Option<OffsetDateTime> {
+    parse_time(text).or_else(|| {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(text, &format).ok().map(|d| d.midnight().assume_utc())
+    })
+}
+
+/// Compares a stored value with a literal. Timestamps compare as instants, numbers as
+/// decimals (so Id "10" > "9"), booleans as booleans; text compares without regard to
+/// case, as QuickBooks' name lookups do.
+fn compare(stored: &Value, literal: &Literal) -> Option<Ordering> {
+    match (stored, literal) {
+        (Value::Bool(a), Literal::Bool(b)) => Some(a.cmp(b)),
+        (Value::String(a), Literal::Bool(b)) => a.parse::<bool>().ok().map(|a| a.cmp(b)),
+        (stored, Literal::Number(b)) => decimal_of(stored).map(|a| a.cmp(b)),
+        (Value::String(a), Literal::Text(b)) => {
+            if let (Some(x), Some(y)) = (as_instant(a), as_instant(b)) {
+                return Some(x.cmp(&y));
+            }
+            if let (Ok(x), Ok(y)) = (a.parse::<Decimal>(), b.parse::<Decimal>()) {
+                return Some(x.cmp(&y));
+            }
+            Some(a.to_lowercase().cmp(&b.to_lowercase()))
+        }
+        (Value::Number(_), Literal::Text(b)) => {
+            let a = decimal_of(stored)?;
+            b.parse::<Decimal>().ok().map(|b| a.cmp(&b))
+        }
+        _ => None,
+    }
+}
+
+fn like(stored: &Value, pattern: &str) -> bool {
+    let Some(text) = stored.as_str() else { return false };
+    let text = text.to_lowercase();
+    let pattern = pattern.to_lowercase();
+    let parts: Vec<&str> = pattern.split('%').collect();
+    if parts.len() == 1 {
+        return text == pattern;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) || text.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+fn matches(entity: &Value, condition: &Condition) -> bool {
+    let Some(stored) = field(entity, &condition.field) else { return false };
+    let first = &condition.values[0];
+    match condition.operator {
+        Operator::Eq => compare(stored, first) == Some(Ordering::Equal),
+        Operator::NotEq => compare(stored, first).is_some_and(|o| o != Ordering::Equal),
+        Operator::Lt => compare(stored, first) == Some(Ordering::Less),
+        Operator::Gt => compare(stored, first) == Some(Ordering::Greater),
+        Operator::Le => compare(stored, first).is_some_and(|o| o != Ordering::Greater),
+        Operator::Ge => compare(stored, first).is_some_and(|o| o != Ordering::Less),
+        Operator::In => condition.values.iter().any(|v| compare(stored, v) == Some(Ordering::Equal)),
+        Operator::Like => matches!(first, Literal::Text(p) if like(stored, p)),
+    }
+}
+
+fn order_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(a), Some(b)) => {
+            let literal = match b {
+                Value::String(s) => Literal::Text(s.clone()),
+                Value::Bool(x) => Literal::Bool(*x),
+                other => match decimal_of(other) {
+                    Some(d) => Literal::Number(d),
+                    None => return Ordering::Equal,
+                },
+            };
+            compare(a, &literal).unwrap_or(Ordering::Equal)
+        }
+    }
+}
+
+fn numeric_id(entity: &Value) -> u64 {
+    entity.get("Id").and_then(Value::as_str).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// Runs a parsed query; the answer is the `QueryResponse` object.
+pub fn execute(query: &Query, company: &Company) -> Value {
+    // Name lists hide inactive rows unless the query itself asks about Active.
+    let hide_inactive = query.entity.is_name_list()
+        && !query.conditions.iter().any(|c| c.field.len() == 1 && c.field[0].eq_ignore_ascii_case("Active"));
+    let mut rows: Vec<&Value> = company
+        .all(query.entity)
+        .filter(|e| !(hide_inactive && e.get("Active") == Some(&Value::Bool(false))))
+        .filter(|e| query.conditions.iter().all(|c| matches(e, c)))
+        .collect();
+    if query.count {
+        return json!({"totalCount": rows.len()});
+    }
+    if let Some(order) = &query.order_by {
+        rows.sort_by(|a, b| {
+            let ordering = order_values(field(a, &order.field), field(b, &order.field));
+            let ordering = if order.descending { ordering.reverse() } else { ordering };
+            ordering.then_with(|| numeric_id(a).cmp(&numeric_id(b)))
+        });
+    }
+    let page: Vec<Value> =
+        rows.into_iter().skip(query.start_position - 1).take(query.max_results).map(public_view).collect();
+    if page.is_empty() {
+        return Value::Object(Map::new());
+    }
+    let returned = page.len();
+    json!({ query.entity.name(): page, "startPosition": query.start_position, "maxResults": returned })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::company::CompanyProfile;
+
+    fn company() -> Company {
+        let mut company = Company::new(CompanyProfile {
+            realm_id: "1".into(),
+            name: "Test".into(),
+            country: "US".into(),
+            home_currency: "USD".into(),
+            multicurrency: false,
+            exchange_rates: Default::default(),
+            utc_offset_minutes: -480,
+        });
+        let now = time::macros::datetime!(2026-03-01 12:00 UTC);
+        let rows = [
+            json!({"DisplayName": "O'Brien & Sons", "Active": true, "Balance": 10.5, "BillAddr": {"City": "Oakland"}}),
+            json!({"DisplayName": "Amy's Bird Sanctuary", "Active": true, "Balance": 0, "BillAddr": {"City": "Bayshore"}}),
+            json!({"DisplayName": "Cool Cars", "Active": false, "Balance": 3}),
+            json!({"DisplayName": "Zed", "Active": true, "Balance": 250, "ParentRef": {"value": "1"}}),
+        ];
+        for (n, mut row) in rows.into_iter().enumerate() {
+            company.stamp_new(&mut row, now + time::Duration::hours(n as i64));
+            company.put(EntityKind::Customer, row);
+        }
+        for n in 0..25 {
+            let mut item = json!({"Name": format!("Item {n:02}"), "Active": true, "UnitPrice": n});
+            company.stamp_new(&mut item, now);
+            company.put(EntityKind::Item, item);
+        }
+        company
+    }
+
+    fn names(response: &Value, entity: &str) -> Vec<String> {
+        response
+            .get(entity)
+            .and_then(Value::as_array)
+            .map(|rows| {
+                rows.iter().map(|r| r["DisplayName"].as_str().or(r["Name"].as_str()).unwrap().to_owned()).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn run(text: &str) -> Value {
+        execute(&parse(text).unwrap(), &company())
+    }
+
+    #[test]
+    fn escaped_quotes_and_ampersands_match() {
+        assert_eq!(
+            names(&run(r"SELECT * FROM Customer WHERE DisplayName = 'O\'Brien & Sons'"), "Customer"),
+            ["O'Brien & Sons"]
+        );
+        assert_eq!(
+            names(&run(r"select * from customer where displayname = 'o\'brien & sons'"), "Customer"),
+            ["O'Brien & Sons"]
+        );
+    }
+
+    #[test]
+    fn operators_compare_numbers_text_and_refs() {
+        assert_eq!(names(&run("SELECT * FROM Customer WHERE Balance > 5"), "Customer"), ["O'Brien & Sons", "Zed"]);
+        assert_eq!(names(&run("SELECT * FROM Customer WHERE Balance <= 10.5 AND Balance >= 0"), "Customer").len(), 2);
+        assert_eq!(names(&run("SELECT * FROM Customer WHERE Balance != 0"), "Customer").len(), 2);
+        assert_eq!(names(&run("SELECT * FROM Customer WHERE ParentRef = '1'"), "Customer"), ["Zed"]);
+        assert_eq!(
+            names(&run("SELECT * FROM Customer WHERE BillAddr.City = 'oakland'"), "Customer"),
+            ["O'Brien & Sons"]
+        );
+        // Ids compare as numbers: "29" > "28" and "5" < "6" (as text, "10".."29" would be below "6").
+        assert_eq!(names(&run("SELECT * FROM Item WHERE Id > '28' ORDERBY Id"), "Item"), ["Item 24"]);
+        assert_eq!(names(&run("SELECT * FROM Item WHERE Id < '6'"), "Item"), ["Item 00"]);
+    }
+
+    #[test]
+    fn in_and_like() {
+        let response = run("SELECT * FROM Customer WHERE DisplayName IN ('Zed', 'Cool Cars', 'nobody')");
+        assert_eq!(names(&response, "Customer"), ["Zed"]);
+        assert_eq!(names(&run("SELECT * FROM Customer WHERE DisplayName LIKE 'o%'"), "Customer"), ["O'Brien & Sons"]);
+        assert_eq!(
+            names(&run("SELECT * FROM Customer WHERE DisplayName LIKE '%sons'"), "Customer"),
+            ["O'Brien & Sons"]
+        );
+        assert_eq!(
+            names(&run("SELECT * FROM Customer WHERE DisplayName LIKE '%BIRD%'"), "Customer"),
+            ["Amy's Bird Sanctuary"]
+        );
+        assert!(names(&run("SELECT * FROM Customer WHERE DisplayName LIKE 'Zed%x'"), "Customer").is_empty());
+    }
+
+    #[test]
+    fn inactive_name_list_rows_are_hidden_unless_asked_for() {
+        assert_eq!(run("SELECT COUNT(*) FROM Customer")["totalCount"], 3);
+        assert_eq!(run("SELECT COUNT(*) FROM Customer WHERE Active IN (true, false)")["totalCount"], 4);
+        assert_eq!(names(&run("SELECT * FROM Customer WHERE Active = false"), "Customer"), ["Cool Cars"]);
+    }
+
+    #[test]
+    fn timestamps_compare_as_instants_across_offsets() {
+        // Created 12:00, 13:00, 14:00, 15:00 UTC = 04:00.. -08:00.
+        let response = run("SELECT * FROM Customer WHERE MetaData.CreateTime > '2026-03-01T13:30:00+00:00' AND Active IN (true, false)");
+        assert_eq!(names(&response, "Customer"), ["Cool Cars", "Zed"]);
+        let response = run("SELECT * FROM Customer WHERE MetaData.CreateTime <= '2026-03-01T05:00:00-08:00'");
+        assert_eq!(names(&response, "Customer"), ["O'Brien & Sons", "Amy's Bird Sanctuary"]);
+    }
+
+    #[test]
+    fn ordering_and_paging() {
+        let descending = run("SELECT * FROM Customer ORDERBY DisplayName DESC");
+        assert_eq!(names(&descending, "Customer"), ["Zed", "O'Brien & Sons", "Amy's Bird Sanctuary"]);
+        let page = run("SELECT * FROM Item ORDERBY Name STARTPOSITION 21 MAXRESULTS 10");
+        assert_eq!(names(&page, "Item"), ["Item 20", "Item 21", "Item 22", "Item 23", "Item 24"]);
+        assert_eq!(page["startPosition"], 21);
+        assert_eq!(page["maxResults"], 5);
+        assert_eq!(run("SELECT * FROM Item STARTPOSITION 26"), json!({}));
+        assert_eq!(names(&run("SELECT * FROM Item"), "Item").len(), 25);
+    }
+
+    #[test]
+    fn refusals_are_query_parser_faults() {
+        for bad in [
+            "SELECT * FROM Customer WHERE DisplayName = 'a' OR DisplayName = 'b'",
+            "SELECT Id, DisplayName FROM Customer",
+            "SELECT * FROM Customer, Invoice",
+            "SELECT * FROM Nothing",
+            "SELECT * FROM Customer WHERE (Balance > 1)",
+            "SELECT * FROM Customer MAXRESULTS 1001",
+            "SELECT * FROM Customer STARTPOSITION 0",
+            "SELECT * FROM Customer WHERE DisplayName = 'open",
+            "SELECT * FROM Customer WHERE DisplayName ~ 'x'",
+            "DELETE FROM Customer",
+        ] {
+            let fault = parse(bad).unwrap_err();
+            assert_eq!(fault.code(), "4000", "{bad}");
+            assert!(fault.errors[0].detail.starts_with("QueryParserError"), "{bad}");
+        }
+        let detail = parse("SELECT * FROM Customer WHERE A = 1 OR B = 2").unwrap_err().errors[0].detail.clone();
+        assert!(detail.contains("\"OR\"") && detail.contains("column 36"), "{detail}");
+    }
+}
