@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's test command: set-up, format, lints and every test. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+step() { printf '\n== %s (%ss)\n' "$1" "$((SECONDS - started))"; }
+
+step "set-up"
+scripts/setup.sh
+
+step "format"
+cargo fmt --all --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "rust tests (real Secret Service on a private D-Bus session)"
+cargo build --workspace --all-targets --locked
+scripts/with-keyring.sh cargo test --workspace --locked
+
+step "done"

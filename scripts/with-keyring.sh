@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs a command against a real Secret Service that is nobody's keyring: a private
+# D-Bus session with gnome-keyring's secrets component, unlocked, under a temporary
+# HOME and XDG directories. Tests use the OS keyring for real and never touch yours.
+#
+#   scripts/with-keyring.sh cargo test --workspace
+set -euo pipefail
+
+if [ "${QBC_KEYRING_SESSION:-}" != "1" ]; then
+  scratch=$(mktemp -d "${TMPDIR:-/tmp}/qbc-keyring.XXXXXX")
+  trap 'rm -rf "$scratch"' EXIT
+  mkdir -p "$scratch/home" "$scratch/config" "$scratch/data" "$scratch/cache" "$scratch/runtime"
+  chmod 700 "$scratch/runtime"
+  # Cargo and rustup must still be found where they really are.
+  export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+  status=0
+  HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/config" XDG_DATA_HOME="$scratch/data" \
+  XDG_CACHE_HOME="$scratch/cache" XDG_RUNTIME_DIR="$scratch/runtime" QBC_KEYRING_SESSION=1 \
+    dbus-run-session -- "$0" "$@" || status=$?
+  exit "$status"
+fi
+
+# Inside the private session: start and unlock the keyring daemon, then run the command.
+eval "$(printf '%s' 'test-keyring-password' | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)"
+export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
+exec "$@"
