@@ -1,0 +1,7 @@
+//! The QuickBooks Connector domain: instances, the connector spec and its mappings,
+//! the platform store, the sync engine and its runs — behind one API that the desktop
+//! app and the `qbconnector` CLI share.
+
+pub mod instance;
+pub mod paths;
+pub mod store;
