@@ -18,4 +18,7 @@ step "rust tests (real Secret Service on a private D-Bus session)"
 cargo build --workspace --all-targets --locked
 scripts/with-keyring.sh cargo test --workspace --locked
 
+step "conformance: the public Python QuickBooks clients against qbo-sandbox"
+QBO_SANDBOX_BIN="$PWD/target/debug/qbo-sandbox" .venv/bin/python -m pytest -q tests/conformance
+
 step "done"

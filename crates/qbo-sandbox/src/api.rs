@@ -407,9 +407,7 @@ fn cdc_response(company: &Company, params: &HashMap<String, String>, now: Offset
         })
         .collect::<Result<_, _>>()?;
     let since_text = params.get("changedSince").ok_or_else(|| Fault::required("changedSince"))?;
-    let since = parse_time(since_text)
-        .or_else(|| parse_date(since_text))
-        .ok_or_else(|| {
+    let since = parse_instant(since_text, company.profile.utc_offset()).ok_or_else(|| {
             Fault::validation(
                 "4001",
                 "Invalid query",
@@ -467,9 +465,14 @@ fn cdc_response(company: &Company, params: &HashMap<String, String>, now: Offset
     Ok(json!({"QueryResponse": responses}))
 }
 
-fn parse_date(text: &str) -> Option<OffsetDateTime> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text, &format).ok().map(|d| d.midnight().assume_utc())
+/// A timestamp with its offset, or a local one (`2026-03-01T10:00:00`) or a date,
+/// both read in the company's own offset as QuickBooks reads them.
+fn parse_instant(text: &str, offset: time::UtcOffset) -> Option<OffsetDateTime> {
+    let local = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let date = time::macros::format_description!("[year]-[month]-[day]");
+    parse_time(text)
+        .or_else(|| time::PrimitiveDateTime::parse(text, &local).ok().map(|t| t.assume_offset(offset)))
+        .or_else(|| time::Date::parse(text, &date).ok().map(|d| d.midnight().assume_offset(offset)))
 }
 
 #[derive(Deserialize)]
