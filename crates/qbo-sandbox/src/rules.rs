@@ -383,7 +383,7 @@ impl Write<'_> {
             EntityKind::Customer | EntityKind::Vendor | EntityKind::Employee => self.prepare_party(body, previous),
             EntityKind::Account => self.prepare_account(body, previous),
             EntityKind::Item => self.prepare_item(body, previous),
-            EntityKind::Term | EntityKind::PaymentMethod => self.prepare_simple_list(body),
+            EntityKind::Term | EntityKind::PaymentMethod => self.prepare_simple_list(body, previous),
             EntityKind::Invoice | EntityKind::Estimate | EntityKind::SalesReceipt => {
                 self.prepare_sale(body, previous, effects)
             }
@@ -669,9 +669,13 @@ impl Write<'_> {
         Ok(())
     }
 
-    fn prepare_simple_list(&self, body: &mut Map<String, Value>) -> Result<(), Fault> {
+    fn prepare_simple_list(
+        &self,
+        body: &mut Map<String, Value>,
+        previous: Option<&Map<String, Value>>,
+    ) -> Result<(), Fault> {
         let name = text(body, "Name").ok_or_else(|| Fault::required("Name"))?.to_owned();
-        let own_id = text(body, "Id").map(str::to_owned);
+        let own_id = Self::id_of(previous).map(str::to_owned);
         let key = name.to_lowercase();
         if let Some(other) = self.company.all(self.kind).find(|e| {
             e["Name"].as_str().is_some_and(|n| n.to_lowercase() == key) && e["Id"].as_str() != own_id.as_deref()
