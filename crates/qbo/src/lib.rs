@@ -4,6 +4,7 @@
 //! `client` makes every API call through one path (throttle, retry, requestid);
 //! `fault` parses every failure shape into one type.
 
+pub mod auth;
 pub mod client;
 pub mod entity;
 pub mod error;

@@ -1,0 +1,172 @@
+//! The tokens of one connected company, kept alive.
+//!
+//! A refresh is single-flight per company: one task of this process at a time (a
+//! per-company async mutex) and one process at a time (an exclusive lock on a file
+//! in the app's data directory). Whoever gets the locks re-reads the stored grant
+//! first: if another task or process already replaced the token, it uses theirs.
+//! A rotated refresh token is saved before the new access token is handed to anyone,
+//! so a crash right after a refresh never loses the grant.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use time::OffsetDateTime;
+
+use super::callback::{CallbackError, PendingAuthorizations};
+use super::flow::{Connection, OAuthApp};
+use super::store::{GrantKey, TokenGrant, TokenStore};
+use crate::token::{AccessTokens, AuthError, BoxFuture};
+
+/// Refresh this long before the access token's end rather than after a 401.
+const EARLY_REFRESH_SECS: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+pub struct Session {
+    key: GrantKey,
+    app: OAuthApp,
+    store: Arc<dyn TokenStore>,
+    lock_dir: PathBuf,
+}
+
+fn process_lock(key: &GrantKey) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<GrantKey, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let mut locks = LOCKS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    locks.entry(key.clone()).or_default().clone()
+}
+
+fn lock_file(path: &Path) -> std::io::Result<File> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let file = File::options().create(true).truncate(false).write(true).open(path)?;
+    file.lock()?;
+    Ok(file)
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn connection_of(grant: &TokenGrant) -> Connection {
+    Connection {
+        realm_id: grant.realm_id.clone(),
+        access_expires_at: grant.access_expires_at,
+        refresh_expires_at: grant.refresh_expires_at,
+        refresh_hard_expires_at: grant.refresh_hard_expires_at,
+    }
+}
+
+impl Session {
+    /// A session over a grant already in `store`; `lock_dir` holds the refresh lock files.
+    pub fn new(key: GrantKey, app: OAuthApp, store: Arc<dyn TokenStore>, lock_dir: impl Into<PathBuf>) -> Session {
+        Session { key, app, store, lock_dir: lock_dir.into() }
+    }
+
+    /// Completes a connection: checks the callback (loopback or deep link), exchanges
+    /// the code and saves the grant. Answers the session and what it connected.
+    pub async fn connect(
+        app: OAuthApp,
+        pending: &PendingAuthorizations,
+        callback_url: &str,
+        instance: &str,
+        store: Arc<dyn TokenStore>,
+        lock_dir: impl Into<PathBuf>,
+    ) -> Result<(Session, Connection), ConnectError> {
+        let callback = pending.accept(callback_url)?;
+        let grant = app
+            .exchange_code(&callback.code, &callback.redirect_uri, &callback.realm_id, OffsetDateTime::now_utc())
+            .await?;
+        let session = Session::new(GrantKey::new(instance, &callback.realm_id), app, store, lock_dir);
+        session.save(grant.clone()).await?;
+        Ok((session, connection_of(&grant)))
+    }
+
+    pub fn key(&self) -> &GrantKey {
+        &self.key
+    }
+
+    /// The stored connection's dates, or `None` when not connected.
+    pub async fn connection(&self) -> Result<Option<Connection>, AuthError> {
+        Ok(self.load().await?.as_ref().map(connection_of))
+    }
+
+    /// Revokes the grant at Intuit (best effort) and forgets it here.
+    pub async fn disconnect(&self) -> Result<(), AuthError> {
+        if let Some(grant) = self.load().await? {
+            if let Err(error) = self.app.revoke(&grant.refresh_token).await {
+                tracing::warn!(%error, realm = %self.key.realm_id, "revoking at Intuit failed; forgetting the grant anyway");
+            }
+        }
+        let (store, key) = (self.store.clone(), self.key.clone());
+        tokio::task::spawn_blocking(move || store.delete(&key)).await.map_err(|e| AuthError::Store(e.to_string()))?
+    }
+
+    async fn load(&self) -> Result<Option<TokenGrant>, AuthError> {
+        let (store, key) = (self.store.clone(), self.key.clone());
+        tokio::task::spawn_blocking(move || store.load(&key)).await.map_err(|e| AuthError::Store(e.to_string()))?
+    }
+
+    async fn save(&self, grant: TokenGrant) -> Result<(), AuthError> {
+        let (store, key) = (self.store.clone(), self.key.clone());
+        tokio::task::spawn_blocking(move || store.save(&key, &grant))
+            .await
+            .map_err(|e| AuthError::Store(e.to_string()))?
+    }
+
+    fn not_connected(&self) -> AuthError {
+        AuthError::ReconnectRequired {
+            reason: format!("company {} is not connected (no stored grant)", self.key.realm_id),
+        }
+    }
+
+    /// Refreshes unless someone else already did: `rejected` is the token QuickBooks
+    /// refused (after a 401), or `None` when refreshing because the token is ending.
+    async fn refresh_once(&self, rejected: Option<String>) -> Result<String, AuthError> {
+        let in_process = process_lock(&self.key);
+        let _task_turn = in_process.lock().await;
+        let path = self.lock_dir.join(format!("{}.refresh.lock", self.key.file_stem()));
+        let _process_turn = tokio::task::spawn_blocking(move || lock_file(&path))
+            .await
+            .map_err(|e| AuthError::Store(e.to_string()))?
+            .map_err(|e| {
+                AuthError::Store(format!("cannot take the refresh lock in {}: {e}", self.lock_dir.display()))
+            })?;
+
+        let grant = self.load().await?.ok_or_else(|| self.not_connected())?;
+        let fresh_enough = grant.access_expires_at - now() > EARLY_REFRESH_SECS;
+        let replaced = rejected.as_deref().is_some_and(|r| r != grant.access_token.expose());
+        if fresh_enough && (rejected.is_none() || replaced) {
+            return Ok(grant.access_token.expose().to_owned());
+        }
+        let renewed = self.app.refresh(&grant, OffsetDateTime::now_utc()).await?;
+        // Saved before anyone uses it: the old refresh token may already be dead.
+        self.save(renewed.clone()).await?;
+        tracing::info!(realm = %self.key.realm_id, rotated = renewed.refresh_token != grant.refresh_token, "refreshed the QuickBooks access token");
+        Ok(renewed.access_token.expose().to_owned())
+    }
+}
+
+impl AccessTokens for Session {
+    fn access_token(&self) -> BoxFuture<'_, Result<String, AuthError>> {
+        Box::pin(async move {
+            let grant = self.load().await?.ok_or_else(|| self.not_connected())?;
+            if grant.access_expires_at - now() > EARLY_REFRESH_SECS {
+                return Ok(grant.access_token.expose().to_owned());
+            }
+            self.refresh_once(None).await
+        })
+    }
+
+    fn refresh_after_rejection<'a>(&'a self, rejected: &'a str) -> BoxFuture<'a, Result<String, AuthError>> {
+        Box::pin(self.refresh_once(Some(rejected.to_owned())))
+    }
+}
