@@ -4,4 +4,5 @@
 
 pub mod instance;
 pub mod paths;
+pub mod platform;
 pub mod store;

@@ -6,10 +6,11 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "instances",
-    sql: "CREATE TABLE instance (
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "instances",
+        sql: "CREATE TABLE instance (
               id INTEGER PRIMARY KEY,
               name TEXT NOT NULL,
               name_key TEXT NOT NULL UNIQUE,      -- lower-cased name: names are unique case-insensitively
@@ -22,4 +23,31 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
               created_at TEXT NOT NULL,
               updated_at TEXT NOT NULL
           );",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "platform records and their change log",
+        sql: "CREATE TABLE platform_record (
+                  module TEXT NOT NULL,
+                  id TEXT NOT NULL,
+                  data TEXT NOT NULL,          -- the record, JSON; validated in code (platform::schema)
+                  title TEXT NOT NULL,         -- lower-cased name or number, for search
+                  version INTEGER NOT NULL,
+                  created_at TEXT NOT NULL,
+                  updated_at TEXT NOT NULL,
+                  deleted_at TEXT,
+                  PRIMARY KEY (module, id)
+              );
+              CREATE INDEX platform_record_title ON platform_record (module, deleted_at, title, id);
+              CREATE TABLE platform_change (
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                  module TEXT NOT NULL,
+                  record_id TEXT NOT NULL,
+                  kind TEXT NOT NULL CHECK (kind IN ('create', 'update', 'delete')),
+                  origin TEXT NOT NULL CHECK (origin IN ('local', 'pull', 'import')),
+                  version INTEGER NOT NULL,
+                  at TEXT NOT NULL
+              );
+              CREATE TABLE platform_sequence (module TEXT PRIMARY KEY, next INTEGER NOT NULL);",
+    },
+];
