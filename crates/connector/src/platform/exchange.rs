@@ -240,10 +240,13 @@ fn locate(field: &str, record_line: u64, line_rows: &[u64]) -> (u64, String) {
     (record_line, field.to_owned())
 }
 
+/// Where a record came from in a CSV file: its first line and the line of each of its lines.
+type CsvPosition = Option<(u64, Vec<u64>)>;
+
 /// Checks every record (references may point into the same import), then writes all.
 fn import_records(
     store: &Store,
-    batches: Vec<(Module, Vec<(Value, Option<(u64, Vec<u64>)>)>)>,
+    batches: Vec<(Module, Vec<(Value, CsvPosition)>)>,
     mut problems: Vec<ImportProblem>,
     now: OffsetDateTime,
 ) -> Result<ImportReport, ImportError> {
