@@ -5,4 +5,5 @@
 pub mod instance;
 pub mod paths;
 pub mod platform;
+pub mod spec;
 pub mod store;

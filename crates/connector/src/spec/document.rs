@@ -1,0 +1,215 @@
+//! The connector spec: a versioned JSON document that says, per module, which
+//! QuickBooks entity it syncs with and how each method maps fields.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    /// Version of this document format.
+    pub format: u32,
+    pub connector: String,
+    /// Release of the spec (the built-in one changes with the app).
+    pub version: String,
+    #[serde(default)]
+    pub variables: Vec<Variable>,
+    #[serde(default)]
+    pub lookups: Vec<LookupTable>,
+    pub modules: Vec<ModuleSpec>,
+}
+
+/// A value QuickBooks needs that the platform does not have (connector.md §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variable {
+    pub name: String,
+    #[serde(default)]
+    pub default: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub used_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupTable {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleSpec {
+    /// The module's name in the app; a platform module name, or a new one of the operator's.
+    pub name: String,
+    /// The QuickBooks entity (typed or not), e.g. `Customer`, `Estimate`.
+    pub entity: String,
+    /// Which platform records it reads and writes (defaults to `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_module: Option<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    pub methods: Methods,
+    /// Mark platform records deleted when QuickBooks deletes or deactivates them.
+    #[serde(default)]
+    pub pull_deletes: bool,
+    /// How a first sync recognises a QuickBooks record that is plainly the same.
+    #[serde(default, rename = "match")]
+    pub matching: Vec<MatchRule>,
+}
+
+impl ModuleSpec {
+    pub fn platform_module(&self) -> &str {
+        self.platform_module.as_deref().unwrap_or(&self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Methods {
+    pub push_create: Method,
+    pub push_update: Method,
+    pub push_delete: DeleteMethod,
+    pub pull_create: Method,
+    pub pull_update: Method,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Method {
+    pub enabled: bool,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteAction {
+    /// Name lists: `Active = false`.
+    Deactivate,
+    /// Transactions: `operation=delete`.
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteMethod {
+    pub enabled: bool,
+    pub action: DeleteAction,
+}
+
+/// `target` (a dotted path in the output) ← the value of the jq expression `expr`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub target: String,
+    pub expr: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchRule {
+    /// QuickBooks field, e.g. `DisplayName`, `DocNumber`.
+    pub qbo_field: String,
+    /// jq over the platform record giving the value to compare.
+    pub expr: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MethodName {
+    PushCreate,
+    PushUpdate,
+    PushDelete,
+    PullCreate,
+    PullUpdate,
+}
+
+impl MethodName {
+    pub const ALL: [MethodName; 5] = [
+        MethodName::PushCreate,
+        MethodName::PushUpdate,
+        MethodName::PushDelete,
+        MethodName::PullCreate,
+        MethodName::PullUpdate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodName::PushCreate => "push_create",
+            MethodName::PushUpdate => "push_update",
+            MethodName::PushDelete => "push_delete",
+            MethodName::PullCreate => "pull_create",
+            MethodName::PullUpdate => "pull_update",
+        }
+    }
+
+    pub fn is_push(self) -> bool {
+        matches!(self, MethodName::PushCreate | MethodName::PushUpdate | MethodName::PushDelete)
+    }
+}
+
+impl fmt::Display for MethodName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MethodName {
+    type Err = String;
+    fn from_str(text: &str) -> Result<MethodName, String> {
+        MethodName::ALL.into_iter().find(|m| m.as_str() == text.trim().replace('-', "_")).ok_or_else(|| {
+            format!("no method is called {text:?} (push_create, push_update, push_delete, pull_create, pull_update)")
+        })
+    }
+}
+
+impl Methods {
+    /// The rules of a mapping method (`push_delete` has none).
+    pub fn rules(&self, method: MethodName) -> Option<&Method> {
+        match method {
+            MethodName::PushCreate => Some(&self.push_create),
+            MethodName::PushUpdate => Some(&self.push_update),
+            MethodName::PullCreate => Some(&self.pull_create),
+            MethodName::PullUpdate => Some(&self.pull_update),
+            MethodName::PushDelete => None,
+        }
+    }
+
+    pub fn rules_mut(&mut self, method: MethodName) -> Option<&mut Method> {
+        match method {
+            MethodName::PushCreate => Some(&mut self.push_create),
+            MethodName::PushUpdate => Some(&mut self.push_update),
+            MethodName::PullCreate => Some(&mut self.pull_create),
+            MethodName::PullUpdate => Some(&mut self.pull_update),
+            MethodName::PushDelete => None,
+        }
+    }
+
+    pub fn is_enabled(&self, method: MethodName) -> bool {
+        match method {
+            MethodName::PushDelete => self.push_delete.enabled,
+            other => self.rules(other).is_some_and(|m| m.enabled),
+        }
+    }
+}
+
+impl Spec {
+    pub fn module(&self, name: &str) -> Option<&ModuleSpec> {
+        self.modules.iter().find(|m| m.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn module_mut(&mut self, name: &str) -> Option<&mut ModuleSpec> {
+        self.modules.iter_mut().find(|m| m.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The built-in QuickBooks Online spec shipped with this build.
+    pub fn built_in() -> Spec {
+        serde_json::from_str(BUILT_IN).expect("the built-in spec is valid (tested)")
+    }
+
+    /// Default values of the server variables.
+    pub fn default_variables(&self) -> std::collections::BTreeMap<String, String> {
+        self.variables.iter().map(|v| (v.name.clone(), v.default.clone())).collect()
+    }
+}
+
+pub const BUILT_IN: &str = include_str!("../../spec/quickbooks.json");
+pub const SCHEMA: &str = include_str!("../../spec/spec.schema.json");

@@ -1,0 +1,10 @@
+//! The connector spec: modules, methods and field rules (jq expressions run by jaq),
+//! the built-in QuickBooks Online spec, validation and customizing.
+
+pub mod document;
+pub mod mapping;
+pub mod validate;
+
+pub use document::{DeleteAction, MatchRule, Method, MethodName, ModuleSpec, Rule, Spec};
+pub use mapping::{CompiledMethod, Context, Mapped, MappingError};
+pub use validate::{validate, Issue, Severity};
