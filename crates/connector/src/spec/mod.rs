@@ -1,6 +1,7 @@
 //! The connector spec: modules, methods and field rules (jq expressions run by jaq),
 //! the built-in QuickBooks Online spec, validation and customizing.
 
+pub mod customize;
 pub mod document;
 pub mod mapping;
 pub mod validate;
