@@ -2,6 +2,8 @@
 //! the platform store, the sync engine and its runs — behind one API that the desktop
 //! app and the `qbconnector` CLI share.
 
+pub mod api;
+pub mod error;
 pub mod instance;
 pub mod paths;
 pub mod platform;

@@ -24,12 +24,12 @@ def var($name): ($vars[$name] // "") as $v | if $v == "" then error("the server 
 def var_or($name; $default): ($vars[$name] // "") as $v | if $v == "" then $default else $v end;
 def lookup($table; $value): if $value == null then null else ($lookups[$table][$value|tostring] // error("the lookup \($table|tojson) has no row for \($value|tojson)")) end;
 def lookup_or($table; $value; $default): if $value == null then null else ($lookups[$table][$value|tostring] // $default) end;
-def link($module; $id): if $id == null then null else ($links[$module][$id|tostring] // error("\($module) \($id) is not in QuickBooks yet (not linked)")) end;
-def platform_id($module; $id): if $id == null then null else ($links[$module][$id|tostring] // error("QuickBooks \($module) record \($id) is not linked to a platform record yet")) end;
+def link($module; $id): if $id == null then null else ($links[$module][$id|tostring] // if $preview then "(\($module) \($id) once linked)" else error("\($module) \($id) is not in QuickBooks yet (not linked)") end) end;
+def platform_id($module; $id): if $id == null then null else ($links[$module][$id|tostring] // if $preview then "(QuickBooks \($id) once linked)" else error("QuickBooks \($module) record \($id) is not linked to a platform record yet") end) end;
 def record($module; $id): ($related[$module][$id|tostring] // error("\($module) \($id) does not exist"));
 "#;
 
-const GLOBALS: [&str; 4] = ["$vars", "$lookups", "$links", "$related"];
+const GLOBALS: [&str; 5] = ["$vars", "$lookups", "$links", "$related", "$preview"];
 
 type Filter = jaq_core::compile::Filter<jaq_core::Native<data::JustLut<Val>>>;
 
@@ -77,6 +77,9 @@ pub struct Context {
     pub links: BTreeMap<String, BTreeMap<String, String>>,
     /// module → id → platform record
     pub related: BTreeMap<String, BTreeMap<String, Value>>,
+    /// A preview before the first sync: a missing link shows as a placeholder instead of an error.
+    #[serde(default)]
+    pub preview: bool,
 }
 
 /// A mapped body and, for each output field, the rule (1-based) that set it.
@@ -118,7 +121,7 @@ fn map_of<V: Serialize>(map: &BTreeMap<String, V>) -> Value {
 }
 
 /// Runs a filter and takes its first output (none = null).
-fn run(filter: &Filter, input: &Val, globals: &[Val; 4]) -> Result<Value, String> {
+fn run(filter: &Filter, input: &Val, globals: &[Val; 5]) -> Result<Value, String> {
     let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new(globals.iter().cloned()));
     match filter.id.run((ctx, input.clone())).map(unwrap_valr).next() {
         None => Ok(Value::Null),
@@ -230,6 +233,7 @@ impl CompiledMethod {
             to_val(&map_of(&context.lookups)),
             to_val(&map_of(&context.links)),
             to_val(&map_of(&context.related)),
+            to_val(&Value::Bool(context.preview)),
         ];
         let mut body = Map::new();
         let mut provenance = BTreeMap::new();

@@ -50,4 +50,20 @@ pub const MIGRATIONS: &[Migration] = &[
               );
               CREATE TABLE platform_sequence (module TEXT PRIMARY KEY, next INTEGER NOT NULL);",
     },
+    Migration {
+        version: 3,
+        name: "instance specs and lookups",
+        sql: "CREATE TABLE instance_spec (
+                  instance_id INTEGER PRIMARY KEY REFERENCES instance (id) ON DELETE CASCADE,
+                  spec TEXT NOT NULL,          -- the instance's customized spec, JSON
+                  base TEXT NOT NULL           -- the built-in spec it was customized from (for upgrades)
+              );
+              CREATE TABLE instance_lookup (
+                  instance_id INTEGER NOT NULL REFERENCES instance (id) ON DELETE CASCADE,
+                  lookup TEXT NOT NULL,
+                  platform_value TEXT NOT NULL,
+                  qbo_value TEXT NOT NULL,
+                  PRIMARY KEY (instance_id, lookup, platform_value)
+              );",
+    },
 ];

@@ -1,0 +1,769 @@
+//! `qbconnector`: every capability of QuickBooks Connector without a window.
+//!
+//! Exit codes: 0 done; 1 failed (QuickBooks or storage); 2 wrong usage; 3 invalid
+//! input (a field, a row, a rule: the message says which); 4 not found;
+//! 5 conflict; 6 the company must be connected (again).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use connector::api::{ConnectionView, Connector, InstanceChanges, LookupRow, PreviewSource};
+use connector::error::{ApiError, ErrorCode};
+use connector::instance::{Environment, NewInstance};
+use connector::platform::demo::{DemoSize, TaxCode};
+use connector::platform::Module;
+use connector::spec::customize;
+use connector::spec::{MethodName, Rule, Spec};
+use serde_json::{json, Value};
+
+/// QuickBooks Connector, headless: keep a business's records in step with QuickBooks Online.
+#[derive(Debug, Parser)]
+#[command(name = "qbconnector", version, about, long_about = None)]
+struct Cli {
+    /// Where the connector keeps its data (else $QBCONNECTOR_DATA_DIR, else the app-data directory).
+    #[arg(long, global = true, env = "QBCONNECTOR_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print JSON instead of text (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Activate, list, change and remove connector instances.
+    #[command(subcommand)]
+    Instance(InstanceCommand),
+    /// Connect an instance to a QuickBooks company (OAuth 2.0).
+    Connect(ConnectArgs),
+    /// Show an instance's connection: company, token end dates, or "reconnect required".
+    Connection { name: String },
+    /// Set or list the lookups of an instance (currency, tax codes, payment methods…).
+    #[command(subcommand)]
+    Lookup(LookupCommand),
+    /// The platform records: list, show, import and export.
+    #[command(subcommand)]
+    Records(RecordsCommand),
+    /// The connector spec of an instance: show, validate, edit, diff, export, import, reset.
+    #[command(subcommand)]
+    Spec(SpecCommand),
+    /// Show what a method would send for a record, and which rule made each field. Writes nothing.
+    Preview {
+        name: String,
+        module: String,
+        /// push_create, push_update, pull_create or pull_update
+        method: MethodName,
+        /// A platform record id (push), or a file holding a QuickBooks entity as JSON (pull).
+        record: String,
+    },
+    /// Add generated demo records to the platform store.
+    DemoData {
+        #[arg(long, value_enum, default_value_t = Size::Small)]
+        size: Size,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Currency of the records.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// Tax codes as CODE=PERCENT, e.g. --tax TAX=8.25 --tax NON=0.
+        #[arg(long = "tax", value_parser = parse_tax)]
+        taxes: Vec<TaxCode>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Size {
+    Small,
+    Large,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Env {
+    Sandbox,
+    Production,
+    Custom,
+}
+
+#[derive(Debug, Args)]
+struct Settings {
+    #[arg(long, value_enum)]
+    env: Option<Env>,
+    /// Base URL of a custom environment (e.g. a local qbo-sandbox).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// The QuickBooks Company ID (realm id).
+    #[arg(long)]
+    company_id: Option<String>,
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Read the Client Secret from this environment variable (it goes to the OS keyring, never to disk).
+    #[arg(long, value_name = "VAR")]
+    client_secret_env: Option<String>,
+    /// Read the Client Secret from standard input.
+    #[arg(long)]
+    client_secret_stdin: bool,
+    /// The redirect URI registered for the Intuit app (http://localhost:PORT/callback, or your hosted relay page).
+    #[arg(long)]
+    redirect_uri: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum InstanceCommand {
+    /// Activate a new instance (its name must be unique, whatever the case).
+    Add {
+        name: String,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    List,
+    Show {
+        name: String,
+    },
+    /// Change settings, server variables and method switches.
+    Set {
+        name: String,
+        #[command(flatten)]
+        settings: Settings,
+        /// A server variable, NAME=VALUE (an empty value returns to the default).
+        #[arg(long = "var", value_parser = parse_pair)]
+        variables: Vec<(String, String)>,
+        /// Switch a method on: MODULE.METHOD, e.g. Invoices.push_delete.
+        #[arg(long)]
+        enable: Vec<String>,
+        /// Switch a method off: MODULE.METHOD.
+        #[arg(long)]
+        disable: Vec<String>,
+    },
+    Rename {
+        name: String,
+        new_name: String,
+    },
+    /// Remove an instance and its secrets from the keyring.
+    Rm {
+        name: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ConnectArgs {
+    name: String,
+    /// Finish with a callback URL handed over by the browser or the relay page's deep link
+    /// (qbconnector://oauth/callback?…) instead of listening on the loopback redirect URI.
+    #[arg(long)]
+    callback: Option<String>,
+    /// How long to wait for the browser, in seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum LookupCommand {
+    /// Set a row: LOOKUP PLATFORM_VALUE QBO_VALUE, e.g. tax_code VAT20 7.
+    Set {
+        name: String,
+        lookup: String,
+        platform_value: String,
+        qbo_value: String,
+    },
+    Rm {
+        name: String,
+        lookup: String,
+        platform_value: String,
+    },
+    List {
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RecordsCommand {
+    List {
+        module: Module,
+        #[arg(long, default_value = "")]
+        search: String,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    Show {
+        module: Module,
+        id: String,
+    },
+    /// Import a module's CSV, or with --json a whole export. All rows or none.
+    Import {
+        /// The module of a CSV file (leave out with --json).
+        module: Option<Module>,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a module as CSV, or everything with --all as JSON.
+    Export {
+        module: Option<Module>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SpecCommand {
+    /// Print the instance's spec (or one module of it).
+    Show {
+        name: String,
+        #[arg(long)]
+        module: Option<String>,
+    },
+    /// Check the instance's spec, or a spec file.
+    Validate {
+        name: String,
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Change one rule: set rule N, add a rule at N, remove rule N, or move rule N to another place.
+    Edit {
+        name: String,
+        module: String,
+        method: MethodName,
+        #[command(flatten)]
+        change: RuleChange,
+    },
+    /// What the instance changed against the built-in spec.
+    Diff {
+        name: String,
+    },
+    /// What a newer built-in spec would change, item by item (take / keep / conflict).
+    Upgrade {
+        name: String,
+    },
+    Export {
+        name: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    Import {
+        name: String,
+        file: PathBuf,
+    },
+    /// Back to the built-in spec.
+    Reset {
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["set", "add", "remove", "move"])))]
+struct RuleChange {
+    #[arg(long, value_name = "N", requires = "target")]
+    set: Option<usize>,
+    #[arg(long, value_name = "N", requires = "target")]
+    add: Option<usize>,
+    #[arg(long, value_name = "N")]
+    remove: Option<usize>,
+    #[arg(long, value_names = ["FROM", "TO"], num_args = 2)]
+    r#move: Option<Vec<usize>>,
+    /// The rule's target field (with --set or --add).
+    #[arg(long, requires = "expr")]
+    target: Option<String>,
+    /// The rule's jq expression (with --set or --add).
+    #[arg(long)]
+    expr: Option<String>,
+}
+
+fn parse_pair(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected NAME=VALUE, not {text:?}"))
+}
+
+fn parse_tax(text: &str) -> Result<TaxCode, String> {
+    let (code, percent) = parse_pair(text)?;
+    Ok(TaxCode { code, percent: percent.parse().map_err(|e| format!("{percent:?} is not a percentage: {e}"))? })
+}
+
+fn parse_method_switch(text: &str) -> Result<(String, MethodName), ApiError> {
+    let (module, method) = text
+        .split_once('.')
+        .ok_or_else(|| ApiError::new(ErrorCode::Validation, format!("expected MODULE.METHOD, not {text:?}")))?;
+    Ok((module.to_owned(), method.parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?))
+}
+
+fn exit_code(error: &ApiError) -> u8 {
+    match error.code {
+        ErrorCode::QuickBooks | ErrorCode::Storage => 1,
+        ErrorCode::Validation => 3,
+        ErrorCode::NotFound => 4,
+        ErrorCode::Conflict => 5,
+        ErrorCode::ReconnectRequired => 6,
+    }
+}
+
+fn read_secret(settings: &Settings) -> Result<Option<String>, ApiError> {
+    if let Some(var) = &settings.client_secret_env {
+        return std::env::var(var)
+            .map(Some)
+            .map_err(|_| ApiError::new(ErrorCode::Validation, format!("the environment variable {var} is not set")));
+    }
+    if settings.client_secret_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| ApiError::new(ErrorCode::Validation, e.to_string()))?;
+        return Ok(Some(line.trim().to_owned()));
+    }
+    Ok(None)
+}
+
+fn environment(settings: &Settings) -> Result<Option<Environment>, ApiError> {
+    Ok(match (settings.env, &settings.base_url) {
+        (Some(Env::Sandbox), _) => Some(Environment::Sandbox),
+        (Some(Env::Production), _) => Some(Environment::Production),
+        (Some(Env::Custom) | None, Some(base_url)) => Some(Environment::Custom { base_url: base_url.clone() }),
+        (Some(Env::Custom), None) => return Err(ApiError::new(ErrorCode::Validation, "--env custom needs --base-url")),
+        (None, None) => None,
+    })
+}
+
+/// Prints a value as JSON, or as the text `human` gives.
+fn show(json: bool, value: &Value, human: impl FnOnce() -> String) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    } else {
+        println!("{}", human());
+    }
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn describe_connection(view: &ConnectionView) -> String {
+    let date = |seconds: i64| {
+        time::OffsetDateTime::from_unix_timestamp(seconds)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_default()
+    };
+    match view {
+        ConnectionView::NotConnected => "Not connected.".into(),
+        ConnectionView::ReconnectRequired { reason } => format!("Reconnect required: {reason}"),
+        ConnectionView::Connected {
+            realm_id,
+            company_name,
+            access_expires_at,
+            refresh_expires_at,
+            refresh_hard_expires_at,
+        } => format!(
+            "Connected to {} (Company ID {realm_id})\n  access token until   {}\n  refresh token until  {}{}",
+            company_name.as_deref().unwrap_or("a QuickBooks company"),
+            date(*access_expires_at),
+            date(*refresh_expires_at),
+            refresh_hard_expires_at.map(|h| format!("\n  grant ends at latest {}", date(h))).unwrap_or_default()
+        ),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), ApiError> {
+    let data_dir = connector::paths::data_dir(cli.data_dir.clone()).ok_or_else(|| {
+        ApiError::new(ErrorCode::Storage, "no data directory: pass --data-dir or set QBCONNECTOR_DATA_DIR")
+    })?;
+    let connector = Connector::open(&data_dir)?;
+    let json = cli.json;
+    match cli.command {
+        Command::Instance(command) => instance(&connector, json, command)?,
+        Command::Connect(args) => connect(&connector, json, args).await?,
+        Command::Connection { name } => {
+            let view = connector.connection(&name).await?;
+            show(json, &to_value(&view), || describe_connection(&view));
+        }
+        Command::Lookup(command) => match command {
+            LookupCommand::Set { name, lookup, platform_value, qbo_value } => {
+                connector.set_lookup(&name, LookupRow { lookup, platform_value, qbo_value })?
+            }
+            LookupCommand::Rm { name, lookup, platform_value } => {
+                connector.remove_lookup(&name, &lookup, &platform_value)?
+            }
+            LookupCommand::List { name } => {
+                let rows = connector.lookups(&name)?;
+                show(json, &to_value(&rows), || {
+                    rows.iter()
+                        .map(|r| format!("{:<16} {:<20} → {}", r.lookup, r.platform_value, r.qbo_value))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+            }
+        },
+        Command::Records(command) => records(&connector, json, command)?,
+        Command::Spec(command) => spec(&connector, json, command)?,
+        Command::Preview { name, module, method, record } => {
+            let source = if method.is_push() {
+                PreviewSource::Platform(record)
+            } else {
+                let text = std::fs::read_to_string(&record)
+                    .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("cannot read {record}: {e}")))?;
+                PreviewSource::QuickBooks(
+                    serde_json::from_str(&text)
+                        .map_err(|e| ApiError::new(ErrorCode::Validation, format!("{record} is not JSON: {e}")))?,
+                )
+            };
+            let preview = connector.preview(&name, &module, method, source)?;
+            show(json, &to_value(&preview), || {
+                let mut text = format!(
+                    "{} {} for {} → {}\n{}\n\nRules:",
+                    preview.module,
+                    preview.method,
+                    preview.record_id,
+                    preview.entity,
+                    serde_json::to_string_pretty(&preview.body).unwrap_or_default()
+                );
+                for (field, (rule, expr)) in &preview.rules {
+                    text.push_str(&format!("\n  {field:<32} rule {rule:<3} {expr}"));
+                }
+                text
+            });
+        }
+        Command::DemoData { size, seed, currency, taxes } => {
+            let size = match size {
+                Size::Small => DemoSize::small(),
+                Size::Large => DemoSize::large(),
+            };
+            let counts = connector.generate_demo_data(size, seed, &taxes, &currency)?;
+            show(json, &to_value(&counts), || {
+                counts.iter().map(|(m, n)| format!("{m:<10} {n}")).collect::<Vec<_>>().join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+fn changes(settings: &Settings) -> Result<InstanceChanges, ApiError> {
+    Ok(InstanceChanges {
+        environment: environment(settings)?,
+        company_id: settings.company_id.clone(),
+        client_id: settings.client_id.clone(),
+        client_secret: read_secret(settings)?,
+        redirect_uri: settings.redirect_uri.clone(),
+        ..InstanceChanges::default()
+    })
+}
+
+fn instance(connector: &Connector, json: bool, command: InstanceCommand) -> Result<(), ApiError> {
+    let describe = |view: &connector::api::InstanceView| {
+        let i = &view.instance;
+        let environment = match &i.environment {
+            Environment::Sandbox => "QuickBooks Sandbox".to_owned(),
+            Environment::Production => "QuickBooks Production".to_owned(),
+            Environment::Custom { base_url } => format!("custom ({base_url})"),
+        };
+        format!(
+            "{}\n  environment    {environment}\n  company id     {}\n  client id      {}\n  client secret  {}\n  redirect uri   {}{}",
+            i.name,
+            i.company_id.as_deref().unwrap_or("-"),
+            i.client_id.as_deref().unwrap_or("-"),
+            if view.client_secret_set { "set (in the OS keyring)" } else { "not set" },
+            i.redirect_uri.as_deref().unwrap_or("-"),
+            i.settings.variables.iter().map(|(k, v)| format!("\n  var {k} = {v}")).collect::<String>()
+        )
+    };
+    match command {
+        InstanceCommand::Add { name, settings } => {
+            let new = NewInstance {
+                name,
+                environment: environment(&settings)?.unwrap_or(Environment::Sandbox),
+                company_id: settings.company_id.clone(),
+                client_id: settings.client_id.clone(),
+                redirect_uri: settings.redirect_uri.clone(),
+            };
+            let view = connector.activate(new, read_secret(&settings)?)?;
+            show(json, &to_value(&view), || format!("Activated {}", describe(&view)));
+        }
+        InstanceCommand::List => {
+            let views = connector.instances()?;
+            show(json, &to_value(&views), || {
+                if views.is_empty() {
+                    "No instances yet. Activate one with: qbconnector instance add NAME".into()
+                } else {
+                    views
+                        .iter()
+                        .map(|v| {
+                            format!(
+                                "{:<30} {}",
+                                v.instance.name,
+                                v.instance.company_id.as_deref().unwrap_or("(not connected)")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            });
+        }
+        InstanceCommand::Show { name } => {
+            let view = connector.instance(&name)?;
+            show(json, &to_value(&view), || describe(&view));
+        }
+        InstanceCommand::Set { name, settings, variables, enable, disable } => {
+            let mut change = changes(&settings)?;
+            change.variables = variables.into_iter().collect();
+            for (switch, on) in enable.iter().map(|s| (s, true)).chain(disable.iter().map(|s| (s, false))) {
+                let (module, method) = parse_method_switch(switch)?;
+                change.methods.push((module, method, on));
+            }
+            let view = connector.update_instance(&name, change)?;
+            show(json, &to_value(&view), || describe(&view));
+        }
+        InstanceCommand::Rename { name, new_name } => {
+            let view = connector.rename(&name, &new_name)?;
+            show(json, &to_value(&view), || format!("Renamed to {}", view.instance.name));
+        }
+        InstanceCommand::Rm { name, yes } => {
+            let view = connector.instance(&name)?;
+            if !yes {
+                if !std::io::stdin().is_terminal() {
+                    return Err(ApiError::new(
+                        ErrorCode::Validation,
+                        "removing asks for confirmation; pass --yes when not at a terminal",
+                    ));
+                }
+                print!(
+                    "Remove instance {:?} and its secrets from the keyring? Type its name to confirm: ",
+                    view.instance.name
+                );
+                let _ = std::io::stdout().flush();
+                let mut answer = String::new();
+                let _ = std::io::stdin().read_line(&mut answer);
+                if answer.trim() != view.instance.name {
+                    println!("Not removed.");
+                    return Ok(());
+                }
+            }
+            connector.remove(&name)?;
+            show(json, &json!({"removed": view.instance.name}), || format!("Removed {}", view.instance.name));
+        }
+    }
+    Ok(())
+}
+
+async fn connect(connector: &Connector, json: bool, args: ConnectArgs) -> Result<(), ApiError> {
+    let url = connector.begin_connect(&args.name).await?;
+    let callback = match args.callback {
+        Some(callback) => callback,
+        None => {
+            let redirect = connector.instance(&args.name)?.instance.redirect_uri.unwrap_or_default();
+            let listener = qbo::auth::LoopbackListener::bind(&redirect).await.map_err(|e| {
+                ApiError::from(e).with_detail("Without a http://localhost redirect URI, finish with --callback URL (from the relay page's deep link).")
+            })?;
+            println!("Open this address in your browser to connect {}:\n{url}", args.name);
+            let _ = std::io::stdout().flush();
+            listener.receive(Duration::from_secs(args.timeout)).await?
+        }
+    };
+    let view = connector.complete_connect(&args.name, &callback).await?;
+    show(json, &to_value(&view), || describe_connection(&view));
+    Ok(())
+}
+
+fn write_out(out: Option<PathBuf>, text: &str) -> Result<(), ApiError> {
+    match out {
+        Some(path) => std::fs::write(&path, text)
+            .map_err(|e| ApiError::new(ErrorCode::Storage, format!("cannot write {}: {e}", path.display()))),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn read_file(path: &PathBuf) -> Result<String, ApiError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("cannot read {}: {e}", path.display())))
+}
+
+fn records(connector: &Connector, json: bool, command: RecordsCommand) -> Result<(), ApiError> {
+    match command {
+        RecordsCommand::List { module, search, offset, limit } => {
+            let found = connector.records(module, &search, offset, limit)?;
+            show(json, &to_value(&found), || {
+                found
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{:<24} {}",
+                            r.id,
+                            r.data
+                                .get(module.title_field())
+                                .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        RecordsCommand::Show { module, id } => {
+            let record = connector.record(module, &id)?;
+            show(json, &to_value(&record), || serde_json::to_string_pretty(&record.data).unwrap_or_default());
+        }
+        RecordsCommand::Import { module, file, json: whole } => {
+            let text = read_file(&file)?;
+            let report = if whole {
+                let document: Value = serde_json::from_str(&text).map_err(|e| {
+                    ApiError::new(ErrorCode::Validation, format!("{} is not JSON: {e}", file.display()))
+                })?;
+                connector.import_json(&document)?
+            } else {
+                let module = module.ok_or_else(|| {
+                    ApiError::new(ErrorCode::Validation, "name the module of the CSV file, or pass --json")
+                })?;
+                connector.import_csv(module, &text)?
+            };
+            show(json, &to_value(&report), || {
+                format!("Imported: {} created, {} updated.", report.created, report.updated)
+            });
+        }
+        RecordsCommand::Export { module, all, out } => {
+            let text = match (all, module) {
+                (true, _) => serde_json::to_string_pretty(&connector.export_json()?).unwrap_or_default() + "\n",
+                (false, Some(module)) => connector.export_csv(module)?,
+                (false, None) => return Err(ApiError::new(ErrorCode::Validation, "name a module, or pass --all")),
+            };
+            write_out(out, &text)?;
+        }
+    }
+    Ok(())
+}
+
+fn spec(connector: &Connector, json: bool, command: SpecCommand) -> Result<(), ApiError> {
+    let invalid = |e: customize::CustomizeError| ApiError::new(ErrorCode::Validation, e.to_string());
+    match command {
+        SpecCommand::Show { name, module } => {
+            let spec = connector.spec(&name)?;
+            let value = match module {
+                Some(module) => to_value(
+                    spec.module(&module)
+                        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no module {module}")))?,
+                ),
+                None => to_value(&spec),
+            };
+            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        }
+        SpecCommand::Validate { name, file } => {
+            let spec: Spec = match file {
+                Some(file) => serde_json::from_str(&read_file(&file)?)
+                    .map_err(|e| ApiError::new(ErrorCode::Validation, format!("not a spec: {e}")))?,
+                None => connector.spec(&name)?,
+            };
+            let issues = connector::spec::validate(&spec);
+            show(json, &to_value(&issues), || {
+                if issues.is_empty() {
+                    "The spec is valid.".into()
+                } else {
+                    issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+                }
+            });
+            if issues.iter().any(|i| i.severity == connector::spec::Severity::Error) {
+                return Err(ApiError::new(ErrorCode::Validation, "the spec has errors"));
+            }
+        }
+        SpecCommand::Edit { name, module, method, change } => {
+            let mut spec = connector.spec(&name)?;
+            let rule = || Rule {
+                target: change.target.clone().unwrap_or_default(),
+                expr: change.expr.clone().unwrap_or_default(),
+                note: None,
+            };
+            if let Some(n) = change.set {
+                customize::set_rule(&mut spec, &module, method, n, rule()).map_err(invalid)?;
+            } else if let Some(n) = change.add {
+                customize::add_rule(&mut spec, &module, method, n, rule()).map_err(invalid)?;
+            } else if let Some(n) = change.remove {
+                customize::remove_rule(&mut spec, &module, method, n).map_err(invalid)?;
+            } else if let Some(positions) = &change.r#move {
+                customize::move_rule(&mut spec, &module, method, positions[0], positions[1]).map_err(invalid)?;
+            }
+            let warnings = connector.save_spec(&name, &spec)?;
+            show(json, &to_value(&warnings), || {
+                let mut text = "Saved.".to_owned();
+                for warning in &warnings {
+                    text.push_str(&format!("\n{warning}"));
+                }
+                text
+            });
+        }
+        SpecCommand::Diff { name } => {
+            let differences = connector.spec_diff(&name)?;
+            show(json, &to_value(&differences), || {
+                if differences.is_empty() {
+                    "Same as the built-in spec.".into()
+                } else {
+                    differences
+                        .iter()
+                        .map(|d| {
+                            format!(
+                                "~ {}\n  built-in: {}\n  this:     {}",
+                                d.item,
+                                compact(&d.before),
+                                compact(&d.after)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            });
+        }
+        SpecCommand::Upgrade { name } => {
+            let plan = connector.spec_upgrade_plan(&name)?;
+            show(json, &to_value(&plan), || {
+                if plan.is_empty() {
+                    "Nothing to upgrade.".into()
+                } else {
+                    plan.iter().map(|c| format!("{:?}: {}", c.kind, c.item)).collect::<Vec<_>>().join("\n")
+                }
+            });
+        }
+        SpecCommand::Export { name, out } => {
+            write_out(out, &(serde_json::to_string_pretty(&connector.spec(&name)?).unwrap_or_default() + "\n"))?
+        }
+        SpecCommand::Import { name, file } => {
+            let spec: Spec = serde_json::from_str(&read_file(&file)?)
+                .map_err(|e| ApiError::new(ErrorCode::Validation, format!("not a spec: {e}")))?;
+            connector.save_spec(&name, &spec)?;
+            show(json, &json!({"imported": true}), || "Imported.".into());
+        }
+        SpecCommand::Reset { name } => {
+            connector.reset_spec(&name)?;
+            show(json, &json!({"reset": true}), || "Back to the built-in spec.".into());
+        }
+    }
+    Ok(())
+}
+
+fn compact(value: &Option<Value>) -> String {
+    value.as_ref().map_or("(none)".into(), |v| v.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if json {
+                eprintln!("{}", serde_json::to_string(&error).unwrap_or_default());
+            } else {
+                eprintln!("error: {error}");
+            }
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}

@@ -1,0 +1,552 @@
+//! `connector::api`: everything the desktop app and the `qbconnector` CLI can do,
+//! behind one type. Callers unpack their inputs and call it; the logic is here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use qbo::auth::{
+    GrantKey, KeyringStore, OAuthApp, OAuthEndpoints, PendingAuthorizations, Secret, Session, TokenStore,
+    ACCOUNTING_SCOPE,
+};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::instance::{Environment, Instance, Instances, NewInstance};
+use crate::platform::demo::{DemoSize, TaxCode};
+use crate::platform::exchange::{self, ImportReport};
+use crate::platform::{Module, PlatformStore, Record};
+use crate::spec::customize::{self, Difference, UpgradeChange};
+use crate::spec::{CompiledMethod, Context, Issue, MethodName, Severity, Spec};
+use crate::store::Store;
+
+/// The keyring service every secret of the app is stored under.
+pub const KEYRING_SERVICE: &str = "qbconnector";
+const CLIENT_SECRET: &str = "client_secret";
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// What the app shows of an instance (never a secret; only whether it is set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceView {
+    #[serde(flatten)]
+    pub instance: Instance,
+    pub client_secret_set: bool,
+}
+
+/// Changes to an instance's settings; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct InstanceChanges {
+    pub environment: Option<Environment>,
+    pub company_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub redirect_uri: Option<String>,
+    /// Variable → value; an empty value returns to the spec's default.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// (module, method, on)
+    #[serde(default)]
+    pub methods: Vec<(String, MethodName, bool)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionView {
+    NotConnected,
+    Connected {
+        realm_id: String,
+        company_name: Option<String>,
+        access_expires_at: i64,
+        refresh_expires_at: i64,
+        refresh_hard_expires_at: Option<i64>,
+    },
+    ReconnectRequired {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupRow {
+    pub lookup: String,
+    pub platform_value: String,
+    pub qbo_value: String,
+}
+
+/// The body a method would send (or the platform change a pull would make) and which
+/// rule made each field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preview {
+    pub module: String,
+    pub method: MethodName,
+    pub entity: String,
+    pub record_id: String,
+    pub body: Value,
+    /// Output field → (rule number, target, expression).
+    pub rules: BTreeMap<String, (usize, String)>,
+}
+
+pub struct Connector {
+    store: Store,
+    secrets: Arc<dyn TokenStore>,
+    data_dir: PathBuf,
+    pending: PendingAuthorizations,
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+impl Connector {
+    /// Opens the connector's data in `data_dir` (see [`crate::paths::data_dir`]) with the OS keyring.
+    pub fn open(data_dir: &Path) -> ApiResult<Connector> {
+        Connector::open_with(data_dir, Arc::new(KeyringStore::new(KEYRING_SERVICE)))
+    }
+
+    pub fn open_with(data_dir: &Path, secrets: Arc<dyn TokenStore>) -> ApiResult<Connector> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            ApiError::new(ErrorCode::Storage, format!("cannot create the data directory {}: {e}", data_dir.display()))
+        })?;
+        let store = Store::open(&data_dir.join(crate::paths::DATABASE_FILE))?;
+        Ok(Connector { store, secrets, data_dir: data_dir.to_owned(), pending: PendingAuthorizations::new() })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn blocking_secret<T>(&self, work: impl FnOnce(&dyn TokenStore) -> Result<T, qbo::AuthError>) -> ApiResult<T> {
+        work(self.secrets.as_ref()).map_err(ApiError::from)
+    }
+
+    fn secret_key(instance: &Instance) -> String {
+        format!("instance-{}", instance.id)
+    }
+
+    fn view(&self, instance: Instance) -> ApiResult<InstanceView> {
+        let key = Connector::secret_key(&instance);
+        let client_secret_set = self.blocking_secret(|s| s.load_secret(&key, CLIENT_SECRET))?.is_some();
+        Ok(InstanceView { instance, client_secret_set })
+    }
+
+    // ------------------------------------------------------------ instances
+
+    pub fn is_name_free(&self, name: &str) -> ApiResult<bool> {
+        Ok(Instances::new(&self.store).is_name_free(name)?)
+    }
+
+    pub fn activate(&self, new: NewInstance, client_secret: Option<String>) -> ApiResult<InstanceView> {
+        let instance = Instances::new(&self.store).activate(new, now())?;
+        if let Some(secret) = client_secret.filter(|s| !s.is_empty()) {
+            let key = Connector::secret_key(&instance);
+            if let Err(error) = self.blocking_secret(|s| s.save_secret(&key, CLIENT_SECRET, &Secret::new(secret))) {
+                // Nothing half-made: an instance without its secret is removed again.
+                let _ = Instances::new(&self.store).remove(&instance.name);
+                return Err(error);
+            }
+        }
+        self.view(instance)
+    }
+
+    pub fn instances(&self) -> ApiResult<Vec<InstanceView>> {
+        Instances::new(&self.store).list()?.into_iter().map(|i| self.view(i)).collect()
+    }
+
+    pub fn instance(&self, name: &str) -> ApiResult<InstanceView> {
+        self.view(Instances::new(&self.store).get(name)?)
+    }
+
+    pub fn update_instance(&self, name: &str, changes: InstanceChanges) -> ApiResult<InstanceView> {
+        let instances = Instances::new(&self.store);
+        let mut instance = instances.get(name)?;
+        if let Some(environment) = changes.environment {
+            instance.environment = environment;
+        }
+        if let Some(company_id) = changes.company_id {
+            instance.company_id = Some(company_id).filter(|c| !c.is_empty());
+        }
+        if let Some(client_id) = changes.client_id {
+            instance.client_id = Some(client_id).filter(|c| !c.is_empty());
+        }
+        if let Some(redirect_uri) = changes.redirect_uri {
+            instance.redirect_uri = Some(redirect_uri).filter(|c| !c.is_empty());
+        }
+        let spec = self.spec(name)?;
+        for (variable, value) in changes.variables {
+            if !spec.variables.iter().any(|v| v.name == variable) {
+                return Err(ApiError::new(
+                    ErrorCode::Validation,
+                    format!("the spec has no server variable {variable:?}"),
+                ));
+            }
+            if value.is_empty() {
+                instance.settings.variables.remove(&variable);
+            } else {
+                instance.settings.variables.insert(variable, value);
+            }
+        }
+        for (module, method, on) in changes.methods {
+            if spec.module(&module).is_none() {
+                return Err(ApiError::new(ErrorCode::Validation, format!("the spec has no module {module:?}")));
+            }
+            instance.settings.methods.entry(module).or_default().insert(method.as_str().to_owned(), on);
+        }
+        let saved = instances.save(&instance, now())?;
+        if let Some(secret) = changes.client_secret {
+            let key = Connector::secret_key(&saved);
+            if secret.is_empty() {
+                self.blocking_secret(|s| s.delete_secret(&key, CLIENT_SECRET))?;
+            } else {
+                self.blocking_secret(|s| s.save_secret(&key, CLIENT_SECRET, &Secret::new(secret)))?;
+            }
+        }
+        self.view(saved)
+    }
+
+    pub fn rename(&self, name: &str, new_name: &str) -> ApiResult<InstanceView> {
+        self.view(Instances::new(&self.store).rename(name, new_name, now())?)
+    }
+
+    /// Removes an instance and its secrets (client secret, tokens) from the keyring.
+    pub fn remove(&self, name: &str) -> ApiResult<()> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let key = Connector::secret_key(&instance);
+        self.blocking_secret(|s| s.delete_secret(&key, CLIENT_SECRET))?;
+        if let Some(realm) = &instance.company_id {
+            let grant = GrantKey::new(&key, realm);
+            self.blocking_secret(|s| s.delete(&grant))?;
+        }
+        Instances::new(&self.store).remove(name)?;
+        Ok(())
+    }
+
+    /// The server variables in force: the spec's defaults with the instance's values over them.
+    pub fn variables(&self, name: &str) -> ApiResult<BTreeMap<String, String>> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let mut variables = self.spec(name)?.default_variables();
+        variables.extend(instance.settings.variables.clone());
+        if let Some(company) = &instance.company_id {
+            variables.entry("CompanyID".into()).and_modify(|v| v.clone_from(company));
+        }
+        Ok(variables)
+    }
+
+    // ------------------------------------------------------------ lookups
+
+    pub fn set_lookup(&self, name: &str, row: LookupRow) -> ApiResult<()> {
+        let instance = Instances::new(&self.store).get(name)?;
+        if !self.spec(name)?.lookups.iter().any(|l| l.name == row.lookup) {
+            return Err(ApiError::new(ErrorCode::Validation, format!("the spec declares no lookup {:?}", row.lookup)));
+        }
+        self.store.connection().execute(
+            "INSERT INTO instance_lookup (instance_id, lookup, platform_value, qbo_value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (instance_id, lookup, platform_value) DO UPDATE SET qbo_value = excluded.qbo_value",
+            params![instance.id, row.lookup, row.platform_value, row.qbo_value],
+        )?;
+        Ok(())
+    }
+
+    pub fn remove_lookup(&self, name: &str, lookup: &str, platform_value: &str) -> ApiResult<()> {
+        let instance = Instances::new(&self.store).get(name)?;
+        self.store.connection().execute(
+            "DELETE FROM instance_lookup WHERE instance_id = ?1 AND lookup = ?2 AND platform_value = ?3",
+            params![instance.id, lookup, platform_value],
+        )?;
+        Ok(())
+    }
+
+    pub fn lookups(&self, name: &str) -> ApiResult<Vec<LookupRow>> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let connection = self.store.connection();
+        let mut statement = connection.prepare("SELECT lookup, platform_value, qbo_value FROM instance_lookup WHERE instance_id = ?1 ORDER BY lookup, platform_value")?;
+        let rows = statement.query_map([instance.id], |row| {
+            Ok(LookupRow { lookup: row.get(0)?, platform_value: row.get(1)?, qbo_value: row.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    // ------------------------------------------------------------ connection
+
+    async fn oauth_app(&self, instance: &Instance) -> ApiResult<OAuthApp> {
+        let missing = |what: &str| {
+            ApiError::new(ErrorCode::Validation, format!("instance {:?} has no {what}; set it first", instance.name))
+        };
+        let client_id = instance.client_id.clone().ok_or_else(|| missing("Client ID"))?;
+        let redirect_uri = instance.redirect_uri.clone().ok_or_else(|| missing("redirect URI"))?;
+        let key = Connector::secret_key(instance);
+        let client_secret =
+            self.blocking_secret(|s| s.load_secret(&key, CLIENT_SECRET))?.ok_or_else(|| missing("Client Secret"))?;
+        let endpoints = match &instance.environment {
+            Environment::Sandbox | Environment::Production => OAuthEndpoints::intuit(),
+            Environment::Custom { base_url } => {
+                let discovery = format!("{}/.well-known/openid_sandbox_configuration", base_url.trim_end_matches('/'));
+                OAuthEndpoints::discover(
+                    &discovery
+                        .parse()
+                        .map_err(|e| ApiError::new(ErrorCode::Validation, format!("bad base URL: {e}")))?,
+                )
+                .await?
+            }
+        };
+        Ok(OAuthApp { client_id, client_secret, redirect_uri, endpoints })
+    }
+
+    /// The address to open in a browser to connect `name` to a QuickBooks company.
+    pub async fn begin_connect(&self, name: &str) -> ApiResult<url::Url> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let app = self.oauth_app(&instance).await?;
+        Ok(self.pending.authorization_url(&app, &[ACCOUNTING_SCOPE]))
+    }
+
+    /// Finishes connecting with the callback URL (from the loopback listener or the deep link).
+    pub async fn complete_connect(&self, name: &str, callback_url: &str) -> ApiResult<ConnectionView> {
+        let instances = Instances::new(&self.store);
+        let mut instance = instances.get(name)?;
+        let app = self.oauth_app(&instance).await?;
+        let key = Connector::secret_key(&instance);
+        let (_, connection) =
+            Session::connect(app, &self.pending, callback_url, &key, self.secrets.clone(), self.data_dir.clone())
+                .await?;
+        instance.company_id = Some(connection.realm_id.clone());
+        instances.save(&instance, now())?;
+        self.connection(name).await
+    }
+
+    fn base_url(instance: &Instance) -> url::Url {
+        let text = match &instance.environment {
+            Environment::Sandbox => qbo::client::SANDBOX_BASE_URL.to_owned(),
+            Environment::Production => qbo::client::PRODUCTION_BASE_URL.to_owned(),
+            Environment::Custom { base_url } => base_url.clone(),
+        };
+        text.parse().unwrap_or_else(|_| qbo::client::SANDBOX_BASE_URL.parse().expect("a valid URL"))
+    }
+
+    /// A QuickBooks client for the instance's connected company.
+    pub async fn qbo_client(&self, name: &str) -> ApiResult<qbo::Client> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let realm = instance.company_id.clone().ok_or_else(|| {
+            ApiError::new(ErrorCode::ReconnectRequired, format!("instance {name:?} is not connected"))
+        })?;
+        let app = self.oauth_app(&instance).await?;
+        let session = Session::new(
+            GrantKey::new(Connector::secret_key(&instance), &realm),
+            app,
+            self.secrets.clone(),
+            self.data_dir.clone(),
+        );
+        Ok(qbo::Client::new(qbo::ClientConfig::custom(Connector::base_url(&instance), realm), Arc::new(session)))
+    }
+
+    /// The connection's state, with the company's name when QuickBooks answers.
+    pub async fn connection(&self, name: &str) -> ApiResult<ConnectionView> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let Some(realm) = instance.company_id.clone() else { return Ok(ConnectionView::NotConnected) };
+        let grant_key = GrantKey::new(Connector::secret_key(&instance), &realm);
+        let Some(grant) = self.blocking_secret(|s| s.load(&grant_key))? else {
+            return Ok(ConnectionView::NotConnected);
+        };
+        let client = self.qbo_client(name).await?;
+        let company_name = match client.read_json("CompanyInfo", &realm).await {
+            Ok(info) => info.get("CompanyName").and_then(Value::as_str).map(str::to_owned),
+            Err(qbo::Error::ReconnectRequired { reason }) => return Ok(ConnectionView::ReconnectRequired { reason }),
+            Err(_) => None,
+        };
+        let grant = self.blocking_secret(|s| s.load(&grant_key))?.unwrap_or(grant);
+        Ok(ConnectionView::Connected {
+            realm_id: realm,
+            company_name,
+            access_expires_at: grant.access_expires_at,
+            refresh_expires_at: grant.refresh_expires_at,
+            refresh_hard_expires_at: grant.refresh_hard_expires_at,
+        })
+    }
+
+    // ------------------------------------------------------------ spec
+
+    /// The instance's spec: its customized one, or the built-in one.
+    pub fn spec(&self, name: &str) -> ApiResult<Spec> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let stored: Option<String> = self
+            .store
+            .connection()
+            .query_row("SELECT spec FROM instance_spec WHERE instance_id = ?1", [instance.id], |row| row.get(0))
+            .optional()?;
+        match stored {
+            Some(text) => serde_json::from_str(&text).map_err(|e| {
+                ApiError::new(ErrorCode::Storage, format!("the stored spec of {name:?} is unreadable: {e}"))
+            }),
+            None => Ok(Spec::built_in()),
+        }
+    }
+
+    /// Saves a customized spec if it has no errors; answers its warnings.
+    pub fn save_spec(&self, name: &str, spec: &Spec) -> ApiResult<Vec<Issue>> {
+        let issues = crate::spec::validate(spec);
+        let errors: Vec<String> =
+            issues.iter().filter(|i| i.severity == Severity::Error).map(ToString::to_string).collect();
+        if !errors.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::Validation,
+                format!("the spec was not saved: {} problem(s)", errors.len()),
+            )
+            .with_detail(errors.join("\n")));
+        }
+        let instance = Instances::new(&self.store).get(name)?;
+        let text = serde_json::to_string(spec).map_err(|e| ApiError::new(ErrorCode::Storage, e.to_string()))?;
+        self.store.connection().execute(
+            "INSERT INTO instance_spec (instance_id, spec, base) VALUES (?1, ?2, ?3)
+             ON CONFLICT (instance_id) DO UPDATE SET spec = excluded.spec",
+            params![instance.id, text, crate::spec::document::BUILT_IN],
+        )?;
+        Ok(issues)
+    }
+
+    /// Back to the built-in spec.
+    pub fn reset_spec(&self, name: &str) -> ApiResult<()> {
+        let instance = Instances::new(&self.store).get(name)?;
+        self.store.connection().execute("DELETE FROM instance_spec WHERE instance_id = ?1", [instance.id])?;
+        Ok(())
+    }
+
+    /// How the instance's spec differs from the built-in one.
+    pub fn spec_diff(&self, name: &str) -> ApiResult<Vec<Difference>> {
+        Ok(customize::diff(&Spec::built_in(), &self.spec(name)?))
+    }
+
+    /// The three-way comparison with this build's built-in spec.
+    pub fn spec_upgrade_plan(&self, name: &str) -> ApiResult<Vec<UpgradeChange>> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let base: Option<String> = self
+            .store
+            .connection()
+            .query_row("SELECT base FROM instance_spec WHERE instance_id = ?1", [instance.id], |row| row.get(0))
+            .optional()?;
+        let Some(base) = base else { return Ok(Vec::new()) };
+        let base: Spec = serde_json::from_str(&base).map_err(|e| ApiError::new(ErrorCode::Storage, e.to_string()))?;
+        Ok(customize::upgrade_plan(&base, &Spec::built_in(), &self.spec(name)?))
+    }
+
+    // ------------------------------------------------------------ records
+
+    pub fn records(&self, module: Module, search: &str, offset: usize, limit: usize) -> ApiResult<Vec<Record>> {
+        Ok(PlatformStore::new(&self.store).list(module, search, offset, limit)?)
+    }
+
+    pub fn record(&self, module: Module, id: &str) -> ApiResult<Record> {
+        Ok(PlatformStore::new(&self.store).get(module, id)?)
+    }
+
+    pub fn create_record(&self, module: Module, data: Value) -> ApiResult<Record> {
+        Ok(PlatformStore::new(&self.store).create(module, data, now())?)
+    }
+
+    pub fn update_record(&self, module: Module, id: &str, data: Value, version: i64) -> ApiResult<Record> {
+        Ok(PlatformStore::new(&self.store).update(module, id, data, version, now())?)
+    }
+
+    pub fn delete_record(&self, module: Module, id: &str) -> ApiResult<Record> {
+        Ok(PlatformStore::new(&self.store).delete(module, id, now())?)
+    }
+
+    pub fn import_csv(&self, module: Module, text: &str) -> ApiResult<ImportReport> {
+        Ok(exchange::import_csv(&self.store, module, text, now())?)
+    }
+
+    pub fn import_json(&self, document: &Value) -> ApiResult<ImportReport> {
+        Ok(exchange::import_json(&self.store, document, now())?)
+    }
+
+    pub fn export_csv(&self, module: Module) -> ApiResult<String> {
+        Ok(exchange::export_csv(&self.store, module)?)
+    }
+
+    pub fn export_json(&self) -> ApiResult<Value> {
+        Ok(exchange::export_json(&self.store)?)
+    }
+
+    pub fn generate_demo_data(
+        &self,
+        size: DemoSize,
+        seed: u64,
+        taxes: &[TaxCode],
+        currency: &str,
+    ) -> ApiResult<BTreeMap<Module, usize>> {
+        Ok(crate::platform::demo::generate(&self.store, size, seed, taxes, currency, now())?)
+    }
+
+    // ------------------------------------------------------------ preview
+
+    /// What `method` of `module` would send for one platform record (push), or write
+    /// for one QuickBooks entity given as JSON (pull) — nothing is written anywhere.
+    pub fn preview(&self, name: &str, module: &str, method: MethodName, source: PreviewSource) -> ApiResult<Preview> {
+        let spec = self.spec(name)?;
+        let module_spec = spec
+            .module(module)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("the spec has no module {module:?}")))?;
+        let compiled = CompiledMethod::from_spec(&spec, &module_spec.name, method).map_err(|errors| {
+            ApiError::new(ErrorCode::Validation, format!("{module} {method} does not compile")).with_detail(
+                errors
+                    .iter()
+                    .map(|e| format!("rule {} ({}): {}", e.rule, e.target, e.reason))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })?;
+        let (record, record_id) = match source {
+            PreviewSource::Platform(id) => {
+                let platform_module: Module = module_spec
+                    .platform_module()
+                    .parse()
+                    .map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+                (PlatformStore::new(&self.store).get(platform_module, &id)?.data, id)
+            }
+            PreviewSource::QuickBooks(entity) => {
+                let id = entity.get("Id").and_then(Value::as_str).unwrap_or("(entity)").to_owned();
+                (entity, id)
+            }
+        };
+        let mut context = Context { vars: self.variables(name)?, preview: true, ..Context::default() };
+        for row in self.lookups(name)? {
+            context.lookups.entry(row.lookup).or_default().insert(row.platform_value, row.qbo_value);
+        }
+        // Related platform records a rule may read (a contact's account).
+        for id in crate::spec::mapping::referenced_ids(&record) {
+            for candidate in Module::ALL {
+                if let Ok(found) = PlatformStore::new(&self.store).get(candidate, &id) {
+                    context.related.entry(candidate.name().to_owned()).or_default().insert(id.clone(), found.data);
+                }
+            }
+        }
+        let mapped =
+            compiled.map(&record, &context).map_err(|e| ApiError::new(ErrorCode::Validation, e.to_string()))?;
+        let rules = module_spec.methods.rules(method).map(|m| m.rules.clone()).unwrap_or_default();
+        let provenance = mapped
+            .provenance
+            .into_iter()
+            .map(|(field, rule)| (field, (rule, rules.get(rule - 1).map(|r| r.expr.clone()).unwrap_or_default())))
+            .collect();
+        Ok(Preview {
+            module: module_spec.name.clone(),
+            method,
+            entity: module_spec.entity.clone(),
+            record_id,
+            body: mapped.body,
+            rules: provenance,
+        })
+    }
+}
+
+/// What a preview maps.
+pub enum PreviewSource {
+    /// A platform record's id (for pushes).
+    Platform(String),
+    /// A QuickBooks entity as JSON (for pulls).
+    QuickBooks(Value),
+}
