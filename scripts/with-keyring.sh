@@ -17,6 +17,13 @@ if [ "${QBC_KEYRING_SESSION:-}" != "1" ]; then
   HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/config" XDG_DATA_HOME="$scratch/data" \
   XDG_CACHE_HOME="$scratch/cache" XDG_RUNTIME_DIR="$scratch/runtime" QBC_KEYRING_SESSION=1 \
     dbus-run-session -- "$0" "$@" || status=$?
+  # Tests must use their own temporary directories: the app-data directory of this
+  # (scratch) HOME must still be untouched.
+  if [ -e "$scratch/data/qbconnector" ]; then
+    echo "with-keyring: something wrote into the app-data directory ($scratch/data/qbconnector); tests must use temporary directories" >&2
+    ls -la "$scratch/data/qbconnector" >&2 || true
+    [ "$status" -eq 0 ] && status=1
+  fi
   exit "$status"
 fi
 

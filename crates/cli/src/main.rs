@@ -197,13 +197,14 @@ enum RecordsCommand {
         module: Module,
         id: String,
     },
-    /// Import a module's CSV, or with --json a whole export. All rows or none.
+    /// Import a module's CSV file. All rows or none: every problem is listed with its line and column.
     Import {
-        /// The module of a CSV file (leave out with --json).
-        module: Option<Module>,
+        module: Module,
         file: PathBuf,
-        #[arg(long)]
-        json: bool,
+    },
+    /// Import a whole JSON export (all modules). All records or none.
+    ImportAll {
+        file: PathBuf,
     },
     /// Export a module as CSV, or everything with --all as JSON.
     Export {
@@ -613,19 +614,17 @@ fn records(connector: &Connector, json: bool, command: RecordsCommand) -> Result
             let record = connector.record(module, &id)?;
             show(json, &to_value(&record), || serde_json::to_string_pretty(&record.data).unwrap_or_default());
         }
-        RecordsCommand::Import { module, file, json: whole } => {
+        RecordsCommand::Import { module, file } => {
+            let report = connector.import_csv(module, &read_file(&file)?)?;
+            show(json, &to_value(&report), || {
+                format!("Imported: {} created, {} updated.", report.created, report.updated)
+            });
+        }
+        RecordsCommand::ImportAll { file } => {
             let text = read_file(&file)?;
-            let report = if whole {
-                let document: Value = serde_json::from_str(&text).map_err(|e| {
-                    ApiError::new(ErrorCode::Validation, format!("{} is not JSON: {e}", file.display()))
-                })?;
-                connector.import_json(&document)?
-            } else {
-                let module = module.ok_or_else(|| {
-                    ApiError::new(ErrorCode::Validation, "name the module of the CSV file, or pass --json")
-                })?;
-                connector.import_csv(module, &text)?
-            };
+            let document: Value = serde_json::from_str(&text)
+                .map_err(|e| ApiError::new(ErrorCode::Validation, format!("{} is not JSON: {e}", file.display())))?;
+            let report = connector.import_json(&document)?;
             show(json, &to_value(&report), || {
                 format!("Imported: {} created, {} updated.", report.created, report.updated)
             });
@@ -765,5 +764,16 @@ fn main() -> ExitCode {
             }
             ExitCode::from(exit_code(&error))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
     }
 }

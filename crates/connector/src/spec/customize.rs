@@ -385,6 +385,41 @@ mod tests {
     }
 
     #[test]
+    fn a_new_module_pulls_quickbooks_estimates_into_orders() {
+        let mut spec = Spec::built_in();
+        let mut estimates = blank_module("EstimateOrders", "Estimate", "Orders", DeleteAction::Delete);
+        estimates.methods.pull_create = Method {
+            enabled: true,
+            rules: vec![
+                rule("Number", ".DocNumber"),
+                rule("Date", ".TxnDate"),
+                rule("Lines", "[.Line[] | select(.DetailType == \"SalesItemLineDetail\") | {ProductId: platform_id(\"Products\"; .SalesItemLineDetail.ItemRef.value), Quantity: .SalesItemLineDetail.Qty, UnitPrice: .SalesItemLineDetail.UnitPrice}]"),
+            ],
+        };
+        add_module(&mut spec, estimates).unwrap();
+        assert!(crate::spec::validate(&spec).iter().all(|i| i.severity != crate::spec::Severity::Error));
+        let mut context = crate::spec::Context::default();
+        context.links.entry("Products".into()).or_default().insert("5".into(), "PRD-9".into());
+        let estimate = serde_json::json!({"Id": "31", "DocNumber": "E-7", "TxnDate": "2026-11-01", "TxnStatus": "Pending", "Line": [
+            {"DetailType": "SalesItemLineDetail", "Amount": 30, "SalesItemLineDetail": {"ItemRef": {"value": "5"}, "Qty": 3, "UnitPrice": 10}},
+            {"DetailType": "SubTotalLineDetail", "Amount": 30, "SubTotalLineDetail": {}}]});
+        let order = crate::spec::CompiledMethod::from_spec(&spec, "EstimateOrders", MethodName::PullCreate)
+            .unwrap()
+            .map(&estimate, &context)
+            .unwrap()
+            .body;
+        assert_eq!(
+            order,
+            serde_json::json!({"Number": "E-7", "Date": "2026-11-01", "Lines": [{"ProductId": "PRD-9", "Quantity": 3, "UnitPrice": 10}]})
+        );
+        let check = |_: crate::platform::Module, _: &str| true;
+        assert!(
+            crate::platform::schema::validate(crate::platform::Module::Orders, &order, &check).is_empty(),
+            "a valid platform order"
+        );
+    }
+
+    #[test]
     fn an_upgrade_takes_keeps_and_asks() {
         let old = Spec::built_in();
         let mut new = old.clone();

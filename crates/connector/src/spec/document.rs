@@ -213,3 +213,34 @@ impl Spec {
 
 pub const BUILT_IN: &str = include_str!("../../spec/quickbooks.json");
 pub const SCHEMA: &str = include_str!("../../spec/spec.schema.json");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn the_built_in_spec_matches_its_json_schema() {
+        let schema: Value = serde_json::from_str(SCHEMA).expect("the schema is JSON");
+        let spec: Value = serde_json::from_str(BUILT_IN).expect("the built-in spec is JSON");
+        let required = |node: &Value| -> Vec<String> {
+            node["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+        };
+        for key in required(&schema) {
+            assert!(spec.get(&key).is_some(), "the built-in spec lacks {key}");
+        }
+        let module_schema = &schema["$defs"]["module"];
+        let allowed: Vec<&String> = module_schema["properties"].as_object().unwrap().keys().collect();
+        for module in spec["modules"].as_array().unwrap() {
+            for key in required(module_schema) {
+                assert!(module.get(&key).is_some(), "{} lacks {key}", module["name"]);
+            }
+            for key in module.as_object().unwrap().keys() {
+                assert!(allowed.contains(&key), "{} has {key}, which the schema does not allow", module["name"]);
+            }
+        }
+        // And the typed document reads it all back unchanged.
+        let typed = Spec::built_in();
+        assert_eq!(serde_json::to_value(&typed).unwrap(), spec);
+    }
+}

@@ -1,0 +1,255 @@
+//! The `qbconnector` binary against qbo-sandbox, as an operator or a script uses it.
+//! Needs a Secret Service (the test command runs it under scripts/with-keyring.sh).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use qbo_sandbox::{oauth::AutoApprove, seed, OAuthConfig, RegisteredApp, Sandbox, SandboxConfig};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_qbconnector");
+
+fn cli(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env("QBCONNECTOR_DATA_DIR", data).env("CLIENT_SECRET", "cli-secret").output().unwrap()
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn json_of(output: &Output) -> Value {
+    serde_json::from_str(&ok(output)).unwrap()
+}
+
+async fn sandbox() -> Sandbox {
+    let config = SandboxConfig {
+        oauth: OAuthConfig {
+            auto_approve: Some(AutoApprove { realm_id: Some(seed::US_REALM.into()), deny: false }),
+            ..OAuthConfig::default()
+        },
+        ..SandboxConfig::default()
+    };
+    Sandbox::start(config).await.unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_are_activated_with_unique_names_renamed_and_removed() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    ok(&cli(
+        d,
+        &[
+            "instance",
+            "add",
+            "Acme Books",
+            "--env",
+            "production",
+            "--client-id",
+            "abc",
+            "--client-secret-env",
+            "CLIENT_SECRET",
+            "--redirect-uri",
+            "https://relay.example/cb",
+        ],
+    ));
+    ok(&cli(d, &["instance", "add", "Acme Sandbox", "--env", "sandbox"]));
+    let clash = cli(d, &["instance", "add", "ACME books"]);
+    assert_eq!(clash.status.code(), Some(5), "a name clash is a conflict");
+    assert!(String::from_utf8_lossy(&clash.stderr).contains("already used by the instance \"Acme Books\""));
+
+    let list = json_of(&cli(d, &["--json", "instance", "list"]));
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let shown = json_of(&cli(d, &["--json", "instance", "show", "acme books"]));
+    assert_eq!(shown["client_secret_set"], true);
+    assert!(!shown.to_string().contains("cli-secret"), "the secret is never shown");
+    for file in std::fs::read_dir(d).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("cli-secret"), "the secret is never on disk");
+    }
+
+    ok(&cli(d, &["instance", "set", "Acme Books", "--var", "Income Account=79", "--disable", "Invoices.push_delete"]));
+    let shown = json_of(&cli(d, &["--json", "instance", "show", "Acme Books"]));
+    assert_eq!(shown["settings"]["variables"]["Income Account"], "79");
+    assert_eq!(shown["settings"]["methods"]["Invoices"]["push_delete"], false);
+    assert_eq!(cli(d, &["instance", "set", "Acme Books", "--var", "Nope=1"]).status.code(), Some(3));
+
+    ok(&cli(d, &["instance", "rename", "Acme Books", "Acme (production)"]));
+    assert_eq!(
+        cli(d, &["instance", "rm", "Acme (production)"]).status.code(),
+        Some(3),
+        "removing asks first; without a terminal it needs --yes"
+    );
+    ok(&cli(d, &["instance", "rm", "Acme (production)", "--yes"]));
+    assert_eq!(cli(d, &["instance", "show", "Acme (production)"]).status.code(), Some(4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_through_the_oauth_flow_on_loopback() {
+    let sandbox = sandbox().await;
+    let redirect = format!("http://localhost:{}/callback", free_port());
+    sandbox.register_app(RegisteredApp {
+        name: "CLI".into(),
+        client_id: "cli-client".into(),
+        client_secret: "cli-secret".into(),
+        redirect_uris: vec![redirect.clone()],
+    });
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    ok(&cli(
+        d,
+        &[
+            "instance",
+            "add",
+            "Demo",
+            "--base-url",
+            sandbox.base_url(),
+            "--client-id",
+            "cli-client",
+            "--client-secret-env",
+            "CLIENT_SECRET",
+            "--redirect-uri",
+            &redirect,
+        ],
+    ));
+    assert_eq!(json_of(&cli(d, &["--json", "connection", "Demo"]))["state"], "not_connected");
+
+    let mut child = Command::new(BIN)
+        .args(["connect", "Demo", "--timeout", "30"])
+        .env("QBCONNECTOR_DATA_DIR", d)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("the CLI prints the address to open").unwrap();
+        if line.starts_with("http") {
+            break line;
+        }
+    };
+    // The "browser": the sandbox approves at once and redirects to the CLI's listener.
+    let page = reqwest::get(&url).await.unwrap();
+    assert!(page.text().await.unwrap().contains("close this window"));
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("Connected to Larkspur Landscaping (US)")), "{rest:?}");
+
+    let connection = json_of(&cli(d, &["--json", "connection", "Demo"]));
+    assert_eq!(connection["state"], "connected");
+    assert_eq!(connection["realm_id"], seed::US_REALM);
+    let shown = json_of(&cli(d, &["--json", "instance", "show", "Demo"]));
+    assert_eq!(shown["company_id"], seed::US_REALM, "the callback's company is kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_import_applies_whole_or_not_at_all() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let bad = d.join("bad.csv");
+    std::fs::write(&bad, "Id,Name,IsTaxable\nA1,\"O'Brien & Sons\",true\nA2,,maybe\n").unwrap();
+    let refused = cli(d, &["records", "import", "Accounts", bad.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("line 3, column IsTaxable: must be true or false"), "{stderr}");
+    assert!(stderr.contains("line 3, column Name (Accounts A2): is required"), "{stderr}");
+    assert_eq!(
+        json_of(&cli(d, &["--json", "records", "list", "Accounts"])).as_array().unwrap().len(),
+        0,
+        "nothing applied"
+    );
+
+    let good = d.join("good.csv");
+    std::fs::write(
+        &good,
+        "Id,Name,IsTaxable,Address.City\nA1,\"O'Brien & Sons\",true,Cork\nA2,Café Zoë,false,Fitzroy\n",
+    )
+    .unwrap();
+    assert_eq!(json_of(&cli(d, &["--json", "records", "import", "Accounts", good.to_str().unwrap()]))["created"], 2);
+    let shown = json_of(&cli(d, &["--json", "records", "show", "Accounts", "A2"]));
+    assert_eq!(shown["data"]["Address"]["City"], "Fitzroy");
+    let exported = ok(&cli(d, &["records", "export", "Accounts"]));
+    assert!(exported.contains("Café Zoë"));
+}
+
+/// Fields QuickBooks requires on a new entity of each built-in module.
+fn required(module: &str) -> &'static [&'static str] {
+    match module {
+        "Accounts" | "Contacts" => &["DisplayName"],
+        "Products" => &["Name", "Type", "IncomeAccountRef"],
+        "Invoices" => &["CustomerRef", "Line"],
+        "Orders" => &["VendorRef", "Line"],
+        "Payments" => &["CustomerRef", "TotalAmt"],
+        _ => &[],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_built_in_push_method_previews_a_complete_body() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    ok(&cli(d, &["instance", "add", "Preview", "--env", "sandbox"]));
+    ok(&cli(d, &["instance", "set", "Preview", "--var", "Income Account=79", "--var", "Vendor ID=56"]));
+    ok(&cli(d, &["demo-data", "--tax", "TAX=8.25", "--tax", "NON=0"]));
+    for module in ["Accounts", "Contacts", "Products", "Invoices", "Orders", "Payments"] {
+        let records = json_of(&cli(d, &["--json", "records", "list", module, "--limit", "1"]));
+        let id = records[0]["id"].as_str().unwrap();
+        for method in ["push_create", "push_update"] {
+            let preview = json_of(&cli(d, &["--json", "preview", "Preview", module, method, id]));
+            let body = &preview["body"];
+            if method == "push_create" {
+                for field in required(module) {
+                    assert!(body.get(*field).is_some(), "{module} {method}: {field} missing in {body}");
+                    assert!(
+                        preview["rules"].as_object().unwrap().keys().any(|k| k.split('.').next() == Some(*field)),
+                        "{module}: which rule made {field}"
+                    );
+                }
+            }
+            assert!(!body.as_object().unwrap().is_empty(), "{module} {method}");
+        }
+    }
+    // The invoice's tax rides on every line.
+    let invoice = json_of(&cli(d, &["--json", "records", "list", "Invoices", "--limit", "1"]));
+    let preview = json_of(&cli(
+        d,
+        &["--json", "preview", "Preview", "Invoices", "push_create", invoice[0]["id"].as_str().unwrap()],
+    ));
+    for line in preview["body"]["Line"].as_array().unwrap() {
+        assert!(line["SalesItemLineDetail"]["TaxCodeRef"]["value"].is_string(), "{line}");
+    }
+
+    // A broken rule is refused at save time with its module, method, rule and field.
+    let refused = cli(
+        d,
+        &[
+            "spec",
+            "edit",
+            "Preview",
+            "Invoices",
+            "push_create",
+            "--set",
+            "1",
+            "--target",
+            "CustomerRef.value",
+            "--expr",
+            "link(\"Accounts\";",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("Invoices push_create rule 1 (CustomerRef.value)"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
