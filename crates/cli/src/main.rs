@@ -69,7 +69,8 @@ enum Command {
         /// Currency of the records.
         #[arg(long, default_value = "USD")]
         currency: String,
-        /// Tax codes as CODE=PERCENT, e.g. --tax TAX=8.25 --tax NON=0.
+        /// Tax codes as CODE=PERCENT[+PERCENT…] (component rates, as QuickBooks rounds them),
+        /// e.g. --tax TAX=7.25+1 --tax NON=0.
         #[arg(long = "tax", value_parser = parse_tax)]
         taxes: Vec<TaxCode>,
     },
@@ -287,8 +288,12 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
 }
 
 fn parse_tax(text: &str) -> Result<TaxCode, String> {
-    let (code, percent) = parse_pair(text)?;
-    Ok(TaxCode { code, percent: percent.parse().map_err(|e| format!("{percent:?} is not a percentage: {e}"))? })
+    let (code, percents) = parse_pair(text)?;
+    let rates = percents
+        .split('+')
+        .map(|p| p.trim().parse().map_err(|e| format!("{p:?} is not a percentage: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(TaxCode { code, rates })
 }
 
 fn parse_method_switch(text: &str) -> Result<(String, MethodName), ApiError> {

@@ -200,7 +200,7 @@ async fn every_built_in_push_method_previews_a_complete_body() {
     let d = data.path();
     ok(&cli(d, &["instance", "add", "Preview", "--env", "sandbox"]));
     ok(&cli(d, &["instance", "set", "Preview", "--var", "Income Account=79", "--var", "Vendor ID=56"]));
-    ok(&cli(d, &["demo-data", "--tax", "TAX=8.25", "--tax", "NON=0"]));
+    ok(&cli(d, &["demo-data", "--tax", "TAX=7.25+1", "--tax", "NON=0"]));
     for module in ["Accounts", "Contacts", "Products", "Invoices", "Orders", "Payments"] {
         let records = json_of(&cli(d, &["--json", "records", "list", module, "--limit", "1"]));
         let id = records[0]["id"].as_str().unwrap();

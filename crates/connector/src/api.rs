@@ -94,6 +94,8 @@ pub struct Connector {
     secrets: Arc<dyn TokenStore>,
     data_dir: PathBuf,
     pending: PendingAuthorizations,
+    /// This database's random identity: keyring entries are named after it.
+    store_id: String,
 }
 
 fn now() -> OffsetDateTime {
@@ -111,7 +113,11 @@ impl Connector {
             ApiError::new(ErrorCode::Storage, format!("cannot create the data directory {}: {e}", data_dir.display()))
         })?;
         let store = Store::open(&data_dir.join(crate::paths::DATABASE_FILE))?;
-        Ok(Connector { store, secrets, data_dir: data_dir.to_owned(), pending: PendingAuthorizations::new() })
+        let store_id: String =
+            store
+                .connection()
+                .query_row("SELECT value FROM store_meta WHERE key = 'store_id'", [], |row| row.get(0))?;
+        Ok(Connector { store, secrets, data_dir: data_dir.to_owned(), pending: PendingAuthorizations::new(), store_id })
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -126,12 +132,12 @@ impl Connector {
         work(self.secrets.as_ref()).map_err(ApiError::from)
     }
 
-    fn secret_key(instance: &Instance) -> String {
-        format!("instance-{}", instance.id)
+    fn secret_key(&self, instance: &Instance) -> String {
+        format!("{}-instance-{}", self.store_id, instance.id)
     }
 
     fn view(&self, instance: Instance) -> ApiResult<InstanceView> {
-        let key = Connector::secret_key(&instance);
+        let key = self.secret_key(&instance);
         let client_secret_set = self.blocking_secret(|s| s.load_secret(&key, CLIENT_SECRET))?.is_some();
         Ok(InstanceView { instance, client_secret_set })
     }
@@ -145,7 +151,7 @@ impl Connector {
     pub fn activate(&self, new: NewInstance, client_secret: Option<String>) -> ApiResult<InstanceView> {
         let instance = Instances::new(&self.store).activate(new, now())?;
         if let Some(secret) = client_secret.filter(|s| !s.is_empty()) {
-            let key = Connector::secret_key(&instance);
+            let key = self.secret_key(&instance);
             if let Err(error) = self.blocking_secret(|s| s.save_secret(&key, CLIENT_SECRET, &Secret::new(secret))) {
                 // Nothing half-made: an instance without its secret is removed again.
                 let _ = Instances::new(&self.store).remove(&instance.name);
@@ -200,7 +206,7 @@ impl Connector {
         }
         let saved = instances.save(&instance, now())?;
         if let Some(secret) = changes.client_secret {
-            let key = Connector::secret_key(&saved);
+            let key = self.secret_key(&saved);
             if secret.is_empty() {
                 self.blocking_secret(|s| s.delete_secret(&key, CLIENT_SECRET))?;
             } else {
@@ -217,7 +223,7 @@ impl Connector {
     /// Removes an instance and its secrets (client secret, tokens) from the keyring.
     pub fn remove(&self, name: &str) -> ApiResult<()> {
         let instance = Instances::new(&self.store).get(name)?;
-        let key = Connector::secret_key(&instance);
+        let key = self.secret_key(&instance);
         self.blocking_secret(|s| s.delete_secret(&key, CLIENT_SECRET))?;
         if let Some(realm) = &instance.company_id {
             let grant = GrantKey::new(&key, realm);
@@ -280,7 +286,7 @@ impl Connector {
         };
         let client_id = instance.client_id.clone().ok_or_else(|| missing("Client ID"))?;
         let redirect_uri = instance.redirect_uri.clone().ok_or_else(|| missing("redirect URI"))?;
-        let key = Connector::secret_key(instance);
+        let key = self.secret_key(instance);
         let client_secret =
             self.blocking_secret(|s| s.load_secret(&key, CLIENT_SECRET))?.ok_or_else(|| missing("Client Secret"))?;
         let endpoints = match &instance.environment {
@@ -310,7 +316,7 @@ impl Connector {
         let instances = Instances::new(&self.store);
         let mut instance = instances.get(name)?;
         let app = self.oauth_app(&instance).await?;
-        let key = Connector::secret_key(&instance);
+        let key = self.secret_key(&instance);
         let (_, connection) =
             Session::connect(app, &self.pending, callback_url, &key, self.secrets.clone(), self.data_dir.clone())
                 .await?;
@@ -336,7 +342,7 @@ impl Connector {
         })?;
         let app = self.oauth_app(&instance).await?;
         let session = Session::new(
-            GrantKey::new(Connector::secret_key(&instance), &realm),
+            GrantKey::new(self.secret_key(&instance), &realm),
             app,
             self.secrets.clone(),
             self.data_dir.clone(),
@@ -348,7 +354,7 @@ impl Connector {
     pub async fn connection(&self, name: &str) -> ApiResult<ConnectionView> {
         let instance = Instances::new(&self.store).get(name)?;
         let Some(realm) = instance.company_id.clone() else { return Ok(ConnectionView::NotConnected) };
-        let grant_key = GrantKey::new(Connector::secret_key(&instance), &realm);
+        let grant_key = GrantKey::new(self.secret_key(&instance), &realm);
         let Some(grant) = self.blocking_secret(|s| s.load(&grant_key))? else {
             return Ok(ConnectionView::NotConnected);
         };

@@ -60,6 +60,9 @@ pub struct InstanceSettings {
     /// Per module, per method: on or off (absent means the spec's default).
     #[serde(default)]
     pub methods: BTreeMap<String, BTreeMap<String, bool>>,
+    /// Per module: what happens when a record changed on both sides (default: hold).
+    #[serde(default)]
+    pub conflict_policies: BTreeMap<String, crate::sync::ConflictPolicy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,3 +9,4 @@ pub mod paths;
 pub mod platform;
 pub mod spec;
 pub mod store;
+pub mod sync;

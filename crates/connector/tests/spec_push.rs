@@ -236,6 +236,7 @@ async fn the_reference_contact_to_account_mapping_as_a_custom_module() {
             pull_update: Method { enabled: false, rules: vec![] },
         },
         pull_deletes: false,
+        pull_when: None,
         matching: vec![],
     });
     let problems: Vec<_> = connector::spec::validate(&spec)

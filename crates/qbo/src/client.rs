@@ -206,6 +206,18 @@ impl Client {
         request_id: Option<&RequestId>,
         is_batch: bool,
     ) -> Result<Value, Error> {
+        self.send_keeping_tid(method, url, body, request_id, is_batch).await.map(|(value, _)| value)
+    }
+
+    /// As `send`, with the answer's `intuit_tid` (the item faults of a batch share it).
+    async fn send_keeping_tid(
+        &self,
+        method: Method,
+        url: Url,
+        body: Body,
+        request_id: Option<&RequestId>,
+        is_batch: bool,
+    ) -> Result<(Value, Option<String>), Error> {
         let is_write = method == Method::POST && request_id.is_some();
         let mut attempt = 0;
         let mut refreshed = false;
@@ -239,7 +251,7 @@ impl Client {
                     if value.get("Fault").is_some() {
                         return Err(Error::Fault(Fault::parse(200, &text, tid)));
                     }
-                    return Ok(value);
+                    return Ok((value, tid));
                 }
                 Ok((status, tid, text)) => {
                     let fault = Fault::parse(status, &text, tid);
@@ -553,8 +565,14 @@ impl Client {
             })
             .collect();
         let url = self.url("batch", &[], Some(request_id))?;
-        let answer = self
-            .send(Method::POST, url, Body::Json(json!({"BatchItemRequest": requests})), Some(request_id), true)
+        let (answer, tid) = self
+            .send_keeping_tid(
+                Method::POST,
+                url,
+                Body::Json(json!({"BatchItemRequest": requests})),
+                Some(request_id),
+                true,
+            )
             .await?;
         let responses = answer.get("BatchItemResponse").and_then(Value::as_array).cloned().unwrap_or_default();
         let mut results = Vec::with_capacity(items.len());
@@ -565,7 +583,10 @@ impl Client {
                 .and_then(|b| b.parse().ok())
                 .ok_or_else(|| Error::Decode("a batch answer without a known bId".into()))?;
             let outcome = match Fault::from_json(200, &response) {
-                Some(fault) => Err(fault),
+                Some(mut fault) => {
+                    fault.intuit_tid.clone_from(&tid);
+                    Err(fault)
+                }
                 None => {
                     let key = match items.get(index) {
                         Some(BatchItem::Query(_)) => "QueryResponse".to_owned(),

@@ -46,11 +46,19 @@ impl DemoSize {
     }
 }
 
-/// A platform tax code and its rate in percent; invoices' TaxTotal and Total use them.
+/// A platform tax code and its component rates in percent (a US code may combine a
+/// state and a county rate). Tax is rounded once per component rate over all lines,
+/// as QuickBooks rounds each tax line, so the platform's totals agree with QuickBooks'.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxCode {
     pub code: String,
-    pub percent: Decimal,
+    pub rates: Vec<Decimal>,
+}
+
+impl TaxCode {
+    pub fn new(code: &str, rates: &[Decimal]) -> TaxCode {
+        TaxCode { code: code.to_owned(), rates: rates.to_vec() }
+    }
 }
 
 const FIRST: [&str; 16] = [
@@ -186,6 +194,7 @@ pub fn generate(
                 break;
             }
             let mut lines = Vec::new();
+            // Component rate → the sum of the line amounts it applies to.
             let mut per_rate: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
             let mut subtotal = Decimal::ZERO;
             for _ in 0..rng.random_range(1..=4) {
@@ -197,8 +206,10 @@ pub fn generate(
                 if !taxes.is_empty() {
                     let tax = &taxes[rng.random_range(0..taxes.len())];
                     line["TaxCode"] = json!(tax.code);
-                    let entry = per_rate.entry(tax.code.clone()).or_insert((tax.percent, Decimal::ZERO));
-                    entry.1 += amount;
+                    for rate in &tax.rates {
+                        let entry = per_rate.entry(rate.normalize().to_string()).or_insert((*rate, Decimal::ZERO));
+                        entry.1 += amount;
+                    }
                 }
                 lines.push(line);
             }
@@ -249,10 +260,7 @@ mod tests {
     const NOW: OffsetDateTime = time::macros::datetime!(2026-11-24 12:00 UTC);
 
     fn uk_taxes() -> Vec<TaxCode> {
-        vec![
-            TaxCode { code: "VAT20".into(), percent: Decimal::from(20) },
-            TaxCode { code: "VAT0".into(), percent: Decimal::ZERO },
-        ]
+        vec![TaxCode::new("VAT20", &[Decimal::from(20)]), TaxCode::new("VAT0", &[Decimal::ZERO])]
     }
 
     #[test]

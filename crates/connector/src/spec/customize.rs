@@ -130,6 +130,7 @@ pub fn blank_module(
             pull_update: off(),
         },
         pull_deletes: false,
+        pull_when: None,
         matching: Vec::new(),
     }
 }

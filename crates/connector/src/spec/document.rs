@@ -53,6 +53,10 @@ pub struct ModuleSpec {
     /// Mark platform records deleted when QuickBooks deletes or deactivates them.
     #[serde(default)]
     pub pull_deletes: bool,
+    /// A jq condition on a QuickBooks entity: which entities this module pulls (when
+    /// modules share an entity, e.g. Accounts are customers without a parent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_when: Option<String>,
     /// How a first sync recognises a QuickBooks record that is plainly the same.
     #[serde(default, rename = "match")]
     pub matching: Vec<MatchRule>,

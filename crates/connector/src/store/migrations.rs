@@ -66,4 +66,82 @@ pub const MIGRATIONS: &[Migration] = &[
                   PRIMARY KEY (instance_id, lookup, platform_value)
               );",
     },
+    Migration {
+        version: 4,
+        name: "sync: links, journal, runs, cursors, conflicts",
+        sql: "CREATE TABLE link (
+                  instance_id INTEGER NOT NULL REFERENCES instance (id) ON DELETE CASCADE,
+                  module TEXT NOT NULL,            -- the spec module
+                  platform_id TEXT NOT NULL,
+                  qbo_id TEXT NOT NULL,
+                  sync_token TEXT,
+                  platform_hash TEXT,              -- hash of the push body last sent or received
+                  qbo_hash TEXT,                   -- hash of the pull mapping of the QBO entity last seen
+                  synced_at TEXT NOT NULL,
+                  PRIMARY KEY (instance_id, module, platform_id),
+                  UNIQUE (instance_id, module, qbo_id)
+              );
+              CREATE TABLE run (
+                  id INTEGER PRIMARY KEY,
+                  instance_id INTEGER NOT NULL REFERENCES instance (id) ON DELETE CASCADE,
+                  trigger TEXT NOT NULL,           -- button | schedule | cli | retry
+                  direction TEXT NOT NULL,         -- push | pull | sync
+                  started_at TEXT NOT NULL,
+                  finished_at TEXT,
+                  outcome TEXT,                    -- succeeded | failed_records | failed | cancelled
+                  counts TEXT NOT NULL DEFAULT '{}'
+              );
+              CREATE TABLE run_record (
+                  id INTEGER PRIMARY KEY,
+                  run_id INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+                  module TEXT NOT NULL,
+                  record_id TEXT NOT NULL,         -- platform id, or the QuickBooks id for pulls of unlinked records
+                  operation TEXT NOT NULL,         -- create | update | delete | link | pull_create | pull_update | pull_delete | skip | conflict
+                  outcome TEXT NOT NULL,           -- ok | failed | skipped | held
+                  qbo_id TEXT,
+                  message TEXT,                    -- in an operator's words
+                  code TEXT, element TEXT, intuit_tid TEXT, fault TEXT
+              );
+              CREATE INDEX run_record_run ON run_record (run_id, outcome);
+              CREATE TABLE journal (
+                  id INTEGER PRIMARY KEY,
+                  instance_id INTEGER NOT NULL REFERENCES instance (id) ON DELETE CASCADE,
+                  run_id INTEGER NOT NULL,
+                  module TEXT NOT NULL,
+                  platform_id TEXT NOT NULL,
+                  operation TEXT NOT NULL,         -- create | update | delete
+                  request_id TEXT NOT NULL,
+                  body TEXT NOT NULL,
+                  platform_hash TEXT NOT NULL,
+                  state TEXT NOT NULL,             -- pending | done | failed
+                  created_at TEXT NOT NULL
+              );
+              CREATE INDEX journal_pending ON journal (instance_id, state);
+              CREATE TABLE sync_cursor (
+                  instance_id INTEGER NOT NULL REFERENCES instance (id) ON DELETE CASCADE,
+                  name TEXT NOT NULL,              -- platform_seq | qbo_since
+                  value TEXT NOT NULL,
+                  PRIMARY KEY (instance_id, name)
+              );
+              CREATE TABLE conflict (
+                  id INTEGER PRIMARY KEY,
+                  instance_id INTEGER NOT NULL REFERENCES instance (id) ON DELETE CASCADE,
+                  module TEXT NOT NULL,
+                  platform_id TEXT NOT NULL,
+                  qbo_id TEXT NOT NULL,
+                  platform_version TEXT NOT NULL,  -- the platform record, JSON
+                  qbo_version TEXT NOT NULL,       -- the QuickBooks entity, JSON
+                  last_synced TEXT,                -- the push body last agreed on, JSON
+                  created_at TEXT NOT NULL,
+                  resolved_at TEXT,
+                  UNIQUE (instance_id, module, platform_id, resolved_at)
+              );",
+    },
+    Migration {
+        version: 5,
+        name: "store identity",
+        // Keyring entries are named after it, so two data directories on one machine never share secrets.
+        sql: "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+              INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(8))));",
+    },
 ];

@@ -1,0 +1,1184 @@
+//! A sync run: plan, journal, execute in batches, record — push then pull, module by
+//! module in dependency order.
+//!
+//! Exactly once: every QuickBooks write is journaled with its `requestid` before it is
+//! sent, and its answer updates the link, the journal and the run's record in one
+//! transaction. A run that died is finished first by the next one: each write left
+//! pending is looked for in QuickBooks by its marker (the module's match field) before
+//! anything is sent again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use qbo::{BatchItem, Client, Op, Query, RequestId};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::plan::{plan_push, Candidate, MappingProblem, Operation, Planned, PushSwitches};
+use super::store::{self as db, Counts, Link, RecordOutcome};
+use crate::api::Connector;
+use crate::error::{ApiError, ErrorCode};
+use crate::instance::Instance;
+use crate::platform::{Module, PlatformStore};
+use crate::spec::{CompiledMethod, Context, DeleteAction, MethodName, ModuleSpec, Spec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Push,
+    Pull,
+    Sync,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    Button,
+    Schedule,
+    Cli,
+    Retry,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictPolicy {
+    PlatformWins,
+    QuickbooksWins,
+    NewestWins,
+    /// Both versions wait in the conflict inbox for the operator.
+    #[default]
+    Hold,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub module: String,
+    pub phase: String,
+    pub done: usize,
+    pub total: usize,
+    pub current: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub outcome: String,
+    pub counts: BTreeMap<String, Counts>,
+}
+
+/// What a dry run would do, per module.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub module: String,
+    pub entity: String,
+    pub operations: Vec<Planned>,
+}
+
+pub struct SyncRequest<'a> {
+    pub direction: Direction,
+    pub modules: Option<Vec<String>>,
+    pub trigger: Trigger,
+    pub cancel: Option<Arc<AtomicBool>>,
+    pub progress: Option<&'a (dyn Fn(Progress) + Send + Sync)>,
+    /// Only these platform records (retry, re-sync one).
+    pub only: Option<BTreeSet<(String, String)>>,
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn stamp(time: OffsetDateTime) -> String {
+    time.format(&Rfc3339).unwrap_or_default()
+}
+
+/// A stable 64-bit FNV-1a hash of a JSON value's text.
+pub fn content_hash(value: &Value) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in value.to_string().bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+fn storage(error: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorCode::Storage, error.to_string())
+}
+
+/// One run's working state.
+pub struct Engine<'a> {
+    connector: &'a Connector,
+    instance: Instance,
+    spec: Spec,
+    client: Client,
+    context: Context,
+    run_id: i64,
+    counts: BTreeMap<String, Counts>,
+    cancel: Arc<AtomicBool>,
+    progress: Option<&'a (dyn Fn(Progress) + Send + Sync)>,
+}
+
+fn is_name_list(entity: &str) -> bool {
+    matches!(entity, "Customer" | "Vendor" | "Employee" | "Item" | "Account" | "Term" | "PaymentMethod")
+}
+
+impl<'a> Engine<'a> {
+    /// Runs a sync of `name`. One run per instance at a time, across processes.
+    pub async fn run(connector: &'a Connector, name: &str, request: SyncRequest<'a>) -> Result<RunSummary, ApiError> {
+        let instance = connector.instance(name)?.instance;
+        let _turn = run_lock(connector, &instance)?;
+        let spec = connector.spec(name)?;
+        let client = connector.qbo_client(name).await?;
+        let mut context = Context { vars: connector.variables(name)?, ..Context::default() };
+        for row in connector.lookups(name)? {
+            context.lookups.entry(row.lookup).or_default().insert(row.platform_value, row.qbo_value);
+        }
+        let direction = match request.direction {
+            Direction::Push => "push",
+            Direction::Pull => "pull",
+            Direction::Sync => "sync",
+        };
+        let trigger =
+            serde_json::to_value(request.trigger).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let run_id = {
+            let store = connector.store().connection();
+            store
+                .execute(
+                    "INSERT INTO run (instance_id, trigger, direction, started_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![instance.id, trigger, direction, stamp(now())],
+                )
+                .map_err(storage)?;
+            store.last_insert_rowid()
+        };
+        let mut engine = Engine {
+            connector,
+            instance,
+            spec,
+            client,
+            context,
+            run_id,
+            counts: BTreeMap::new(),
+            cancel: request.cancel.clone().unwrap_or_default(),
+            progress: request.progress,
+        };
+        let result = engine.run_all(&request).await;
+        let outcome = match &result {
+            Err(_) => "failed",
+            Ok(()) if engine.cancel.load(Ordering::Relaxed) => "cancelled",
+            Ok(()) if engine.counts.values().any(|c| c.failed + c.blocked + c.held > 0) => "failed_records",
+            Ok(()) => "succeeded",
+        };
+        connector
+            .store()
+            .connection()
+            .execute(
+                "UPDATE run SET finished_at = ?2, outcome = ?3, counts = ?4 WHERE id = ?1",
+                params![run_id, stamp(now()), outcome, serde_json::to_string(&engine.counts).unwrap_or_default()],
+            )
+            .map_err(storage)?;
+        result?;
+        Ok(RunSummary { run_id, outcome: outcome.into(), counts: engine.counts })
+    }
+
+    /// The plan of a push, without writing anything.
+    pub async fn dry_run(
+        connector: &'a Connector,
+        name: &str,
+        modules: Option<Vec<String>>,
+    ) -> Result<Vec<PlanView>, ApiError> {
+        let instance = connector.instance(name)?.instance;
+        let spec = connector.spec(name)?;
+        let client = connector.qbo_client(name).await?;
+        let mut context = Context { vars: connector.variables(name)?, ..Context::default() };
+        for row in connector.lookups(name)? {
+            context.lookups.entry(row.lookup).or_default().insert(row.platform_value, row.qbo_value);
+        }
+        let engine = Engine {
+            connector,
+            instance,
+            spec: spec.clone(),
+            client,
+            context,
+            run_id: 0,
+            counts: BTreeMap::new(),
+            cancel: Arc::default(),
+            progress: None,
+        };
+        let mut views = Vec::new();
+        for module in engine.ordered_modules(modules.as_deref()) {
+            let (candidates, _) = engine.push_candidates(&module, None).await?;
+            views.push(PlanView {
+                module: module.name.clone(),
+                entity: module.entity.clone(),
+                operations: plan_push(candidates, engine.switches(&module)),
+            });
+        }
+        Ok(views)
+    }
+
+    fn ordered_modules(&self, only: Option<&[String]>) -> Vec<ModuleSpec> {
+        let mut ordered: Vec<ModuleSpec> = Vec::new();
+        let mut remaining: Vec<ModuleSpec> = self.spec.modules.clone();
+        while !remaining.is_empty() {
+            let before = remaining.len();
+            remaining.retain(|m| {
+                let ready = m
+                    .depends_on
+                    .iter()
+                    .all(|d| ordered.iter().any(|o| o.name.eq_ignore_ascii_case(d)) || self.spec.module(d).is_none());
+                if ready {
+                    ordered.push(m.clone());
+                }
+                !ready
+            });
+            if remaining.len() == before {
+                ordered.append(&mut remaining);
+            }
+        }
+        ordered.retain(|m| only.is_none_or(|names| names.iter().any(|n| n.eq_ignore_ascii_case(&m.name))));
+        ordered
+    }
+
+    fn method_on(&self, module: &ModuleSpec, method: MethodName) -> bool {
+        let spec_on = module.methods.is_enabled(method);
+        self.instance
+            .settings
+            .methods
+            .get(&module.name)
+            .and_then(|m| m.get(method.as_str()).copied())
+            .unwrap_or(spec_on)
+    }
+
+    fn switches(&self, module: &ModuleSpec) -> PushSwitches {
+        PushSwitches {
+            create: self.method_on(module, MethodName::PushCreate),
+            update: self.method_on(module, MethodName::PushUpdate),
+            delete: self.method_on(module, MethodName::PushDelete).then_some(module.methods.push_delete.action),
+        }
+    }
+
+    fn policy(&self, module: &str) -> ConflictPolicy {
+        self.instance.settings.conflict_policies.get(module).copied().unwrap_or_default()
+    }
+
+    fn report(&self, module: &str, phase: &str, done: usize, total: usize, current: Option<&str>) {
+        if let Some(progress) = self.progress {
+            progress(Progress {
+                module: module.into(),
+                phase: phase.into(),
+                done,
+                total,
+                current: current.map(str::to_owned),
+            });
+        }
+    }
+
+    fn record(&mut self, outcome: RecordOutcome) -> Result<(), ApiError> {
+        self.counts.entry(outcome.module.clone()).or_default().add(&outcome.outcome);
+        db::add_outcome(&self.connector.store().connection(), self.run_id, &outcome).map_err(storage)
+    }
+
+    async fn run_all(&mut self, request: &SyncRequest<'_>) -> Result<(), ApiError> {
+        self.resume_journal().await?;
+        let modules = self.ordered_modules(request.modules.as_deref());
+        if matches!(request.direction, Direction::Push | Direction::Sync) {
+            for module in &modules {
+                if self.cancel.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                self.push_module(module, request.only.as_ref()).await?;
+            }
+        }
+        if matches!(request.direction, Direction::Pull | Direction::Sync) && request.only.is_none() {
+            for module in &modules {
+                if self.cancel.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                self.pull_module(module).await?;
+            }
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ push
+
+    /// The context for mapping one platform record: links and related records of the ids it refers to.
+    fn push_context(&self, record: &Value) -> Result<Context, ApiError> {
+        let mut context = self.context.clone();
+        let store = self.connector.store();
+        let platform = PlatformStore::new(store);
+        for id in crate::spec::mapping::referenced_ids(record) {
+            for (module, qbo_id) in
+                db::links_of_platform_id(&store.connection(), self.instance.id, &id).map_err(storage)?
+            {
+                context.links.entry(module).or_default().insert(id.clone(), qbo_id);
+            }
+            for candidate in Module::ALL {
+                if let Ok(found) = platform.get(candidate, &id) {
+                    context.related.entry(candidate.name().to_owned()).or_default().insert(id.clone(), found.data);
+                }
+            }
+        }
+        Ok(context)
+    }
+
+    async fn push_candidates(
+        &self,
+        module: &ModuleSpec,
+        only: Option<&BTreeSet<(String, String)>>,
+    ) -> Result<(Vec<Candidate>, i64), ApiError> {
+        let platform_module: Module =
+            module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let store = self.connector.store();
+        let platform = PlatformStore::new(store);
+        let cursor_name = format!("platform_seq:{}", module.name);
+        let since: i64 = db::cursor(&store.connection(), self.instance.id, &cursor_name)
+            .map_err(storage)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        let mut last_seq = since;
+        match only {
+            Some(only) => {
+                ids.extend(only.iter().filter(|(m, _)| m.eq_ignore_ascii_case(&module.name)).map(|(_, id)| id.clone()))
+            }
+            None => {
+                loop {
+                    let changes = platform.changes_since(last_seq, 5000)?;
+                    let Some(last) = changes.last() else { break };
+                    last_seq = last.seq;
+                    ids.extend(
+                        changes
+                            .into_iter()
+                            .filter(|c| c.module == platform_module && c.origin != crate::platform::Origin::Pull)
+                            .map(|c| c.record_id),
+                    );
+                }
+                ids.extend(
+                    db::unfinished_records(&store.connection(), self.instance.id, &module.name).map_err(storage)?,
+                );
+            }
+        }
+        let create = CompiledMethod::from_spec(&self.spec, &module.name, MethodName::PushCreate);
+        let update = CompiledMethod::from_spec(&self.spec, &module.name, MethodName::PushUpdate);
+        let mut candidates = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Ok(record) = platform.get(platform_module, &id) else { continue };
+            let link =
+                db::link_by_platform(&store.connection(), self.instance.id, &module.name, &id).map_err(storage)?;
+            let compiled = if link.is_some() { &update } else { &create };
+            let mapped = if record.deleted {
+                None
+            } else {
+                let context = self.push_context(&record.data)?;
+                Some(match compiled {
+                    Err(errors) => Err(MappingProblem {
+                        message: format!("the {} rules do not compile: {}", module.name, errors[0].reason),
+                        dependency: false,
+                    }),
+                    Ok(method) => method
+                        .map(&record.data, &context)
+                        .map(|m| {
+                            let hash = content_hash(&m.body);
+                            (m.body, hash)
+                        })
+                        .map_err(|e| MappingProblem {
+                            dependency: e.reason.contains("not in QuickBooks yet"),
+                            message: e.to_string(),
+                        }),
+                })
+            };
+            candidates.push(Candidate {
+                platform_id: id,
+                deleted: record.deleted,
+                link: link.as_ref().map(Link::state),
+                mapped,
+                matched: None,
+            });
+        }
+        self.find_matches(module, &mut candidates).await?;
+        Ok((candidates, last_seq))
+    }
+
+    /// First sync without twins: for records about to be created, look for a QuickBooks
+    /// record that is plainly the same (the module's match rules), 30 queries a call.
+    async fn find_matches(&self, module: &ModuleSpec, candidates: &mut [Candidate]) -> Result<(), ApiError> {
+        let Some(rule) = module.matching.first() else { return Ok(()) };
+        let Ok(matcher) = CompiledMethod::compile(
+            &module.name,
+            MethodName::PushCreate,
+            &[crate::spec::Rule { target: "value".into(), expr: rule.expr.clone(), note: None }],
+        ) else {
+            return Ok(());
+        };
+        let platform_module: Module =
+            module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let platform = PlatformStore::new(self.connector.store());
+        let mut wanted: Vec<(usize, String)> = Vec::new();
+        for (index, candidate) in candidates.iter().enumerate() {
+            if candidate.link.is_some() || candidate.deleted || !matches!(candidate.mapped, Some(Ok(_))) {
+                continue;
+            }
+            let Ok(record) = platform.get(platform_module, &candidate.platform_id) else { continue };
+            let context = self.push_context(&record.data)?;
+            if let Some(value) = matcher
+                .map(&record.data, &context)
+                .ok()
+                .and_then(|m| m.body.get("value").and_then(Value::as_str).map(str::to_owned))
+            {
+                wanted.push((index, value));
+            }
+        }
+        for chunk in wanted.chunks(qbo::client::BATCH_MAX) {
+            let items: Vec<BatchItem> = chunk
+                .iter()
+                .map(|(_, value)| {
+                    let mut query =
+                        Query::select(&module.entity).filter(&rule.qbo_field, Op::Eq, value.as_str()).max_results(1);
+                    if is_name_list(&module.entity) {
+                        query = query.include_inactive();
+                    }
+                    BatchItem::Query(query.text())
+                })
+                .collect();
+            let results = self.client.batch(&items, &RequestId::new()).await?;
+            for result in results {
+                let (index, _) = chunk[result.index];
+                if let Ok(response) = result.outcome {
+                    if let Some(found) = response.get(&module.entity).and_then(|rows| rows.get(0)) {
+                        candidates[index].matched = Some(super::plan::LinkState {
+                            qbo_id: found["Id"].as_str().unwrap_or_default().to_owned(),
+                            sync_token: found["SyncToken"].as_str().map(str::to_owned),
+                            platform_hash: None,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn push_module(
+        &mut self,
+        module: &ModuleSpec,
+        only: Option<&BTreeSet<(String, String)>>,
+    ) -> Result<(), ApiError> {
+        let switches = self.switches(module);
+        let (candidates, last_seq) = self.push_candidates(module, only).await?;
+        let plan = plan_push(candidates, switches);
+        let total = plan.len();
+        self.report(&module.name, "push", 0, total, None);
+        let mut writes: Vec<(Planned, RequestId)> = Vec::new();
+        for planned in plan {
+            match &planned.operation {
+                Operation::Skip { reason } => {
+                    let outcome = if reason.contains("not in QuickBooks yet") { "blocked" } else { "skipped" };
+                    if outcome == "blocked" || only.is_some() {
+                        self.record(RecordOutcome {
+                            module: module.name.clone(),
+                            record_id: planned.platform_id.clone(),
+                            operation: "skip".into(),
+                            outcome: outcome.into(),
+                            message: Some(reason.clone()),
+                            ..Default::default()
+                        })?;
+                    }
+                }
+                Operation::Fail { reason } => {
+                    self.record(RecordOutcome {
+                        module: module.name.clone(),
+                        record_id: planned.platform_id.clone(),
+                        operation: "map".into(),
+                        outcome: "failed".into(),
+                        message: Some(reason.clone()),
+                        ..Default::default()
+                    })?;
+                }
+                Operation::Link { qbo_id, sync_token, hash } => {
+                    let link = Link {
+                        module: module.name.clone(),
+                        platform_id: planned.platform_id.clone(),
+                        qbo_id: qbo_id.clone(),
+                        sync_token: sync_token.clone(),
+                        platform_hash: None,
+                        qbo_hash: None,
+                        synced_at: stamp(now()),
+                    };
+                    db::save_link(&self.connector.store().connection(), self.instance.id, &link).map_err(storage)?;
+                    let _ = hash;
+                    self.record(RecordOutcome {
+                        module: module.name.clone(),
+                        record_id: planned.platform_id.clone(),
+                        operation: "link".into(),
+                        outcome: "ok".into(),
+                        qbo_id: Some(qbo_id.clone()),
+                        message: Some(format!(
+                            "already in QuickBooks as {} {qbo_id}: linked instead of created",
+                            module.entity
+                        )),
+                        ..Default::default()
+                    })?;
+                    // The next run sends the platform's version as an update.
+                }
+                _ => writes.push((planned, RequestId::new())),
+            }
+        }
+        self.execute_writes(module, writes, total).await?;
+        if only.is_none() && !self.cancel.load(Ordering::Relaxed) {
+            db::set_cursor(
+                &self.connector.store().connection(),
+                self.instance.id,
+                &format!("platform_seq:{}", module.name),
+                &last_seq.to_string(),
+            )
+            .map_err(storage)?;
+        }
+        Ok(())
+    }
+
+    fn batch_item(module: &ModuleSpec, planned: &Planned) -> Option<BatchItem> {
+        let entity = module.entity.clone();
+        Some(match &planned.operation {
+            Operation::Create { body, .. } => BatchItem::Create { entity, body: body.clone() },
+            Operation::Update { qbo_id, sync_token, body, .. } => {
+                let mut body = body.clone();
+                body["Id"] = json!(qbo_id);
+                body["SyncToken"] = json!(sync_token);
+                BatchItem::Update { entity, body, sparse: true }
+            }
+            Operation::Delete { qbo_id, sync_token, action: DeleteAction::Deactivate } => BatchItem::Update {
+                entity,
+                body: json!({"Id": qbo_id, "SyncToken": sync_token, "Active": false}),
+                sparse: true,
+            },
+            Operation::Delete { qbo_id, sync_token, action: DeleteAction::Delete } => {
+                BatchItem::Delete { entity, id: qbo_id.clone(), sync_token: sync_token.clone() }
+            }
+            _ => return None,
+        })
+    }
+
+    fn op_name(operation: &Operation) -> &'static str {
+        match operation {
+            Operation::Create { .. } => "create",
+            Operation::Update { .. } => "update",
+            Operation::Delete { .. } => "delete",
+            Operation::Link { .. } => "link",
+            Operation::Skip { .. } => "skip",
+            Operation::Fail { .. } => "fail",
+        }
+    }
+
+    async fn execute_writes(
+        &mut self,
+        module: &ModuleSpec,
+        writes: Vec<(Planned, RequestId)>,
+        total: usize,
+    ) -> Result<(), ApiError> {
+        let mut done = 0;
+        // Journaled before anything is sent: a crash after this point is finished by the next run.
+        let mut prepared = Vec::new();
+        for batch in writes.chunks(qbo::client::BATCH_MAX) {
+            let request_id = RequestId::new();
+            self.journal(module, batch, &request_id)?;
+            let items: Vec<BatchItem> = batch.iter().filter_map(|(p, _)| Engine::batch_item(module, p)).collect();
+            prepared.push((batch.to_vec(), request_id, items));
+        }
+        // Several batches in flight; the client's throttle keeps them within the company's limits.
+        let client = self.client.clone();
+        let mut in_flight = futures::stream::iter(prepared.into_iter().map(move |(batch, request_id, items)| {
+            let client = client.clone();
+            async move {
+                let answer = client.batch(&items, &request_id).await;
+                Ok::<_, ApiError>((batch, answer))
+            }
+        }))
+        .buffered(4);
+        while let Some(result) = in_flight.next().await {
+            let (batch, answer) = result?;
+            done += batch.len();
+            match answer {
+                Ok(results) => {
+                    for result in results {
+                        let (planned, _) = &batch[result.index];
+                        self.record_answer(module, planned, result.outcome).await?;
+                    }
+                }
+                Err(error) => {
+                    // The whole call failed after every retry: its records stay journaled as pending
+                    // only if the outcome is unknown; otherwise they failed and are retried next run.
+                    let unknown = matches!(error, qbo::Error::Transport { outcome_unknown: true, .. });
+                    for (planned, _) in &batch {
+                        if !unknown {
+                            self.finish_journal(module, &planned.platform_id, "failed")?;
+                        }
+                        self.record(failure_outcome(module, planned, &error))?;
+                    }
+                }
+            }
+            self.report(&module.name, "push", done, total, batch.last().map(|(p, _)| p.platform_id.as_str()));
+            if self.cancel.load(Ordering::Relaxed) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn journal(
+        &self,
+        module: &ModuleSpec,
+        batch: &[(Planned, RequestId)],
+        request_id: &RequestId,
+    ) -> Result<(), ApiError> {
+        self.connector.store().transaction(|tx| -> Result<(), ApiError> {
+            for (planned, _) in batch {
+                let (body, hash) = match &planned.operation {
+                    Operation::Create { body, hash } | Operation::Update { body, hash, .. } => (body.clone(), hash.clone()),
+                    _ => (Value::Null, String::new()),
+                };
+                tx.execute(
+                    "INSERT INTO journal (instance_id, run_id, module, platform_id, operation, request_id, body, platform_hash, state, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9)",
+                    params![self.instance.id, self.run_id, module.name, planned.platform_id, Engine::op_name(&planned.operation), request_id.as_str(), body.to_string(), hash, stamp(now())],
+                )
+                .map_err(storage)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn finish_journal(&self, module: &ModuleSpec, platform_id: &str, state: &str) -> Result<(), ApiError> {
+        self.connector
+            .store()
+            .connection()
+            .execute(
+                "UPDATE journal SET state = ?4 WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3 AND state = 'pending'",
+                params![self.instance.id, module.name, platform_id, state],
+            )
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    /// The pull mapping's hash of an entity: what a later pull compares to skip our own echo.
+    fn qbo_hash(&self, module: &ModuleSpec, entity: &Value) -> Option<String> {
+        let method = CompiledMethod::from_spec(&self.spec, &module.name, MethodName::PullUpdate).ok()?;
+        let context = self.pull_context(entity).ok()?;
+        method.map(entity, &context).ok().map(|m| content_hash(&m.body))
+    }
+
+    async fn record_answer(
+        &mut self,
+        module: &ModuleSpec,
+        planned: &Planned,
+        outcome: Result<Value, qbo::Fault>,
+    ) -> Result<(), ApiError> {
+        let operation = Engine::op_name(&planned.operation);
+        match outcome {
+            Ok(entity) => {
+                let deleted = matches!(planned.operation, Operation::Delete { .. });
+                let qbo_id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let hash = match &planned.operation {
+                    Operation::Create { hash, .. } | Operation::Update { hash, .. } => Some(hash.clone()),
+                    _ => None,
+                };
+                let qbo_hash = if deleted { None } else { self.qbo_hash(module, &entity) };
+                let store = self.connector.store();
+                store.transaction(|tx| -> Result<(), ApiError> {
+                    if deleted {
+                        db::delete_link(tx, self.instance.id, &module.name, &planned.platform_id).map_err(storage)?;
+                    } else {
+                        let link = Link {
+                            module: module.name.clone(),
+                            platform_id: planned.platform_id.clone(),
+                            qbo_id: qbo_id.clone(),
+                            sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
+                            platform_hash: hash.clone(),
+                            qbo_hash: qbo_hash.clone(),
+                            synced_at: stamp(now()),
+                        };
+                        db::save_link(tx, self.instance.id, &link).map_err(storage)?;
+                    }
+                    tx.execute(
+                        "UPDATE journal SET state = 'done' WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3 AND state = 'pending'",
+                        params![self.instance.id, module.name, planned.platform_id],
+                    )
+                    .map_err(storage)?;
+                    db::add_outcome(
+                        tx,
+                        self.run_id,
+                        &RecordOutcome { module: module.name.clone(), record_id: planned.platform_id.clone(), operation: operation.into(), outcome: "ok".into(), qbo_id: Some(qbo_id.clone()), ..Default::default() },
+                    )
+                    .map_err(storage)?;
+                    Ok(())
+                })?;
+                self.counts.entry(module.name.clone()).or_default().add("ok");
+            }
+            Err(fault) if fault.code() == qbo::fault::codes::STALE_OBJECT => {
+                self.finish_journal(module, &planned.platform_id, "failed")?;
+                self.conflict(module, planned).await?;
+            }
+            Err(fault) if fault.code() == qbo::fault::codes::DUPLICATE_NAME && operation == "create" => {
+                // The name is taken: the record is most likely already there. Link, don't fail.
+                self.finish_journal(module, &planned.platform_id, "failed")?;
+                let mut candidate = vec![Candidate {
+                    platform_id: planned.platform_id.clone(),
+                    deleted: false,
+                    link: None,
+                    mapped: Some(Ok((Value::Null, String::new()))),
+                    matched: None,
+                }];
+                self.find_matches(module, &mut candidate).await?;
+                match candidate.pop().and_then(|c| c.matched) {
+                    Some(found) => {
+                        let link = Link {
+                            module: module.name.clone(),
+                            platform_id: planned.platform_id.clone(),
+                            qbo_id: found.qbo_id.clone(),
+                            sync_token: found.sync_token,
+                            platform_hash: None,
+                            qbo_hash: None,
+                            synced_at: stamp(now()),
+                        };
+                        db::save_link(&self.connector.store().connection(), self.instance.id, &link)
+                            .map_err(storage)?;
+                        self.record(RecordOutcome {
+                            module: module.name.clone(),
+                            record_id: planned.platform_id.clone(),
+                            operation: "link".into(),
+                            outcome: "ok".into(),
+                            qbo_id: Some(found.qbo_id.clone()),
+                            message: Some(format!(
+                                "QuickBooks already had this name ({}): linked to {} {} instead of creating a twin",
+                                fault.code(),
+                                module.entity,
+                                found.qbo_id
+                            )),
+                            code: Some(fault.code().into()),
+                            intuit_tid: fault.intuit_tid.clone(),
+                            ..Default::default()
+                        })?;
+                    }
+                    None => {
+                        self.record(fault_outcome(module, planned, &fault))?;
+                    }
+                }
+            }
+            Err(fault) => {
+                self.finish_journal(module, &planned.platform_id, "failed")?;
+                self.record(fault_outcome(module, planned, &fault))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Both sides changed: the module's policy decides.
+    async fn conflict(&mut self, module: &ModuleSpec, planned: &Planned) -> Result<(), ApiError> {
+        let Operation::Update { qbo_id, body, hash, .. } = &planned.operation else { return Ok(()) };
+        let current = self.client.read_json(&module.entity, qbo_id).await?;
+        let platform_module: Module =
+            module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let record = PlatformStore::new(self.connector.store()).get(platform_module, &planned.platform_id)?;
+        let policy = match self.policy(&module.name) {
+            ConflictPolicy::NewestWins => {
+                let qbo_time = current
+                    .pointer("/MetaData/LastUpdatedTime")
+                    .and_then(Value::as_str)
+                    .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+                let platform_time = record
+                    .data
+                    .get("UpdatedAt")
+                    .and_then(Value::as_str)
+                    .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+                if platform_time >= qbo_time {
+                    ConflictPolicy::PlatformWins
+                } else {
+                    ConflictPolicy::QuickbooksWins
+                }
+            }
+            other => other,
+        };
+        match policy {
+            ConflictPolicy::PlatformWins => {
+                let mut retry = body.clone();
+                retry["Id"] = json!(qbo_id);
+                retry["SyncToken"] = current["SyncToken"].clone();
+                let updated = self.client.update_json(&module.entity, &retry, true, &RequestId::new()).await;
+                let planned = Planned {
+                    platform_id: planned.platform_id.clone(),
+                    operation: Operation::Update {
+                        qbo_id: qbo_id.clone(),
+                        sync_token: String::new(),
+                        body: body.clone(),
+                        hash: hash.clone(),
+                    },
+                };
+                match updated {
+                    Ok(entity) => Box::pin(self.record_answer(module, &planned, Ok(entity))).await?,
+                    Err(error) => self.record(failure_outcome(module, &planned, &error))?,
+                }
+            }
+            ConflictPolicy::QuickbooksWins => {
+                self.pull_entity(module, &current).await?;
+            }
+            _ => {
+                let last = db::link_by_platform(
+                    &self.connector.store().connection(),
+                    self.instance.id,
+                    &module.name,
+                    &planned.platform_id,
+                )
+                .map_err(storage)?;
+                self.connector
+                    .store()
+                    .connection()
+                    .execute(
+                        "INSERT INTO conflict (instance_id, module, platform_id, qbo_id, platform_version, qbo_version, last_synced, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![self.instance.id, module.name, planned.platform_id, qbo_id, record.data.to_string(), current.to_string(), last.map(|l| l.synced_at), stamp(now())],
+                    )
+                    .map_err(storage)?;
+                self.record(RecordOutcome {
+                    module: module.name.clone(),
+                    record_id: planned.platform_id.clone(),
+                    operation: "conflict".into(),
+                    outcome: "held".into(),
+                    qbo_id: Some(qbo_id.clone()),
+                    message: Some(
+                        "changed in QuickBooks and here since the last sync: both versions wait in the conflict inbox"
+                            .into(),
+                    ),
+                    code: Some("5010".into()),
+                    ..Default::default()
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes left pending by a run that died: look for each in QuickBooks by its marker
+    /// before anything is sent again, so nothing is created twice.
+    async fn resume_journal(&mut self) -> Result<(), ApiError> {
+        let pending: Vec<(i64, String, String, String)> = {
+            let connection = self.connector.store().connection();
+            let mut statement = connection
+                .prepare("SELECT id, module, platform_id, operation FROM journal WHERE instance_id = ?1 AND state = 'pending' ORDER BY id")
+                .map_err(storage)?;
+            let rows = statement
+                .query_map([self.instance.id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+                .map_err(storage)?;
+            rows.collect::<Result<_, _>>().map_err(storage)?
+        };
+        for (journal_id, module_name, platform_id, operation) in pending {
+            let Some(module) = self.spec.module(&module_name).cloned() else { continue };
+            if operation == "create" {
+                let mut candidate = vec![Candidate {
+                    platform_id: platform_id.clone(),
+                    deleted: false,
+                    link: None,
+                    mapped: Some(Ok((Value::Null, String::new()))),
+                    matched: None,
+                }];
+                self.find_matches(&module, &mut candidate).await?;
+                if let Some(found) = candidate.pop().and_then(|c| c.matched) {
+                    let link = Link {
+                        module: module.name.clone(),
+                        platform_id: platform_id.clone(),
+                        qbo_id: found.qbo_id.clone(),
+                        sync_token: found.sync_token,
+                        platform_hash: None,
+                        qbo_hash: None,
+                        synced_at: stamp(now()),
+                    };
+                    db::save_link(&self.connector.store().connection(), self.instance.id, &link).map_err(storage)?;
+                    self.record(RecordOutcome {
+                        module: module.name.clone(),
+                        record_id: platform_id.clone(),
+                        operation: "link".into(),
+                        outcome: "ok".into(),
+                        qbo_id: Some(found.qbo_id),
+                        message: Some("finished a write an interrupted run had sent".into()),
+                        ..Default::default()
+                    })?;
+                }
+            }
+            // Whatever else it was, the record is a candidate again (its change is after the cursor or it is unfinished).
+            self.connector
+                .store()
+                .connection()
+                .execute("UPDATE journal SET state = 'resumed' WHERE id = ?1", [journal_id])
+                .map_err(storage)?;
+            let unfinished = RecordOutcome {
+                module: module.name.clone(),
+                record_id: platform_id,
+                operation: operation.clone(),
+                outcome: "blocked".into(),
+                message: Some("an interrupted run left this write unfinished; it is sent again".into()),
+                ..Default::default()
+            };
+            if operation != "create" {
+                db::add_outcome(&self.connector.store().connection(), self.run_id, &unfinished).map_err(storage)?;
+            }
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ pull
+
+    fn pull_context(&self, entity: &Value) -> Result<Context, ApiError> {
+        let mut context = self.context.clone();
+        let connection = self.connector.store().connection();
+        for qbo_id in crate::spec::mapping::referenced_qbo_ids(entity) {
+            for (module, platform_id) in db::links_of_qbo_id(&connection, self.instance.id, &qbo_id).map_err(storage)? {
+                context.links.entry(module).or_default().insert(qbo_id.clone(), platform_id);
+            }
+        }
+        Ok(context)
+    }
+
+    async fn pull_module(&mut self, module: &ModuleSpec) -> Result<(), ApiError> {
+        let pull_create = self.method_on(module, MethodName::PullCreate);
+        let pull_update = self.method_on(module, MethodName::PullUpdate);
+        if !pull_create && !pull_update && !module.pull_deletes {
+            return Ok(());
+        }
+        let cursor_name = format!("qbo_since:{}", module.name);
+        let since = db::cursor(&self.connector.store().connection(), self.instance.id, &cursor_name)
+            .map_err(storage)?
+            .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
+        // A little in the past: QuickBooks stamps many records in one second.
+        let next_cursor = now() - time::Duration::seconds(60);
+        let changes: Vec<qbo::Change> = match since {
+            Some(since) if since > now() - time::Duration::days(29) => {
+                self.client.cdc(&[&module.entity], since).await?.entities.remove(&module.entity).unwrap_or_default()
+            }
+            since => {
+                let mut query = Query::select(&module.entity);
+                if let Some(since) = since {
+                    query = query.filter("MetaData.LastUpdatedTime", Op::Gt, since);
+                }
+                if is_name_list(&module.entity) {
+                    query = query.include_inactive();
+                }
+                let rows: Vec<Value> =
+                    futures::TryStreamExt::try_collect(self.client.query_values(query.order_by("Id", false))).await?;
+                rows.into_iter().map(qbo::Change::Changed).collect()
+            }
+        };
+        let filter = match &module.pull_when {
+            Some(condition) => Some(
+                CompiledMethod::compile(
+                    &module.name,
+                    MethodName::PullCreate,
+                    &[crate::spec::Rule { target: "keep".into(), expr: condition.clone(), note: None }],
+                )
+                .map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::Validation,
+                        format!("{}: pull_when does not compile: {}", module.name, e[0].reason),
+                    )
+                })?,
+            ),
+            None => None,
+        };
+        let total = changes.len();
+        for (done, change) in changes.into_iter().enumerate() {
+            match change {
+                qbo::Change::Deleted { id, .. } => self.pull_delete(module, &id)?,
+                qbo::Change::Changed(entity) => {
+                    if let Some(filter) = &filter {
+                        let keep = filter
+                            .map(&entity, &Context::default())
+                            .map(|m| m.body.get("keep") == Some(&Value::Bool(true)))
+                            .unwrap_or(false);
+                        if !keep {
+                            continue;
+                        }
+                    }
+                    if entity.get("Active") == Some(&Value::Bool(false)) {
+                        let id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
+                        self.pull_delete(module, &id)?;
+                        continue;
+                    }
+                    self.pull_entity(module, &entity).await?;
+                }
+            }
+            if done % 100 == 0 {
+                self.report(&module.name, "pull", done, total, None);
+            }
+        }
+        self.report(&module.name, "pull", total, total, None);
+        db::set_cursor(&self.connector.store().connection(), self.instance.id, &cursor_name, &stamp(next_cursor))
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn pull_delete(&mut self, module: &ModuleSpec, qbo_id: &str) -> Result<(), ApiError> {
+        if !module.pull_deletes {
+            return Ok(());
+        }
+        let Some(link) = db::link_by_qbo(&self.connector.store().connection(), self.instance.id, &module.name, qbo_id)
+            .map_err(storage)?
+        else {
+            return Ok(());
+        };
+        let platform_module: Module =
+            module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let platform = PlatformStore::new(self.connector.store());
+        if platform.get(platform_module, &link.platform_id).is_ok_and(|r| r.deleted) {
+            return Ok(());
+        }
+        platform.apply_pulled_delete(platform_module, &link.platform_id, now())?;
+        self.record(RecordOutcome {
+            module: module.name.clone(),
+            record_id: link.platform_id,
+            operation: "pull_delete".into(),
+            outcome: "ok".into(),
+            qbo_id: Some(qbo_id.into()),
+            message: Some("deleted or made inactive in QuickBooks: marked deleted here".into()),
+            ..Default::default()
+        })
+    }
+
+    async fn pull_entity(&mut self, module: &ModuleSpec, entity: &Value) -> Result<(), ApiError> {
+        let qbo_id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let platform_module: Module =
+            module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let link = db::link_by_qbo(&self.connector.store().connection(), self.instance.id, &module.name, &qbo_id)
+            .map_err(storage)?;
+        let method = if link.is_some() { MethodName::PullUpdate } else { MethodName::PullCreate };
+        if !self.method_on(module, method) {
+            return Ok(());
+        }
+        let context = self.pull_context(entity)?;
+        let compiled = CompiledMethod::from_spec(&self.spec, &module.name, method)
+            .map_err(|e| ApiError::new(ErrorCode::Validation, format!("{} {method}: {}", module.name, e[0].reason)))?;
+        let mapped = match compiled.map(entity, &context) {
+            Ok(mapped) => mapped,
+            Err(error) => {
+                let outcome =
+                    if error.reason.contains("not linked to a platform record yet") { "blocked" } else { "failed" };
+                return self.record(RecordOutcome {
+                    module: module.name.clone(),
+                    record_id: qbo_id.clone(),
+                    operation: method.as_str().into(),
+                    outcome: outcome.into(),
+                    qbo_id: Some(qbo_id),
+                    message: Some(error.to_string()),
+                    ..Default::default()
+                });
+            }
+        };
+        let hash = content_hash(&mapped.body);
+        if link.as_ref().and_then(|l| l.qbo_hash.as_deref()) == Some(hash.as_str()) {
+            return Ok(()); // what we sent or received last time: nothing new
+        }
+        let platform = PlatformStore::new(self.connector.store());
+        let data = match &link {
+            Some(link) => {
+                let mut data =
+                    platform.get(platform_module, &link.platform_id).map(|r| r.data).unwrap_or_else(|_| json!({}));
+                if let (Value::Object(target), Value::Object(fields)) = (&mut data, mapped.body.clone()) {
+                    target.extend(fields);
+                }
+                data["Id"] = json!(link.platform_id);
+                data
+            }
+            None => mapped.body.clone(),
+        };
+        match platform.apply_pulled(platform_module, data, now()) {
+            Ok(record) => {
+                let saved = Link {
+                    module: module.name.clone(),
+                    platform_id: record.id.clone(),
+                    qbo_id: qbo_id.clone(),
+                    sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
+                    platform_hash: link.as_ref().and_then(|l| l.platform_hash.clone()),
+                    qbo_hash: Some(hash),
+                    synced_at: stamp(now()),
+                };
+                db::save_link(&self.connector.store().connection(), self.instance.id, &saved).map_err(storage)?;
+                self.record(RecordOutcome {
+                    module: module.name.clone(),
+                    record_id: record.id,
+                    operation: method.as_str().into(),
+                    outcome: "ok".into(),
+                    qbo_id: Some(qbo_id),
+                    ..Default::default()
+                })
+            }
+            Err(error) => self.record(RecordOutcome {
+                module: module.name.clone(),
+                record_id: qbo_id.clone(),
+                operation: method.as_str().into(),
+                outcome: "failed".into(),
+                qbo_id: Some(qbo_id),
+                message: Some(error.to_string()),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+/// Holds the instance's run lock file for the life of a run.
+fn run_lock(connector: &Connector, instance: &Instance) -> Result<File, ApiError> {
+    let path = connector.data_dir().join(format!("instance-{}.sync.lock", instance.id));
+    let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(storage)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("a sync of {:?} is already running (in this or another window)", instance.name),
+        )),
+        Err(std::fs::TryLockError::Error(error)) => Err(storage(error)),
+    }
+}
+
+/// A QuickBooks refusal in an operator's words, with everything support needs.
+fn fault_outcome(module: &ModuleSpec, planned: &Planned, fault: &qbo::Fault) -> RecordOutcome {
+    let first = fault.errors.first();
+    let plain = match fault.code() {
+        "6240" => "QuickBooks already has a customer, vendor or employee with this name".to_owned(),
+        "6140" => "QuickBooks already has a transaction with this number".to_owned(),
+        "2020" => format!("QuickBooks needs {} and it was empty", fault.element().unwrap_or("a field")),
+        "610" => format!(
+            "{} refers to something QuickBooks no longer has or has made inactive",
+            fault.element().unwrap_or("a field")
+        ),
+        "2500" => format!("{} refers to an id QuickBooks does not know", fault.element().unwrap_or("a field")),
+        "6000" => first.map(|e| e.detail.clone()).unwrap_or_default(),
+        "6540" => "QuickBooks will not change a payment that has been deposited".to_owned(),
+        _ => first.map(|e| e.message.clone()).unwrap_or_default(),
+    };
+    RecordOutcome {
+        module: module.name.clone(),
+        record_id: planned.platform_id.clone(),
+        operation: Engine::op_name(&planned.operation).into(),
+        outcome: "failed".into(),
+        qbo_id: None,
+        message: Some(plain),
+        code: Some(fault.code().into()),
+        element: fault.element().map(str::to_owned),
+        intuit_tid: fault.intuit_tid.clone(),
+        fault: Some(fault.summary()),
+    }
+}
+
+fn failure_outcome(module: &ModuleSpec, planned: &Planned, error: &qbo::Error) -> RecordOutcome {
+    match error.fault() {
+        Some(fault) => fault_outcome(module, planned, fault),
+        None => RecordOutcome {
+            module: module.name.clone(),
+            record_id: planned.platform_id.clone(),
+            operation: Engine::op_name(&planned.operation).into(),
+            outcome: "failed".into(),
+            message: Some(error.to_string()),
+            ..Default::default()
+        },
+    }
+}

@@ -1,0 +1,7 @@
+//! The sync engine: plan → journal → execute → record, for pushes and pulls.
+
+pub mod engine;
+pub mod plan;
+pub mod store;
+
+pub use engine::{ConflictPolicy, Direction, Engine, PlanView, Progress, RunSummary, SyncRequest, Trigger};

@@ -1,0 +1,202 @@
+//! The push plan: pure data from what each side looks like, computed before any write.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::spec::DeleteAction;
+
+/// What is known of one platform record before planning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub platform_id: String,
+    pub deleted: bool,
+    pub link: Option<LinkState>,
+    /// The mapped body and its hash, or why mapping failed.
+    pub mapped: Option<Result<(Value, String), MappingProblem>>,
+    /// A QuickBooks record found by the module's match rules (first sync).
+    pub matched: Option<LinkState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkState {
+    pub qbo_id: String,
+    pub sync_token: Option<String>,
+    pub platform_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappingProblem {
+    pub message: String,
+    /// A record it depends on is not in QuickBooks yet: skipped, not failed.
+    pub dependency: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    Create {
+        body: Value,
+        hash: String,
+    },
+    Update {
+        qbo_id: String,
+        sync_token: String,
+        body: Value,
+        hash: String,
+    },
+    Delete {
+        qbo_id: String,
+        sync_token: String,
+        action: DeleteAction,
+    },
+    /// The same record already exists in QuickBooks: link instead of creating a twin.
+    Link {
+        qbo_id: String,
+        sync_token: Option<String>,
+        hash: String,
+    },
+    Skip {
+        reason: String,
+    },
+    Fail {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Planned {
+    pub platform_id: String,
+    pub operation: Operation,
+}
+
+/// Which push methods are on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushSwitches {
+    pub create: bool,
+    pub update: bool,
+    pub delete: Option<DeleteAction>,
+}
+
+/// Decides each record's operation.
+pub fn plan_push(candidates: Vec<Candidate>, switches: PushSwitches) -> Vec<Planned> {
+    candidates
+        .into_iter()
+        .map(|c| {
+            let operation = match (&c.link, c.deleted) {
+                (None, true) => Operation::Skip { reason: "deleted before it was ever in QuickBooks".into() },
+                (Some(link), true) => match switches.delete {
+                    Some(action) => Operation::Delete {
+                        qbo_id: link.qbo_id.clone(),
+                        sync_token: link.sync_token.clone().unwrap_or_else(|| "0".into()),
+                        action,
+                    },
+                    None => Operation::Skip { reason: "push delete is switched off".into() },
+                },
+                (link, false) => match c.mapped {
+                    None => Operation::Skip { reason: "nothing to send".into() },
+                    Some(Err(problem)) if problem.dependency => Operation::Skip { reason: problem.message },
+                    Some(Err(problem)) => Operation::Fail { reason: problem.message },
+                    Some(Ok((body, hash))) => match (link, c.matched) {
+                        (Some(link), _) if link.platform_hash.as_deref() == Some(hash.as_str()) => {
+                            Operation::Skip { reason: "unchanged since the last sync".into() }
+                        }
+                        (Some(_), _) if !switches.update => {
+                            Operation::Skip { reason: "push update is switched off".into() }
+                        }
+                        (Some(link), _) => Operation::Update {
+                            qbo_id: link.qbo_id.clone(),
+                            sync_token: link.sync_token.clone().unwrap_or_else(|| "0".into()),
+                            body,
+                            hash,
+                        },
+                        (None, Some(found)) => {
+                            Operation::Link { qbo_id: found.qbo_id, sync_token: found.sync_token, hash }
+                        }
+                        (None, None) if !switches.create => {
+                            Operation::Skip { reason: "push create is switched off".into() }
+                        }
+                        (None, None) => Operation::Create { body, hash },
+                    },
+                },
+            };
+            Planned { platform_id: c.platform_id, operation }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ALL_ON: PushSwitches = PushSwitches { create: true, update: true, delete: Some(DeleteAction::Deactivate) };
+
+    fn candidate(id: &str) -> Candidate {
+        Candidate {
+            platform_id: id.into(),
+            deleted: false,
+            link: None,
+            mapped: Some(Ok((json!({"DisplayName": id}), format!("h-{id}")))),
+            matched: None,
+        }
+    }
+
+    fn linked(hash: &str) -> Option<LinkState> {
+        Some(LinkState { qbo_id: "58".into(), sync_token: Some("3".into()), platform_hash: Some(hash.into()) })
+    }
+
+    #[test]
+    fn each_situation_gets_its_operation() {
+        let mut changed = candidate("changed");
+        changed.link = linked("old");
+        let mut same = candidate("same");
+        same.link = linked("h-same");
+        let mut gone = candidate("gone");
+        gone.deleted = true;
+        gone.link = linked("x");
+        let mut never = candidate("never");
+        never.deleted = true;
+        let mut twin = candidate("twin");
+        twin.matched = Some(LinkState { qbo_id: "77".into(), sync_token: Some("0".into()), platform_hash: None });
+        let mut bad = candidate("bad");
+        bad.mapped =
+            Some(Err(MappingProblem { message: "Invoices bad: rule 2 (TxnDate): …".into(), dependency: false }));
+        let mut waiting = candidate("waiting");
+        waiting.mapped =
+            Some(Err(MappingProblem { message: "Accounts A9 is not in QuickBooks yet".into(), dependency: true }));
+
+        let plan = plan_push(vec![candidate("new"), changed, same, gone, never, twin, bad, waiting], ALL_ON);
+        let ops: Vec<&str> = plan
+            .iter()
+            .map(|p| match &p.operation {
+                Operation::Create { .. } => "create",
+                Operation::Update { .. } => "update",
+                Operation::Delete { .. } => "delete",
+                Operation::Link { .. } => "link",
+                Operation::Skip { .. } => "skip",
+                Operation::Fail { .. } => "fail",
+            })
+            .collect();
+        assert_eq!(ops, ["create", "update", "skip", "delete", "skip", "link", "fail", "skip"]);
+        assert!(matches!(&plan[1].operation, Operation::Update { sync_token, .. } if sync_token == "3"));
+    }
+
+    #[test]
+    fn switched_off_methods_skip_with_a_reason() {
+        let mut changed = candidate("changed");
+        changed.link = linked("old");
+        let mut gone = candidate("gone");
+        gone.deleted = true;
+        gone.link = linked("x");
+        let plan = plan_push(
+            vec![candidate("new"), changed, gone],
+            PushSwitches { create: false, update: false, delete: None },
+        );
+        for planned in plan {
+            assert!(
+                matches!(planned.operation, Operation::Skip { ref reason } if reason.contains("switched off")),
+                "{planned:?}"
+            );
+        }
+    }
+}

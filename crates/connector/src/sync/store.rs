@@ -1,0 +1,247 @@
+//! The sync engine's tables: links, journal, runs and their records, cursors, conflicts.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::plan::LinkState;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub module: String,
+    pub platform_id: String,
+    pub qbo_id: String,
+    pub sync_token: Option<String>,
+    pub platform_hash: Option<String>,
+    pub qbo_hash: Option<String>,
+    pub synced_at: String,
+}
+
+impl Link {
+    pub fn state(&self) -> LinkState {
+        LinkState {
+            qbo_id: self.qbo_id.clone(),
+            sync_token: self.sync_token.clone(),
+            platform_hash: self.platform_hash.clone(),
+        }
+    }
+}
+
+fn to_link(row: &rusqlite::Row<'_>) -> rusqlite::Result<Link> {
+    Ok(Link {
+        module: row.get(0)?,
+        platform_id: row.get(1)?,
+        qbo_id: row.get(2)?,
+        sync_token: row.get(3)?,
+        platform_hash: row.get(4)?,
+        qbo_hash: row.get(5)?,
+        synced_at: row.get(6)?,
+    })
+}
+
+const LINK_COLUMNS: &str = "module, platform_id, qbo_id, sync_token, platform_hash, qbo_hash, synced_at";
+
+pub fn link_by_platform(
+    db: &Connection,
+    instance: i64,
+    module: &str,
+    platform_id: &str,
+) -> rusqlite::Result<Option<Link>> {
+    db.prepare_cached(&format!(
+        "SELECT {LINK_COLUMNS} FROM link WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3"
+    ))?
+    .query_row(params![instance, module, platform_id], to_link)
+    .optional()
+}
+
+pub fn link_by_qbo(db: &Connection, instance: i64, module: &str, qbo_id: &str) -> rusqlite::Result<Option<Link>> {
+    db.prepare_cached(&format!(
+        "SELECT {LINK_COLUMNS} FROM link WHERE instance_id = ?1 AND module = ?2 AND qbo_id = ?3"
+    ))?
+    .query_row(params![instance, module, qbo_id], to_link)
+    .optional()
+}
+
+/// Links of any module whose platform id is `platform_id` (module → qbo id).
+pub fn links_of_platform_id(
+    db: &Connection,
+    instance: i64,
+    platform_id: &str,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut statement =
+        db.prepare_cached("SELECT module, qbo_id FROM link WHERE instance_id = ?1 AND platform_id = ?2")?;
+    let rows = statement.query_map(params![instance, platform_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
+}
+
+/// Links of any module whose QuickBooks id is `qbo_id` (module → platform id).
+pub fn links_of_qbo_id(db: &Connection, instance: i64, qbo_id: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut statement =
+        db.prepare_cached("SELECT module, platform_id FROM link WHERE instance_id = ?1 AND qbo_id = ?2")?;
+    let rows = statement.query_map(params![instance, qbo_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    rows.collect()
+}
+
+pub fn save_link(db: &Connection, instance: i64, link: &Link) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "INSERT INTO link (instance_id, module, platform_id, qbo_id, sync_token, platform_hash, qbo_hash, synced_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (instance_id, module, platform_id) DO UPDATE SET qbo_id = excluded.qbo_id, sync_token = excluded.sync_token,
+             platform_hash = excluded.platform_hash, qbo_hash = excluded.qbo_hash, synced_at = excluded.synced_at",
+    )?
+    .execute(params![instance, link.module, link.platform_id, link.qbo_id, link.sync_token, link.platform_hash, link.qbo_hash, link.synced_at])?;
+    Ok(())
+}
+
+pub fn delete_link(db: &Connection, instance: i64, module: &str, platform_id: &str) -> rusqlite::Result<usize> {
+    db.execute(
+        "DELETE FROM link WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3",
+        params![instance, module, platform_id],
+    )
+}
+
+pub fn links(db: &Connection, instance: i64, module: &str) -> rusqlite::Result<Vec<Link>> {
+    let mut statement = db.prepare(&format!(
+        "SELECT {LINK_COLUMNS} FROM link WHERE instance_id = ?1 AND module = ?2 ORDER BY platform_id"
+    ))?;
+    let rows = statement.query_map(params![instance, module], to_link)?;
+    rows.collect()
+}
+
+pub fn cursor(db: &Connection, instance: i64, name: &str) -> rusqlite::Result<Option<String>> {
+    db.query_row("SELECT value FROM sync_cursor WHERE instance_id = ?1 AND name = ?2", params![instance, name], |row| {
+        row.get(0)
+    })
+    .optional()
+}
+
+pub fn set_cursor(db: &Connection, instance: i64, name: &str, value: &str) -> rusqlite::Result<()> {
+    db.execute(
+        "INSERT INTO sync_cursor (instance_id, name, value) VALUES (?1, ?2, ?3) ON CONFLICT (instance_id, name) DO UPDATE SET value = excluded.value",
+        params![instance, name, value],
+    )?;
+    Ok(())
+}
+
+/// One record's outcome in a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordOutcome {
+    pub module: String,
+    pub record_id: String,
+    pub operation: String,
+    /// ok | failed | skipped | blocked | held
+    pub outcome: String,
+    pub qbo_id: Option<String>,
+    pub message: Option<String>,
+    pub code: Option<String>,
+    pub element: Option<String>,
+    pub intuit_tid: Option<String>,
+    pub fault: Option<String>,
+}
+
+pub fn add_outcome(db: &Connection, run: i64, outcome: &RecordOutcome) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "INSERT INTO run_record (run_id, module, record_id, operation, outcome, qbo_id, message, code, element, intuit_tid, fault)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        run,
+        outcome.module,
+        outcome.record_id,
+        outcome.operation,
+        outcome.outcome,
+        outcome.qbo_id,
+        outcome.message,
+        outcome.code,
+        outcome.element,
+        outcome.intuit_tid,
+        outcome.fault
+    ])?;
+    Ok(())
+}
+
+pub fn outcomes(db: &Connection, run: i64, only_problems: bool) -> rusqlite::Result<Vec<RecordOutcome>> {
+    let filter = if only_problems { "AND outcome IN ('failed', 'blocked', 'held')" } else { "" };
+    let mut statement = db.prepare(&format!(
+        "SELECT module, record_id, operation, outcome, qbo_id, message, code, element, intuit_tid, fault FROM run_record WHERE run_id = ?1 {filter} ORDER BY id"
+    ))?;
+    let rows = statement.query_map([run], |row| {
+        Ok(RecordOutcome {
+            module: row.get(0)?,
+            record_id: row.get(1)?,
+            operation: row.get(2)?,
+            outcome: row.get(3)?,
+            qbo_id: row.get(4)?,
+            message: row.get(5)?,
+            code: row.get(6)?,
+            element: row.get(7)?,
+            intuit_tid: row.get(8)?,
+            fault: row.get(9)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Platform records of `module` that failed or waited on a dependency in the instance's last run that processed them.
+pub fn unfinished_records(db: &Connection, instance: i64, module: &str) -> rusqlite::Result<Vec<String>> {
+    let mut statement = db.prepare_cached(
+        "SELECT r.record_id FROM run_record r JOIN run ON run.id = r.run_id
+         WHERE run.instance_id = ?1 AND r.module = ?2 AND r.operation NOT LIKE 'pull%'
+           AND r.id = (SELECT MAX(r2.id) FROM run_record r2 JOIN run run2 ON run2.id = r2.run_id
+                       WHERE run2.instance_id = ?1 AND r2.module = ?2 AND r2.record_id = r.record_id AND r2.operation NOT LIKE 'pull%')
+           AND r.outcome IN ('failed', 'blocked')",
+    )?;
+    let rows = statement.query_map(params![instance, module], |row| row.get(0))?;
+    rows.collect()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub ok: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub blocked: usize,
+    pub held: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, outcome: &str) {
+        match outcome {
+            "ok" => self.ok += 1,
+            "failed" => self.failed += 1,
+            "blocked" => self.blocked += 1,
+            "held" => self.held += 1,
+            _ => self.skipped += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub trigger: String,
+    pub direction: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub outcome: Option<String>,
+    pub counts: BTreeMap<String, Counts>,
+}
+
+pub fn runs(db: &Connection, instance: i64, limit: usize) -> rusqlite::Result<Vec<RunRow>> {
+    let mut statement =
+        db.prepare("SELECT id, trigger, direction, started_at, finished_at, outcome, counts FROM run WHERE instance_id = ?1 ORDER BY id DESC LIMIT ?2")?;
+    let rows = statement.query_map(params![instance, limit as i64], |row| {
+        let counts: String = row.get(6)?;
+        Ok(RunRow {
+            id: row.get(0)?,
+            trigger: row.get(1)?,
+            direction: row.get(2)?,
+            started_at: row.get(3)?,
+            finished_at: row.get(4)?,
+            outcome: row.get(5)?,
+            counts: serde_json::from_str(&counts).unwrap_or_default(),
+        })
+    })?;
+    rows.collect()
+}

@@ -1,0 +1,358 @@
+//! The sync engine against qbo-sandbox: push and pull for the six modules, exactly once
+//! through injected faults, first sync without twins, conflicts, failures explained.
+//! Needs a Secret Service (run under scripts/with-keyring.sh, as the test command does).
+
+use std::collections::BTreeSet;
+
+use connector::api::{Connector, InstanceChanges};
+use connector::instance::{Environment, NewInstance};
+use connector::platform::demo::{DemoSize, TaxCode};
+use connector::platform::Module;
+use connector::sync::{ConflictPolicy, Direction, Engine, RunSummary, SyncRequest, Trigger};
+use qbo::{Op, Query};
+use qbo_sandbox::{
+    oauth::AutoApprove, seed, EntityKind, FaultInjection, Limits, OAuthConfig, RegisteredApp, Sandbox, SandboxConfig,
+};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+const REDIRECT: &str = "https://relay.example/cb";
+
+struct Setup {
+    sandbox: Sandbox,
+    connector: Connector,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup(realm: &str) -> Setup {
+    let config = SandboxConfig {
+        limits: Limits { enabled: false, ..Limits::default() },
+        oauth: OAuthConfig {
+            auto_approve: Some(AutoApprove { realm_id: Some(realm.into()), deny: false }),
+            ..OAuthConfig::default()
+        },
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    sandbox.register_app(RegisteredApp {
+        name: "Sync".into(),
+        client_id: "sync-app".into(),
+        client_secret: "sync-secret".into(),
+        redirect_uris: vec![REDIRECT.into()],
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let connector = Connector::open(dir.path()).unwrap();
+    let new = NewInstance {
+        name: "Books".into(),
+        environment: Environment::Custom { base_url: sandbox.base_url().into() },
+        company_id: None,
+        client_id: Some("sync-app".into()),
+        redirect_uri: Some(REDIRECT.into()),
+    };
+    connector.activate(new, Some("sync-secret".into())).unwrap();
+    let url = connector.begin_connect("Books").await.unwrap();
+    let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let answer = no_follow.get(url).send().await.unwrap();
+    connector.complete_connect("Books", answer.headers()["location"].to_str().unwrap()).await.unwrap();
+    let client = connector.qbo_client("Books").await.unwrap();
+    let first = |query: Query| {
+        let client = client.clone();
+        async move {
+            use futures::StreamExt;
+            let row = Box::pin(client.query_values(query.max_results(1))).next().await.unwrap().unwrap();
+            row["Id"].as_str().unwrap().to_owned()
+        }
+    };
+    let income = first(Query::select("Account").filter("AccountType", Op::Eq, "Income")).await;
+    let vendor = first(Query::select("Vendor")).await;
+    let variables = [("Income Account".to_owned(), income), ("Vendor ID".to_owned(), vendor)].into_iter().collect();
+    connector.update_instance("Books", InstanceChanges { variables, ..InstanceChanges::default() }).unwrap();
+    Setup { sandbox, connector, _dir: dir }
+}
+
+async fn sync(setup: &Setup, direction: Direction) -> RunSummary {
+    let request =
+        SyncRequest { direction, modules: None, trigger: Trigger::Cli, cancel: None, progress: None, only: None };
+    Engine::run(&setup.connector, "Books", request).await.unwrap()
+}
+
+fn problems(setup: &Setup, run: &RunSummary) -> Vec<String> {
+    let connection = setup.connector.store().connection();
+    connector::sync::store::outcomes(&connection, run.run_id, true)
+        .unwrap()
+        .into_iter()
+        .map(|o| format!("{} {} {}: {}", o.module, o.record_id, o.operation, o.message.unwrap_or_default()))
+        .collect()
+}
+
+fn us_taxes() -> Vec<TaxCode> {
+    // The sandbox's California + Alameda code: two component rates, each rounded on its own.
+    vec![TaxCode::new("TAX", &[Decimal::new(725, 2), Decimal::ONE]), TaxCode::new("NON", &[])]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_push_sends_every_module_once_and_a_second_sends_nothing() {
+    let setup = setup(seed::US_REALM).await;
+    let counts = setup.connector.generate_demo_data(DemoSize::small(), 5, &us_taxes(), "USD").unwrap();
+    let customers_before = setup.sandbox.count(seed::US_REALM, EntityKind::Customer);
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    let ok = |module: &str| run.counts.get(module).map_or(0, |c| c.ok);
+    for module in Module::ALL {
+        assert_eq!(ok(module.name()), counts[&module], "{module}");
+    }
+    let size = DemoSize::small();
+    assert_eq!(
+        setup.sandbox.count(seed::US_REALM, EntityKind::Customer),
+        customers_before + size.accounts * (1 + size.contacts_per_account)
+    );
+    assert_eq!(setup.sandbox.count(seed::US_REALM, EntityKind::Payment), size.payments);
+
+    // Invoice totals in QuickBooks are what the platform billed (tax included).
+    for invoice in setup.connector.records(Module::Invoices, "", 0, 100).unwrap() {
+        let link =
+            connector::sync::store::link_by_platform(&setup.connector.store().connection(), 1, "Invoices", &invoice.id)
+                .unwrap()
+                .unwrap();
+        let qbo = setup
+            .sandbox
+            .entities(seed::US_REALM, EntityKind::Invoice)
+            .into_iter()
+            .find(|i| i["Id"] == link.qbo_id.as_str())
+            .unwrap();
+        assert_eq!(
+            qbo["TotalAmt"].to_string().parse::<Decimal>().unwrap(),
+            invoice.data["Total"].to_string().parse::<Decimal>().unwrap(),
+            "{}",
+            invoice.id
+        );
+    }
+
+    // The first pull brings in what the company had before (its 4 customers and 5 items),
+    // and none of what was just pushed.
+    let first_pull = sync(&setup, Direction::Pull).await;
+    assert_eq!(first_pull.counts.get("Accounts").map(|c| c.ok), Some(4), "{:?}", first_pull.counts);
+    assert_eq!(first_pull.counts.get("Products").map(|c| c.ok), Some(5), "{:?}", first_pull.counts);
+    assert_eq!(first_pull.counts.values().map(|c| c.ok).sum::<usize>(), 9, "{:?}", first_pull.counts);
+
+    let again = sync(&setup, Direction::Sync).await;
+    assert!(again.counts.values().all(|c| c.ok == 0), "nothing changed, nothing sent or pulled: {:?}", again.counts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_and_deletes_follow_the_platform_and_pulls_follow_quickbooks() {
+    let setup = setup(seed::US_REALM).await;
+    let account = setup
+        .connector
+        .create_record(Module::Accounts, json!({"Name": "Harbour Lights Ltd", "CorpEmail": "a@harbour.example"}))
+        .unwrap();
+    let contact = setup
+        .connector
+        .create_record(Module::Contacts, json!({"AccountId": account.id, "FirstName": "Mei", "LastName": "Tanaka"}))
+        .unwrap();
+    let product = setup.connector.create_record(Module::Products, json!({"Name": "Lamp repair", "Price": 30})).unwrap();
+    let invoice = setup.connector.create_record(Module::Invoices, json!({"AccountId": account.id, "Number": "HL-1", "Date": "2026-11-01", "Lines": [{"ProductId": product.id, "Quantity": 2, "UnitPrice": 30, "TaxCode": "NON"}]})).unwrap();
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+
+    let renamed = setup
+        .connector
+        .update_record(
+            Module::Accounts,
+            &account.id,
+            json!({"Name": "Harbour Lights Ltd", "CorpEmail": "billing@harbour.example"}),
+            account.version,
+        )
+        .unwrap();
+    setup.connector.delete_record(Module::Contacts, &contact.id).unwrap();
+    setup.connector.delete_record(Module::Invoices, &invoice.id).unwrap();
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    let customers = setup.sandbox.entities(seed::US_REALM, EntityKind::Customer);
+    let qbo_account = customers.iter().find(|c| c["CompanyName"] == "Harbour Lights Ltd").unwrap();
+    assert_eq!(qbo_account["PrimaryEmailAddr"]["Address"], "billing@harbour.example");
+    assert!(customers.iter().any(|c| c["GivenName"] == "Mei" && c["Active"] == false), "the contact was deactivated");
+    assert!(
+        !setup.sandbox.entities(seed::US_REALM, EntityKind::Invoice).iter().any(|i| i["DocNumber"] == "HL-1"),
+        "the invoice was deleted"
+    );
+    let _ = renamed;
+
+    // Changes made in QuickBooks come back; our own pushes do not.
+    let client = setup.connector.qbo_client("Books").await.unwrap();
+    let mut changed = qbo_account.clone();
+    changed["PrimaryPhone"] = json!({"FreeFormNumber": "+64 4 555 0199"});
+    client
+        .update_json(
+            "Customer",
+            &json!({"Id": changed["Id"], "SyncToken": changed["SyncToken"], "PrimaryPhone": changed["PrimaryPhone"]}),
+            true,
+            &qbo::RequestId::new(),
+        )
+        .await
+        .unwrap();
+    client
+        .create_json(
+            "Customer",
+            &json!({"DisplayName": "Made In QuickBooks Co", "PrimaryEmailAddr": {"Address": "qb@made.example"}}),
+            &qbo::RequestId::new(),
+        )
+        .await
+        .unwrap();
+    let run = sync(&setup, Direction::Pull).await;
+    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(setup.connector.record(Module::Accounts, &account.id).unwrap().data["Phone"], "+64 4 555 0199");
+    let made = setup.connector.records(Module::Accounts, "made in quickbooks", 0, 10).unwrap();
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0].data["CorpEmail"], "qb@made.example");
+    // The pulled change is not pushed back.
+    let push = sync(&setup, Direction::Push).await;
+    assert_eq!(push.counts.get("Accounts").map_or(0, |c| c.ok), 0, "{:?}", push.counts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_links_records_quickbooks_already_has() {
+    let setup = setup(seed::US_REALM).await;
+    let before = setup.sandbox.count(seed::US_REALM, EntityKind::Customer);
+    // The sandbox company already has this customer.
+    setup.connector.create_record(Module::Accounts, json!({"Name": "Amy's Bird Sanctuary"})).unwrap();
+    setup.connector.create_record(Module::Accounts, json!({"Name": "Brand New Customer"})).unwrap();
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].ok, 2, "{:#?}", problems(&setup, &run));
+    assert_eq!(
+        setup.sandbox.count(seed::US_REALM, EntityKind::Customer),
+        before + 1,
+        "one linked, one created, no twin"
+    );
+    let outcomes = connector::sync::store::outcomes(&setup.connector.store().connection(), run.run_id, false).unwrap();
+    assert!(outcomes.iter().any(
+        |o| o.operation == "link" && o.message.as_deref().unwrap_or_default().contains("linked instead of created")
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_5xx_429_and_dropped_answers_every_record_lands_exactly_once() {
+    let setup = setup(seed::US_REALM).await;
+    for n in 0..300 {
+        setup.connector.create_record(Module::Accounts, json!({"Name": format!("Faulty Times {n:03}")})).unwrap();
+    }
+    setup.sandbox.set_faults(FaultInjection {
+        seed: 21,
+        server_error_rate: 0.10,
+        throttle_rate: 0.05,
+        drop_after_commit_rate: 0.02,
+        latency_min_ms: 0,
+        latency_max_ms: 2,
+    });
+    let before = setup.sandbox.count(seed::US_REALM, EntityKind::Customer);
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let run = sync(&setup, Direction::Push).await;
+        if run.outcome == "succeeded" || runs == 5 {
+            break;
+        }
+    }
+    setup.sandbox.set_faults(FaultInjection::default());
+    let names: Vec<String> = setup
+        .sandbox
+        .entities(seed::US_REALM, EntityKind::Customer)
+        .iter()
+        .filter_map(|c| c["DisplayName"].as_str().filter(|n| n.starts_with("Faulty Times")).map(str::to_owned))
+        .collect();
+    let unique: BTreeSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), 300, "none lost");
+    assert_eq!(names.len(), 300, "none twice");
+    assert_eq!(setup.sandbox.count(seed::US_REALM, EntityKind::Customer), before + 300);
+    let links = connector::sync::store::links(&setup.connector.store().connection(), 1, "Accounts").unwrap();
+    assert_eq!(links.len(), 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_bad_record_fails_alone_with_the_field_named() {
+    let setup = setup(seed::US_REALM).await;
+    for n in 0..99 {
+        setup.connector.create_record(Module::Accounts, json!({"Name": format!("Good Account {n:02}")})).unwrap();
+    }
+    let bad = setup.connector.create_record(Module::Accounts, json!({"Name": "Bad: Colon Inc"})).unwrap();
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].ok, 99);
+    assert_eq!(run.counts["Accounts"].failed, 1);
+    let failures = connector::sync::store::outcomes(&setup.connector.store().connection(), run.run_id, true).unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].record_id, bad.id);
+    assert_eq!(failures[0].element.as_deref(), Some("DisplayName"));
+    assert_eq!(failures[0].code.as_deref(), Some("6000"));
+    assert!(failures[0].intuit_tid.is_some());
+    assert!(failures[0].message.as_deref().unwrap().contains("colon"), "{:?}", failures[0].message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_changed_on_both_sides_follows_the_modules_policy() {
+    let setup = setup(seed::US_REALM).await;
+    let account =
+        setup.connector.create_record(Module::Accounts, json!({"Name": "Both Sides Ltd", "Phone": "1"})).unwrap();
+    sync(&setup, Direction::Push).await;
+    let client = setup.connector.qbo_client("Books").await.unwrap();
+    let qbo_id =
+        connector::sync::store::link_by_platform(&setup.connector.store().connection(), 1, "Accounts", &account.id)
+            .unwrap()
+            .unwrap()
+            .qbo_id;
+    let edit_in_quickbooks = |phone: &'static str| {
+        let client = client.clone();
+        let qbo_id = qbo_id.clone();
+        async move {
+            let current = client.read_json("Customer", &qbo_id).await.unwrap();
+            client.update_json("Customer", &json!({"Id": qbo_id, "SyncToken": current["SyncToken"], "PrimaryPhone": {"FreeFormNumber": phone}}), true, &qbo::RequestId::new()).await.unwrap();
+        }
+    };
+
+    // Hold (the default): both versions wait in the inbox.
+    edit_in_quickbooks("QB-2").await;
+    let record = setup.connector.record(Module::Accounts, &account.id).unwrap();
+    setup
+        .connector
+        .update_record(Module::Accounts, &account.id, json!({"Name": "Both Sides Ltd", "Phone": "P-2"}), record.version)
+        .unwrap();
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].held, 1);
+    let held: i64 = setup
+        .connector
+        .store()
+        .connection()
+        .query_row("SELECT COUNT(*) FROM conflict WHERE resolved_at IS NULL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(held, 1);
+
+    // Platform wins: QuickBooks takes the platform's version.
+    let mut settings = setup.connector.instance("Books").unwrap().instance;
+    settings.settings.conflict_policies.insert("Accounts".into(), ConflictPolicy::PlatformWins);
+    connector::instance::Instances::new(setup.connector.store())
+        .save(&settings, time::OffsetDateTime::now_utc())
+        .unwrap();
+    edit_in_quickbooks("QB-3").await;
+    let record = setup.connector.record(Module::Accounts, &account.id).unwrap();
+    setup
+        .connector
+        .update_record(Module::Accounts, &account.id, json!({"Name": "Both Sides Ltd", "Phone": "P-3"}), record.version)
+        .unwrap();
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].ok, 1, "{:#?}", problems(&setup, &run));
+    assert_eq!(client.read_json("Customer", &qbo_id).await.unwrap()["PrimaryPhone"]["FreeFormNumber"], "P-3");
+
+    // QuickBooks wins: the platform takes QuickBooks' version.
+    settings.settings.conflict_policies.insert("Accounts".into(), ConflictPolicy::QuickbooksWins);
+    connector::instance::Instances::new(setup.connector.store())
+        .save(&settings, time::OffsetDateTime::now_utc())
+        .unwrap();
+    edit_in_quickbooks("QB-4").await;
+    let record = setup.connector.record(Module::Accounts, &account.id).unwrap();
+    setup
+        .connector
+        .update_record(Module::Accounts, &account.id, json!({"Name": "Both Sides Ltd", "Phone": "P-4"}), record.version)
+        .unwrap();
+    sync(&setup, Direction::Push).await;
+    assert_eq!(setup.connector.record(Module::Accounts, &account.id).unwrap().data["Phone"], "QB-4");
+    let _: Value = Value::Null;
+}
