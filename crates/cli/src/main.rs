@@ -4,19 +4,24 @@
 //! input (a field, a row, a rule: the message says which); 4 not found;
 //! 5 conflict; 6 the company must be connected (again).
 
+mod demo;
+
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use connector::api::{ConnectionView, Connector, InstanceChanges, LookupRow, PreviewSource};
+use connector::api::{ConnectionView, Connector, InstanceChanges, LookupRow, PreviewSource, Side};
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::{Environment, NewInstance};
 use connector::platform::demo::{DemoSize, TaxCode};
 use connector::platform::Module;
 use connector::spec::customize;
 use connector::spec::{MethodName, Rule, Spec};
+use connector::sync::plan::Operation;
+use connector::sync::store::RecordOutcome;
+use connector::sync::{Direction, Progress, RunSummary, SyncRequest, Trigger};
 use serde_json::{json, Value};
 
 /// QuickBooks Connector, headless: keep a business's records in step with QuickBooks Online.
@@ -60,6 +65,49 @@ enum Command {
         /// A platform record id (push), or a file holding a QuickBooks entity as JSON (pull).
         record: String,
     },
+    /// Push platform changes to QuickBooks and pull QuickBooks changes here.
+    Sync(SyncArgs),
+    /// Push platform changes to QuickBooks.
+    Push(SyncArgs),
+    /// Pull QuickBooks changes here.
+    Pull(SyncArgs),
+    /// The runs of an instance, newest first.
+    Runs {
+        name: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// One run's records: what was done to each and, for failures, why.
+    Run {
+        name: String,
+        id: i64,
+        /// Only failed, blocked and held records.
+        #[arg(long)]
+        problems: bool,
+    },
+    /// Send again the records a run failed on.
+    Retry { name: String, run: i64 },
+    /// Send one record again.
+    Resync { name: String, module: String, id: String },
+    /// Link a platform record to a QuickBooks record by hand.
+    Link { name: String, module: String, id: String, qbo_id: String },
+    /// Break a record's link.
+    Unlink { name: String, module: String, id: String },
+    /// Records changed on both sides that wait for a decision.
+    Conflicts { name: String },
+    /// Resolve a held conflict: fields named with --take get QuickBooks' value, the rest keep the platform's.
+    Resolve {
+        name: String,
+        id: i64,
+        #[arg(long = "take")]
+        take: Vec<String>,
+    },
+    /// The whole product in one go, against a bundled sandbox: connect, seed, push, change both sides, sync.
+    Demo {
+        /// Keep the sandbox running afterwards and say how to reach it.
+        #[arg(long)]
+        keep_running: bool,
+    },
     /// Add generated demo records to the platform store.
     DemoData {
         #[arg(long, value_enum, default_value_t = Size::Small)]
@@ -74,6 +122,17 @@ enum Command {
         #[arg(long = "tax", value_parser = parse_tax)]
         taxes: Vec<TaxCode>,
     },
+}
+
+#[derive(Debug, Args)]
+struct SyncArgs {
+    name: String,
+    /// Only these modules (repeat for several).
+    #[arg(long = "module")]
+    modules: Vec<String>,
+    /// Show the plan (what would be created, updated, deleted, linked, skipped) and write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -438,6 +497,73 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
                 text
             });
         }
+        Command::Sync(args) => run_sync(&connector, json, args, Direction::Sync).await?,
+        Command::Push(args) => run_sync(&connector, json, args, Direction::Push).await?,
+        Command::Pull(args) => run_sync(&connector, json, args, Direction::Pull).await?,
+        Command::Runs { name, limit } => {
+            let runs = connector.runs(&name, limit)?;
+            show(json, &to_value(&runs), || {
+                runs.iter()
+                    .map(|r| {
+                        let ok: usize = r.counts.values().map(|c| c.ok).sum();
+                        let failed: usize = r.counts.values().map(|c| c.failed + c.blocked + c.held).sum();
+                        format!(
+                            "#{:<5} {:<20} {:<6} {:<7} {:<15} {ok} done, {failed} need attention",
+                            r.id,
+                            r.started_at,
+                            r.trigger,
+                            r.direction,
+                            r.outcome.as_deref().unwrap_or("running")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Run { name, id, problems } => {
+            let records = connector.run_records(&name, id, problems)?;
+            show(json, &to_value(&records), || records.iter().map(describe_outcome).collect::<Vec<_>>().join("\n"));
+        }
+        Command::Retry { name, run } => {
+            let summary = connector.retry_failed(&name, run).await?;
+            show(json, &to_value(&summary), || describe_summary(&summary));
+        }
+        Command::Resync { name, module, id } => {
+            let summary = connector.resync(&name, &module, &id).await?;
+            show(json, &to_value(&summary), || describe_summary(&summary));
+        }
+        Command::Link { name, module, id, qbo_id } => {
+            connector.link(&name, &module, &id, &qbo_id).await?;
+            show(json, &json!({"linked": true}), || format!("{module} {id} is linked to QuickBooks {qbo_id}."));
+        }
+        Command::Unlink { name, module, id } => {
+            connector.unlink(&name, &module, &id)?;
+            show(json, &json!({"unlinked": true}), || format!("{module} {id} is no longer linked."));
+        }
+        Command::Conflicts { name } => {
+            let conflicts = connector.conflicts(&name)?;
+            show(json, &to_value(&conflicts), || {
+                if conflicts.is_empty() {
+                    return "No conflicts.".into();
+                }
+                conflicts
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "#{} {} {} (QuickBooks {})\n  here:       {}\n  QuickBooks: {}",
+                            c.id, c.module, c.platform_id, c.qbo_id, c.platform_version, c.qbo_version
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Resolve { name, id, take } => {
+            let choices = take.into_iter().map(|field| (field, Side::Quickbooks)).collect();
+            let summary = connector.resolve(&name, id, &choices).await?;
+            show(json, &to_value(&summary), || describe_summary(&summary));
+        }
+        Command::Demo { keep_running } => demo::run(&connector, keep_running).await?,
         Command::DemoData { size, seed, currency, taxes } => {
             let size = match size {
                 Size::Small => DemoSize::small(),
@@ -448,6 +574,80 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
                 counts.iter().map(|(m, n)| format!("{m:<10} {n}")).collect::<Vec<_>>().join("\n")
             });
         }
+    }
+    Ok(())
+}
+
+fn describe_outcome(o: &RecordOutcome) -> String {
+    let mut line = format!("{:<8} {:<10} {:<24} {:<12}", o.outcome, o.module, o.record_id, o.operation);
+    if let Some(qbo_id) = &o.qbo_id {
+        line.push_str(&format!(" → QuickBooks {qbo_id}"));
+    }
+    if let Some(message) = &o.message {
+        line.push_str(&format!("\n         {message}"));
+    }
+    let details: Vec<String> = [("code", &o.code), ("field", &o.element), ("intuit_tid", &o.intuit_tid)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+        .collect();
+    if !details.is_empty() {
+        line.push_str(&format!("\n         ({})", details.join(", ")));
+    }
+    line
+}
+
+fn describe_summary(summary: &RunSummary) -> String {
+    let mut text = format!("Run #{}: {}", summary.run_id, summary.outcome.replace('_', " "));
+    for (module, c) in &summary.counts {
+        text.push_str(&format!(
+            "\n  {module:<10} {} done, {} failed, {} waiting on others, {} held, {} skipped",
+            c.ok, c.failed, c.blocked, c.held, c.skipped
+        ));
+    }
+    text
+}
+
+async fn run_sync(connector: &Connector, json: bool, args: SyncArgs, direction: Direction) -> Result<(), ApiError> {
+    let modules = (!args.modules.is_empty()).then(|| args.modules.clone());
+    if args.dry_run {
+        let plan = connector.plan(&args.name, modules).await?;
+        show(json, &to_value(&plan), || {
+            let mut text = String::new();
+            for view in &plan {
+                text.push_str(&format!("{} → {}\n", view.module, view.entity));
+                for planned in &view.operations {
+                    let (op, detail) = match &planned.operation {
+                        Operation::Create { body, .. } => ("create", body.to_string()),
+                        Operation::Update { qbo_id, body, .. } => ("update", format!("QuickBooks {qbo_id}: {body}")),
+                        Operation::Delete { qbo_id, action, .. } => {
+                            ("delete", format!("QuickBooks {qbo_id} ({action:?})"))
+                        }
+                        Operation::Link { qbo_id, .. } => ("link", format!("already in QuickBooks as {qbo_id}")),
+                        Operation::Skip { reason } => ("skip", reason.clone()),
+                        Operation::Fail { reason } => ("fail", reason.clone()),
+                    };
+                    text.push_str(&format!("  {op:<7} {:<24} {detail}\n", planned.platform_id));
+                }
+            }
+            text.trim_end().to_owned()
+        });
+        return Ok(());
+    }
+    let interactive = std::io::stderr().is_terminal() && !json;
+    let progress = move |p: Progress| {
+        if interactive {
+            eprint!("\r{:<10} {:<5} {:>6}/{:<6}", p.module, p.phase, p.done, p.total);
+            if p.done == p.total {
+                eprintln!();
+            }
+        }
+    };
+    let request =
+        SyncRequest { direction, modules, trigger: Trigger::Cli, cancel: None, progress: Some(&progress), only: None };
+    let summary = connector.sync(&args.name, request).await?;
+    show(json, &to_value(&summary), || describe_summary(&summary));
+    if summary.outcome == "failed_records" && !json {
+        eprintln!("Some records need attention: qbconnector run {} {} --problems", args.name, summary.run_id);
     }
     Ok(())
 }

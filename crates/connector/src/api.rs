@@ -556,3 +556,238 @@ pub enum PreviewSource {
     /// A QuickBooks entity as JSON (for pulls).
     QuickBooks(Value),
 }
+
+// ------------------------------------------------------------ sync
+
+/// A held conflict: both versions and the last one both sides agreed on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictView {
+    pub id: i64,
+    pub module: String,
+    pub platform_id: String,
+    pub qbo_id: String,
+    pub platform_version: Value,
+    pub qbo_version: Value,
+    pub created_at: String,
+}
+
+/// For each platform field of a held conflict: keep the platform's value or take QuickBooks'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Platform,
+    Quickbooks,
+}
+
+impl Connector {
+    fn instance_id(&self, name: &str) -> ApiResult<i64> {
+        Ok(Instances::new(&self.store).get(name)?.id)
+    }
+
+    /// Runs a sync (push, pull or both) and answers its summary.
+    pub async fn sync(&self, name: &str, request: crate::sync::SyncRequest<'_>) -> ApiResult<crate::sync::RunSummary> {
+        crate::sync::Engine::run(self, name, request).await
+    }
+
+    /// What a push would do, module by module, without writing anything.
+    pub async fn plan(&self, name: &str, modules: Option<Vec<String>>) -> ApiResult<Vec<crate::sync::PlanView>> {
+        crate::sync::Engine::dry_run(self, name, modules).await
+    }
+
+    pub fn runs(&self, name: &str, limit: usize) -> ApiResult<Vec<crate::sync::store::RunRow>> {
+        Ok(crate::sync::store::runs(&self.store.connection(), self.instance_id(name)?, limit)?)
+    }
+
+    pub fn run_records(
+        &self,
+        name: &str,
+        run_id: i64,
+        only_problems: bool,
+    ) -> ApiResult<Vec<crate::sync::store::RecordOutcome>> {
+        let instance = self.instance_id(name)?;
+        let owner: Option<i64> = self
+            .store
+            .connection()
+            .query_row("SELECT instance_id FROM run WHERE id = ?1", [run_id], |r| r.get(0))
+            .optional()?;
+        if owner != Some(instance) {
+            return Err(ApiError::new(ErrorCode::NotFound, format!("{name:?} has no run {run_id}")));
+        }
+        Ok(crate::sync::store::outcomes(&self.store.connection(), run_id, only_problems)?)
+    }
+
+    /// Sends again the records a run failed on (and those that waited on them).
+    pub async fn retry_failed(&self, name: &str, run_id: i64) -> ApiResult<crate::sync::RunSummary> {
+        let only: std::collections::BTreeSet<(String, String)> = self
+            .run_records(name, run_id, true)?
+            .into_iter()
+            .filter(|o| !o.operation.starts_with("pull"))
+            .map(|o| (o.module, o.record_id))
+            .collect();
+        let modules =
+            only.iter().map(|(m, _)| m.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let request = crate::sync::SyncRequest {
+            direction: crate::sync::Direction::Push,
+            modules: Some(modules),
+            trigger: crate::sync::Trigger::Retry,
+            cancel: None,
+            progress: None,
+            only: Some(only),
+        };
+        self.sync(name, request).await
+    }
+
+    /// Sends one record again, whatever its state.
+    pub async fn resync(&self, name: &str, module: &str, platform_id: &str) -> ApiResult<crate::sync::RunSummary> {
+        let only = std::iter::once((module.to_owned(), platform_id.to_owned())).collect();
+        let request = crate::sync::SyncRequest {
+            direction: crate::sync::Direction::Push,
+            modules: Some(vec![module.to_owned()]),
+            trigger: crate::sync::Trigger::Button,
+            cancel: None,
+            progress: None,
+            only: Some(only),
+        };
+        self.sync(name, request).await
+    }
+
+    /// Links a platform record to a QuickBooks record by hand.
+    pub async fn link(&self, name: &str, module: &str, platform_id: &str, qbo_id: &str) -> ApiResult<()> {
+        let spec = self.spec(name)?;
+        let module_spec = spec
+            .module(module)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("the spec has no module {module:?}")))?;
+        let entity = self.qbo_client(name).await?.read_json(&module_spec.entity, qbo_id).await?;
+        let link = crate::sync::store::Link {
+            module: module_spec.name.clone(),
+            platform_id: platform_id.to_owned(),
+            qbo_id: qbo_id.to_owned(),
+            sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
+            platform_hash: None,
+            qbo_hash: None,
+            synced_at: time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        };
+        crate::sync::store::save_link(&self.store.connection(), self.instance_id(name)?, &link)?;
+        Ok(())
+    }
+
+    /// Breaks a link: the next push creates the record anew (after the twin check).
+    pub fn unlink(&self, name: &str, module: &str, platform_id: &str) -> ApiResult<()> {
+        let removed =
+            crate::sync::store::delete_link(&self.store.connection(), self.instance_id(name)?, module, platform_id)?;
+        if removed == 0 {
+            return Err(ApiError::new(ErrorCode::NotFound, format!("{module} {platform_id} is not linked")));
+        }
+        Ok(())
+    }
+
+    pub fn links(&self, name: &str, module: &str) -> ApiResult<Vec<crate::sync::store::Link>> {
+        Ok(crate::sync::store::links(&self.store.connection(), self.instance_id(name)?, module)?)
+    }
+
+    pub fn conflicts(&self, name: &str) -> ApiResult<Vec<ConflictView>> {
+        let instance = self.instance_id(name)?;
+        let connection = self.store.connection();
+        let mut statement = connection.prepare(
+            "SELECT id, module, platform_id, qbo_id, platform_version, qbo_version, created_at FROM conflict WHERE instance_id = ?1 AND resolved_at IS NULL ORDER BY id",
+        )?;
+        let rows = statement.query_map([instance], |row| {
+            let platform: String = row.get(4)?;
+            let qbo: String = row.get(5)?;
+            Ok(ConflictView {
+                id: row.get(0)?,
+                module: row.get(1)?,
+                platform_id: row.get(2)?,
+                qbo_id: row.get(3)?,
+                platform_version: serde_json::from_str(&platform).unwrap_or(Value::Null),
+                qbo_version: serde_json::from_str(&qbo).unwrap_or(Value::Null),
+                created_at: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Resolves a held conflict field by field: each platform field keeps its value or takes
+    /// QuickBooks' (through the module's pull mapping); the result is saved here and sent.
+    pub async fn resolve(
+        &self,
+        name: &str,
+        conflict_id: i64,
+        choices: &BTreeMap<String, Side>,
+    ) -> ApiResult<crate::sync::RunSummary> {
+        let conflict = self
+            .conflicts(name)?
+            .into_iter()
+            .find(|c| c.id == conflict_id)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no open conflict {conflict_id}")))?;
+        let spec = self.spec(name)?;
+        let module = spec
+            .module(&conflict.module)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no module {}", conflict.module)))?;
+        let platform_module: Module =
+            module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let compiled = CompiledMethod::from_spec(&spec, &module.name, MethodName::PullUpdate).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Validation,
+                format!("{} pull_update does not compile: {}", module.name, e[0].reason),
+            )
+        })?;
+        let mut context = Context { vars: self.variables(name)?, ..Context::default() };
+        let instance = self.instance_id(name)?;
+        for qbo_id in crate::spec::mapping::referenced_qbo_ids(&conflict.qbo_version) {
+            for (module, platform_id) in
+                crate::sync::store::links_of_qbo_id(&self.store.connection(), instance, &qbo_id)?
+            {
+                context.links.entry(module).or_default().insert(qbo_id.clone(), platform_id);
+            }
+        }
+        let theirs = compiled
+            .map(&conflict.qbo_version, &context)
+            .map_err(|e| ApiError::new(ErrorCode::Validation, e.to_string()))?
+            .body;
+        let record = PlatformStore::new(&self.store).get(platform_module, &conflict.platform_id)?;
+        let mut merged = record.data.clone();
+        for (field, side) in choices {
+            if *side == Side::Quickbooks {
+                match theirs.get(field) {
+                    Some(value) => merged[field.as_str()] = value.clone(),
+                    None => {
+                        if let Value::Object(map) = &mut merged {
+                            map.remove(field);
+                        }
+                    }
+                }
+            }
+        }
+        PlatformStore::new(&self.store).update(
+            platform_module,
+            &conflict.platform_id,
+            merged,
+            record.version,
+            now(),
+        )?;
+        // The link takes QuickBooks' current SyncToken: the resolved version is sent as an update.
+        if let Some(mut link) = crate::sync::store::link_by_platform(
+            &self.store.connection(),
+            instance,
+            &module.name,
+            &conflict.platform_id,
+        )? {
+            link.sync_token = conflict.qbo_version.get("SyncToken").and_then(Value::as_str).map(str::to_owned);
+            link.platform_hash = None;
+            crate::sync::store::save_link(&self.store.connection(), instance, &link)?;
+        }
+        self.store.connection().execute(
+            "UPDATE conflict SET resolved_at = ?2 WHERE id = ?1",
+            params![
+                conflict_id,
+                time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            ],
+        )?;
+        self.resync(name, &module.name, &conflict.platform_id).await
+    }
+}
