@@ -125,6 +125,14 @@ pub struct Engine<'a> {
     progress: Option<&'a (dyn Fn(Progress) + Send + Sync)>,
 }
 
+fn link_state_of(row: &Value) -> super::plan::LinkState {
+    super::plan::LinkState {
+        qbo_id: row["Id"].as_str().unwrap_or_default().to_owned(),
+        sync_token: row["SyncToken"].as_str().map(str::to_owned),
+        platform_hash: None,
+    }
+}
+
 fn is_name_list(entity: &str) -> bool {
     matches!(entity, "Customer" | "Vendor" | "Employee" | "Item" | "Account" | "Term" | "PaymentMethod")
 }
@@ -436,33 +444,90 @@ impl<'a> Engine<'a> {
                 wanted.push((index, value));
             }
         }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let found = if self.cheaper_to_read_all(module, wanted.len()).await? {
+            self.match_by_reading_all(module, &rule.qbo_field, &wanted).await?
+        } else {
+            self.match_by_batched_queries(module, &rule.qbo_field, &wanted).await?
+        };
+        for (index, link) in found {
+            candidates[index].matched = Some(link);
+        }
+        Ok(())
+    }
+
+    /// One batch call looks up 30 candidates; one paged query reads 1,000 rows. A first
+    /// push of thousands into a small company reads the company instead of asking
+    /// thousands of questions (and a resumed run gets to its writes sooner).
+    async fn cheaper_to_read_all(&self, module: &ModuleSpec, wanted: usize) -> Result<bool, ApiError> {
+        if wanted <= qbo::client::BATCH_MAX {
+            return Ok(false);
+        }
+        let mut count = Query::count(&module.entity);
+        if is_name_list(&module.entity) {
+            count = count.include_inactive();
+        }
+        let existing = self.client.count(count).await?;
+        let page_reads = existing.div_ceil(1000) as usize;
+        Ok(page_reads < wanted.div_ceil(qbo::client::BATCH_MAX))
+    }
+
+    async fn match_by_reading_all(
+        &self,
+        module: &ModuleSpec,
+        field: &str,
+        wanted: &[(usize, String)],
+    ) -> Result<Vec<(usize, super::plan::LinkState)>, ApiError> {
+        let mut query = Query::select(&module.entity);
+        if is_name_list(&module.entity) {
+            query = query.include_inactive();
+        }
+        // QuickBooks compares text in queries without regard to case; so does this.
+        let mut by_value: BTreeMap<String, super::plan::LinkState> = BTreeMap::new();
+        let mut rows = std::pin::pin!(self.client.query_values(query));
+        while let Some(row) = rows.next().await {
+            let row = row?;
+            let value = field.split('.').try_fold(&row, |node, key| node.get(key)).and_then(Value::as_str);
+            if let Some(value) = value {
+                by_value.entry(value.to_lowercase()).or_insert_with(|| link_state_of(&row));
+            }
+        }
+        Ok(wanted
+            .iter()
+            .filter_map(|(index, value)| by_value.get(&value.to_lowercase()).map(|link| (*index, link.clone())))
+            .collect())
+    }
+
+    async fn match_by_batched_queries(
+        &self,
+        module: &ModuleSpec,
+        field: &str,
+        wanted: &[(usize, String)],
+    ) -> Result<Vec<(usize, super::plan::LinkState)>, ApiError> {
+        let mut found = Vec::new();
         for chunk in wanted.chunks(qbo::client::BATCH_MAX) {
             let items: Vec<BatchItem> = chunk
                 .iter()
                 .map(|(_, value)| {
-                    let mut query =
-                        Query::select(&module.entity).filter(&rule.qbo_field, Op::Eq, value.as_str()).max_results(1);
+                    let mut query = Query::select(&module.entity).filter(field, Op::Eq, value.as_str()).max_results(1);
                     if is_name_list(&module.entity) {
                         query = query.include_inactive();
                     }
                     BatchItem::Query(query.text())
                 })
                 .collect();
-            let results = self.client.batch(&items, &RequestId::new()).await?;
-            for result in results {
+            for result in self.client.batch(&items, &RequestId::new()).await? {
                 let (index, _) = chunk[result.index];
-                if let Ok(response) = result.outcome {
-                    if let Some(found) = response.get(&module.entity).and_then(|rows| rows.get(0)) {
-                        candidates[index].matched = Some(super::plan::LinkState {
-                            qbo_id: found["Id"].as_str().unwrap_or_default().to_owned(),
-                            sync_token: found["SyncToken"].as_str().map(str::to_owned),
-                            platform_hash: None,
-                        });
-                    }
+                if let Some(row) =
+                    result.outcome.ok().as_ref().and_then(|r| r.get(&module.entity)).and_then(|r| r.get(0))
+                {
+                    found.push((index, link_state_of(row)));
                 }
             }
         }
-        Ok(())
+        Ok(found)
     }
 
     async fn push_module(
@@ -874,55 +939,75 @@ impl<'a> Engine<'a> {
                 .map_err(storage)?;
             rows.collect::<Result<_, _>>().map_err(storage)?
         };
+        let mut by_module: BTreeMap<String, Vec<(i64, String, String)>> = BTreeMap::new();
         for (journal_id, module_name, platform_id, operation) in pending {
+            by_module.entry(module_name).or_default().push((journal_id, platform_id, operation));
+        }
+        for (module_name, entries) in by_module {
             let Some(module) = self.spec.module(&module_name).cloned() else { continue };
-            if operation == "create" {
-                let mut candidate = vec![Candidate {
+            // All of a module's unfinished creates are looked for at once: a run killed after
+            // journaling thousands must not cost thousands of single look-ups.
+            let mut candidates: Vec<Candidate> = entries
+                .iter()
+                .filter(|(_, _, operation)| operation == "create")
+                .map(|(_, platform_id, _)| Candidate {
                     platform_id: platform_id.clone(),
                     deleted: false,
                     link: None,
                     mapped: Some(Ok((Value::Null, String::new()))),
                     matched: None,
-                }];
-                self.find_matches(&module, &mut candidate).await?;
-                if let Some(found) = candidate.pop().and_then(|c| c.matched) {
+                })
+                .collect();
+            candidates.dedup_by(|a, b| a.platform_id == b.platform_id);
+            self.find_matches(&module, &mut candidates).await?;
+            let found: Vec<(String, super::plan::LinkState)> =
+                candidates.into_iter().filter_map(|c| c.matched.map(|m| (c.platform_id, m))).collect();
+            let run_id = self.run_id;
+            let instance_id = self.instance.id;
+            self.connector.store().transaction(|tx| -> Result<(), ApiError> {
+                for (platform_id, matched) in &found {
                     let link = Link {
                         module: module.name.clone(),
                         platform_id: platform_id.clone(),
-                        qbo_id: found.qbo_id.clone(),
-                        sync_token: found.sync_token,
+                        qbo_id: matched.qbo_id.clone(),
+                        sync_token: matched.sync_token.clone(),
                         platform_hash: None,
                         qbo_hash: None,
                         synced_at: stamp(now()),
                     };
-                    db::save_link(&self.connector.store().connection(), self.instance.id, &link).map_err(storage)?;
-                    self.record(RecordOutcome {
+                    db::save_link(tx, instance_id, &link).map_err(storage)?;
+                    let outcome = RecordOutcome {
                         module: module.name.clone(),
                         record_id: platform_id.clone(),
                         operation: "link".into(),
                         outcome: "ok".into(),
-                        qbo_id: Some(found.qbo_id),
+                        qbo_id: Some(matched.qbo_id.clone()),
                         message: Some("finished a write an interrupted run had sent".into()),
                         ..Default::default()
-                    })?;
+                    };
+                    db::add_outcome(tx, run_id, &outcome).map_err(storage)?;
                 }
-            }
-            // Whatever else it was, the record is a candidate again (its change is after the cursor or it is unfinished).
-            self.connector
-                .store()
-                .connection()
-                .execute("UPDATE journal SET state = 'resumed' WHERE id = ?1", [journal_id])
-                .map_err(storage)?;
-            let unfinished = RecordOutcome {
-                module: module.name.clone(),
-                record_id: platform_id,
-                operation: operation.clone(),
-                outcome: "blocked".into(),
-                message: Some("an interrupted run left this write unfinished; it is sent again".into()),
-                ..Default::default()
-            };
-            if operation != "create" {
-                db::add_outcome(&self.connector.store().connection(), self.run_id, &unfinished).map_err(storage)?;
+                // Whatever else it was, the record is a candidate again (its change is after the
+                // cursor, or it is unfinished).
+                for (journal_id, platform_id, operation) in &entries {
+                    tx.execute("UPDATE journal SET state = 'resumed' WHERE id = ?1", [journal_id]).map_err(storage)?;
+                    if operation != "create" {
+                        let unfinished = RecordOutcome {
+                            module: module.name.clone(),
+                            record_id: platform_id.clone(),
+                            operation: operation.clone(),
+                            outcome: "blocked".into(),
+                            message: Some("an interrupted run left this write unfinished; it is sent again".into()),
+                            ..Default::default()
+                        };
+                        db::add_outcome(tx, run_id, &unfinished).map_err(storage)?;
+                    }
+                }
+                Ok(())
+            })?;
+            let counts = self.counts.entry(module.name.clone()).or_default();
+            for _ in &found {
+                counts.add("ok");
             }
         }
         Ok(())
@@ -1132,7 +1217,7 @@ fn run_lock(connector: &Connector, instance: &Instance) -> Result<File, ApiError
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(ApiError::new(
-            ErrorCode::Conflict,
+            ErrorCode::Busy,
             format!("a sync of {:?} is already running (in this or another window)", instance.name),
         )),
         Err(std::fs::TryLockError::Error(error)) => Err(storage(error)),

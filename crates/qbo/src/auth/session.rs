@@ -35,6 +35,9 @@ pub struct Session {
     app: OAuthApp,
     store: Arc<dyn TokenStore>,
     lock_dir: PathBuf,
+    /// The access token last read or refreshed, with its end: a keyring read costs a
+    /// D-Bus round trip, too much to pay on every request of a large run.
+    current: Mutex<Option<(String, i64)>>,
 }
 
 fn process_lock(key: &GrantKey) -> Arc<tokio::sync::Mutex<()>> {
@@ -68,7 +71,7 @@ fn connection_of(grant: &TokenGrant) -> Connection {
 impl Session {
     /// A session over a grant already in `store`; `lock_dir` holds the refresh lock files.
     pub fn new(key: GrantKey, app: OAuthApp, store: Arc<dyn TokenStore>, lock_dir: impl Into<PathBuf>) -> Session {
-        Session { key, app, store, lock_dir: lock_dir.into() }
+        Session { key, app, store, lock_dir: lock_dir.into(), current: Mutex::new(None) }
     }
 
     /// Completes a connection: checks the callback (loopback or deep link), exchanges
@@ -101,6 +104,7 @@ impl Session {
 
     /// Revokes the grant at Intuit (best effort) and forgets it here.
     pub async fn disconnect(&self) -> Result<(), AuthError> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(grant) = self.load().await? {
             if let Err(error) = self.app.revoke(&grant.refresh_token).await {
                 tracing::warn!(%error, realm = %self.key.realm_id, "revoking at Intuit failed; forgetting the grant anyway");
@@ -122,6 +126,16 @@ impl Session {
             .map_err(|e| AuthError::Store(e.to_string()))?
     }
 
+    fn remembered(&self) -> Option<String> {
+        let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        current.as_ref().filter(|(_, ends)| ends - now() > EARLY_REFRESH_SECS).map(|(token, _)| token.clone())
+    }
+
+    fn remember(&self, grant: &TokenGrant) {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        *current = Some((grant.access_token.expose().to_owned(), grant.access_expires_at));
+    }
+
     fn not_connected(&self) -> AuthError {
         AuthError::ReconnectRequired {
             reason: format!("company {} is not connected (no stored grant)", self.key.realm_id),
@@ -131,6 +145,7 @@ impl Session {
     /// Refreshes unless someone else already did: `rejected` is the token QuickBooks
     /// refused (after a 401), or `None` when refreshing because the token is ending.
     async fn refresh_once(&self, rejected: Option<String>) -> Result<String, AuthError> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner()).take();
         let in_process = process_lock(&self.key);
         let _task_turn = in_process.lock().await;
         let path = self.lock_dir.join(format!("{}.refresh.lock", self.key.file_stem()));
@@ -145,11 +160,13 @@ impl Session {
         let fresh_enough = grant.access_expires_at - now() > EARLY_REFRESH_SECS;
         let replaced = rejected.as_deref().is_some_and(|r| r != grant.access_token.expose());
         if fresh_enough && (rejected.is_none() || replaced) {
+            self.remember(&grant);
             return Ok(grant.access_token.expose().to_owned());
         }
         let renewed = self.app.refresh(&grant, OffsetDateTime::now_utc()).await?;
         // Saved before anyone uses it: the old refresh token may already be dead.
         self.save(renewed.clone()).await?;
+        self.remember(&renewed);
         tracing::info!(realm = %self.key.realm_id, rotated = renewed.refresh_token != grant.refresh_token, "refreshed the QuickBooks access token");
         Ok(renewed.access_token.expose().to_owned())
     }
@@ -158,8 +175,12 @@ impl Session {
 impl AccessTokens for Session {
     fn access_token(&self) -> BoxFuture<'_, Result<String, AuthError>> {
         Box::pin(async move {
+            if let Some(token) = self.remembered() {
+                return Ok(token);
+            }
             let grant = self.load().await?.ok_or_else(|| self.not_connected())?;
             if grant.access_expires_at - now() > EARLY_REFRESH_SECS {
+                self.remember(&grant);
                 return Ok(grant.access_token.expose().to_owned());
             }
             self.refresh_once(None).await
