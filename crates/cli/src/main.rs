@@ -21,7 +21,10 @@ use connector::spec::customize;
 use connector::spec::{MethodName, Rule, Spec};
 use connector::sync::plan::Operation;
 use connector::sync::store::RecordOutcome;
-use connector::sync::{Direction, Progress, RunSummary, SyncRequest, Trigger};
+use connector::sync::{
+    Cadence, ClockTime, Direction, Progress, QuietHours, RunSummary, ScheduleView, ScheduledOutcome, ScheduledRun,
+    SyncRequest, Trigger,
+};
 use serde_json::{json, Value};
 
 /// QuickBooks Connector, headless: keep a business's records in step with QuickBooks Online.
@@ -47,6 +50,8 @@ enum Command {
     Connect(ConnectArgs),
     /// Show an instance's connection: company, token end dates, or "reconnect required".
     Connection { name: String },
+    /// Revoke an instance's QuickBooks grant and forget it (reconnect later with `connect`).
+    Disconnect { name: String },
     /// Set or list the lookups of an instance (currency, tax codes, payment methods…).
     #[command(subcommand)]
     Lookup(LookupCommand),
@@ -102,6 +107,9 @@ enum Command {
         #[arg(long = "take")]
         take: Vec<String>,
     },
+    /// When instances sync by themselves: show, set, pause, resume, and run the scheduler.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
     /// The whole product in one go, against a bundled sandbox: connect, seed, push, change both sides, sync.
     Demo {
         /// Keep the sandbox running afterwards and say how to reach it.
@@ -169,6 +177,37 @@ struct Settings {
     /// The redirect URI registered for the Intuit app (http://localhost:PORT/callback, or your hosted relay page).
     #[arg(long)]
     redirect_uri: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScheduleCommand {
+    /// Every instance's schedule, when it next runs and how its last scheduled run went.
+    Show,
+    /// Set an instance's schedule: --every MINUTES, --daily HH:MM or --manual.
+    Set {
+        name: String,
+        #[arg(long, conflicts_with_all = ["daily", "manual"])]
+        every: Option<u32>,
+        #[arg(long, conflicts_with = "manual")]
+        daily: Option<ClockTime>,
+        #[arg(long)]
+        manual: bool,
+        /// No scheduled run starts between these times, e.g. 22:00-06:00.
+        #[arg(long, conflicts_with = "no_quiet")]
+        quiet: Option<QuietHours>,
+        #[arg(long)]
+        no_quiet: bool,
+    },
+    /// Pause the schedule of one instance, or of all.
+    Pause { name: Option<String> },
+    /// Resume the schedule of one instance, or of all.
+    Resume { name: Option<String> },
+    /// Run the scheduler headless: each instance's sync when it falls due, until interrupted.
+    Run {
+        /// Run what is due now and exit (for cron or systemd timers).
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -369,6 +408,7 @@ fn exit_code(error: &ApiError) -> u8 {
         ErrorCode::NotFound => 4,
         ErrorCode::Conflict => 5,
         ErrorCode::ReconnectRequired => 6,
+        ErrorCode::Busy => 7,
     }
 }
 
@@ -563,6 +603,11 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
             let summary = connector.resolve(&name, id, &choices).await?;
             show(json, &to_value(&summary), || describe_summary(&summary));
         }
+        Command::Disconnect { name } => {
+            connector.disconnect(&name).await?;
+            show(json, &json!({"disconnected": name}), || format!("{name} is disconnected."));
+        }
+        Command::Schedule(command) => schedule(&connector, json, command).await?,
         Command::Demo { keep_running } => demo::run(&connector, keep_running).await?,
         Command::DemoData { size, seed, currency, taxes } => {
             let size = match size {
@@ -576,6 +621,93 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+async fn schedule(connector: &Connector, json: bool, command: ScheduleCommand) -> Result<(), ApiError> {
+    match command {
+        ScheduleCommand::Show => {
+            let views = connector.schedules(&chrono::Local::now())?;
+            show(json, &to_value(&views), || views.iter().map(describe_schedule).collect::<Vec<_>>().join("\n"));
+        }
+        ScheduleCommand::Set { name, every, daily, manual, quiet, no_quiet } => {
+            let mut schedule = connector.instance(&name)?.instance.settings.schedule;
+            schedule.cadence = match (every, daily, manual) {
+                (Some(minutes), _, _) => Cadence::Every { minutes },
+                (_, Some(at), _) => Cadence::Daily { at },
+                (_, _, true) => Cadence::Manual,
+                _ => schedule.cadence,
+            };
+            if no_quiet {
+                schedule.quiet_hours = None;
+            } else if quiet.is_some() {
+                schedule.quiet_hours = quiet;
+            }
+            connector.set_schedule(&name, schedule)?;
+            let view = connector.schedules(&chrono::Local::now())?.into_iter().find(|v| v.instance == name);
+            show(json, &to_value(&view), || view.as_ref().map(describe_schedule).unwrap_or_default());
+        }
+        ScheduleCommand::Pause { name } => {
+            let changed = connector.pause_schedules(name.as_deref(), true)?;
+            show(json, &to_value(&changed), || format!("Paused {} schedule(s).", changed.len()));
+        }
+        ScheduleCommand::Resume { name } => {
+            let changed = connector.pause_schedules(name.as_deref(), false)?;
+            show(json, &to_value(&changed), || format!("Resumed {} schedule(s).", changed.len()));
+        }
+        ScheduleCommand::Run { once } => loop {
+            let ran = connector.run_due(&chrono::Local::now(), None).await?;
+            for run in &ran {
+                show(json, &to_value(run), || describe_scheduled_run(run));
+            }
+            if once {
+                break;
+            }
+            // Wake for the earliest due run, and at least once a minute so that edits made
+            // elsewhere (the app, another terminal) take effect.
+            let earliest = connector
+                .schedules(&chrono::Local::now())?
+                .iter()
+                .filter_map(|v| v.next_due.as_deref())
+                .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .min();
+            let wait = earliest
+                .map(|t| (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default())
+                .unwrap_or(Duration::from_secs(60))
+                .clamp(Duration::from_secs(1), Duration::from_secs(60));
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        },
+    }
+    Ok(())
+}
+
+fn describe_schedule(view: &ScheduleView) -> String {
+    let cadence = match &view.schedule.cadence {
+        Cadence::Manual => "manual".to_owned(),
+        Cadence::Every { minutes } => format!("every {minutes} min"),
+        Cadence::Daily { at } => format!("daily at {at}"),
+    };
+    let quiet = view.schedule.quiet_hours.map(|q| format!(", quiet {}-{}", q.from, q.to)).unwrap_or_default();
+    let paused = if view.schedule.paused { " (paused)" } else { "" };
+    let next = view.next_due.as_deref().unwrap_or("-");
+    let last = match (&view.last_outcome, &view.last_error) {
+        (_, Some(error)) => format!("last failed ({} in a row): {error}", view.failures),
+        (Some(outcome), None) => format!("last {outcome}"),
+        (None, None) => "never ran".to_owned(),
+    };
+    format!("{:<20} {cadence}{quiet}{paused}\n  next: {next}; {last}", view.instance)
+}
+
+fn describe_scheduled_run(run: &ScheduledRun) -> String {
+    match &run.outcome {
+        ScheduledOutcome::Ran { summary } => format!("{}: run #{} {}", run.instance, summary.run_id, summary.outcome),
+        ScheduledOutcome::Failed { error, failures } => {
+            format!("{}: failed ({failures} in a row), backing off: {error}", run.instance)
+        }
+        ScheduledOutcome::Busy => format!("{}: a run is already going; trying again shortly", run.instance),
+    }
 }
 
 fn describe_outcome(o: &RecordOutcome) -> String {
@@ -958,6 +1090,10 @@ fn compact(value: &Option<Value>) -> String {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
+    // Diagnostics go to stderr only when asked for: QBCONNECTOR_LOG=debug (or any filter).
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("QBCONNECTOR_LOG") {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,8 +10,12 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_qbconnector");
 
+/// Runs the binary and waits for it. `block_in_place` hands this worker's queued tasks
+/// (the in-process sandbox's among them) to another thread while it waits.
 fn cli(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN).args(args).env("QBCONNECTOR_DATA_DIR", data).env("CLIENT_SECRET", "cli-secret").output().unwrap()
+    let command =
+        || Command::new(BIN).args(args).env("QBCONNECTOR_DATA_DIR", data).env("CLIENT_SECRET", "cli-secret").output();
+    tokio::task::block_in_place(command).unwrap()
 }
 
 fn ok(output: &Output) -> String {
@@ -252,4 +256,95 @@ async fn every_built_in_push_method_previews_a_complete_body() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
+    use connector::api::Connector;
+    use connector::instance::{Environment, NewInstance};
+    use connector::platform::Module;
+
+    let sandbox = sandbox().await;
+    let redirect = "https://relay.example/cb";
+    sandbox.register_app(RegisteredApp {
+        name: "CLI".into(),
+        client_id: "cli-client".into(),
+        client_secret: "cli-secret".into(),
+        redirect_uris: vec![redirect.into()],
+    });
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    {
+        // Connected in-process (the loopback flow has its own test); the CLI does the rest.
+        let connector = Connector::open(d).unwrap();
+        let new = NewInstance {
+            name: "Books".into(),
+            environment: Environment::Custom { base_url: sandbox.base_url().into() },
+            company_id: None,
+            client_id: Some("cli-client".into()),
+            redirect_uri: Some(redirect.into()),
+        };
+        connector.activate(new, Some("cli-secret".into())).unwrap();
+        let url = connector.begin_connect("Books").await.unwrap();
+        let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let answer = no_follow.get(url).send().await.unwrap();
+        connector.complete_connect("Books", answer.headers()["location"].to_str().unwrap()).await.unwrap();
+        connector
+            .create_record(Module::Accounts, serde_json::json!({"Id": "GOOD-1", "Name": "Heron Supplies"}))
+            .unwrap();
+        connector
+            .create_record(Module::Accounts, serde_json::json!({"Id": "BAD-1", "Name": "Bad: Colon Inc"}))
+            .unwrap();
+    }
+    let customers = || sandbox.entities(seed::US_REALM, qbo_sandbox::EntityKind::Customer);
+
+    let push = cli(d, &["--json", "push", "Books", "--module", "Accounts"]);
+    let summary: Value = serde_json::from_slice(&push.stdout).unwrap();
+    assert_eq!(summary["outcome"], "failed_records");
+    assert_eq!(summary["counts"]["Accounts"]["ok"], 1);
+    assert_eq!(summary["counts"]["Accounts"]["failed"], 1);
+    let runs = json_of(&cli(d, &["--json", "runs", "Books"]));
+    assert_eq!(runs[0]["trigger"], "cli");
+    let run_id = runs[0]["id"].as_i64().unwrap().to_string();
+    let problems = json_of(&cli(d, &["--json", "run", "Books", &run_id, "--problems"]));
+    let problems = problems.as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0]["record_id"], "BAD-1");
+    assert_eq!(problems[0]["element"], "DisplayName");
+    assert!(problems[0]["intuit_tid"].is_string());
+    let human = ok(&cli(d, &["run", "Books", &run_id, "--problems"]));
+    assert!(human.contains("BAD-1"), "{human}");
+
+    // Unlinked and sent again: found by its name, not created twice.
+    let heron = |list: &[Value]| {
+        list.iter().filter(|c| c["DisplayName"] == "Heron Supplies").map(|c| c["Id"].clone()).collect::<Vec<_>>()
+    };
+    let before = heron(&customers());
+    assert_eq!(before.len(), 1);
+    ok(&cli(d, &["unlink", "Books", "Accounts", "GOOD-1"]));
+    assert_eq!(cli(d, &["unlink", "Books", "Accounts", "GOOD-1"]).status.code(), Some(4), "already unlinked");
+    ok(&cli(d, &["resync", "Books", "Accounts", "GOOD-1"]));
+    assert_eq!(heron(&customers()), before, "no twin");
+    ok(&cli(d, &["link", "Books", "Accounts", "GOOD-1", before[0].as_str().unwrap()]));
+
+    // Schedules: set, shown, run once by the headless scheduler, paused.
+    let set = json_of(&cli(d, &["--json", "schedule", "set", "Books", "--every", "30", "--quiet", "22:00-06:00"]));
+    assert_eq!(set["schedule"]["cadence"], serde_json::json!({"kind": "every", "minutes": 30}));
+    assert_eq!(set["schedule"]["quiet_hours"], serde_json::json!({"from": "22:00", "to": "06:00"}));
+    assert_eq!(cli(d, &["schedule", "set", "Books", "--every", "0"]).status.code(), Some(3));
+    // No quiet hours for the rest, so the test does not depend on the hour it runs at.
+    ok(&cli(d, &["schedule", "set", "Books", "--no-quiet"]));
+    let ran = json_of(&cli(d, &["--json", "schedule", "run", "--once"]));
+    assert_eq!(ran["instance"], "Books");
+    assert_eq!(ran["result"], "ran", "{ran}");
+    assert_eq!(json_of(&cli(d, &["--json", "runs", "Books"]))[0]["trigger"], "schedule");
+    let shown = json_of(&cli(d, &["--json", "schedule", "show"]));
+    assert_eq!(shown[0]["last_outcome"], "failed_records", "BAD-1 still fails, and is retried by each run");
+    assert!(ok(&cli(d, &["schedule", "run", "--once"])).trim().is_empty(), "not due again yet");
+    ok(&cli(d, &["schedule", "pause"]));
+    assert_eq!(json_of(&cli(d, &["--json", "schedule", "show"]))[0]["next_due"], Value::Null);
+
+    ok(&cli(d, &["disconnect", "Books"]));
+    assert_eq!(json_of(&cli(d, &["--json", "connection", "Books"]))["state"], "not_connected");
+    assert_eq!(cli(d, &["push", "Books"]).status.code(), Some(6), "reconnect required");
 }

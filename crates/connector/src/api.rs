@@ -216,6 +216,30 @@ impl Connector {
         self.view(saved)
     }
 
+    /// Sets when the instance syncs by itself.
+    pub fn set_schedule(&self, name: &str, schedule: crate::sync::Schedule) -> ApiResult<InstanceView> {
+        schedule.validate().map_err(|reason| ApiError::new(ErrorCode::Validation, reason))?;
+        let instances = Instances::new(&self.store);
+        let mut instance = instances.get(name)?;
+        instance.settings.schedule = schedule;
+        self.view(instances.save(&instance, now())?)
+    }
+
+    /// Pauses or resumes the schedules of one instance, or of all when `name` is `None`.
+    pub fn pause_schedules(&self, name: Option<&str>, paused: bool) -> ApiResult<Vec<InstanceView>> {
+        let instances = Instances::new(&self.store);
+        let targets = match name {
+            Some(name) => vec![instances.get(name)?],
+            None => self.instances()?.into_iter().map(|v| v.instance).collect(),
+        };
+        let mut changed = Vec::new();
+        for mut instance in targets {
+            instance.settings.schedule.paused = paused;
+            changed.push(self.view(instances.save(&instance, now())?)?);
+        }
+        Ok(changed)
+    }
+
     pub fn rename(&self, name: &str, new_name: &str) -> ApiResult<InstanceView> {
         self.view(Instances::new(&self.store).rename(name, new_name, now())?)
     }
@@ -323,6 +347,17 @@ impl Connector {
         instance.company_id = Some(connection.realm_id.clone());
         instances.save(&instance, now())?;
         self.connection(name).await
+    }
+
+    /// Revokes the grant at Intuit (best effort) and forgets it here. The company id stays,
+    /// so reconnecting goes back to the same company.
+    pub async fn disconnect(&self, name: &str) -> ApiResult<()> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let Some(realm) = instance.company_id.clone() else { return Ok(()) };
+        let app = self.oauth_app(&instance).await?;
+        let key = GrantKey::new(self.secret_key(&instance), &realm);
+        Session::new(key, app, self.secrets.clone(), self.data_dir.clone()).disconnect().await?;
+        Ok(())
     }
 
     fn base_url(instance: &Instance) -> url::Url {
@@ -595,7 +630,8 @@ impl Connector {
     }
 
     pub fn runs(&self, name: &str, limit: usize) -> ApiResult<Vec<crate::sync::store::RunRow>> {
-        Ok(crate::sync::store::runs(&self.store.connection(), self.instance_id(name)?, limit)?)
+        let instance = self.instance_id(name)?;
+        Ok(crate::sync::store::runs(&self.store.connection(), instance, limit)?)
     }
 
     pub fn run_records(
@@ -669,14 +705,15 @@ impl Connector {
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
         };
-        crate::sync::store::save_link(&self.store.connection(), self.instance_id(name)?, &link)?;
+        let instance = self.instance_id(name)?;
+        crate::sync::store::save_link(&self.store.connection(), instance, &link)?;
         Ok(())
     }
 
     /// Breaks a link: the next push creates the record anew (after the twin check).
     pub fn unlink(&self, name: &str, module: &str, platform_id: &str) -> ApiResult<()> {
-        let removed =
-            crate::sync::store::delete_link(&self.store.connection(), self.instance_id(name)?, module, platform_id)?;
+        let instance = self.instance_id(name)?;
+        let removed = crate::sync::store::delete_link(&self.store.connection(), instance, module, platform_id)?;
         if removed == 0 {
             return Err(ApiError::new(ErrorCode::NotFound, format!("{module} {platform_id} is not linked")));
         }
@@ -684,7 +721,8 @@ impl Connector {
     }
 
     pub fn links(&self, name: &str, module: &str) -> ApiResult<Vec<crate::sync::store::Link>> {
-        Ok(crate::sync::store::links(&self.store.connection(), self.instance_id(name)?, module)?)
+        let instance = self.instance_id(name)?;
+        Ok(crate::sync::store::links(&self.store.connection(), instance, module)?)
     }
 
     pub fn conflicts(&self, name: &str) -> ApiResult<Vec<ConflictView>> {

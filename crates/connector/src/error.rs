@@ -20,6 +20,8 @@ pub enum ErrorCode {
     QuickBooks,
     /// The OS keyring or the database failed.
     Storage,
+    /// A sync of the instance is already running (here or in another process).
+    Busy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -63,6 +63,9 @@ pub struct InstanceSettings {
     /// Per module: what happens when a record changed on both sides (default: hold).
     #[serde(default)]
     pub conflict_policies: BTreeMap<String, crate::sync::ConflictPolicy>,
+    /// When the instance syncs by itself (default: only when asked).
+    #[serde(default)]
+    pub schedule: crate::sync::Schedule,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -356,3 +356,74 @@ async fn a_record_changed_on_both_sides_follows_the_modules_policy() {
     assert_eq!(setup.connector.record(Module::Accounts, &account.id).unwrap().data["Phone"], "QB-4");
     let _: Value = Value::Null;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_runs_what_is_due_yields_to_a_running_sync_and_backs_off_after_failures() {
+    use chrono::{TimeDelta, TimeZone, Utc};
+    use connector::sync::{Cadence, Schedule, ScheduledOutcome};
+
+    let setup = setup(seed::US_REALM).await;
+    let connector = &setup.connector;
+    let start = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
+    let minutes = |n: i64| start + TimeDelta::minutes(n);
+    assert!(connector.run_due(&start, None).await.unwrap().is_empty(), "manual instances do not run by themselves");
+
+    connector
+        .set_schedule("Books", Schedule { cadence: Cadence::Every { minutes: 15 }, ..Schedule::default() })
+        .unwrap();
+    connector.create_record(Module::Accounts, json!({"Id": "SCH-1", "Name": "Scheduled Sparrow"})).unwrap();
+    let ran = connector.run_due(&start, None).await.unwrap();
+    assert!(
+        matches!(&ran[..], [run] if matches!(&run.outcome, ScheduledOutcome::Ran { summary } if summary.outcome == "succeeded")),
+        "{ran:?}"
+    );
+    assert_eq!(connector.runs("Books", 1).unwrap()[0].trigger, "schedule");
+    let names: Vec<Value> = setup
+        .sandbox
+        .entities(seed::US_REALM, EntityKind::Customer)
+        .into_iter()
+        .map(|c| c["DisplayName"].clone())
+        .collect();
+    assert!(names.contains(&json!("Scheduled Sparrow")));
+    assert!(connector.run_due(&minutes(10), None).await.unwrap().is_empty(), "not due again before 15 minutes");
+
+    // Another process is syncing this instance: the tick steps aside and the instance stays due.
+    let instance_id = connector.instance("Books").unwrap().instance.id;
+    let lock_path = connector.data_dir().join(format!("instance-{instance_id}.sync.lock"));
+    let held = std::fs::File::options().create(true).truncate(false).write(true).open(&lock_path).unwrap();
+    held.lock().unwrap();
+    let ran = connector.run_due(&minutes(15), None).await.unwrap();
+    assert!(matches!(ran[0].outcome, ScheduledOutcome::Busy), "{ran:?}");
+    drop(held);
+    let ran = connector.run_due(&minutes(16), None).await.unwrap();
+    assert!(matches!(ran[0].outcome, ScheduledOutcome::Ran { .. }), "{ran:?}");
+
+    // Disconnected: each scheduled run fails as a whole, and the next waits longer.
+    connector.disconnect("Books").await.unwrap();
+    connector
+        .set_schedule("Books", Schedule { cadence: Cadence::Every { minutes: 1 }, ..Schedule::default() })
+        .unwrap();
+    let ran = connector.run_due(&minutes(20), None).await.unwrap();
+    match &ran[0].outcome {
+        ScheduledOutcome::Failed { error, failures } => {
+            assert_eq!(error.code, connector::error::ErrorCode::ReconnectRequired);
+            assert_eq!(*failures, 1);
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert!(connector.run_due(&minutes(24), None).await.unwrap().is_empty(), "5 minutes of backoff after one failure");
+    let ran = connector.run_due(&minutes(25), None).await.unwrap();
+    assert!(matches!(ran[0].outcome, ScheduledOutcome::Failed { failures: 2, .. }), "{ran:?}");
+    let view = connector.schedules(&minutes(26)).unwrap().remove(0);
+    assert_eq!(view.failures, 2);
+    assert_eq!(
+        view.next_due.as_deref(),
+        Some(minutes(35).to_rfc3339().as_str()),
+        "10 minutes after the second failure"
+    );
+    assert!(view.last_error.unwrap().contains("not connected"));
+
+    connector.pause_schedules(None, true).unwrap();
+    assert!(connector.run_due(&minutes(600), None).await.unwrap().is_empty(), "paused schedules do not run");
+    assert_eq!(connector.schedules(&minutes(600)).unwrap()[0].next_due, None);
+}

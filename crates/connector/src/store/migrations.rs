@@ -144,4 +144,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
               INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(8))));",
     },
+    Migration {
+        version: 6,
+        name: "scheduler state",
+        // Shared by every process that runs schedules, so a restart or a second process
+        // neither repeats a run nor forgets a backoff.
+        sql: "CREATE TABLE schedule_state (
+                  instance_id INTEGER PRIMARY KEY REFERENCES instance (id) ON DELETE CASCADE,
+                  last_started_at TEXT,
+                  failures INTEGER NOT NULL DEFAULT 0,
+                  last_run_id INTEGER,
+                  last_outcome TEXT,
+                  last_error TEXT
+              );",
+    },
 ];

@@ -2,6 +2,8 @@
 
 pub mod engine;
 pub mod plan;
+pub mod schedule;
 pub mod store;
 
 pub use engine::{ConflictPolicy, Direction, Engine, PlanView, Progress, RunSummary, SyncRequest, Trigger};
+pub use schedule::{Cadence, ClockTime, QuietHours, Schedule, ScheduleView, ScheduledOutcome, ScheduledRun};
