@@ -603,6 +603,8 @@ pub struct ConflictView {
     pub qbo_id: String,
     pub platform_version: Value,
     pub qbo_version: Value,
+    /// The body both sides last agreed on, when there was one: what each side changed since.
+    pub last_synced: Option<Value>,
     pub created_at: String,
 }
 
@@ -729,7 +731,7 @@ impl Connector {
         let instance = self.instance_id(name)?;
         let connection = self.store.connection();
         let mut statement = connection.prepare(
-            "SELECT id, module, platform_id, qbo_id, platform_version, qbo_version, created_at FROM conflict WHERE instance_id = ?1 AND resolved_at IS NULL ORDER BY id",
+            "SELECT id, module, platform_id, qbo_id, platform_version, qbo_version, created_at, last_synced FROM conflict WHERE instance_id = ?1 AND resolved_at IS NULL ORDER BY id",
         )?;
         let rows = statement.query_map([instance], |row| {
             let platform: String = row.get(4)?;
@@ -742,6 +744,7 @@ impl Connector {
                 platform_version: serde_json::from_str(&platform).unwrap_or(Value::Null),
                 qbo_version: serde_json::from_str(&qbo).unwrap_or(Value::Null),
                 created_at: row.get(6)?,
+                last_synced: row.get::<_, Option<String>>(7)?.and_then(|text| serde_json::from_str(&text).ok()),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -807,12 +810,14 @@ impl Connector {
             now(),
         )?;
         // The link takes QuickBooks' current SyncToken: the resolved version is sent as an update.
-        if let Some(mut link) = crate::sync::store::link_by_platform(
+        // Bound first: the connection guard of the look-up must be gone before the save.
+        let link = crate::sync::store::link_by_platform(
             &self.store.connection(),
             instance,
             &module.name,
             &conflict.platform_id,
-        )? {
+        )?;
+        if let Some(mut link) = link {
             link.sync_token = conflict.qbo_version.get("SyncToken").and_then(Value::as_str).map(str::to_owned);
             link.platform_hash = None;
             crate::sync::store::save_link(&self.store.connection(), instance, &link)?;

@@ -357,3 +357,90 @@ async fn the_scheduler_runs_what_is_due_yields_to_a_running_sync_and_backs_off_a
     assert!(connector.run_due(&minutes(600), None).await.unwrap().is_empty(), "paused schedules do not run");
     assert_eq!(connector.schedules(&minutes(600)).unwrap()[0].next_due, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_conflict_is_resolved_field_by_field_and_newest_wins_goes_by_the_clocks() {
+    use connector::api::Side;
+
+    let setup = setup(seed::US_REALM).await;
+    let c = &setup.connector;
+    let account = c
+        .create_record(Module::Accounts, json!({"Name": "Fern & Flax", "Phone": "100", "CorpEmail": "a@fern.example"}))
+        .unwrap();
+    sync(&setup, Direction::Push).await;
+    let client = c.qbo_client("Books").await.unwrap();
+    let qbo_id = c.links("Books", "Accounts").unwrap()[0].qbo_id.clone();
+    let edit_in_quickbooks = |change: Value| {
+        let (client, qbo_id) = (client.clone(), qbo_id.clone());
+        async move {
+            let current = client.read_json("Customer", &qbo_id).await.unwrap();
+            let mut body = change;
+            body["Id"] = json!(qbo_id);
+            body["SyncToken"] = current["SyncToken"].clone();
+            client.update_json("Customer", &body, true, &qbo::RequestId::new()).await.unwrap()
+        }
+    };
+    let edit_here = |data: Value| {
+        let record = c.record(Module::Accounts, &account.id).unwrap();
+        c.update_record(Module::Accounts, &account.id, data, record.version).unwrap()
+    };
+
+    // Both sides change the phone; QuickBooks also changes the e-mail, the platform the website.
+    edit_in_quickbooks(
+        json!({"PrimaryPhone": {"FreeFormNumber": "QB-200"}, "PrimaryEmailAddr": {"Address": "qb@fern.example"}}),
+    )
+    .await;
+    edit_here(
+        json!({"Name": "Fern & Flax", "Phone": "P-200", "CorpEmail": "a@fern.example", "WebSite": "https://fern.example"}),
+    );
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].held, 1);
+    let conflict = c.conflicts("Books").unwrap().remove(0);
+    assert_eq!(conflict.platform_version["Phone"], "P-200");
+    assert_eq!(conflict.qbo_version["PrimaryPhone"]["FreeFormNumber"], "QB-200");
+    assert_eq!(
+        conflict.last_synced.as_ref().unwrap()["PrimaryPhone"]["FreeFormNumber"],
+        "100",
+        "what both had agreed on"
+    );
+
+    // The operator takes QuickBooks' phone and e-mail and keeps the platform's website.
+    let choices = [("Phone".to_owned(), Side::Quickbooks), ("CorpEmail".to_owned(), Side::Quickbooks)].into();
+    let run = c.resolve("Books", conflict.id, &choices).await.unwrap();
+    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert!(c.conflicts("Books").unwrap().is_empty());
+    let here = c.record(Module::Accounts, &account.id).unwrap().data;
+    assert_eq!(
+        (&here["Phone"], &here["CorpEmail"], &here["WebSite"]),
+        (&json!("QB-200"), &json!("qb@fern.example"), &json!("https://fern.example"))
+    );
+    let there = client.read_json("Customer", &qbo_id).await.unwrap();
+    assert_eq!(there["PrimaryPhone"]["FreeFormNumber"], "QB-200");
+    assert_eq!(there["PrimaryEmailAddr"]["Address"], "qb@fern.example");
+    assert_eq!(there["WebAddr"]["URI"], "https://fern.example", "the platform's field reached QuickBooks");
+
+    // Newest wins compares QuickBooks' LastUpdatedTime with the record's UpdatedAt; the
+    // sandbox's clock is moved so that each side is plainly the newer one in turn.
+    let mut instance = c.instance("Books").unwrap().instance;
+    instance.settings.conflict_policies.insert("Accounts".into(), ConflictPolicy::NewestWins);
+    connector::instance::Instances::new(c.store()).save(&instance, time::OffsetDateTime::now_utc()).unwrap();
+    let phone_here = |phone: &str| {
+        let mut data = c.record(Module::Accounts, &account.id).unwrap().data;
+        data["Phone"] = json!(phone);
+        edit_here(data);
+    };
+    setup.sandbox.advance_clock(-3600);
+    edit_in_quickbooks(json!({"PrimaryPhone": {"FreeFormNumber": "QB-300"}})).await;
+    phone_here("P-300");
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].ok, 1, "{:#?}", problems(&setup, &run));
+    let there = client.read_json("Customer", &qbo_id).await.unwrap();
+    assert_eq!(there["PrimaryPhone"]["FreeFormNumber"], "P-300", "the platform was newer");
+
+    phone_here("P-400");
+    setup.sandbox.advance_clock(2 * 3600);
+    edit_in_quickbooks(json!({"PrimaryPhone": {"FreeFormNumber": "QB-400"}})).await;
+    sync(&setup, Direction::Push).await;
+    assert_eq!(c.record(Module::Accounts, &account.id).unwrap().data["Phone"], "QB-400", "QuickBooks was newer");
+    assert!(c.conflicts("Books").unwrap().is_empty(), "nothing held under newest wins");
+}

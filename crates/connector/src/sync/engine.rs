@@ -893,7 +893,8 @@ impl<'a> Engine<'a> {
                 self.pull_entity(module, &current).await?;
             }
             _ => {
-                let last = db::link_by_platform(
+                // What was last sent and accepted: the version both sides agreed on.
+                let last = db::last_sent_body(
                     &self.connector.store().connection(),
                     self.instance.id,
                     &module.name,
@@ -905,7 +906,7 @@ impl<'a> Engine<'a> {
                     .connection()
                     .execute(
                         "INSERT INTO conflict (instance_id, module, platform_id, qbo_id, platform_version, qbo_version, last_synced, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                        params![self.instance.id, module.name, planned.platform_id, qbo_id, record.data.to_string(), current.to_string(), last.map(|l| l.synced_at), stamp(now())],
+                        params![self.instance.id, module.name, planned.platform_id, qbo_id, record.data.to_string(), current.to_string(), last, stamp(now())],
                     )
                     .map_err(storage)?;
                 self.record(RecordOutcome {

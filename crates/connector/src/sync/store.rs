@@ -183,6 +183,21 @@ pub fn outcomes(db: &Connection, run: i64, only_problems: bool) -> rusqlite::Res
     rows.collect()
 }
 
+/// The body of the last write for a record that QuickBooks accepted, as JSON text.
+pub fn last_sent_body(
+    db: &Connection,
+    instance: i64,
+    module: &str,
+    platform_id: &str,
+) -> rusqlite::Result<Option<String>> {
+    db.prepare_cached(
+        "SELECT body FROM journal WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3
+           AND state = 'done' AND operation IN ('create', 'update') ORDER BY id DESC LIMIT 1",
+    )?
+    .query_row(params![instance, module, platform_id], |row| row.get(0))
+    .optional()
+}
+
 /// Platform records of `module` that failed or waited on a dependency in the instance's last run that processed them.
 pub fn unfinished_records(db: &Connection, instance: i64, module: &str) -> rusqlite::Result<Vec<String>> {
     let mut statement = db.prepare_cached(
