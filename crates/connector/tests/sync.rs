@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use connector::platform::demo::{DemoSize, TaxCode};
 use connector::platform::Module;
 use connector::sync::{ConflictPolicy, Direction};
+use qbo::{Op, Query};
 use qbo_sandbox::{seed, EntityKind, FaultInjection};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -456,4 +457,127 @@ async fn a_held_conflict_is_resolved_field_by_field_and_newest_wins_goes_by_the_
     sync(&setup, Direction::Push).await;
     assert_eq!(c.record(Module::Accounts, &account.id).unwrap().data["Phone"], "QB-400", "QuickBooks was newer");
     assert!(c.conflicts("Books").unwrap().is_empty(), "nothing held under newest wins");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_older_than_30_days_falls_back_to_a_bounded_query_and_a_recent_one_uses_cdc() {
+    let setup = setup(seed::US_REALM).await;
+    let c = &setup.connector;
+    sync(&setup, Direction::Pull).await; // the company's customers are here, the cursors set
+    let client = c.qbo_client("Books").await.unwrap();
+    let amy = {
+        use futures::StreamExt;
+        let query = Query::select("Customer").filter("DisplayName", Op::Eq, "Amy's Bird Sanctuary");
+        Box::pin(client.query_values(query)).next().await.unwrap().unwrap()
+    };
+    let amy_here = |setup: &support::Setup| {
+        let id =
+            setup.connector.links("Books", "Accounts").unwrap().into_iter().find(|l| l.qbo_id == amy["Id"]).unwrap();
+        setup.connector.record(Module::Accounts, &id.platform_id).unwrap().data
+    };
+    let rename = |phone: &'static str| {
+        let (client, id) = (client.clone(), amy["Id"].clone());
+        async move {
+            let current = client.read_json("Customer", id.as_str().unwrap()).await.unwrap();
+            let body = json!({"Id": id, "SyncToken": current["SyncToken"], "PrimaryPhone": {"FreeFormNumber": phone}});
+            client.update_json("Customer", &body, true, &qbo::RequestId::new()).await.unwrap();
+        }
+    };
+    let operations_since = |seq: usize| -> Vec<String> {
+        setup.sandbox.requests().into_iter().skip(seq).map(|r| format!("{} {}", r.operation, r.path)).collect()
+    };
+    let set_cursor = |days_ago: i64| {
+        let at = time::OffsetDateTime::now_utc() - time::Duration::days(days_ago);
+        let text = at.format(&time::format_description::well_known::Rfc3339).unwrap();
+        let connection = c.store().connection();
+        connector::sync::store::set_cursor(&connection, 1, "qbo_since:Accounts", &text).unwrap();
+    };
+
+    // 40 days without a sync: CDC cannot reach back, so the module reads by LastUpdatedTime.
+    set_cursor(40);
+    setup.sandbox.advance_clock(-600); // the change is plainly older than the upper bound
+    rename("555-0140").await;
+    let seen = setup.sandbox.requests().len();
+    let run = sync(&setup, Direction::Pull).await;
+    assert_eq!(run.counts["Accounts"].ok, 1, "{:?}", run.counts);
+    assert_eq!(amy_here(&setup)["Phone"], "555-0140");
+    let used = operations_since(seen);
+    assert!(!used.iter().any(|o| o.starts_with("cdc") && o.contains("Customer")), "{used:?}");
+    let query_log: Vec<String> =
+        setup.sandbox.requests().into_iter().skip(seen).filter(|r| r.operation == "query").map(|r| r.path).collect();
+    assert!(!query_log.is_empty(), "{used:?}");
+
+    // A day: CDC.
+    set_cursor(1);
+    rename("555-0141").await;
+    let seen = setup.sandbox.requests().len();
+    let run = sync(&setup, Direction::Pull).await;
+    assert_eq!(run.counts["Accounts"].ok, 1, "{:?}", run.counts);
+    assert_eq!(amy_here(&setup)["Phone"], "555-0141");
+    assert!(operations_since(seen).iter().any(|o| o.starts_with("cdc")), "{:?}", operations_since(seen));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_is_reported_per_module_and_a_cancelled_run_is_finished_by_the_next() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use connector::sync::{Engine, Progress, SyncRequest, Trigger};
+
+    let setup = setup(seed::US_REALM).await;
+    for n in 0..600 {
+        setup.connector.create_record(Module::Accounts, json!({"Name": format!("Progressive {n:03}")})).unwrap();
+    }
+    setup.connector.create_record(Module::Products, json!({"Name": "Progress bar", "Price": 5})).unwrap();
+    let events: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let report = {
+        let (events, cancel) = (events.clone(), cancel.clone());
+        move |progress: Progress| {
+            // The operator presses Cancel once the first 60 accounts are through.
+            if progress.module == "Accounts" && progress.done >= 60 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+            events.lock().unwrap().push(progress);
+        }
+    };
+    let request = SyncRequest {
+        direction: Direction::Push,
+        modules: None,
+        trigger: Trigger::Button,
+        cancel: Some(cancel.clone()),
+        progress: Some(&report),
+        only: None,
+    };
+    let run = Engine::run(&setup.connector, "Books", request).await.unwrap();
+    assert_eq!(run.outcome, "cancelled");
+    let sent = run.counts["Accounts"].ok;
+    assert!((60..600).contains(&sent), "stopped between batches, after {sent}");
+    {
+        let events = events.lock().unwrap();
+        let accounts: Vec<&Progress> = events.iter().filter(|p| p.module == "Accounts").collect();
+        assert_eq!(accounts.first().map(|p| (p.done, p.total)), Some((0, 600)), "a first event with the total");
+        assert!(accounts.windows(2).all(|w| w[0].done <= w[1].done), "done only grows");
+        assert_eq!(accounts.last().unwrap().done, sent);
+        assert!(
+            accounts.iter().any(|p| p.current.as_deref().is_some_and(|c| !c.is_empty())),
+            "names the current record"
+        );
+        assert!(!events.iter().any(|p| p.module == "Products"), "nothing after the cancel");
+    }
+    let customers = |s: &support::Setup| {
+        s.sandbox
+            .entities(seed::US_REALM, EntityKind::Customer)
+            .iter()
+            .filter(|c| c["DisplayName"].as_str().unwrap().starts_with("Progressive"))
+            .count()
+    };
+    assert_eq!(customers(&setup), sent, "a consistent state: what was sent is linked");
+    assert_eq!(setup.connector.links("Books", "Accounts").unwrap().len(), sent);
+
+    let rest = sync(&setup, Direction::Push).await;
+    assert_eq!(rest.outcome, "succeeded", "{:#?}", problems(&setup, &rest));
+    assert_eq!(rest.counts["Accounts"].ok, 600 - sent, "the rest, and only the rest");
+    assert_eq!(rest.counts["Products"].ok, 1);
+    assert_eq!(customers(&setup), 600);
 }

@@ -657,8 +657,12 @@ impl<'a> Engine<'a> {
             prepared.push((batch.to_vec(), request_id, items));
         }
         // Several batches in flight; the client's throttle keeps them within the company's limits.
+        // A cancel stops new batches from starting; those already sent are answered and
+        // recorded, so a cancelled run leaves nothing half-known.
         let client = self.client.clone();
-        let mut in_flight = futures::stream::iter(prepared.into_iter().map(move |(batch, request_id, items)| {
+        let cancel = self.cancel.clone();
+        let unsent = prepared.into_iter().take_while(move |_| !cancel.load(Ordering::Relaxed));
+        let mut in_flight = futures::stream::iter(unsent.map(move |(batch, request_id, items)| {
             let client = client.clone();
             async move {
                 let answer = client.batch(&items, &request_id).await;
@@ -689,9 +693,6 @@ impl<'a> Engine<'a> {
                 }
             }
             self.report(&module.name, "push", done, total, batch.last().map(|(p, _)| p.platform_id.as_str()));
-            if self.cancel.load(Ordering::Relaxed) {
-                break;
-            }
         }
         Ok(())
     }
@@ -1044,9 +1045,16 @@ impl<'a> Engine<'a> {
                 self.client.cdc(&[&module.entity], since).await?.entities.remove(&module.entity).unwrap_or_default()
             }
             since => {
+                // CDC reaches back 30 days at most; an older cursor (or none) reads by
+                // LastUpdatedTime instead: after the cursor, up to the new cursor, which is
+                // a little in the past so a change committed late is read next time.
                 let mut query = Query::select(&module.entity);
                 if let Some(since) = since {
-                    query = query.filter("MetaData.LastUpdatedTime", Op::Gt, since);
+                    query = query.filter("MetaData.LastUpdatedTime", Op::Gt, since).filter(
+                        "MetaData.LastUpdatedTime",
+                        Op::Le,
+                        next_cursor,
+                    );
                 }
                 if is_name_list(&module.entity) {
                     query = query.include_inactive();
