@@ -96,6 +96,9 @@ pub struct Connector {
     pending: PendingAuthorizations,
     /// This database's random identity: keyring entries are named after it.
     store_id: String,
+    /// QuickBooks minutes per real minute for the client's throttle; only a sandbox run
+    /// with a time scale (benchmarks, demos) sets it.
+    qbo_time_scale: std::sync::Mutex<f64>,
 }
 
 fn now() -> OffsetDateTime {
@@ -117,7 +120,19 @@ impl Connector {
             store
                 .connection()
                 .query_row("SELECT value FROM store_meta WHERE key = 'store_id'", [], |row| row.get(0))?;
-        Ok(Connector { store, secrets, data_dir: data_dir.to_owned(), pending: PendingAuthorizations::new(), store_id })
+        Ok(Connector {
+            store,
+            secrets,
+            data_dir: data_dir.to_owned(),
+            pending: PendingAuthorizations::new(),
+            store_id,
+            qbo_time_scale: std::sync::Mutex::new(1.0),
+        })
+    }
+
+    /// Matches the client's throttle to a sandbox started with `--time-scale`.
+    pub fn set_qbo_time_scale(&self, scale: f64) {
+        *self.qbo_time_scale.lock().unwrap_or_else(|p| p.into_inner()) = scale;
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -382,7 +397,9 @@ impl Connector {
             self.secrets.clone(),
             self.data_dir.clone(),
         );
-        Ok(qbo::Client::new(qbo::ClientConfig::custom(Connector::base_url(&instance), realm), Arc::new(session)))
+        let mut config = qbo::ClientConfig::custom(Connector::base_url(&instance), realm);
+        config.limits.time_scale = *self.qbo_time_scale.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(qbo::Client::new(config, Arc::new(session)))
     }
 
     /// The connection's state, with the company's name when QuickBooks answers.

@@ -123,7 +123,11 @@ pub struct Engine<'a> {
     counts: BTreeMap<String, Counts>,
     cancel: Arc<AtomicBool>,
     progress: Option<&'a (dyn Fn(Progress) + Send + Sync)>,
+    /// Each method compiled once per run: compiling jq costs far more than running it.
+    compiled: std::sync::Mutex<BTreeMap<(String, MethodName), CompiledResult>>,
 }
+
+type CompiledResult = Result<Arc<CompiledMethod>, Vec<crate::spec::mapping::CompileError>>;
 
 fn link_state_of(row: &Value) -> super::plan::LinkState {
     super::plan::LinkState {
@@ -175,6 +179,7 @@ impl<'a> Engine<'a> {
             counts: BTreeMap::new(),
             cancel: request.cancel.clone().unwrap_or_default(),
             progress: request.progress,
+            compiled: Default::default(),
         };
         let result = engine.run_all(&request).await;
         let outcome = match &result {
@@ -218,6 +223,7 @@ impl<'a> Engine<'a> {
             counts: BTreeMap::new(),
             cancel: Arc::default(),
             progress: None,
+            compiled: Default::default(),
         };
         let mut views = Vec::new();
         for module in engine.ordered_modules(modules.as_deref()) {
@@ -286,6 +292,14 @@ impl<'a> Engine<'a> {
                 current: current.map(str::to_owned),
             });
         }
+    }
+
+    fn compiled(&self, module: &str, method: MethodName) -> CompiledResult {
+        let mut cache = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry((module.to_owned(), method))
+            .or_insert_with(|| CompiledMethod::from_spec(&self.spec, module, method).map(Arc::new))
+            .clone()
     }
 
     fn record(&mut self, outcome: RecordOutcome) -> Result<(), ApiError> {
@@ -374,8 +388,8 @@ impl<'a> Engine<'a> {
                 );
             }
         }
-        let create = CompiledMethod::from_spec(&self.spec, &module.name, MethodName::PushCreate);
-        let update = CompiledMethod::from_spec(&self.spec, &module.name, MethodName::PushUpdate);
+        let create = self.compiled(&module.name, MethodName::PushCreate);
+        let update = self.compiled(&module.name, MethodName::PushUpdate);
         let mut candidates = Vec::with_capacity(ids.len());
         for id in ids {
             let Ok(record) = platform.get(platform_module, &id) else { continue };
@@ -734,7 +748,7 @@ impl<'a> Engine<'a> {
 
     /// The pull mapping's hash of an entity: what a later pull compares to skip our own echo.
     fn qbo_hash(&self, module: &ModuleSpec, entity: &Value) -> Option<String> {
-        let method = CompiledMethod::from_spec(&self.spec, &module.name, MethodName::PullUpdate).ok()?;
+        let method = self.compiled(&module.name, MethodName::PullUpdate).ok()?;
         let context = self.pull_context(entity).ok()?;
         method.map(entity, &context).ok().map(|m| content_hash(&m.body))
     }
@@ -1150,7 +1164,8 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let context = self.pull_context(entity)?;
-        let compiled = CompiledMethod::from_spec(&self.spec, &module.name, method)
+        let compiled = self
+            .compiled(&module.name, method)
             .map_err(|e| ApiError::new(ErrorCode::Validation, format!("{} {method}: {}", module.name, e[0].reason)))?;
         let mapped = match compiled.map(entity, &context) {
             Ok(mapped) => mapped,
