@@ -1,11 +1,15 @@
 # The two commands of the README, and the pieces they are made of.
-.PHONY: run test setup fmt clippy rust-test conformance sandbox
+.PHONY: run test bench setup fmt clippy rust-test conformance sandbox
 
 run: ## Run the main job: today, the QuickBooks Online sandbox with its demo companies
 	@scripts/run.sh
 
 test: ## Every check and test, as CI runs them
 	@scripts/test.sh
+
+bench: ## The benchmarks, in release mode, against the sandbox on loopback: one table
+	@scripts/setup.sh >/dev/null
+	cargo run --release --locked -p qbc-bench
 
 setup:
 	@scripts/setup.sh
