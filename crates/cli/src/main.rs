@@ -758,7 +758,19 @@ async fn run_sync(connector: &Connector, json: bool, args: SyncArgs, direction: 
                         Operation::Skip { reason } => ("skip", reason.clone()),
                         Operation::Fail { reason } => ("fail", reason.clone()),
                     };
-                    text.push_str(&format!("  {op:<7} {:<24} {detail}\n", planned.platform_id));
+                    match (&planned.operation, view.differences.get(&planned.platform_id)) {
+                        (Operation::Update { qbo_id, .. }, Some(changes)) => {
+                            text.push_str(&format!("  {op:<7} {:<24} QuickBooks {qbo_id}\n", planned.platform_id));
+                            if changes.is_empty() {
+                                text.push_str("          (QuickBooks already has every field)\n");
+                            }
+                            for change in changes {
+                                let line = format!("{}: {} → {}", change.field, change.quickbooks, change.sent);
+                                text.push_str(&format!("          {line}\n"));
+                            }
+                        }
+                        _ => text.push_str(&format!("  {op:<7} {:<24} {detail}\n", planned.platform_id)),
+                    }
                 }
             }
             text.trim_end().to_owned()

@@ -315,6 +315,25 @@ async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     let human = ok(&cli(d, &["run", "Books", &run_id, "--problems"]));
     assert!(human.contains("BAD-1"), "{human}");
 
+    // A dry run shows an update field by field against what QuickBooks has now, and writes nothing.
+    {
+        let connector = Connector::open(d).unwrap();
+        let record = connector.record(Module::Accounts, "GOOD-1").unwrap();
+        let mut data = record.data.clone();
+        data["Phone"] = serde_json::json!("555-0100");
+        connector.update_record(Module::Accounts, "GOOD-1", data, record.version).unwrap();
+    }
+    let company_before = customers();
+    let plan = json_of(&cli(d, &["--json", "push", "Books", "--module", "Accounts", "--dry-run"]));
+    let changes = &plan[0]["differences"]["GOOD-1"];
+    assert_eq!(changes.as_array().unwrap().len(), 1, "only the phone differs: {changes}");
+    assert_eq!(changes[0]["field"], "PrimaryPhone.FreeFormNumber");
+    assert_eq!(changes[0]["quickbooks"], Value::Null);
+    assert_eq!(changes[0]["sent"], "555-0100");
+    let human = ok(&cli(d, &["push", "Books", "--module", "Accounts", "--dry-run"]));
+    assert!(human.contains("PrimaryPhone.FreeFormNumber: null → \"555-0100\""), "{human}");
+    assert_eq!(customers(), company_before, "nothing written");
+
     // Unlinked and sent again: found by its name, not created twice.
     let heron = |list: &[Value]| {
         list.iter().filter(|c| c["DisplayName"] == "Heron Supplies").map(|c| c["Id"].clone()).collect::<Vec<_>>()
