@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 # Building the core crates (keyring talks D-Bus) and running their tests
 # against a real Secret Service (gnome-keyring on a private session bus).
 CORE_PACKAGES=(pkg-config build-essential libdbus-1-dev libssl-dev dbus dbus-x11 gnome-keyring libsecret-tools python3-venv)
+# The desktop app (Tauri 2: WebKitGTK, tray, icons) and its end-to-end tests in the
+# real webview (Xvfb, WebKitWebDriver).
+DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev file
+  xvfb xauth webkit2gtk-driver desktop-file-utils x11-apps imagemagick)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -49,8 +53,26 @@ install_python_env() {
   fi
 }
 
-install_system_packages "${CORE_PACKAGES[@]}"
+install_ui_packages() {
+  # npm ci only when the lock file changed since the last install.
+  if ! cmp -s ui/package-lock.json ui/node_modules/.package-lock.installed 2>/dev/null; then
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+    cp ui/package-lock.json ui/node_modules/.package-lock.installed
+  fi
+}
+
+install_tauri_driver() {
+  # The WebDriver bridge the end-to-end tests talk to; it drives WebKitWebDriver.
+  local version=2.1.0
+  if ! tools/bin/tauri-driver --version 2>/dev/null | grep -q "$version"; then
+    cargo install --locked --quiet --root tools tauri-driver --version "$version"
+  fi
+}
+
+install_system_packages "${CORE_PACKAGES[@]}" "${DESKTOP_PACKAGES[@]}"
 [ "${1:-}" = "--system" ] && exit 0
 install_rust_components
 [ -f tests/conformance/requirements.txt ] && install_python_env
+[ -f ui/package-lock.json ] && install_ui_packages
+[ "${1:-}" = "--no-e2e" ] || install_tauri_driver
 exit 0

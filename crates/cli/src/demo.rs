@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use connector::api::{Connector, InstanceChanges};
+use connector::api::Connector;
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::{Environment, NewInstance};
 use connector::platform::demo::{DemoSize, TaxCode};
@@ -93,28 +93,9 @@ pub async fn run(connector: &Connector, keep_running: bool) -> Result<(), ApiErr
     }
 
     step("Server variables: the income account of products and the vendor of purchase orders");
-    let client = connector.qbo_client(INSTANCE).await?;
-    let first = |text: &'static str| {
-        let client = client.clone();
-        async move {
-            let answer = client.query_json(text).await?;
-            let id = answer
-                .as_object()
-                .and_then(|m| m.values().find_map(|v| v.get(0)?.get("Id")?.as_str().map(str::to_owned)));
-            id.ok_or_else(|| fail(format!("nothing answers {text}")))
-        }
-    };
-    let variables = [
-        ("Income Account".to_owned(), first("SELECT * FROM Account WHERE AccountType = 'Income' MAXRESULTS 1").await?),
-        ("Vendor ID".to_owned(), first("SELECT * FROM Vendor MAXRESULTS 1").await?),
-    ];
-    for (name, value) in &variables {
+    for (name, value) in connector.fill_variables_from_company(INSTANCE).await? {
         println!("    {name} = {value}");
     }
-    connector.update_instance(
-        INSTANCE,
-        InstanceChanges { variables: variables.into_iter().collect(), ..InstanceChanges::default() },
-    )?;
 
     step("Generating platform records (names with quotes, accents and &; US sales tax 7.25% + 1%)");
     let taxes = [TaxCode::new("TAX", &[Decimal::new(725, 2), Decimal::ONE]), TaxCode::new("NON", &[])];
@@ -130,6 +111,7 @@ pub async fn run(connector: &Connector, keep_running: bool) -> Result<(), ApiErr
     summary(&sync(connector, Direction::Pull).await?);
 
     step("Changing a few records on each side");
+    let client = connector.qbo_client(INSTANCE).await?;
     let account =
         connector.records(Module::Accounts, "", 0, 1)?.into_iter().next().ok_or_else(|| fail("no account"))?;
     let mut data = account.data.clone();

@@ -30,7 +30,7 @@ const CLIENT_SECRET: &str = "client_secret";
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// What the app shows of an instance (never a secret; only whether it is set).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct InstanceView {
     #[serde(flatten)]
     pub instance: Instance,
@@ -38,7 +38,7 @@ pub struct InstanceView {
 }
 
 /// Changes to an instance's settings; `None` leaves a setting as it is.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
 pub struct InstanceChanges {
     pub environment: Option<Environment>,
     pub company_id: Option<String>,
@@ -53,7 +53,7 @@ pub struct InstanceChanges {
     pub methods: Vec<(String, MethodName, bool)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConnectionView {
     NotConnected,
@@ -69,7 +69,7 @@ pub enum ConnectionView {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LookupRow {
     pub lookup: String,
     pub platform_value: String,
@@ -78,7 +78,7 @@ pub struct LookupRow {
 
 /// The body a method would send (or the platform change a pull would make) and which
 /// rule made each field.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Preview {
     pub module: String,
     pub method: MethodName,
@@ -544,11 +544,22 @@ impl Connector {
     /// What `method` of `module` would send for one platform record (push), or write
     /// for one QuickBooks entity given as JSON (pull) — nothing is written anywhere.
     pub fn preview(&self, name: &str, module: &str, method: MethodName, source: PreviewSource) -> ApiResult<Preview> {
-        let spec = self.spec(name)?;
+        self.preview_with(name, &self.spec(name)?, module, method, source)
+    }
+
+    /// [`Connector::preview`] with a spec being edited, not yet saved.
+    pub fn preview_with(
+        &self,
+        name: &str,
+        spec: &Spec,
+        module: &str,
+        method: MethodName,
+        source: PreviewSource,
+    ) -> ApiResult<Preview> {
         let module_spec = spec
             .module(module)
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("the spec has no module {module:?}")))?;
-        let compiled = CompiledMethod::from_spec(&spec, &module_spec.name, method).map_err(|errors| {
+        let compiled = CompiledMethod::from_spec(spec, &module_spec.name, method).map_err(|errors| {
             ApiError::new(ErrorCode::Validation, format!("{module} {method} does not compile")).with_detail(
                 errors
                     .iter()
@@ -601,6 +612,124 @@ impl Connector {
     }
 }
 
+/// One page of a module's platform records, and how many match in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RecordPage {
+    pub total: usize,
+    pub records: Vec<Record>,
+}
+
+/// What QuickBooks made of a mapped body sent as a test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum TestOutcome {
+    Accepted { preview: Preview, entity: Value },
+    Refused { preview: Preview, error: ApiError },
+}
+
+impl Connector {
+    pub fn records_page(&self, module: Module, search: &str, offset: usize, limit: usize) -> ApiResult<RecordPage> {
+        let platform = PlatformStore::new(&self.store);
+        Ok(RecordPage {
+            total: platform.count_matching(module, search)?,
+            records: platform.list(module, search, offset, limit)?,
+        })
+    }
+
+    /// The problems of a spec being edited, without saving it.
+    pub fn check_spec(&self, spec: &Spec) -> Vec<Issue> {
+        crate::spec::validate(spec)
+    }
+
+    pub fn built_in_spec(&self) -> Spec {
+        Spec::built_in()
+    }
+
+    /// Sends what a push method makes of one platform record to the connected company and
+    /// answers what QuickBooks said, field errors included. It writes for real, so it is
+    /// refused for production companies.
+    pub async fn test_mapping(
+        &self,
+        name: &str,
+        spec: &Spec,
+        module: &str,
+        method: MethodName,
+        record_id: &str,
+    ) -> ApiResult<TestOutcome> {
+        let instance = Instances::new(&self.store).get(name)?;
+        if instance.environment == Environment::Production {
+            return Err(ApiError::new(
+                ErrorCode::Validation,
+                format!("{name:?} is connected to a production company; a test would write real records there"),
+            ));
+        }
+        let preview = self.preview_with(name, spec, module, method, PreviewSource::Platform(record_id.to_owned()))?;
+        let client = self.qbo_client(name).await?;
+        let request_id = qbo::RequestId::new();
+        let answer = match method {
+            MethodName::PushCreate => client.create_json(&preview.entity, &preview.body, &request_id).await,
+            MethodName::PushUpdate => {
+                let instance_id = instance.id;
+                let link = crate::sync::store::link_by_platform(
+                    &self.store.connection(),
+                    instance_id,
+                    &preview.module,
+                    record_id,
+                )?;
+                let link = link.ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::Validation,
+                        format!("{module} {record_id} is not in QuickBooks yet: test its push_create first"),
+                    )
+                })?;
+                let current = client.read_json(&preview.entity, &link.qbo_id).await?;
+                let mut body = preview.body.clone();
+                body["Id"] = Value::String(link.qbo_id.clone());
+                body["SyncToken"] = current.get("SyncToken").cloned().unwrap_or(Value::Null);
+                client.update_json(&preview.entity, &body, true, &request_id).await
+            }
+            other => {
+                return Err(ApiError::new(
+                    ErrorCode::Validation,
+                    format!("only push_create and push_update can be tested against a company, not {other}"),
+                ))
+            }
+        };
+        Ok(match answer {
+            Ok(entity) => TestOutcome::Accepted { preview, entity },
+            Err(error) => TestOutcome::Refused { preview, error: error.into() },
+        })
+    }
+
+    /// Fills the demo company's server variables that are still empty (the income account
+    /// of products, the vendor of purchase orders) with the first fitting QuickBooks record.
+    pub async fn fill_variables_from_company(&self, name: &str) -> ApiResult<BTreeMap<String, String>> {
+        let client = self.qbo_client(name).await?;
+        let current = Instances::new(&self.store).get(name)?.settings.variables;
+        let wanted = [
+            ("Income Account", "SELECT * FROM Account WHERE AccountType = 'Income' MAXRESULTS 1"),
+            ("Vendor ID", "SELECT * FROM Vendor MAXRESULTS 1"),
+        ];
+        let mut filled = BTreeMap::new();
+        for (variable, query) in wanted {
+            if current.get(variable).is_some_and(|v| !v.is_empty()) {
+                continue;
+            }
+            let answer = client.query_json(query).await?;
+            let id = answer
+                .as_object()
+                .and_then(|m| m.values().find_map(|v| v.get(0)?.get("Id")?.as_str().map(str::to_owned)));
+            if let Some(id) = id {
+                filled.insert(variable.to_owned(), id);
+            }
+        }
+        if !filled.is_empty() {
+            self.update_instance(name, InstanceChanges { variables: filled.clone(), ..InstanceChanges::default() })?;
+        }
+        Ok(filled)
+    }
+}
+
 /// What a preview maps.
 pub enum PreviewSource {
     /// A platform record's id (for pushes).
@@ -612,7 +741,7 @@ pub enum PreviewSource {
 // ------------------------------------------------------------ sync
 
 /// A held conflict: both versions and the last one both sides agreed on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ConflictView {
     pub id: i64,
     pub module: String,
@@ -626,7 +755,7 @@ pub struct ConflictView {
 }
 
 /// For each platform field of a held conflict: keep the platform's value or take QuickBooks'.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     Platform,

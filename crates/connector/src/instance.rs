@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::store::Store;
 
 /// Which QuickBooks an instance talks to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Environment {
     /// Intuit's development sandbox (`sandbox-quickbooks.api.intuit.com`).
@@ -52,7 +52,7 @@ impl Environment {
 }
 
 /// The settings of connector.md §4 that are not columns of their own.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct InstanceSettings {
     /// Server variables overriding the spec's defaults, by variable name.
     #[serde(default)]
@@ -68,7 +68,7 @@ pub struct InstanceSettings {
     pub schedule: crate::sync::Schedule,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Instance {
     pub id: i64,
     pub name: String,
@@ -83,7 +83,7 @@ pub struct Instance {
 }
 
 /// What an operator gives to activate an instance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct NewInstance {
     pub name: String,
     pub environment: Environment,

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::{insert, Module, Origin, PlatformError};
 use crate::store::Store;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DemoSize {
     pub accounts: usize,
     pub contacts_per_account: usize,
@@ -49,9 +49,10 @@ impl DemoSize {
 /// A platform tax code and its component rates in percent (a US code may combine a
 /// state and a county rate). Tax is rounded once per component rate over all lines,
 /// as QuickBooks rounds each tax line, so the platform's totals agree with QuickBooks'.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct TaxCode {
     pub code: String,
+    #[ts(type = "Array<number>")]
     pub rates: Vec<Decimal>,
 }
 

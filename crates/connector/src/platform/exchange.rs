@@ -18,7 +18,7 @@ use super::{get, insert, Module, Origin, PlatformError};
 use crate::store::Store;
 
 /// One thing wrong with an import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ImportProblem {
     /// CSV line (the header is line 1), when the problem is in a CSV file.
     pub line: Option<u64>,
@@ -50,7 +50,7 @@ pub enum ImportError {
     Store(#[from] PlatformError),
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,

@@ -20,7 +20,7 @@ pub use schema::{FieldError, Module};
 use crate::store::Store;
 
 /// Where a change came from: the sync engine does not push back what it pulled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     Local,
@@ -46,7 +46,7 @@ impl Origin {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Create,
@@ -55,7 +55,7 @@ pub enum ChangeKind {
 }
 
 /// A stored record with its bookkeeping.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Record {
     pub module: Module,
     pub id: String,
@@ -66,7 +66,7 @@ pub struct Record {
 }
 
 /// One row of the change log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Change {
     pub seq: i64,
     pub module: Module,
@@ -107,6 +107,11 @@ fn title_of(module: Module, data: &Value) -> String {
 }
 
 /// The platform records of one store.
+/// `search` as a case-insensitive LIKE pattern on titles, its wildcards taken literally.
+fn like_pattern(search: &str) -> String {
+    format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
 pub struct PlatformStore<'a> {
     store: &'a Store,
 }
@@ -171,10 +176,20 @@ impl<'a> PlatformStore<'a> {
              WHERE module = ?1 AND deleted_at IS NULL AND title LIKE ?2 ESCAPE '\\'
              ORDER BY title, id LIMIT ?3 OFFSET ?4",
         )?;
-        let pattern =
-            format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = like_pattern(search);
         let rows = statement.query_map(params![module.name(), pattern, limit as i64, offset as i64], row_to_record)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many live records of `module` [`PlatformStore::list`] finds for `search`.
+    pub fn count_matching(&self, module: Module, search: &str) -> Result<usize, PlatformError> {
+        let pattern = like_pattern(search);
+        let count: i64 = self.store.connection().query_row(
+            "SELECT COUNT(*) FROM platform_record WHERE module = ?1 AND deleted_at IS NULL AND title LIKE ?2 ESCAPE '\\'",
+            params![module.name(), pattern],
+            |row| row.get(0),
+        )?;
+        Ok(count as usize)
     }
 
     pub fn count(&self, module: Module) -> Result<usize, PlatformError> {

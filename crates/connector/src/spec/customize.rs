@@ -167,7 +167,7 @@ fn json<T: Serialize>(value: &T) -> Value {
 }
 
 /// One difference between two specs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Difference {
     pub item: String,
     pub before: Option<Value>,
@@ -186,7 +186,7 @@ pub fn diff(before: &Spec, after: &Spec) -> Vec<Difference> {
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum UpgradeKind {
     /// Only the new built-in changed it: taken unless the operator says keep.
@@ -197,7 +197,7 @@ pub enum UpgradeKind {
     Conflict,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct UpgradeChange {
     pub item: String,
     pub kind: UpgradeKind,
@@ -232,7 +232,7 @@ pub fn upgrade_plan(old_built_in: &Spec, new_built_in: &Spec, mine: &Spec) -> Ve
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Choice {
     TakeNew,

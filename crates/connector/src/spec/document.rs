@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Spec {
     /// Version of this document format.
     pub format: u32,
@@ -20,7 +20,7 @@ pub struct Spec {
 }
 
 /// A value QuickBooks needs that the platform does not have (connector.md §4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Variable {
     pub name: String,
     #[serde(default)]
@@ -31,14 +31,14 @@ pub struct Variable {
     pub used_by: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LookupTable {
     pub name: String,
     #[serde(default)]
     pub description: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ModuleSpec {
     /// The module's name in the app; a platform module name, or a new one of the operator's.
     pub name: String,
@@ -68,7 +68,7 @@ impl ModuleSpec {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Methods {
     pub push_create: Method,
     pub push_update: Method,
@@ -77,14 +77,14 @@ pub struct Methods {
     pub pull_update: Method,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Method {
     pub enabled: bool,
     #[serde(default)]
     pub rules: Vec<Rule>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DeleteAction {
     /// Name lists: `Active = false`.
@@ -93,14 +93,14 @@ pub enum DeleteAction {
     Delete,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DeleteMethod {
     pub enabled: bool,
     pub action: DeleteAction,
 }
 
 /// `target` (a dotted path in the output) ← the value of the jq expression `expr`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Rule {
     pub target: String,
     pub expr: String,
@@ -108,7 +108,7 @@ pub struct Rule {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MatchRule {
     /// QuickBooks field, e.g. `DisplayName`, `DocNumber`.
     pub qbo_field: String,
@@ -116,7 +116,7 @@ pub struct MatchRule {
     pub expr: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MethodName {
     PushCreate,

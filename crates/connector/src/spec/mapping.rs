@@ -47,7 +47,7 @@ pub struct CompiledMethod {
 }
 
 /// Why a mapping failed, naming everything an operator needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, ts_rs::TS)]
 #[error("{module} {record}: {method} rule {rule} ({target}): {reason}")]
 pub struct MappingError {
     pub module: String,
@@ -68,7 +68,7 @@ pub struct CompileError {
 }
 
 /// What mapping one record needs besides the record itself.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
 pub struct Context {
     pub vars: BTreeMap<String, String>,
     /// table → platform value → QuickBooks value
@@ -83,7 +83,7 @@ pub struct Context {
 }
 
 /// A mapped body and, for each output field, the rule (1-based) that set it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Mapped {
     pub body: Value,
     pub provenance: BTreeMap<String, usize>,

@@ -10,7 +10,7 @@ use super::document::{MethodName, Spec};
 use super::mapping::check_expression;
 use crate::platform::schema::Module;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The spec cannot be saved.
@@ -19,7 +19,7 @@ pub enum Severity {
     Warning,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Issue {
     pub severity: Severity,
     pub module: String,

@@ -28,7 +28,7 @@ use crate::instance::Instance;
 use crate::platform::{Module, PlatformStore};
 use crate::spec::{CompiledMethod, Context, DeleteAction, MethodName, ModuleSpec, Spec};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Push,
@@ -36,7 +36,7 @@ pub enum Direction {
     Sync,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     Button,
@@ -45,7 +45,7 @@ pub enum Trigger {
     Retry,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictPolicy {
     PlatformWins,
@@ -56,7 +56,7 @@ pub enum ConflictPolicy {
     Hold,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Progress {
     pub module: String,
     pub phase: String,
@@ -65,7 +65,7 @@ pub struct Progress {
     pub current: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RunSummary {
     pub run_id: i64,
     pub outcome: String,
@@ -73,7 +73,7 @@ pub struct RunSummary {
 }
 
 /// What a dry run would do, per module.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PlanView {
     pub module: String,
     pub entity: String,
@@ -85,7 +85,7 @@ pub struct PlanView {
 }
 
 /// One field of an update: what QuickBooks has now and what would be sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct FieldChange {
     pub field: String,
     pub quickbooks: Value,

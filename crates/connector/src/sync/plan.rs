@@ -17,21 +17,21 @@ pub struct Candidate {
     pub matched: Option<LinkState>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LinkState {
     pub qbo_id: String,
     pub sync_token: Option<String>,
     pub platform_hash: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct MappingProblem {
     pub message: String,
     /// A record it depends on is not in QuickBooks yet: skipped, not failed.
     pub dependency: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Operation {
     Create {
@@ -63,7 +63,7 @@ pub enum Operation {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Planned {
     pub platform_id: String,
     pub operation: Operation,

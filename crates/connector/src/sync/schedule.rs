@@ -26,7 +26,7 @@ const FIRST_BACKOFF_MINUTES: i64 = 5;
 /// The longest wait after failures, however many.
 const MAX_BACKOFF_HOURS: i64 = 6;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Schedule {
     #[serde(default)]
     pub cadence: Cadence,
@@ -38,7 +38,7 @@ pub struct Schedule {
     pub paused: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Cadence {
     /// Only when the operator asks.
@@ -53,9 +53,9 @@ pub enum Cadence {
 }
 
 /// A time of day on the operator's wall clock, written `HH:MM`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
-pub struct ClockTime(NaiveTime);
+pub struct ClockTime(#[ts(type = "string")] NaiveTime);
 
 impl ClockTime {
     pub fn new(hour: u32, minute: u32) -> Option<ClockTime> {
@@ -94,7 +94,7 @@ impl fmt::Display for ClockTime {
 }
 
 /// From `from` up to `to`; when `to` is earlier than `from` the hours span midnight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct QuietHours {
     pub from: ClockTime,
     pub to: ClockTime,
@@ -270,7 +270,7 @@ fn save_state(connector: &Connector, instance_id: i64, state: &ScheduleState) ->
 // ------------------------------------------------------------------ the tick
 
 /// One instance's schedule as the operator sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ScheduleView {
     pub instance: String,
     pub schedule: Schedule,
@@ -283,7 +283,7 @@ pub struct ScheduleView {
     pub last_error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum ScheduledOutcome {
     Ran {
@@ -298,7 +298,7 @@ pub enum ScheduledOutcome {
     Busy,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ScheduledRun {
     pub instance: String,
     #[serde(flatten)]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::LinkState;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Link {
     pub module: String,
     pub platform_id: String,
@@ -125,7 +125,7 @@ pub fn set_cursor(db: &Connection, instance: i64, name: &str, value: &str) -> ru
 }
 
 /// One record's outcome in a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RecordOutcome {
     pub module: String,
     pub record_id: String,
@@ -211,7 +211,7 @@ pub fn unfinished_records(db: &Connection, instance: i64, module: &str) -> rusql
     rows.collect()
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Counts {
     pub ok: usize,
     pub failed: usize,
@@ -232,7 +232,7 @@ impl Counts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RunRow {
     pub id: i64,
     pub trigger: String,

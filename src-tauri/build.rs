@@ -1,0 +1,56 @@
+//! Tauri's build step, with the app's commands declared so that capabilities can grant
+//! exactly the ones the UI calls (an undeclared command is refused at run time).
+
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "instances",
+    "instance_name_free",
+    "activate_instance",
+    "start_demo",
+    "update_instance",
+    "rename_instance",
+    "remove_instance",
+    "variables",
+    "lookups",
+    "set_lookup",
+    "remove_lookup",
+    "set_schedule",
+    "pause_schedules",
+    "schedule_status",
+    "autostart_enabled",
+    "set_autostart",
+    "connect",
+    "connection",
+    "disconnect",
+    "spec",
+    "builtin_spec",
+    "check_spec",
+    "save_spec",
+    "reset_spec",
+    "spec_diff",
+    "preview",
+    "test_mapping",
+    "records",
+    "create_record",
+    "update_record",
+    "delete_record",
+    "import_csv",
+    "export_csv",
+    "plan",
+    "sync",
+    "cancel_sync",
+    "runs",
+    "run_records",
+    "retry_failed",
+    "resync",
+    "unlink",
+    "conflicts",
+    "resolve_conflict",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("the Tauri build step failed");
+}

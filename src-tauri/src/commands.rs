@@ -1,0 +1,393 @@
+//! The commands the UI invokes. Each one unpacks its arguments and state and calls
+//! `connector::api`; anything more belongs in the connector crate.
+
+use std::collections::BTreeMap;
+
+use connector::api::{
+    ConflictView, ConnectionView, InstanceChanges, InstanceView, LookupRow, Preview, PreviewSource, RecordPage, Side,
+    TestOutcome,
+};
+use connector::error::{ApiError, ErrorCode};
+use connector::instance::NewInstance;
+use connector::platform::exchange::ImportReport;
+use connector::platform::{Module, Record};
+use connector::spec::customize::Difference;
+use connector::spec::{Issue, MethodName, Spec};
+use connector::sync::schedule::ScheduleView;
+use connector::sync::store::{RecordOutcome, RunRow};
+use connector::sync::{Direction, PlanView, RunSummary, Schedule, Trigger};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tauri::{AppHandle, State};
+use tauri_plugin_autostart::ManagerExt;
+
+use crate::events::{self, AppInfo, ConnectStart, InstancesChangedEvent};
+use crate::state::AppState;
+
+type Answer<T> = Result<T, ApiError>;
+
+/// What a preview maps: a platform record (push) or a QuickBooks entity (pull).
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PreviewInput {
+    Platform(String),
+    Quickbooks(Value),
+}
+
+fn instances_changed(app: &AppHandle) {
+    events::emit(app, events::INSTANCES_CHANGED, InstancesChangedEvent {});
+    crate::tray::refresh(app);
+}
+
+#[tauri::command]
+pub async fn app_info(state: State<'_, AppState>) -> Answer<AppInfo> {
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        data_dir: state.connector.data_dir().display().to_string(),
+        demo_running: state.demo.lock().await.is_some(),
+        tray_available: state.tray_available.load(std::sync::atomic::Ordering::Relaxed),
+    })
+}
+
+// ------------------------------------------------------------ instances
+
+#[tauri::command]
+pub fn instances(state: State<'_, AppState>) -> Answer<Vec<InstanceView>> {
+    state.connector.instances()
+}
+
+#[tauri::command]
+pub fn instance_name_free(state: State<'_, AppState>, name: String) -> Answer<bool> {
+    state.connector.is_name_free(&name)
+}
+
+#[tauri::command]
+pub fn activate_instance(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    instance: NewInstance,
+    client_secret: Option<String>,
+) -> Answer<InstanceView> {
+    let view = state.connector.activate(instance, client_secret.filter(|s| !s.is_empty()))?;
+    instances_changed(&app);
+    Ok(view)
+}
+
+#[tauri::command]
+pub async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Answer<InstanceView> {
+    let view = crate::demo::start(&state).await?;
+    instances_changed(&app);
+    Ok(view)
+}
+
+#[tauri::command]
+pub fn update_instance(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    changes: InstanceChanges,
+) -> Answer<InstanceView> {
+    let view = state.connector.update_instance(&name, changes)?;
+    instances_changed(&app);
+    Ok(view)
+}
+
+#[tauri::command]
+pub fn rename_instance(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    new_name: String,
+) -> Answer<InstanceView> {
+    let view = state.connector.rename(&name, &new_name)?;
+    instances_changed(&app);
+    Ok(view)
+}
+
+#[tauri::command]
+pub fn remove_instance(app: AppHandle, state: State<'_, AppState>, name: String) -> Answer<()> {
+    state.connector.remove(&name)?;
+    instances_changed(&app);
+    Ok(())
+}
+
+#[tauri::command]
+pub fn variables(state: State<'_, AppState>, name: String) -> Answer<BTreeMap<String, String>> {
+    state.connector.variables(&name)
+}
+
+#[tauri::command]
+pub fn lookups(state: State<'_, AppState>, name: String) -> Answer<Vec<LookupRow>> {
+    state.connector.lookups(&name)
+}
+
+#[tauri::command]
+pub fn set_lookup(state: State<'_, AppState>, name: String, row: LookupRow) -> Answer<()> {
+    state.connector.set_lookup(&name, row)
+}
+
+#[tauri::command]
+pub fn remove_lookup(state: State<'_, AppState>, name: String, lookup: String, platform_value: String) -> Answer<()> {
+    state.connector.remove_lookup(&name, &lookup, &platform_value)
+}
+
+#[tauri::command]
+pub fn set_schedule(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    schedule: Schedule,
+) -> Answer<InstanceView> {
+    let view = state.connector.set_schedule(&name, schedule)?;
+    instances_changed(&app);
+    Ok(view)
+}
+
+#[tauri::command]
+pub fn pause_schedules(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: Option<String>,
+    paused: bool,
+) -> Answer<Vec<InstanceView>> {
+    let views = state.connector.pause_schedules(name.as_deref(), paused)?;
+    instances_changed(&app);
+    Ok(views)
+}
+
+#[tauri::command]
+pub fn schedule_status(state: State<'_, AppState>, name: String) -> Answer<ScheduleView> {
+    state
+        .connector
+        .schedules(&chrono::Local::now())?
+        .into_iter()
+        .find(|view| view.instance == name)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no instance {name:?}")))
+}
+
+fn autostart_error(error: tauri_plugin_autostart::Error) -> ApiError {
+    ApiError::new(ErrorCode::Storage, "starting at login could not be changed").with_detail(error.to_string())
+}
+
+#[tauri::command]
+pub fn autostart_enabled(app: AppHandle) -> Answer<bool> {
+    app.autolaunch().is_enabled().map_err(autostart_error)
+}
+
+#[tauri::command]
+pub fn set_autostart(app: AppHandle, enabled: bool) -> Answer<bool> {
+    let launcher = app.autolaunch();
+    if enabled { launcher.enable() } else { launcher.disable() }.map_err(autostart_error)?;
+    launcher.is_enabled().map_err(autostart_error)
+}
+
+// ------------------------------------------------------------ connection
+
+#[tauri::command]
+pub async fn connect(app: AppHandle, name: String) -> Answer<ConnectStart> {
+    crate::connect::start(&app, &name).await
+}
+
+#[tauri::command]
+pub async fn connection(state: State<'_, AppState>, name: String) -> Answer<ConnectionView> {
+    state.connector.connection(&name).await
+}
+
+#[tauri::command]
+pub async fn disconnect(app: AppHandle, state: State<'_, AppState>, name: String) -> Answer<()> {
+    state.connector.disconnect(&name).await?;
+    instances_changed(&app);
+    Ok(())
+}
+
+// ------------------------------------------------------------ spec and mappings
+
+#[tauri::command]
+pub fn spec(state: State<'_, AppState>, name: String) -> Answer<Spec> {
+    state.connector.spec(&name)
+}
+
+#[tauri::command]
+pub fn builtin_spec(state: State<'_, AppState>) -> Spec {
+    state.connector.built_in_spec()
+}
+
+#[tauri::command]
+pub fn check_spec(state: State<'_, AppState>, spec: Spec) -> Vec<Issue> {
+    state.connector.check_spec(&spec)
+}
+
+#[tauri::command]
+pub fn save_spec(state: State<'_, AppState>, name: String, spec: Spec) -> Answer<Vec<Issue>> {
+    state.connector.save_spec(&name, &spec)
+}
+
+#[tauri::command]
+pub fn reset_spec(state: State<'_, AppState>, name: String) -> Answer<()> {
+    state.connector.reset_spec(&name)
+}
+
+#[tauri::command]
+pub fn spec_diff(state: State<'_, AppState>, name: String) -> Answer<Vec<Difference>> {
+    state.connector.spec_diff(&name)
+}
+
+#[tauri::command]
+pub fn preview(
+    state: State<'_, AppState>,
+    name: String,
+    module: String,
+    method: MethodName,
+    source: PreviewInput,
+    spec: Option<Spec>,
+) -> Answer<Preview> {
+    let source = match source {
+        PreviewInput::Platform(id) => PreviewSource::Platform(id),
+        PreviewInput::Quickbooks(entity) => PreviewSource::QuickBooks(entity),
+    };
+    let spec = match spec {
+        Some(spec) => spec,
+        None => state.connector.spec(&name)?,
+    };
+    state.connector.preview_with(&name, &spec, &module, method, source)
+}
+
+#[tauri::command]
+pub async fn test_mapping(
+    state: State<'_, AppState>,
+    name: String,
+    module: String,
+    method: MethodName,
+    record_id: String,
+    spec: Option<Spec>,
+) -> Answer<TestOutcome> {
+    let spec = match spec {
+        Some(spec) => spec,
+        None => state.connector.spec(&name)?,
+    };
+    state.connector.test_mapping(&name, &spec, &module, method, &record_id).await
+}
+
+// ------------------------------------------------------------ records
+
+#[tauri::command]
+pub fn records(
+    state: State<'_, AppState>,
+    module: Module,
+    search: String,
+    offset: usize,
+    limit: usize,
+) -> Answer<RecordPage> {
+    state.connector.records_page(module, &search, offset, limit)
+}
+
+#[tauri::command]
+pub fn create_record(state: State<'_, AppState>, module: Module, data: Value) -> Answer<Record> {
+    state.connector.create_record(module, data)
+}
+
+#[tauri::command]
+pub fn update_record(
+    state: State<'_, AppState>,
+    module: Module,
+    id: String,
+    data: Value,
+    version: i64,
+) -> Answer<Record> {
+    state.connector.update_record(module, &id, data, version)
+}
+
+#[tauri::command]
+pub fn delete_record(state: State<'_, AppState>, module: Module, id: String) -> Answer<Record> {
+    state.connector.delete_record(module, &id)
+}
+
+#[tauri::command]
+pub fn import_csv(state: State<'_, AppState>, module: Module, text: String) -> Answer<ImportReport> {
+    state.connector.import_csv(module, &text)
+}
+
+#[tauri::command]
+pub fn export_csv(state: State<'_, AppState>, module: Module) -> Answer<String> {
+    state.connector.export_csv(module)
+}
+
+// ------------------------------------------------------------ sync and history
+
+#[tauri::command]
+pub async fn plan(state: State<'_, AppState>, name: String, modules: Option<Vec<String>>) -> Answer<Vec<PlanView>> {
+    state.connector.plan(&name, modules).await
+}
+
+#[tauri::command]
+pub async fn sync(
+    app: AppHandle,
+    name: String,
+    direction: Direction,
+    modules: Option<Vec<String>>,
+) -> Answer<RunSummary> {
+    crate::runs::run(&app, &name, direction, modules, Trigger::Button).await
+}
+
+#[tauri::command]
+pub fn cancel_sync(state: State<'_, AppState>, name: String) -> Answer<bool> {
+    Ok(state.cancel_run(&name))
+}
+
+#[tauri::command]
+pub fn runs(state: State<'_, AppState>, name: String, limit: usize) -> Answer<Vec<RunRow>> {
+    state.connector.runs(&name, limit)
+}
+
+#[tauri::command]
+pub fn run_records(
+    state: State<'_, AppState>,
+    name: String,
+    run_id: i64,
+    only_problems: bool,
+) -> Answer<Vec<RecordOutcome>> {
+    state.connector.run_records(&name, run_id, only_problems)
+}
+
+#[tauri::command]
+pub async fn retry_failed(app: AppHandle, state: State<'_, AppState>, name: String, run_id: i64) -> Answer<RunSummary> {
+    let result = state.connector.retry_failed(&name, run_id).await;
+    crate::runs::finished(&app, &name, &result);
+    result
+}
+
+#[tauri::command]
+pub async fn resync(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    module: String,
+    platform_id: String,
+) -> Answer<RunSummary> {
+    let result = state.connector.resync(&name, &module, &platform_id).await;
+    crate::runs::finished(&app, &name, &result);
+    result
+}
+
+#[tauri::command]
+pub fn unlink(state: State<'_, AppState>, name: String, module: String, platform_id: String) -> Answer<()> {
+    state.connector.unlink(&name, &module, &platform_id)
+}
+
+#[tauri::command]
+pub fn conflicts(state: State<'_, AppState>, name: String) -> Answer<Vec<ConflictView>> {
+    state.connector.conflicts(&name)
+}
+
+#[tauri::command]
+pub async fn resolve_conflict(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    conflict_id: i64,
+    choices: BTreeMap<String, Side>,
+) -> Answer<RunSummary> {
+    let result = state.connector.resolve(&name, conflict_id, &choices).await;
+    crate::runs::finished(&app, &name, &result);
+    result
+}

@@ -1,0 +1,134 @@
+//! Connecting an instance from the app, both ways Intuit allows a desktop app:
+//! a loopback listener (sandbox keys with an `http://localhost` redirect URI), or the
+//! https relay page that forwards to the `qbconnector://oauth/callback` deep link.
+
+use std::time::Duration;
+
+use connector::api::ConnectionView;
+use connector::error::{ApiError, ErrorCode};
+use qbo::auth::LoopbackListener;
+use tauri::{AppHandle, Manager};
+use tauri_plugin_opener::OpenerExt;
+
+use crate::events::{self, ConnectStart, ConnectWay, ConnectionChangedEvent};
+use crate::state::AppState;
+
+/// How long a loopback listener waits for the operator to finish in the browser.
+const LOOPBACK_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// A command that opens URLs instead of the desktop's browser (tests use it).
+const OPEN_URL_ENV: &str = "QBCONNECTOR_OPEN_URL_WITH";
+
+fn is_loopback(redirect_uri: &str) -> bool {
+    url::Url::parse(redirect_uri)
+        .is_ok_and(|url| url.scheme() == "http" && matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")))
+}
+
+pub async fn start(app: &AppHandle, name: &str) -> Result<ConnectStart, ApiError> {
+    let state = app.state::<AppState>();
+    let instance = state.connector.instance(name)?.instance;
+    let redirect_uri = instance.redirect_uri.clone().unwrap_or_default();
+    let url = state.connector.begin_connect(name).await?;
+    let way = if is_loopback(&redirect_uri) {
+        // Listening before the browser opens: the answer cannot arrive too early.
+        let listener = LoopbackListener::bind(&redirect_uri).await.map_err(ApiError::from)?;
+        let app = app.clone();
+        let name = name.to_owned();
+        tauri::async_runtime::spawn(async move {
+            let result = match listener.receive(LOOPBACK_TIMEOUT).await {
+                Ok(callback) => finish(&app, &name, &callback).await,
+                Err(error) => Err(ApiError::from(error)),
+            };
+            report(&app, &name, result);
+        });
+        ConnectWay::Loopback
+    } else {
+        state.await_callback(name);
+        ConnectWay::DeepLink
+    };
+    open_in_browser(app, url.as_str())?;
+    Ok(ConnectStart { url: url.to_string(), way })
+}
+
+async fn finish(app: &AppHandle, name: &str, callback: &str) -> Result<ConnectionView, ApiError> {
+    let state = app.state::<AppState>();
+    let connection = state.connector.complete_connect(name, callback).await?;
+    state.callback_accepted(name);
+    if name == crate::demo::DEMO_INSTANCE {
+        // The demo company's accounts exist only now: point the server variables at them.
+        state.connector.fill_variables_from_company(name).await?;
+    }
+    Ok(connection)
+}
+
+fn report(app: &AppHandle, name: &str, result: Result<ConnectionView, ApiError>) {
+    let (connection, error) = match result {
+        Ok(connection) => (Some(connection), None),
+        Err(error) => {
+            tracing::warn!(instance = name, code = ?error.code, "connecting failed: {}", error.message);
+            (None, Some(error))
+        }
+    };
+    events::emit(
+        app,
+        events::CONNECTION_CHANGED,
+        ConnectionChangedEvent { instance: name.to_owned(), connection, error },
+    );
+    crate::tray::refresh(app);
+}
+
+/// The `qbconnector://` links the OS hands to the app (first launch or a second one).
+pub fn handle_deep_links(app: &AppHandle, urls: Vec<url::Url>) {
+    for url in urls {
+        if url.scheme() != "qbconnector" {
+            continue;
+        }
+        crate::show_main_window(app);
+        let is_callback = url.host_str() == Some("oauth") && url.path().trim_end_matches('/') == "/callback";
+        if !is_callback {
+            tracing::warn!(%url, "an unknown qbconnector link was ignored");
+            continue;
+        }
+        let Some(name) = app.state::<AppState>().awaiting_callback() else {
+            let error = ApiError::new(
+                ErrorCode::Validation,
+                "QuickBooks answered, but no instance is waiting to connect: press Connect first",
+            );
+            report(app, "", Err(error));
+            continue;
+        };
+        let app = app.clone();
+        let callback = url.to_string();
+        tauri::async_runtime::spawn(async move {
+            let result = finish(&app, &name, &callback).await;
+            report(&app, &name, result);
+        });
+    }
+}
+
+fn open_in_browser(app: &AppHandle, url: &str) -> Result<(), ApiError> {
+    let failed = |error: String| {
+        ApiError::new(ErrorCode::Validation, "the browser could not be opened; open this address yourself")
+            .with_detail(format!("{url}\n{error}"))
+    };
+    match std::env::var(OPEN_URL_ENV) {
+        Ok(command) if !command.is_empty() => {
+            std::process::Command::new(command).arg(url).spawn().map(drop).map_err(|e| failed(e.to_string()))
+        }
+        _ => app.opener().open_url(url, None::<&str>).map_err(|e| failed(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn only_plain_http_to_this_machine_is_a_loopback_redirect() {
+        assert!(is_loopback("http://localhost:8765/callback"));
+        assert!(is_loopback("http://127.0.0.1:9000/cb"));
+        assert!(!is_loopback("https://localhost/callback"));
+        assert!(!is_loopback("https://qbconnector.example/oauth-relay"));
+        assert!(!is_loopback("http://example.com/callback"));
+        assert!(!is_loopback(""));
+    }
+}

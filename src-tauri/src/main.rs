@@ -1,0 +1,185 @@
+//! QuickBooks Connector, the desktop app. The window, the tray, the deep link and the
+//! scheduler live here; everything they do goes through `connector::api`.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod bindings;
+mod commands;
+mod connect;
+mod demo;
+mod events;
+mod runs;
+mod scheduler;
+mod state;
+mod tray;
+
+use connector::api::Connector;
+use tauri::{AppHandle, Manager, WindowEvent};
+use tauri_plugin_deep_link::DeepLinkExt;
+use tauri_plugin_notification::NotificationExt;
+
+use crate::state::AppState;
+
+const MAIN_WINDOW: &str = "main";
+/// Written once the operator has been told that closing the window keeps the app in the tray.
+const TRAY_HINT_FILE: &str = "tray-hint-shown";
+
+pub fn show_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// A desktop notification; without a notification service it is only logged.
+pub fn notify(app: &AppHandle, title: &str, body: &str) {
+    tracing::info!(title, body, "notification");
+    if let Err(error) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!(%error, "the notification could not be shown");
+    }
+}
+
+/// Closing the window while a schedule is active keeps the app running in the tray,
+/// so scheduled runs still happen; the operator is told so the first time.
+fn keep_running_in_tray(app: &AppHandle) -> bool {
+    let state = app.state::<AppState>();
+    if !state.tray_available.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    let active = state.connector.instances().unwrap_or_default().iter().any(|view| {
+        let schedule = &view.instance.settings.schedule;
+        !schedule.paused && schedule.cadence != connector::sync::Cadence::Manual
+    });
+    if active {
+        let hint = state.connector.data_dir().join(TRAY_HINT_FILE);
+        if !hint.exists() {
+            notify(
+                app,
+                "QuickBooks Connector is still running",
+                "A sync schedule is active, so the app stays in the tray. Quit it from the tray icon.",
+            );
+            let _ = std::fs::write(&hint, b"");
+        }
+    }
+    active
+}
+
+fn open_connector() -> Result<Connector, String> {
+    let data_dir = connector::paths::data_dir(None).ok_or("no data directory: set QBCONNECTOR_DATA_DIR")?;
+    Connector::open(&data_dir).map_err(|e| e.to_string())
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QBCONNECTOR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let connector = match open_connector() {
+        Ok(connector) => connector,
+        Err(error) => {
+            eprintln!("QuickBooks Connector cannot open its data: {error}");
+            std::process::exit(1);
+        }
+    };
+
+    let app = tauri::Builder::default()
+        // First: a second launch (the OS opening a qbconnector:// link) hands its URL to
+        // this one through the deep-link plugin, then exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| show_main_window(app)))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(tauri_plugin_autostart::MacosLauncher::LaunchAgent, None))
+        .plugin(tauri_plugin_opener::init())
+        .manage(AppState::new(connector))
+        .setup(|app| {
+            let handle = app.handle().clone();
+            #[cfg(target_os = "linux")]
+            if let Err(error) = app.deep_link().register_all() {
+                tracing::warn!(%error, "qbconnector:// links could not be registered with the desktop");
+            }
+            let links = handle.clone();
+            app.deep_link().on_open_url(move |event| connect::handle_deep_links(&links, event.urls()));
+            if let Ok(Some(urls)) = app.deep_link().get_current() {
+                connect::handle_deep_links(&handle, urls);
+            }
+            match tray::create(&handle) {
+                Ok(()) => handle.state::<AppState>().tray_available.store(true, std::sync::atomic::Ordering::Relaxed),
+                Err(error) => tracing::warn!(%error, "no tray icon: the app quits when its window closes"),
+            }
+            let resumed = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(error) = demo::resume(&resumed.state::<AppState>()).await {
+                    tracing::warn!("the demo sandbox did not come back: {}", error.message);
+                }
+                events::emit(&resumed, events::INSTANCES_CHANGED, events::InstancesChangedEvent {});
+            });
+            scheduler::spawn(handle);
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == MAIN_WINDOW && keep_running_in_tray(window.app_handle()) {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::instances,
+            commands::instance_name_free,
+            commands::activate_instance,
+            commands::start_demo,
+            commands::update_instance,
+            commands::rename_instance,
+            commands::remove_instance,
+            commands::variables,
+            commands::lookups,
+            commands::set_lookup,
+            commands::remove_lookup,
+            commands::set_schedule,
+            commands::pause_schedules,
+            commands::schedule_status,
+            commands::autostart_enabled,
+            commands::set_autostart,
+            commands::connect,
+            commands::connection,
+            commands::disconnect,
+            commands::spec,
+            commands::builtin_spec,
+            commands::check_spec,
+            commands::save_spec,
+            commands::reset_spec,
+            commands::spec_diff,
+            commands::preview,
+            commands::test_mapping,
+            commands::records,
+            commands::create_record,
+            commands::update_record,
+            commands::delete_record,
+            commands::import_csv,
+            commands::export_csv,
+            commands::plan,
+            commands::sync,
+            commands::cancel_sync,
+            commands::runs,
+            commands::run_records,
+            commands::retry_failed,
+            commands::resync,
+            commands::unlink,
+            commands::conflicts,
+            commands::resolve_conflict,
+        ])
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(error) => {
+            eprintln!("QuickBooks Connector could not start: {error}");
+            std::process::exit(1);
+        }
+    }
+}

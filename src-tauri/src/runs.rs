@@ -1,0 +1,69 @@
+//! A sync started from the window or the tray: its cancel switch, its progress streamed
+//! to the UI, its end announced, the tray brought up to date.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use connector::error::ApiError;
+use connector::sync::{Direction, Progress, RunSummary, SyncRequest, Trigger};
+use tauri::{AppHandle, Manager};
+
+use crate::events::{self, SyncFinishedEvent, SyncProgressEvent};
+use crate::state::AppState;
+
+/// The UI redraws at most this often; every count still arrives with the last event.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Forwards the engine's progress to the UI, thinned to what a person can see.
+pub struct ProgressForwarder {
+    app: AppHandle,
+    instance: String,
+    last_sent: Mutex<Option<Instant>>,
+}
+
+impl ProgressForwarder {
+    pub fn new(app: &AppHandle, instance: &str) -> ProgressForwarder {
+        ProgressForwarder { app: app.clone(), instance: instance.to_owned(), last_sent: Mutex::new(None) }
+    }
+
+    pub fn report(&self, progress: Progress) {
+        let finished_module = progress.done >= progress.total;
+        {
+            let mut last = self.last_sent.lock().unwrap_or_else(|p| p.into_inner());
+            if !finished_module && last.is_some_and(|at| at.elapsed() < PROGRESS_INTERVAL) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        events::emit(&self.app, events::SYNC_PROGRESS, SyncProgressEvent { instance: self.instance.clone(), progress });
+    }
+}
+
+pub async fn run(
+    app: &AppHandle,
+    instance: &str,
+    direction: Direction,
+    modules: Option<Vec<String>>,
+    trigger: Trigger,
+) -> Result<RunSummary, ApiError> {
+    let state = app.state::<AppState>();
+    let cancel = state.start_run(instance);
+    let forwarder = ProgressForwarder::new(app, instance);
+    let progress = |p: Progress| forwarder.report(p);
+    let request =
+        SyncRequest { direction, modules, trigger, cancel: Some(cancel), progress: Some(&progress), only: None };
+    let result = state.connector.sync(instance, request).await;
+    state.end_run(instance);
+    finished(app, instance, &result);
+    result
+}
+
+/// Tells the UI and the tray that a run of `instance` ended.
+pub fn finished(app: &AppHandle, instance: &str, result: &Result<RunSummary, ApiError>) {
+    let (summary, error) = match result {
+        Ok(summary) => (Some(summary.clone()), None),
+        Err(error) => (None, Some(error.clone())),
+    };
+    events::emit(app, events::SYNC_FINISHED, SyncFinishedEvent { instance: instance.to_owned(), summary, error });
+    crate::tray::refresh(app);
+}

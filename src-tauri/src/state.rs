@@ -1,0 +1,73 @@
+//! What the shell keeps between commands: the one `Connector`, the cancel switches of
+//! running syncs, the instance waiting for an OAuth answer, and the demo sandbox.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use connector::api::Connector;
+
+pub struct AppState {
+    pub connector: Arc<Connector>,
+    running: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// The instance whose Connect went out through the relay page: the deep link that
+    /// comes back is its answer. Kept until an answer is accepted, so a refused one
+    /// (a wrong state) leaves the right one still welcome.
+    awaiting_callback: Mutex<Option<String>>,
+    pub demo: tokio::sync::Mutex<Option<qbo_sandbox::Sandbox>>,
+    pub tray_available: std::sync::atomic::AtomicBool,
+}
+
+/// A poisoned lock only means another command panicked; its data is still whole.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl AppState {
+    pub fn new(connector: Connector) -> AppState {
+        AppState {
+            connector: Arc::new(connector),
+            running: Mutex::new(HashMap::new()),
+            awaiting_callback: Mutex::new(None),
+            demo: tokio::sync::Mutex::new(None),
+            tray_available: AtomicBool::new(false),
+        }
+    }
+
+    /// The cancel switch of a run of `instance` starting now.
+    pub fn start_run(&self, instance: &str) -> Arc<AtomicBool> {
+        let switch = Arc::new(AtomicBool::new(false));
+        lock(&self.running).insert(instance.to_owned(), switch.clone());
+        switch
+    }
+
+    pub fn end_run(&self, instance: &str) {
+        lock(&self.running).remove(instance);
+    }
+
+    /// Asks the running sync of `instance`, if any, to stop after its in-flight batches.
+    pub fn cancel_run(&self, instance: &str) -> bool {
+        match lock(&self.running).get(instance) {
+            Some(switch) => {
+                switch.store(true, std::sync::atomic::Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn await_callback(&self, instance: &str) {
+        *lock(&self.awaiting_callback) = Some(instance.to_owned());
+    }
+
+    pub fn awaiting_callback(&self) -> Option<String> {
+        lock(&self.awaiting_callback).clone()
+    }
+
+    pub fn callback_accepted(&self, instance: &str) {
+        let mut awaiting = lock(&self.awaiting_callback);
+        if awaiting.as_deref() == Some(instance) {
+            *awaiting = None;
+        }
+    }
+}
