@@ -374,6 +374,32 @@ impl Client {
         Client::entity_of(&answer, entity)
     }
 
+    /// Whether a batch call would go out now, or wait for the minute's batch calls to free up.
+    pub fn has_batch_room(&self) -> bool {
+        self.throttle.has_batch_room()
+    }
+
+    /// The writes of a batch sent one request each, all at once (the throttle keeps them
+    /// within the limits): what a client does with the requests a minute leaves after its
+    /// batch calls are used up. Each answer comes back with its item's index.
+    pub async fn send_singly(&self, items: &[BatchItem]) -> Vec<(usize, Result<Value, Error>)> {
+        let sends = items.iter().enumerate().map(|(index, item)| async move {
+            let request_id = RequestId::new();
+            let answer = match item {
+                BatchItem::Create { entity, body } => self.create_json(entity, body, &request_id).await,
+                BatchItem::Update { entity, body, sparse } => {
+                    self.update_json(entity, body, *sparse, &request_id).await
+                }
+                BatchItem::Delete { entity, id, sync_token } => {
+                    self.delete_json(entity, id, sync_token, &request_id).await
+                }
+                BatchItem::Query(text) => self.query_json(text).await,
+            };
+            (index, answer)
+        });
+        futures::future::join_all(sends).await
+    }
+
     /// One query call: the `QueryResponse` object.
     pub async fn query_json(&self, text: &str) -> Result<Value, Error> {
         let url = self.url("query", &[], None)?;

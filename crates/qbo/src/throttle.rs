@@ -70,6 +70,17 @@ impl CompanyThrottle {
         self.limits
     }
 
+    /// Whether a batch call would be sent at once: the minute's batch calls are not used up.
+    pub fn has_batch_room(&self) -> bool {
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let length = self.limits.window();
+        while window.batches.front().is_some_and(|t| now.duration_since(*t) >= length) {
+            window.batches.pop_front();
+        }
+        window.batches.len() < self.limits.batch_per_minute as usize
+    }
+
     /// Waits until one more request (a batch call when `is_batch`) fits every limit.
     pub async fn acquire(&self, is_batch: bool) -> Permit {
         let slot = self.in_flight.clone().acquire_owned().await.expect("the throttle's semaphore is never closed");

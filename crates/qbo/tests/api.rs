@@ -320,6 +320,34 @@ async fn a_batch_answers_each_item_and_refuses_more_than_30() {
 }
 
 #[tokio::test]
+async fn once_the_minutes_batch_calls_are_used_the_writes_go_one_request_each() {
+    let limits = Limits { batch_per_minute: 1, ..roomy() };
+    let (sandbox, client) = connect(no_limits(), limits).await;
+    assert!(client.has_batch_room());
+    let first = vec![BatchItem::Query("SELECT * FROM Term".into())];
+    client.batch(&first, &RequestId::new()).await.unwrap();
+    assert!(!client.has_batch_room(), "the one batch call of the minute is used");
+
+    let items = vec![
+        BatchItem::Create { entity: "Customer".into(), body: json!({"DisplayName": "Single One"}) },
+        BatchItem::Create { entity: "Customer".into(), body: json!({"DisplayName": "Single One"}) },
+        BatchItem::Create { entity: "Customer".into(), body: json!({"DisplayName": "Single Two"}) },
+    ];
+    let mut answers = client.send_singly(&items).await;
+    answers.sort_by_key(|(index, _)| *index);
+    assert_eq!(answers.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1, 2]);
+    let created: Vec<&str> = answers.iter().filter_map(|(_, a)| a.as_ref().ok()?["DisplayName"].as_str()).collect();
+    let refused: Vec<String> =
+        answers.iter().filter_map(|(_, a)| a.as_ref().err()?.fault().map(|f| f.code().to_owned())).collect();
+    // The two creates of one name race: exactly one wins, the other is QuickBooks' 6240.
+    assert_eq!(created.len(), 2, "{answers:?}");
+    assert!(created.contains(&"Single Two"));
+    assert_eq!(refused, ["6240"]);
+    let singles = sandbox.requests().iter().filter(|r| r.path.ends_with("/customer")).count();
+    assert_eq!(singles, 3, "each write went as a request of its own");
+}
+
+#[tokio::test]
 async fn cdc_reports_deletes_and_narrows_past_the_1000_cap() {
     let (_sandbox, client) = connect(no_limits(), roomy()).await;
     let since = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);

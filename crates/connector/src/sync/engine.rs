@@ -161,6 +161,12 @@ fn storage(error: impl std::fmt::Display) -> ApiError {
 }
 
 /// One run's working state.
+/// How a chunk of writes went out: as one batch call, or as one request per record.
+enum Sent {
+    Batch(Result<Vec<qbo::BatchResult>, qbo::Error>),
+    Singly(Vec<(usize, Result<Value, qbo::Error>)>),
+}
+
 pub struct Engine<'a> {
     connector: &'a Connector,
     instance: Instance,
@@ -750,7 +756,13 @@ impl<'a> Engine<'a> {
         let mut in_flight = futures::stream::iter(unsent.map(move |(batch, request_id, items)| {
             let client = client.clone();
             async move {
-                let answer = client.batch(&items, &request_id).await;
+                // 40 batch calls a minute carry 30 records each; once the minute's are used
+                // up, its other 460 requests carry one record each instead of waiting.
+                let answer = if client.has_batch_room() {
+                    Sent::Batch(client.batch(&items, &request_id).await)
+                } else {
+                    Sent::Singly(client.send_singly(&items).await)
+                };
                 Ok::<_, ApiError>((batch, answer))
             }
         }))
@@ -759,25 +771,46 @@ impl<'a> Engine<'a> {
             let (batch, answer) = result?;
             done += batch.len();
             match answer {
-                Ok(results) => {
+                Sent::Batch(Ok(results)) => {
                     for result in results {
                         let (planned, _) = &batch[result.index];
                         self.record_answer(module, planned, result.outcome).await?;
                     }
                 }
-                Err(error) => {
-                    // The whole call failed after every retry: its records stay journaled as pending
-                    // only if the outcome is unknown; otherwise they failed and are retried next run.
-                    let unknown = matches!(error, qbo::Error::Transport { outcome_unknown: true, .. });
-                    for (planned, _) in &batch {
-                        if !unknown {
-                            self.finish_journal(module, &planned.platform_id, "failed")?;
+                Sent::Batch(Err(error)) => self.record_call_failure(module, &batch, &error)?,
+                Sent::Singly(answers) => {
+                    for (index, answer) in answers {
+                        match answer {
+                            Ok(entity) => self.record_answer(module, &batch[index].0, Ok(entity)).await?,
+                            Err(qbo::Error::Fault(fault)) => {
+                                self.record_answer(module, &batch[index].0, Err(fault)).await?
+                            }
+                            Err(error) => {
+                                self.record_call_failure(module, std::slice::from_ref(&batch[index]), &error)?
+                            }
                         }
-                        self.record(failure_outcome(module, planned, &error))?;
                     }
                 }
             }
             self.report(&module.name, "push", done, total, batch.last().map(|(p, _)| p.platform_id.as_str()));
+        }
+        Ok(())
+    }
+
+    /// A call failed as a whole after every retry: its records stay journaled as pending only
+    /// if the outcome is unknown; otherwise they failed and are retried next run.
+    fn record_call_failure(
+        &mut self,
+        module: &ModuleSpec,
+        sent: &[(Planned, RequestId)],
+        error: &qbo::Error,
+    ) -> Result<(), ApiError> {
+        let unknown = matches!(error, qbo::Error::Transport { outcome_unknown: true, .. });
+        for (planned, _) in sent {
+            if !unknown {
+                self.finish_journal(module, &planned.platform_id, "failed")?;
+            }
+            self.record(failure_outcome(module, planned, error))?;
         }
         Ok(())
     }
