@@ -51,6 +51,9 @@ pub struct InstanceChanges {
     /// (module, method, on)
     #[serde(default)]
     pub methods: Vec<(String, MethodName, bool)>,
+    /// Module → what happens when a record changed on both sides.
+    #[serde(default)]
+    pub conflict_policies: BTreeMap<String, crate::sync::ConflictPolicy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -218,6 +221,12 @@ impl Connector {
                 return Err(ApiError::new(ErrorCode::Validation, format!("the spec has no module {module:?}")));
             }
             instance.settings.methods.entry(module).or_default().insert(method.as_str().to_owned(), on);
+        }
+        for (module, policy) in changes.conflict_policies {
+            if spec.module(&module).is_none() {
+                return Err(ApiError::new(ErrorCode::Validation, format!("the spec has no module {module:?}")));
+            }
+            instance.settings.conflict_policies.insert(module, policy);
         }
         let saved = instances.save(&instance, now())?;
         if let Some(secret) = changes.client_secret {
@@ -751,6 +760,9 @@ pub struct ConflictView {
     pub qbo_version: Value,
     /// The body both sides last agreed on, when there was one: what each side changed since.
     pub last_synced: Option<Value>,
+    /// QuickBooks' version through the module's pull mapping: the platform fields it would
+    /// give, to set beside `platform_version` field by field. `None` if it does not map.
+    pub quickbooks_as_platform: Option<Value>,
     pub created_at: String,
 }
 
@@ -891,9 +903,43 @@ impl Connector {
                 qbo_version: serde_json::from_str(&qbo).unwrap_or(Value::Null),
                 created_at: row.get(6)?,
                 last_synced: row.get::<_, Option<String>>(7)?.and_then(|text| serde_json::from_str(&text).ok()),
+                quickbooks_as_platform: None,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut views: Vec<ConflictView> = rows.collect::<Result<_, _>>()?;
+        drop(statement);
+        drop(connection);
+        for view in &mut views {
+            view.quickbooks_as_platform = self.quickbooks_as_platform(name, view).ok();
+        }
+        Ok(views)
+    }
+
+    /// QuickBooks' side of a conflict as platform fields, through the module's pull mapping.
+    fn quickbooks_as_platform(&self, name: &str, conflict: &ConflictView) -> ApiResult<Value> {
+        let spec = self.spec(name)?;
+        let module = spec
+            .module(&conflict.module)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no module {}", conflict.module)))?;
+        let compiled = CompiledMethod::from_spec(&spec, &module.name, MethodName::PullUpdate).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Validation,
+                format!("{} pull_update does not compile: {}", module.name, e[0].reason),
+            )
+        })?;
+        let mut context = Context { vars: self.variables(name)?, ..Context::default() };
+        let instance = self.instance_id(name)?;
+        for qbo_id in crate::spec::mapping::referenced_qbo_ids(&conflict.qbo_version) {
+            for (module, platform_id) in
+                crate::sync::store::links_of_qbo_id(&self.store.connection(), instance, &qbo_id)?
+            {
+                context.links.entry(module).or_default().insert(qbo_id.clone(), platform_id);
+            }
+        }
+        Ok(compiled
+            .map(&conflict.qbo_version, &context)
+            .map_err(|e| ApiError::new(ErrorCode::Validation, e.to_string()))?
+            .body)
     }
 
     /// Resolves a held conflict field by field: each platform field keeps its value or takes
@@ -915,25 +961,8 @@ impl Connector {
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no module {}", conflict.module)))?;
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
-        let compiled = CompiledMethod::from_spec(&spec, &module.name, MethodName::PullUpdate).map_err(|e| {
-            ApiError::new(
-                ErrorCode::Validation,
-                format!("{} pull_update does not compile: {}", module.name, e[0].reason),
-            )
-        })?;
-        let mut context = Context { vars: self.variables(name)?, ..Context::default() };
+        let theirs = self.quickbooks_as_platform(name, &conflict)?;
         let instance = self.instance_id(name)?;
-        for qbo_id in crate::spec::mapping::referenced_qbo_ids(&conflict.qbo_version) {
-            for (module, platform_id) in
-                crate::sync::store::links_of_qbo_id(&self.store.connection(), instance, &qbo_id)?
-            {
-                context.links.entry(module).or_default().insert(qbo_id.clone(), platform_id);
-            }
-        }
-        let theirs = compiled
-            .map(&conflict.qbo_version, &context)
-            .map_err(|e| ApiError::new(ErrorCode::Validation, e.to_string()))?
-            .body;
         let record = PlatformStore::new(&self.store).get(platform_module, &conflict.platform_id)?;
         let mut merged = record.data.clone();
         for (field, side) in choices {

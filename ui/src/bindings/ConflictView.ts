@@ -8,4 +8,9 @@ export type ConflictView = { id: number, module: string, platform_id: string, qb
 /**
  * The body both sides last agreed on, when there was one: what each side changed since.
  */
-last_synced: JsonValue | null, created_at: string, };
+last_synced: JsonValue | null, 
+/**
+ * QuickBooks' version through the module's pull mapping: the platform fields it would
+ * give, to set beside `platform_version` field by field. `None` if it does not map.
+ */
+quickbooks_as_platform: JsonValue | null, created_at: string, };
