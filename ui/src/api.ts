@@ -1,0 +1,124 @@
+// Every command of the shell, typed by the generated bindings. The UI calls the shell
+// only through here.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { ApiError } from './bindings/ApiError';
+import type { AppInfo } from './bindings/AppInfo';
+import type { ConflictView } from './bindings/ConflictView';
+import type { ConnectStart } from './bindings/ConnectStart';
+import type { ConnectionChangedEvent } from './bindings/ConnectionChangedEvent';
+import type { ConnectionView } from './bindings/ConnectionView';
+import type { Difference } from './bindings/Difference';
+import type { Direction } from './bindings/Direction';
+import type { ImportReport } from './bindings/ImportReport';
+import type { InstanceChanges } from './bindings/InstanceChanges';
+import type { InstanceView } from './bindings/InstanceView';
+import type { Issue } from './bindings/Issue';
+import type { LookupRow } from './bindings/LookupRow';
+import type { MethodName } from './bindings/MethodName';
+import type { Module } from './bindings/Module';
+import type { NewInstance } from './bindings/NewInstance';
+import type { OpenScreenEvent } from './bindings/OpenScreenEvent';
+import type { PlanView } from './bindings/PlanView';
+import type { Preview } from './bindings/Preview';
+import type { PreviewInput } from './bindings/PreviewInput';
+import type { Record as PlatformRecord } from './bindings/Record';
+import type { RecordOutcome } from './bindings/RecordOutcome';
+import type { RecordPage } from './bindings/RecordPage';
+import type { RunRow } from './bindings/RunRow';
+import type { RunSummary } from './bindings/RunSummary';
+import type { Schedule } from './bindings/Schedule';
+import type { ScheduleView } from './bindings/ScheduleView';
+import type { Side } from './bindings/Side';
+import type { Spec } from './bindings/Spec';
+import type { SyncFinishedEvent } from './bindings/SyncFinishedEvent';
+import type { SyncProgressEvent } from './bindings/SyncProgressEvent';
+import type { TestOutcome } from './bindings/TestOutcome';
+import type { JsonValue } from './bindings/serde_json/JsonValue';
+
+export type { ApiError, InstanceView, Module, MethodName, Spec, PlatformRecord };
+
+/** Whether a rejection is the shell's error (and not, say, a bug in the UI). */
+export function isApiError(value: unknown): value is ApiError {
+  return typeof value === 'object' && value !== null && 'code' in value && 'message' in value;
+}
+
+/** Any rejection as an ApiError, so screens have one shape to show. */
+export function asApiError(value: unknown): ApiError {
+  if (isApiError(value)) return value;
+  return { code: 'storage', message: value instanceof Error ? value.message : String(value), detail: null };
+}
+
+const call = <T>(command: string, args?: Record<string, unknown>) => invoke<T>(command, args);
+
+export const api = {
+  appInfo: () => call<AppInfo>('app_info'),
+  instances: () => call<InstanceView[]>('instances'),
+  instanceNameFree: (name: string) => call<boolean>('instance_name_free', { name }),
+  activateInstance: (instance: NewInstance, clientSecret: string | null) =>
+    call<InstanceView>('activate_instance', { instance, clientSecret }),
+  startDemo: () => call<InstanceView>('start_demo'),
+  updateInstance: (name: string, changes: InstanceChanges) => call<InstanceView>('update_instance', { name, changes }),
+  renameInstance: (name: string, newName: string) => call<InstanceView>('rename_instance', { name, newName }),
+  removeInstance: (name: string) => call<null>('remove_instance', { name }),
+  variables: (name: string) => call<Record<string, string>>('variables', { name }),
+  lookups: (name: string) => call<LookupRow[]>('lookups', { name }),
+  setLookup: (name: string, row: LookupRow) => call<null>('set_lookup', { name, row }),
+  removeLookup: (name: string, lookup: string, platformValue: string) =>
+    call<null>('remove_lookup', { name, lookup, platformValue }),
+  setSchedule: (name: string, schedule: Schedule) => call<InstanceView>('set_schedule', { name, schedule }),
+  pauseSchedules: (name: string | null, paused: boolean) => call<InstanceView[]>('pause_schedules', { name, paused }),
+  scheduleStatus: (name: string) => call<ScheduleView>('schedule_status', { name }),
+  autostartEnabled: () => call<boolean>('autostart_enabled'),
+  setAutostart: (enabled: boolean) => call<boolean>('set_autostart', { enabled }),
+  connect: (name: string) => call<ConnectStart>('connect', { name }),
+  connection: (name: string) => call<ConnectionView>('connection', { name }),
+  disconnect: (name: string) => call<null>('disconnect', { name }),
+  spec: (name: string) => call<Spec>('spec', { name }),
+  builtinSpec: () => call<Spec>('builtin_spec'),
+  checkSpec: (spec: Spec) => call<Issue[]>('check_spec', { spec }),
+  saveSpec: (name: string, spec: Spec) => call<Issue[]>('save_spec', { name, spec }),
+  resetSpec: (name: string) => call<null>('reset_spec', { name }),
+  specDiff: (name: string) => call<Difference[]>('spec_diff', { name }),
+  preview: (name: string, module: string, method: MethodName, source: PreviewInput, spec: Spec | null) =>
+    call<Preview>('preview', { name, module, method, source, spec }),
+  testMapping: (name: string, module: string, method: MethodName, recordId: string, spec: Spec | null) =>
+    call<TestOutcome>('test_mapping', { name, module, method, recordId, spec }),
+  records: (module: Module, search: string, offset: number, limit: number) =>
+    call<RecordPage>('records', { module, search, offset, limit }),
+  createRecord: (module: Module, data: JsonValue) => call<PlatformRecord>('create_record', { module, data }),
+  updateRecord: (module: Module, id: string, data: JsonValue, version: number) =>
+    call<PlatformRecord>('update_record', { module, id, data, version }),
+  deleteRecord: (module: Module, id: string) => call<PlatformRecord>('delete_record', { module, id }),
+  importCsv: (module: Module, text: string) => call<ImportReport>('import_csv', { module, text }),
+  exportCsv: (module: Module) => call<string>('export_csv', { module }),
+  plan: (name: string, modules: string[] | null) => call<PlanView[]>('plan', { name, modules }),
+  sync: (name: string, direction: Direction, modules: string[] | null) =>
+    call<RunSummary>('sync', { name, direction, modules }),
+  cancelSync: (name: string) => call<boolean>('cancel_sync', { name }),
+  runs: (name: string, limit: number) => call<RunRow[]>('runs', { name, limit }),
+  runRecords: (name: string, runId: number, onlyProblems: boolean) =>
+    call<RecordOutcome[]>('run_records', { name, runId, onlyProblems }),
+  retryFailed: (name: string, runId: number) => call<RunSummary>('retry_failed', { name, runId }),
+  resync: (name: string, module: string, platformId: string) => call<RunSummary>('resync', { name, module, platformId }),
+  unlink: (name: string, module: string, platformId: string) => call<null>('unlink', { name, module, platformId }),
+  conflicts: (name: string) => call<ConflictView[]>('conflicts', { name }),
+  resolveConflict: (name: string, conflictId: number, choices: Record<string, Side>) =>
+    call<RunSummary>('resolve_conflict', { name, conflictId, choices }),
+};
+
+export const events = {
+  syncProgress: (handler: (e: SyncProgressEvent) => void): Promise<UnlistenFn> =>
+    listen<SyncProgressEvent>('sync-progress', (e) => handler(e.payload)),
+  syncFinished: (handler: (e: SyncFinishedEvent) => void): Promise<UnlistenFn> =>
+    listen<SyncFinishedEvent>('sync-finished', (e) => handler(e.payload)),
+  connectionChanged: (handler: (e: ConnectionChangedEvent) => void): Promise<UnlistenFn> =>
+    listen<ConnectionChangedEvent>('connection-changed', (e) => handler(e.payload)),
+  instancesChanged: (handler: () => void): Promise<UnlistenFn> => listen('instances-changed', () => handler()),
+  openScreen: (handler: (e: OpenScreenEvent) => void): Promise<UnlistenFn> =>
+    listen<OpenScreenEvent>('open-screen', (e) => handler(e.payload)),
+};
+
+export const MODULES: Module[] = ['Accounts', 'Contacts', 'Products', 'Invoices', 'Orders', 'Payments'];
+export const METHODS: MethodName[] = ['push_create', 'push_update', 'push_delete', 'pull_create', 'pull_update'];

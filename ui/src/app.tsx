@@ -1,0 +1,129 @@
+// The window: a sidebar with the instance picker and the screens, the current screen,
+// and one place where messages and errors show.
+
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { api, asApiError, events, type ApiError, type InstanceView } from './api';
+import { Toast } from './components/common';
+import { Conflicts } from './screens/Conflicts';
+import { Connection } from './screens/Connection';
+import { History } from './screens/History';
+import { Instances } from './screens/Instances';
+import { Mappings } from './screens/Mappings';
+import { Records } from './screens/Records';
+import { Settings } from './screens/Settings';
+import { Sync } from './screens/Sync';
+
+const SCREENS = [
+  ['instances', 'Instances'],
+  ['settings', 'Settings'],
+  ['connection', 'Connection'],
+  ['mappings', 'Mappings'],
+  ['records', 'Records'],
+  ['sync', 'Sync'],
+  ['history', 'History'],
+  ['conflicts', 'Conflicts'],
+] as const;
+type Screen = (typeof SCREENS)[number][0];
+const NEEDS_INSTANCE: Screen[] = ['settings', 'connection', 'mappings', 'sync', 'history', 'conflicts'];
+
+export function App() {
+  const [instances, setInstances] = useState<InstanceView[] | null>(null);
+  const [current, setCurrent] = useState<string | null>(null);
+  const [screen, setScreen] = useState<Screen>('instances');
+  const [message, setMessage] = useState<ApiError | string | null>(null);
+
+  const notify = useCallback((m: ApiError | string) => setMessage(m), []);
+  const reload = useCallback(async () => {
+    try {
+      const list = await api.instances();
+      setInstances(list);
+      setCurrent((name) => (name && list.some((i) => i.name === name) ? name : (list[0]?.name ?? null)));
+    } catch (error) {
+      notify(asApiError(error));
+    }
+  }, [notify]);
+
+  useEffect(() => {
+    reload();
+    const stops = [
+      events.instancesChanged(reload),
+      events.openScreen((e) => {
+        if (e.instance) setCurrent(e.instance);
+        setScreen(e.screen as Screen);
+      }),
+      events.syncFinished((e) => {
+        if (e.error) notify(e.error);
+      }),
+    ];
+    return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
+  }, [reload, notify]);
+
+  useEffect(() => {
+    if (typeof message !== 'string') return;
+    const timer = setTimeout(() => setMessage(null), 4000);
+    return () => clearTimeout(timer);
+  }, [message]);
+
+  const instance = instances?.find((i) => i.name === current) ?? null;
+  const pick = (name: string) => {
+    setCurrent(name);
+    reload();
+  };
+
+  let body;
+  if (instances === null) body = <div class="screen">Loading…</div>;
+  else if (NEEDS_INSTANCE.includes(screen) && !instance)
+    body = <div class="screen"><p class="empty">Activate an instance first.</p></div>;
+  else if (screen === 'settings' && instance)
+    body = <Settings key={instance.name + instance.updated_at} instance={instance} notify={notify} onSaved={reload} />;
+  else if (screen === 'connection' && instance) body = <Connection instance={instance} notify={notify} onChanged={reload} />;
+  else if (screen === 'mappings' && instance) body = <Mappings key={instance.name} instance={instance} notify={notify} />;
+  else if (screen === 'records') body = <Records notify={notify} />;
+  else if (screen === 'sync' && instance) body = <Sync instance={instance} notify={notify} />;
+  else if (screen === 'history' && instance) body = <History instance={instance} notify={notify} />;
+  else if (screen === 'conflicts' && instance) body = <Conflicts instance={instance} notify={notify} />;
+  else body = <Instances instances={instances} current={current} onPick={pick} notify={notify} />;
+
+  return (
+    <div class="layout">
+      <nav class="sidebar" aria-label="Screens">
+        <div class="brand">QuickBooks Connector</div>
+        <label class="picker">
+          Instance
+          <select
+            data-testid="instance-select"
+            value={current ?? ''}
+            disabled={!instances?.length}
+            onChange={(e) => setCurrent((e.target as HTMLSelectElement).value)}
+          >
+            {!instances?.length && <option value="">(none yet)</option>}
+            {instances?.map((i) => (
+              <option key={i.id} value={i.name}>
+                {i.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <ul>
+          {SCREENS.map(([id, label]) => (
+            <li key={id}>
+              <button
+                type="button"
+                data-testid={`nav-${id}`}
+                class={screen === id ? 'active' : ''}
+                aria-current={screen === id ? 'page' : undefined}
+                onClick={() => setScreen(id)}
+              >
+                {label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main class="content">
+        <Toast message={message} onClose={() => setMessage(null)} />
+        {body}
+      </main>
+    </div>
+  );
+}

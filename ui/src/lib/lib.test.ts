@@ -1,0 +1,234 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PlanView } from '../bindings/PlanView';
+import type { Spec } from '../bindings/Spec';
+import { asApiError, isApiError } from '../api';
+import { conflictFields } from './conflicts';
+import { debounce } from './debounce';
+import { errorHint, formatDuration, formatValue, runDuration } from './format';
+import { countOperations, describeCounts } from './plan';
+import { addModule, addRule, moveRule, removeRule, rulesOf, updateRule, withRules } from './rules';
+import { describeSchedule, formFromSchedule, scheduleFromForm } from './schedule';
+import { parseSpecFile, specFileName } from './specfile';
+import { PageCache, pagesFor, visibleRange } from './virtual';
+
+const method = (rules: { target: string; expr: string }[]) => ({ enabled: true, rules });
+const spec: Spec = {
+  format: 1,
+  connector: 'qbconnector',
+  version: '1',
+  variables: [],
+  lookups: [],
+  modules: [
+    {
+      name: 'Accounts',
+      entity: 'Customer',
+      depends_on: [],
+      methods: {
+        push_create: method([
+          { target: 'DisplayName', expr: '.Name' },
+          { target: 'Notes', expr: '"a"' },
+        ]),
+        push_update: method([]),
+        push_delete: { enabled: true, action: 'deactivate' },
+        pull_create: method([]),
+        pull_update: method([]),
+      },
+      pull_deletes: false,
+      match: [],
+    },
+    {
+      name: 'Products',
+      entity: 'Item',
+      depends_on: [],
+      methods: {
+        push_create: method([{ target: 'Name', expr: '.Name' }]),
+        push_update: method([]),
+        push_delete: { enabled: false, action: 'deactivate' },
+        pull_create: method([]),
+        pull_update: method([]),
+      },
+      pull_deletes: false,
+      match: [],
+    },
+  ],
+};
+
+describe('the virtual list', () => {
+  it('renders the rows in view plus the overscan, clamped to the list', () => {
+    expect(visibleRange(0, 300, 30, 100_000, 5)).toEqual({ start: 0, end: 16 });
+    expect(visibleRange(30_000, 300, 30, 100_000, 5)).toEqual({ start: 995, end: 1016 });
+    expect(visibleRange(2_999_700, 300, 30, 100_000, 5)).toEqual({ start: 99_985, end: 100_000 });
+    expect(visibleRange(0, 300, 30, 0)).toEqual({ start: 0, end: 0 });
+  });
+
+  it('asks for the pages the rows fall in', () => {
+    expect(pagesFor({ start: 95, end: 205 }, 100)).toEqual([0, 1, 2]);
+    expect(pagesFor({ start: 100, end: 200 }, 100)).toEqual([1]);
+    expect(pagesFor({ start: 5, end: 5 }, 100)).toEqual([]);
+  });
+
+  it('keeps a bounded cache and drops the least recently used page', () => {
+    const cache = new PageCache<number>(10, 2);
+    cache.put(0, [0, 1, 2]);
+    cache.put(1, [10, 11]);
+    expect(cache.row(11)).toBe(11);
+    cache.put(2, [20]);
+    expect(cache.has(0)).toBe(false);
+    expect(cache.has(1)).toBe(true);
+    expect(cache.row(20)).toBe(20);
+    expect(cache.missing([0, 1, 2, 3])).toEqual([0, 3]);
+  });
+});
+
+describe('the rules editor', () => {
+  it('adds, edits, removes and reorders rules of one method only', () => {
+    let rules = rulesOf(spec, 'Accounts', 'push_create');
+    rules = addRule(rules);
+    rules = updateRule(rules, 2, { target: 'PrimaryPhone.FreeFormNumber', expr: '.Phone' });
+    rules = moveRule(rules, 2, -1);
+    rules = removeRule(rules, 0);
+    const edited = withRules(spec, 'Accounts', 'push_create', rules);
+    expect(rulesOf(edited, 'Accounts', 'push_create').map((r) => r.target)).toEqual([
+      'PrimaryPhone.FreeFormNumber',
+      'Notes',
+    ]);
+    expect(rulesOf(edited, 'Products', 'push_create')).toBe(rulesOf(spec, 'Products', 'push_create'));
+    expect(rulesOf(spec, 'Accounts', 'push_create')).toHaveLength(2);
+  });
+
+  it('leaves a rule at either end where it is', () => {
+    const rules = rulesOf(spec, 'Accounts', 'push_create');
+    expect(moveRule(rules, 0, -1)).toBe(rules);
+    expect(moveRule(rules, 1, 1)).toBe(rules);
+  });
+
+  it('adds a module against any entity and refuses a second of the same name', () => {
+    const withEstimates = addModule(spec, 'Estimates', 'Estimate');
+    expect(withEstimates.modules.map((m) => m.name)).toEqual(['Accounts', 'Products', 'Estimates']);
+    expect(() => addModule(withEstimates, 'Estimates', 'Estimate')).toThrow(/already has a module/);
+    expect(() => addModule(spec, 'X', ' ')).toThrow(/entity/);
+  });
+});
+
+describe('the schedule form', () => {
+  it('turns into a schedule and back', () => {
+    const form = { mode: 'every', minutes: '15', at: '02:00', quiet: true, quietFrom: '22:00', quietTo: '06:00', paused: false } as const;
+    const result = scheduleFromForm(form);
+    expect(result).toEqual({
+      schedule: { cadence: { kind: 'every', minutes: 15 }, quiet_hours: { from: '22:00', to: '06:00' }, paused: false },
+    });
+    if ('schedule' in result) expect(formFromSchedule(result.schedule)).toEqual(form);
+  });
+
+  it('names what is wrong', () => {
+    const base = formFromSchedule({ cadence: { kind: 'manual' }, quiet_hours: null, paused: false });
+    expect(scheduleFromForm({ ...base, mode: 'every', minutes: '2' })).toEqual({
+      error: 'Every: give a whole number of minutes from 5 to 1440.',
+    });
+    expect(scheduleFromForm({ ...base, mode: 'daily', at: '25:00' })).toHaveProperty('error');
+    expect(scheduleFromForm({ ...base, quiet: true, quietFrom: '01:00', quietTo: '01:00' })).toHaveProperty('error');
+  });
+
+  it('describes itself', () => {
+    expect(describeSchedule({ cadence: { kind: 'daily', at: '02:30' }, quiet_hours: null, paused: true })).toBe(
+      'daily at 02:30 (paused)',
+    );
+  });
+});
+
+describe('debounce', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('calls once, with the last arguments, after the burst', () => {
+    const seen: string[] = [];
+    const check = debounce((name: string) => seen.push(name), 250);
+    check('D');
+    check('De');
+    vi.advanceTimersByTime(249);
+    check('Demo');
+    vi.advanceTimersByTime(249);
+    expect(seen).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(seen).toEqual(['Demo']);
+  });
+
+  it('can be cancelled', () => {
+    const seen: number[] = [];
+    const call = debounce((n: number) => seen.push(n), 100);
+    call(1);
+    call.cancel();
+    vi.advanceTimersByTime(1000);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('spec files', () => {
+  it('refuses what is not a spec, saying why', () => {
+    expect(() => parseSpecFile('{', 'x.json')).toThrow(/x.json is not JSON/);
+    expect(() => parseSpecFile('[]')).toThrow(/JSON object/);
+    expect(() => parseSpecFile('{"format":1,"connector":"c","version":"1"}')).toThrow(/no "modules"/);
+    expect(() => parseSpecFile('{"format":1,"connector":"c","version":"1","modules":[{"name":"A"}]}')).toThrow(
+      /module 1 needs/,
+    );
+  });
+
+  it('reads an exported spec back whole', () => {
+    expect(parseSpecFile(JSON.stringify(spec))).toEqual(spec);
+    expect(specFileName('Demo company / 2')).toBe('Demo-company-2-spec.json');
+  });
+});
+
+describe('plans and formats', () => {
+  it('counts a plan by operation', () => {
+    const plan: PlanView = {
+      module: 'Accounts',
+      entity: 'Customer',
+      differences: {},
+      operations: [
+        { platform_id: 'a', operation: { op: 'create', body: {}, hash: 'h' } },
+        { platform_id: 'b', operation: { op: 'create', body: {}, hash: 'h' } },
+        { platform_id: 'c', operation: { op: 'skip', reason: 'unchanged' } },
+      ],
+    };
+    expect(describeCounts(countOperations(plan))).toBe('2 to create · 1 unchanged');
+    expect(describeCounts(countOperations({ ...plan, operations: [] }))).toBe('nothing to send');
+  });
+
+  it('formats durations and values', () => {
+    expect(formatDuration(850)).toBe('850 ms');
+    expect(formatDuration(12_400)).toBe('12 s');
+    expect(formatDuration(125_000)).toBe('2 min 5 s');
+    expect(runDuration('2026-11-25T10:00:00Z', '2026-11-25T10:00:03.5Z')).toBe('3.5 s');
+    expect(runDuration('2026-11-25T10:00:00Z', null)).toBe('running');
+    expect(formatValue(null)).toBe('(empty)');
+    expect(formatValue({ a: 1 })).toBe('{"a":1}');
+  });
+
+  it('reads errors by their code, never their text', () => {
+    const busy = asApiError({ code: 'busy', message: 'anything at all', detail: null });
+    expect(isApiError(busy)).toBe(true);
+    expect(errorHint(busy)).toMatch(/already running/);
+    expect(asApiError(new Error('boom'))).toEqual({ code: 'storage', message: 'boom', detail: null });
+  });
+});
+
+describe('conflicts', () => {
+  it('offers the fields QuickBooks maps, the differing ones first, never the platform bookkeeping', () => {
+    const rows = conflictFields({
+      id: 1,
+      module: 'Accounts',
+      platform_id: 'A-1',
+      qbo_id: '47',
+      platform_version: { Id: 'A-1', Name: 'Café', Phone: '+1 555 0199', UpdatedAt: 'x' },
+      qbo_version: {},
+      quickbooks_as_platform: { Name: 'Café', Phone: '+1 555 0100' },
+      last_synced: null,
+      created_at: '2026-11-25T10:00:00Z',
+    });
+    expect(rows.map((r) => [r.field, r.differs])).toEqual([
+      ['Phone', true],
+      ['Name', false],
+    ]);
+  });
+});

@@ -1,0 +1,184 @@
+// History: the runs with counts and duration, a chart of runs over time, and each
+// run's records with QuickBooks' error in words plus code, field and intuit_tid.
+
+import { useEffect, useState } from 'preact/hooks';
+import { api, asApiError, events, type InstanceView } from '../api';
+import type { RecordOutcome } from '../bindings/RecordOutcome';
+import type { RunRow } from '../bindings/RunRow';
+import { Empty, Section, type Notify } from '../components/common';
+import { formatWhen, runDuration } from '../lib/format';
+import { runTotals } from '../lib/history';
+
+export function History({ instance, notify }: { instance: InstanceView; notify: Notify }) {
+  const name = instance.name;
+  const [runs, setRuns] = useState<RunRow[]>([]);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [outcomes, setOutcomes] = useState<RecordOutcome[]>([]);
+  const [onlyProblems, setOnlyProblems] = useState(false);
+
+  const load = () => api.runs(name, 100).then(setRuns, (e) => notify(asApiError(e)));
+  useEffect(() => {
+    load();
+    const stop = events.syncFinished((e) => e.instance === name && load());
+    return () => {
+      stop.then((unlisten) => unlisten());
+    };
+  }, [name]);
+  useEffect(() => {
+    if (selected === null) return;
+    api.runRecords(name, selected, onlyProblems).then(setOutcomes, (e) => notify(asApiError(e)));
+  }, [name, selected, onlyProblems, notify]);
+
+  const act = async (work: () => Promise<unknown>, done: string) => {
+    try {
+      await work();
+      notify(done);
+      load();
+    } catch (error) {
+      notify(asApiError(error));
+    }
+  };
+
+  return (
+    <div class="screen">
+      <Section title="Runs">
+        <RunChart runs={runs} />
+        {runs.length === 0 ? (
+          <Empty>No run yet: sync from the Sync screen or the tray.</Empty>
+        ) : (
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">Started</th>
+                <th scope="col">How</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Done</th>
+                <th scope="col">Failed</th>
+                <th scope="col">Duration</th>
+              </tr>
+            </thead>
+            <tbody>
+              {runs.map((run) => {
+                const totals = runTotals(run);
+                return (
+                  <tr
+                    key={run.id}
+                    class={selected === run.id ? 'selected' : ''}
+                    data-testid="run-row"
+                    data-run-id={run.id}
+                    onClick={() => setSelected(run.id)}
+                  >
+                    <td>
+                      <button type="button" class="link" data-testid="run-open" aria-label={`Open run ${run.id}`} onClick={() => setSelected(run.id)}>
+                        #{run.id}
+                      </button>
+                    </td>
+                    <td>{formatWhen(run.started_at)}</td>
+                    <td>
+                      {run.direction} · {run.trigger}
+                    </td>
+                    <td>{(run.outcome ?? 'running').replace(/_/g, ' ')}</td>
+                    <td>{totals.ok}</td>
+                    <td class={totals.failed ? 'bad' : ''}>{totals.failed}</td>
+                    <td>{runDuration(run.started_at, run.finished_at)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </Section>
+      {selected !== null && (
+        <Section
+          title={`Run #${selected}`}
+          actions={
+            <>
+              <label class="check">
+                <input type="checkbox" checked={onlyProblems} onChange={(e) => setOnlyProblems((e.target as HTMLInputElement).checked)} />
+                Only problems
+              </label>
+              <button type="button" data-testid="retry-failed" onClick={() => act(() => api.retryFailed(name, selected), 'Failed records sent again.')}>
+                Retry failed
+              </button>
+            </>
+          }
+        >
+          <table class="table compact">
+            <thead>
+              <tr>
+                <th scope="col">Module</th>
+                <th scope="col">Record</th>
+                <th scope="col">What</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">QuickBooks</th>
+                <th scope="col"><span class="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {outcomes.map((o, index) => (
+                <tr key={`${o.module}/${o.record_id}/${index}`} data-testid="outcome-row" class={o.outcome === 'failed' ? 'bad-row' : ''}>
+                  <td>{o.module}</td>
+                  <td>{o.record_id}</td>
+                  <td>{o.operation}</td>
+                  <td>{o.outcome}</td>
+                  <td>
+                    {o.qbo_id && <span>Id {o.qbo_id}</span>}
+                    {o.message && (
+                      <div class="error-lines">
+                        <div>{o.message}</div>
+                        <div class="hint">
+                          {o.code && `code ${o.code}`}
+                          {o.element && ` · field ${o.element}`}
+                          {o.intuit_tid && ` · intuit_tid ${o.intuit_tid}`}
+                        </div>
+                      </div>
+                    )}
+                  </td>
+                  <td class="row-actions">
+                    <button type="button" class="ghost" onClick={() => act(() => api.resync(name, o.module, o.record_id), `${o.record_id} sent again.`)}>
+                      Re-sync
+                    </button>
+                    {o.qbo_id && (
+                      <button type="button" class="ghost" onClick={() => act(() => api.unlink(name, o.module, o.record_id), `${o.record_id} unlinked.`)}>
+                        Unlink
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {outcomes.length === 0 && <Empty>No records in this run{onlyProblems ? ' had problems' : ''}.</Empty>}
+        </Section>
+      )}
+    </div>
+  );
+}
+
+/** Runs over time: one bar per run, done in green over failed in red. */
+function RunChart({ runs }: { runs: RunRow[] }) {
+  const shown = [...runs].reverse().slice(-40);
+  if (shown.length === 0) return null;
+  const totals = shown.map(runTotals);
+  const highest = Math.max(1, ...totals.map((t) => t.ok + t.failed));
+  const width = 600;
+  const height = 80;
+  const bar = width / shown.length;
+  return (
+    <svg class="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`The last ${shown.length} runs: records done and failed`}>
+      {shown.map((run, i) => {
+        const t = totals[i] ?? { ok: 0, failed: 0 };
+        const okHeight = (t.ok / highest) * (height - 4);
+        const failedHeight = (t.failed / highest) * (height - 4);
+        return (
+          <g key={run.id}>
+            <title>{`#${run.id} ${formatWhen(run.started_at)}: ${t.ok} done, ${t.failed} failed`}</title>
+            <rect class="ok" x={i * bar + 1} y={height - okHeight} width={Math.max(1, bar - 2)} height={okHeight} />
+            <rect class="failed" x={i * bar + 1} y={height - okHeight - failedHeight} width={Math.max(1, bar - 2)} height={failedHeight} />
+          </g>
+        );
+      })}
+    </svg>
+  );
+}

@@ -1,0 +1,192 @@
+// Sync: push or pull a module or everything, preview the plan field by field first, and
+// follow a run's progress (cancel stops after the batches in flight).
+
+import { useEffect, useState } from 'preact/hooks';
+import { api, asApiError, events, type InstanceView, type Spec } from '../api';
+import type { Direction } from '../bindings/Direction';
+import type { PlanView } from '../bindings/PlanView';
+import type { Progress } from '../bindings/Progress';
+import type { RunSummary } from '../bindings/RunSummary';
+import { Section, type Notify } from '../components/common';
+import { formatValue } from '../lib/format';
+import { countOperations, describeCounts } from '../lib/plan';
+
+export function Sync({ instance, notify }: { instance: InstanceView; notify: Notify }) {
+  const name = instance.name;
+  const [spec, setSpec] = useState<Spec | null>(null);
+  const [plan, setPlan] = useState<PlanView[] | null>(null);
+  const [planning, setPlanning] = useState(false);
+  const [running, setRunning] = useState(false);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [result, setResult] = useState<RunSummary | null>(null);
+
+  useEffect(() => {
+    api.spec(name).then(setSpec, (e) => notify(asApiError(e)));
+    const stop = events.syncProgress((event) => {
+      if (event.instance === name) setProgress(event.progress);
+    });
+    return () => {
+      stop.then((unlisten) => unlisten());
+    };
+  }, [name, notify]);
+
+  const run = async (direction: Direction, modules: string[] | null) => {
+    setRunning(true);
+    setProgress(null);
+    setResult(null);
+    try {
+      setResult(await api.sync(name, direction, modules));
+      setPlan(null);
+    } catch (error) {
+      notify(asApiError(error));
+    } finally {
+      setRunning(false);
+    }
+  };
+
+  const preview = async () => {
+    setPlanning(true);
+    try {
+      setPlan(await api.plan(name, null));
+    } catch (error) {
+      notify(asApiError(error));
+    } finally {
+      setPlanning(false);
+    }
+  };
+
+  const percent = progress && progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 0;
+  return (
+    <div class="screen">
+      <Section title="Sync">
+        <div class="actions wrap">
+          <button type="button" data-testid="sync-preview" disabled={running || planning} onClick={preview}>
+            {planning ? 'Reading QuickBooks…' : 'Preview'}
+          </button>
+          <button type="button" class="primary" data-testid="sync-all" disabled={running} onClick={() => run('sync', null)}>
+            Sync all
+          </button>
+          <button type="button" data-testid="sync-push-all" disabled={running} onClick={() => run('push', null)}>
+            Push all
+          </button>
+          <button type="button" data-testid="sync-pull-all" disabled={running} onClick={() => run('pull', null)}>
+            Pull all
+          </button>
+          {running && (
+            <button type="button" class="danger" data-testid="sync-cancel" onClick={() => api.cancelSync(name)}>
+              Cancel
+            </button>
+          )}
+        </div>
+        <table class="table compact modules">
+          <tbody>
+            {spec?.modules.map((m) => (
+              <tr key={m.name}>
+                <th scope="row">{m.name}</th>
+                <td>{m.entity}</td>
+                <td>
+                  <button type="button" disabled={running} onClick={() => run('push', [m.name])}>
+                    Push
+                  </button>{' '}
+                  <button type="button" disabled={running} onClick={() => run('pull', [m.name])}>
+                    Pull
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {(running || progress) && (
+          <div class="progress-block">
+            <div
+              class="progress"
+              role="progressbar"
+              aria-valuemin={0}
+              aria-valuemax={100}
+              aria-valuenow={percent}
+              data-testid="progress"
+              data-done={progress?.done ?? 0}
+              data-total={progress?.total ?? 0}
+            >
+              <div class="bar" style={`width:${percent}%`} />
+            </div>
+            <p class="hint">
+              {progress ? `${progress.module}: ${progress.phase} ${progress.done} of ${progress.total}` : 'Starting…'}
+              {progress?.current ? ` — ${progress.current}` : ''}
+            </p>
+          </div>
+        )}
+        {result && (
+          <div class="result" data-testid="sync-result" data-outcome={result.outcome} data-run-id={result.run_id}>
+            <p>
+              Run #{result.run_id}: <strong>{result.outcome.replace(/_/g, ' ')}</strong>
+            </p>
+            <table class="table compact">
+              <thead>
+                <tr>
+                  <th scope="col">Module</th>
+                  <th scope="col">Done</th>
+                  <th scope="col">Failed</th>
+                  <th scope="col">Waiting</th>
+                  <th scope="col">Held</th>
+                  <th scope="col">Unchanged</th>
+                </tr>
+              </thead>
+              <tbody>
+                {Object.entries(result.counts).map(([module, c]) => (
+                  <tr key={module}>
+                    <td>{module}</td>
+                    <td>{c.ok}</td>
+                    <td class={c.failed ? 'bad' : ''}>{c.failed}</td>
+                    <td>{c.blocked}</td>
+                    <td>{c.held}</td>
+                    <td>{c.skipped}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Section>
+      {plan && (
+        <Section title="What a push would do" actions={<button type="button" onClick={() => setPlan(null)}>Close</button>}>
+          <div data-testid="plan-view">
+            {plan.map((view) => (
+              <details key={view.module} open={Object.keys(view.differences).length > 0}>
+                <summary>
+                  <strong>{view.module}</strong> → {view.entity}: {describeCounts(countOperations(view))}
+                </summary>
+                {Object.entries(view.differences).map(([platformId, changes]) => (
+                  <table key={platformId} class="table compact diff" aria-label={`Changes to ${platformId}`}>
+                    <caption>{platformId}</caption>
+                    <tbody>
+                      {changes.map((change) => (
+                        <tr key={change.field}>
+                          <td>{change.field}</td>
+                          <td class="was">{formatValue(change.quickbooks)}</td>
+                          <td aria-hidden="true">→</td>
+                          <td class="now">{formatValue(change.sent)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                ))}
+                <ul class="plan-list">
+                  {view.operations
+                    .filter((p) => p.operation.op === 'create' || p.operation.op === 'fail' || p.operation.op === 'delete')
+                    .slice(0, 50)
+                    .map((p) => (
+                      <li key={p.platform_id}>
+                        {p.operation.op} {p.platform_id}
+                        {p.operation.op === 'fail' ? `: ${p.operation.reason}` : ''}
+                      </li>
+                    ))}
+                </ul>
+              </details>
+            ))}
+          </div>
+        </Section>
+      )}
+    </div>
+  );
+}
