@@ -23,6 +23,8 @@ use crate::state::AppState;
 const MAIN_WINDOW: &str = "main";
 /// Written once the operator has been told that closing the window keeps the app in the tray.
 const TRAY_HINT_FILE: &str = "tray-hint-shown";
+/// `QBCONNECTOR_DEMO=1` opens the app with the demo company ready (the README's run command).
+const DEMO_ENV: &str = "QBCONNECTOR_DEMO";
 
 pub fn show_main_window(app: &AppHandle) {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
@@ -111,9 +113,12 @@ fn main() {
                 Err(error) => tracing::warn!(%error, "no tray icon: the app quits when its window closes"),
             }
             let resumed = handle.clone();
+            let demo_mode = std::env::var(DEMO_ENV).is_ok_and(|v| v == "1");
             tauri::async_runtime::spawn(async move {
-                if let Err(error) = demo::resume(&resumed.state::<AppState>()).await {
-                    tracing::warn!("the demo sandbox did not come back: {}", error.message);
+                let state = resumed.state::<AppState>();
+                let started = if demo_mode { demo::start(&state).await.map(drop) } else { demo::resume(&state).await };
+                if let Err(error) = started {
+                    tracing::warn!("the demo sandbox did not start: {}", error.message);
                 }
                 events::emit(&resumed, events::INSTANCES_CHANGED, events::InstancesChangedEvent {});
             });
