@@ -13,7 +13,7 @@ CORE_PACKAGES=(pkg-config build-essential libdbus-1-dev libssl-dev dbus dbus-x11
 # The desktop app (Tauri 2: WebKitGTK, tray, icons) and its end-to-end tests in the
 # real webview (Xvfb, WebKitWebDriver).
 DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev file
-  xvfb xauth webkit2gtk-driver desktop-file-utils x11-apps imagemagick)
+  xdg-utils xvfb xauth webkit2gtk-driver desktop-file-utils x11-apps imagemagick)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

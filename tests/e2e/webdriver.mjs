@@ -2,7 +2,7 @@
 // the session to WebKitWebDriver driving the app's real webview. No BiDi: WebKitWebDriver
 // refuses sessions that ask for it.
 
-const ELEMENT = 'element-6066-11e4-a52f-4a0c1a2b3c4d';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 export class WebDriverError extends Error {}
 
@@ -120,6 +120,8 @@ async function call(base, method, path, body) {
     method,
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
+    // A command that never answers fails the test instead of hanging it.
+    signal: AbortSignal.timeout(120_000),
   });
   const json = await answer.json().catch(() => ({}));
   if (!answer.ok || (json.value && json.value.error)) {

@@ -1,0 +1,267 @@
+// The operator's path through the desktop app, in its real webview: first launch and the
+// demo company, activating an instance, connecting (loopback, then the relay and the deep
+// link, with a forged answer refused), editing a mapping and watching the preview, a push
+// with progress, the history, a conflict resolved field by field, and a pull.
+// Each screen is saved as a PNG under target/e2e-screenshots for review.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Session } from './webdriver.mjs';
+
+const application = process.env.QBCONNECTOR_APP_BIN;
+const screenshots = process.env.E2E_SCREENSHOTS;
+const workDir = process.env.E2E_DIR;
+mkdirSync(screenshots, { recursive: true });
+
+const DEMO = 'Demo company';
+const RELAY = 'https://qbconnector.example/oauth-relay';
+let shotNumber = 0;
+let failures = 0;
+
+async function shot(session, name) {
+  shotNumber += 1;
+  const file = join(screenshots, `${String(shotNumber).padStart(2, '0')}-${name}.png`);
+  writeFileSync(file, await session.screenshot());
+}
+
+async function step(session, name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    console.log(`ok    ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    failures += 1;
+    console.log(`FAIL  ${name}\n      ${error.stack || error}`);
+    await shot(session, `failed-${name.replace(/\W+/g, '-')}`).catch(() => {});
+    throw error;
+  }
+}
+
+/** Calls the app's own command from the page: for facts the test needs, never to act for the UI. */
+function invoke(session, command, args = {}) {
+  return session.command('POST', '/execute/async', {
+    script: `const [command, args, done] = arguments;
+             window.__TAURI_INTERNALS__.invoke(command, args).then(
+               (value) => done({ value }), (error) => done({ error }));`,
+    args: [command, args],
+  }).then((answer) => {
+    if (answer.error) throw new Error(`${command}: ${JSON.stringify(answer.error)}`);
+    return answer.value;
+  });
+}
+
+async function attributeOf(session, testId, name) {
+  return session.attribute(await session.find(testId), name);
+}
+
+async function waitAttribute(session, testId, name, wanted, timeoutMs) {
+  await session.wait(async () => {
+    for (const element of await session.all(testId)) {
+      if ((await session.attribute(element, name)) === wanted) return true;
+    }
+    return false;
+  }, `[data-testid="${testId}"] with ${name}=${wanted}`, timeoutMs);
+}
+
+async function selectOptions(session, testId) {
+  const element = await session.find(testId);
+  return session.execute('return [...arguments[0].options].map((o) => o.value)', [
+    { 'element-6066-11e4-a52e-4f735466cecf': element },
+  ]);
+}
+
+/** A QuickBooks API call to the demo company, as another QuickBooks user would make it. */
+async function quickbooks(session, method, path, body) {
+  const [instance] = (await invoke(session, 'instances')).filter((i) => i.name === DEMO);
+  const base = instance.environment.base_url;
+  const realm = instance.company_id;
+  const tokens = await fetch(`${base}/admin/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: 'e2e-other-user', realm_id: realm }),
+  }).then((r) => r.json());
+  const answer = await fetch(`${base}/v3/company/${realm}/${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${tokens.access_token}`,
+      accept: 'application/json',
+      'content-type': 'application/json',
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await answer.json();
+  if (!answer.ok) throw new Error(`QuickBooks ${method} ${path}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function syncAndWait(session, button) {
+  const before = (await session.all('sync-result')).length
+    ? await attributeOf(session, 'sync-result', 'data-run-id').catch(() => null)
+    : null;
+  await session.click(button);
+  await session.wait(async () => {
+    const results = await session.all('sync-result');
+    if (!results.length) return false;
+    const runId = await session.attribute(results[0], 'data-run-id');
+    const outcome = await session.attribute(results[0], 'data-outcome');
+    return outcome && outcome !== 'running' && runId !== before;
+  }, `the ${button} run to finish`, 120_000);
+  return attributeOf(session, 'sync-result', 'data-outcome');
+}
+
+const session = await Session.start('http://127.0.0.1:4444', application);
+try {
+  await step(session, 'a first launch offers the demo company', async () => {
+    await session.find('demo-start', 60_000);
+    await shot(session, 'instances-first-launch');
+    await session.click('demo-start');
+    await session.wait(async () => (await selectOptions(session, 'instance-select')).includes(DEMO), 'the demo instance');
+  });
+
+  await step(session, 'activating checks the name as it is typed', async () => {
+    await session.click('nav-instances');
+    await session.click('activate-open');
+    await session.type('activate-name', DEMO);
+    await waitAttribute(session, 'activate-name-status', 'data-free', 'false');
+    await session.type('activate-name', 'Second shop');
+    await waitAttribute(session, 'activate-name-status', 'data-free', 'true');
+    await session.click('activate-submit');
+    await session.wait(
+      async () => (await selectOptions(session, 'instance-select')).includes('Second shop'),
+      'the new instance in the picker',
+    );
+    await session.select('instance-select', DEMO);
+    await shot(session, 'instances');
+  });
+
+  await step(session, 'connecting through the loopback listener', async () => {
+    await session.click('nav-connection');
+    await session.click('connect-button');
+    await waitAttribute(session, 'connection-state', 'data-state', 'connected', 60_000);
+    await shot(session, 'connection');
+  });
+
+  await step(session, 'a forged answer is refused and the real one arrives through the deep link', async () => {
+    await session.click('disconnect-button');
+    await waitAttribute(session, 'connection-state', 'data-state', 'not_connected');
+    await session.click('nav-settings');
+    await session.type('settings-redirect-uri', RELAY);
+    await session.click('settings-save');
+    await session.wait(
+      async () => (await invoke(session, 'instances')).some((i) => i.name === DEMO && i.redirect_uri === RELAY),
+      'the relay redirect URI to be saved',
+    );
+    await shot(session, 'settings');
+    writeFileSync(join(workDir, 'forge-next-state'), '');
+    await session.click('nav-connection');
+    await session.click('connect-button');
+    await waitAttribute(session, 'toast', 'data-code', 'validation', 60_000);
+    await waitAttribute(session, 'connection-state', 'data-state', 'connected', 60_000);
+  });
+
+  await step(session, 'editing a mapping changes the live preview', async () => {
+    await session.click('nav-mappings');
+    await session.select('mapping-module', 'Accounts');
+    await session.select('mapping-method', 'push_create');
+    const picker = await session.find('preview-record');
+    const tag = await session.command('GET', `/element/${picker}/name`);
+    if (tag === 'select') {
+      const ids = (await selectOptions(session, 'preview-record')).filter(Boolean);
+      await session.select('preview-record', ids[0]);
+    } else {
+      const [first] = (await invoke(session, 'records', { module: 'Accounts', search: '', offset: 0, limit: 1 })).records;
+      await session.type('preview-record', first.id);
+    }
+    await session.wait(async () => (await session.text(await session.find('preview-body'))).includes('DisplayName'),
+      'a preview body');
+    await session.click('rule-add');
+    const rows = await session.all('rule-row');
+    const last = rows[rows.length - 1];
+    const [target] = await session.all('rule-target', last);
+    const [expression] = await session.all('rule-expr', last);
+    await session.command('POST', `/element/${target}/value`, { text: 'Notes' });
+    await session.command('POST', `/element/${expression}/value`, { text: '"written by the e2e test"' });
+    await session.wait(
+      async () => (await session.text(await session.find('preview-body'))).includes('written by the e2e test'),
+      'the preview to show the new rule',
+    );
+    await shot(session, 'mappings');
+    await session.click('mapping-save');
+    await session.wait(async () => {
+      const spec = await invoke(session, 'spec', { name: DEMO });
+      const accounts = spec.modules.find((m) => m.name === 'Accounts');
+      return JSON.stringify(accounts.methods).includes('written by the e2e test');
+    }, 'the edited mapping to be saved');
+  });
+
+  await step(session, 'a push shows the plan, then progress and its result', async () => {
+    await session.click('nav-sync');
+    await session.click('sync-preview');
+    await session.find('plan-view', 60_000);
+    await shot(session, 'sync-preview');
+    const outcome = await syncAndWait(session, 'sync-push-all');
+    if (outcome !== 'succeeded') throw new Error(`the push ended ${outcome}`);
+    const progress = await session.find('progress');
+    const total = Number(await session.attribute(progress, 'data-total'));
+    if (!(total > 0)) throw new Error(`the progress bar never counted anything (total ${total})`);
+    await shot(session, 'sync-pushed');
+  });
+
+  await step(session, 'the history lists the run and its records', async () => {
+    await session.click('nav-history');
+    await session.find('run-row');
+    await session.click('run-open');
+    await session.find('outcome-row', 30_000);
+    await shot(session, 'history');
+  });
+
+  await step(session, 'a record changed on both sides is held, then resolved field by field', async () => {
+    const [account] = (await invoke(session, 'records', { module: 'Accounts', search: '', offset: 0, limit: 1 })).records;
+    const name = account.data.Name;
+    const found = await quickbooks(session, 'GET',
+      `query?query=${encodeURIComponent(`SELECT * FROM Customer WHERE DisplayName = '${name.replace(/'/g, "\\'")}'`)}`);
+    const customer = found.QueryResponse.Customer[0];
+    await quickbooks(session, 'POST', 'customer', {
+      Id: customer.Id, SyncToken: customer.SyncToken, sparse: true, PrimaryPhone: { FreeFormNumber: '+1 555 0100' },
+    });
+    await session.click('nav-records');
+    await session.select('records-module', 'Accounts');
+    await session.type('records-search', name);
+    await session.click('record-row');
+    const editor = await session.find('record-json');
+    const data = JSON.parse(await session.property(editor, 'value'));
+    data.Phone = '+1 555 0199';
+    await session.command('POST', `/element/${editor}/clear`, {});
+    await session.command('POST', `/element/${editor}/value`, { text: JSON.stringify(data, null, 2) });
+    await session.click('record-save');
+    await session.wait(async () => {
+      const [now] = (await invoke(session, 'records', { module: 'Accounts', search: name, offset: 0, limit: 1 })).records;
+      return now.data.Phone === '+1 555 0199';
+    }, 'the platform edit to be saved');
+    await session.click('nav-sync');
+    await syncAndWait(session, 'sync-all');
+    await session.click('nav-conflicts');
+    await session.click('conflict-item');
+    await session.click('choice-Phone-quickbooks');
+    await shot(session, 'conflicts');
+    await session.click('conflict-apply');
+    await session.wait(async () => (await invoke(session, 'conflicts', { name: DEMO })).length === 0, 'the conflict to close');
+    const [resolved] = (await invoke(session, 'records', { module: 'Accounts', search: name, offset: 0, limit: 1 })).records;
+    if (resolved.data.Phone !== '+1 555 0100') throw new Error(`QuickBooks' phone was not taken: ${resolved.data.Phone}`);
+  });
+
+  await step(session, 'a pull brings a customer made in QuickBooks', async () => {
+    await quickbooks(session, 'POST', 'customer', { DisplayName: 'Made in QuickBooks (e2e)' });
+    await session.click('nav-sync');
+    await syncAndWait(session, 'sync-pull-all');
+    await session.click('nav-records');
+    await session.select('records-module', 'Accounts');
+    await session.type('records-search', 'Made in QuickBooks');
+    await session.find('record-row', 30_000);
+    await shot(session, 'records');
+  });
+} finally {
+  await session.end().catch(() => {});
+}
+console.log(failures ? `${failures} step(s) failed` : 'all end-to-end steps passed');
+process.exit(failures ? 1 : 0);
