@@ -20,5 +20,6 @@ sandbox:
 fmt:
 	cargo fmt --all
 
-clippy:
+clippy: ## needs ui/dist, which tauri's context macro embeds
+	cd ui && npm run --silent build
 	cargo clippy --workspace --all-targets -- -D warnings
