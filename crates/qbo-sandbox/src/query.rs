@@ -6,12 +6,13 @@
 //! projections — refused with a QueryParserError fault, as Intuit does.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use crate::company::{parse_time, public_view, Company};
+use crate::company::{parse_time, public_view, Company, KEY_FIELDS};
 use crate::entity::EntityKind;
 use crate::fault::Fault;
 use crate::money::decimal_of;
@@ -494,20 +495,50 @@ fn numeric_id(entity: &Value) -> u64 {
     entity.get("Id").and_then(Value::as_str).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
+/// The rows an equality (or IN) on a name or document number can match, through the
+/// company's keys, in id order; `None` when no condition can use them. Every condition is
+/// still checked on these rows.
+fn indexed_candidates<'a>(query: &Query, company: &'a Company) -> Option<Vec<&'a Value>> {
+    let condition = query.conditions.iter().find(|c| {
+        matches!(c.operator, Operator::Eq | Operator::In)
+            && c.field.len() == 1
+            && KEY_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(&c.field[0]))
+            // Timestamps compare as instants, which keys do not capture.
+            && c.values.iter().all(|v| !matches!(v, Literal::Text(t) if as_instant(t).is_some()) && !matches!(v, Literal::Bool(_)))
+    })?;
+    let field = KEY_FIELDS.into_iter().find(|f| f.eq_ignore_ascii_case(&condition.field[0]))?;
+    let mut rows: BTreeMap<u64, &Value> = BTreeMap::new();
+    for literal in &condition.values {
+        let text = match literal {
+            Literal::Text(text) => text.clone(),
+            Literal::Number(number) => number.to_string(),
+            Literal::Bool(_) => return None,
+        };
+        rows.extend(company.with_key(query.entity, field, &text).map(|row| (numeric_id(row), row)));
+    }
+    Some(rows.into_values().collect())
+}
+
 /// Runs a parsed query; the answer is the `QueryResponse` object.
 pub fn execute(query: &Query, company: &Company) -> Value {
     // Name lists hide inactive rows unless the query itself asks about Active.
     let hide_inactive = query.entity.is_name_list()
         && !query.conditions.iter().any(|c| c.field.len() == 1 && c.field[0].eq_ignore_ascii_case("Active"));
-    let mut rows: Vec<&Value> = company
-        .all(query.entity)
+    let candidates: Box<dyn Iterator<Item = &Value>> = match indexed_candidates(query, company) {
+        Some(rows) => Box::new(rows.into_iter()),
+        None => Box::new(company.all(query.entity)),
+    };
+    let mut rows: Vec<&Value> = candidates
         .filter(|e| !(hide_inactive && e.get("Active") == Some(&Value::Bool(false))))
         .filter(|e| query.conditions.iter().all(|c| matches(e, c)))
         .collect();
     if query.count {
         return json!({"totalCount": rows.len()});
     }
-    if let Some(order) = &query.order_by {
+    // Rows come in id order already; an ascending order by Id needs no sort.
+    let by_id =
+        |order: &&OrderBy| order.field.len() == 1 && order.field[0].eq_ignore_ascii_case("Id") && !order.descending;
+    if let Some(order) = query.order_by.as_ref().filter(|o| !by_id(o)) {
         rows.sort_by(|a, b| {
             let ordering = order_values(field(a, &order.field), field(b, &order.field));
             let ordering = if order.descending { ordering.reverse() } else { ordering };
@@ -569,6 +600,39 @@ mod tests {
 
     fn run(text: &str) -> Value {
         execute(&parse(text).unwrap(), &company())
+    }
+
+    #[test]
+    fn equality_on_names_and_numbers_follows_renames_and_removals() {
+        let mut company = company();
+        let now = time::macros::datetime!(2026-03-02 12:00 UTC);
+        let zed = company.with_key(EntityKind::Customer, "DisplayName", "zed").next().unwrap().clone();
+        let mut renamed = zed.clone();
+        renamed["DisplayName"] = json!("Zelda");
+        company.put(EntityKind::Customer, renamed);
+        let ask = |company: &Company, text: &str| names(&execute(&parse(text).unwrap(), company), "Customer");
+        assert!(ask(&company, "SELECT * FROM Customer WHERE DisplayName = 'Zed'").is_empty());
+        assert_eq!(ask(&company, "SELECT * FROM Customer WHERE displayname = 'ZELDA'"), ["Zelda"]);
+        assert_eq!(
+            ask(
+                &company,
+                "SELECT * FROM Customer WHERE DisplayName IN ('zelda', 'Cool Cars') AND Active IN (true, false)"
+            ),
+            ["Cool Cars", "Zelda"]
+        );
+
+        let mut invoice = json!({"DocNumber": "1001", "TotalAmt": 5});
+        company.stamp_new(&mut invoice, now);
+        company.put(EntityKind::Invoice, invoice);
+        let numbers = |company: &Company, text: &str| {
+            execute(&parse(text).unwrap(), company)["Invoice"].as_array().map_or(0, Vec::len)
+        };
+        // Numbers compare as decimals in a query, with or without quotes.
+        assert_eq!(numbers(&company, "SELECT * FROM Invoice WHERE DocNumber = '1001.0'"), 1);
+        assert_eq!(numbers(&company, "SELECT * FROM Invoice WHERE DocNumber = 1001"), 1);
+        let id = company.all(EntityKind::Invoice).next().unwrap()["Id"].as_str().unwrap().to_owned();
+        company.remove(EntityKind::Invoice, &id, now);
+        assert_eq!(numbers(&company, "SELECT * FROM Invoice WHERE DocNumber = '1001'"), 0);
     }
 
     #[test]

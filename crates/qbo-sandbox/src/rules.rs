@@ -482,7 +482,7 @@ impl Write<'_> {
         let own_id = Self::id_of(previous);
         let key = display.to_lowercase();
         for kind in [EntityKind::Customer, EntityKind::Vendor, EntityKind::Employee] {
-            if let Some(other) = self.company.all(kind).find(|e| {
+            if let Some(other) = self.company.with_key(kind, "DisplayName", &display).find(|e| {
                 e.get("DisplayName").and_then(Value::as_str).is_some_and(|n| n.to_lowercase() == key)
                     && !(kind == self.kind && e.get("Id").and_then(Value::as_str) == own_id)
             }) {
@@ -584,7 +584,7 @@ impl Write<'_> {
         let parent_id = parent.as_ref().and_then(|p| p["Id"].as_str()).map(str::to_owned);
         let own_id = Self::id_of(previous);
         let key = name.to_lowercase();
-        if let Some(other) = self.company.all(EntityKind::Account).find(|a| {
+        if let Some(other) = self.company.with_key(EntityKind::Account, "Name", &name).find(|a| {
             a["Name"].as_str().is_some_and(|n| n.to_lowercase() == key)
                 && ref_id(a.get("ParentRef")).map(str::to_owned) == parent_id
                 && a["Id"].as_str() != own_id
@@ -622,7 +622,7 @@ impl Write<'_> {
         let key = name.to_lowercase();
         if let Some(other) = self
             .company
-            .all(EntityKind::Item)
+            .with_key(EntityKind::Item, "Name", &name)
             .find(|i| i["Name"].as_str().is_some_and(|n| n.to_lowercase() == key) && i["Id"].as_str() != own_id)
         {
             let mut fault = Fault::duplicate_name(&name, other["Id"].as_str().unwrap_or_default());
@@ -677,7 +677,7 @@ impl Write<'_> {
         let name = text(body, "Name").ok_or_else(|| Fault::required("Name"))?.to_owned();
         let own_id = Self::id_of(previous).map(str::to_owned);
         let key = name.to_lowercase();
-        if let Some(other) = self.company.all(self.kind).find(|e| {
+        if let Some(other) = self.company.with_key(self.kind, "Name", &name).find(|e| {
             e["Name"].as_str().is_some_and(|n| n.to_lowercase() == key) && e["Id"].as_str() != own_id.as_deref()
         }) {
             let mut fault = Fault::duplicate_name(&name, other["Id"].as_str().unwrap_or_default());
@@ -705,7 +705,7 @@ impl Write<'_> {
                 }
                 let taken = self
                     .company
-                    .all(self.kind)
+                    .with_key(self.kind, "DocNumber", &number)
                     .any(|t| t["DocNumber"].as_str() == Some(number.as_str()) && t["Id"].as_str() != own_id);
                 if taken && !self.options.allow_duplicate_doc_number {
                     let mut fault = Fault::duplicate_doc_number(&number);
