@@ -213,14 +213,18 @@ async fn through_5xx_429_and_dropped_answers_2000_records_land_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_bad_record_among_1000_fails_alone_with_the_field_named() {
+async fn one_bad_record_among_1500_fails_alone_with_the_field_named_and_alone_is_sent_again() {
     let setup = setup(seed::US_REALM).await;
-    for n in 0..999 {
-        setup.connector.create_record(Module::Accounts, json!({"Name": format!("Good Account {n:03}")})).unwrap();
+    // More than one page of the push (1,000), with the bad record in the first.
+    for n in 0..700 {
+        setup.connector.create_record(Module::Accounts, json!({"Name": format!("Good Account {n:04}")})).unwrap();
     }
     let bad = setup.connector.create_record(Module::Accounts, json!({"Name": "Bad: Colon Inc"})).unwrap();
+    for n in 700..1499 {
+        setup.connector.create_record(Module::Accounts, json!({"Name": format!("Good Account {n:04}")})).unwrap();
+    }
     let run = sync(&setup, Direction::Push).await;
-    assert_eq!(run.counts["Accounts"].ok, 999);
+    assert_eq!(run.counts["Accounts"].ok, 1499);
     assert_eq!(run.counts["Accounts"].failed, 1);
     let failures = connector::sync::store::outcomes(&setup.connector.store().connection(), run.run_id, true).unwrap();
     assert_eq!(failures.len(), 1);
@@ -229,6 +233,16 @@ async fn one_bad_record_among_1000_fails_alone_with_the_field_named() {
     assert_eq!(failures[0].code.as_deref(), Some("6000"));
     assert!(failures[0].intuit_tid.is_some());
     assert!(failures[0].message.as_deref().unwrap().contains("colon"), "{:?}", failures[0].message);
+
+    setup.connector.update_record(Module::Accounts, &bad.id, json!({"Name": "Fixed Colon Inc"}), bad.version).unwrap();
+    let again = sync(&setup, Direction::Push).await;
+    assert_eq!(again.outcome, "succeeded", "{:#?}", problems(&setup, &again));
+    assert_eq!(again.counts["Accounts"].ok, 1, "the fixed record, once, and nothing else");
+    let customers = setup.sandbox.entities(seed::US_REALM, EntityKind::Customer);
+    let ours = customers.iter().filter(|c| {
+        c["DisplayName"].as_str().is_some_and(|n| n.starts_with("Good Account ") || n == "Fixed Colon Inc")
+    });
+    assert_eq!(ours.count(), 1500);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -202,6 +202,31 @@ impl<'a> PlatformStore<'a> {
     }
 
     /// Changes after `seq`, oldest first.
+    /// The records of `module` changed after `seq` other than by a pull, each once, ordered
+    /// by its latest such change, with that change's seq: one page of what a push must look at.
+    pub fn changed_records(&self, module: Module, seq: i64, limit: usize) -> Result<Vec<(String, i64)>, PlatformError> {
+        let connection = self.store.connection();
+        let mut statement = connection.prepare_cached(
+            "SELECT record_id, MAX(seq) AS latest FROM platform_change
+             WHERE module = ?1 AND seq > ?2 AND origin != 'pull'
+             GROUP BY record_id ORDER BY latest LIMIT ?3",
+        )?;
+        let rows =
+            statement.query_map(params![module.name(), seq, limit as i64], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many records `changed_records` will hand out after `seq`.
+    pub fn count_changed_records(&self, module: Module, seq: i64) -> Result<usize, PlatformError> {
+        let connection = self.store.connection();
+        let count: i64 = connection.query_row(
+            "SELECT COUNT(DISTINCT record_id) FROM platform_change WHERE module = ?1 AND seq > ?2 AND origin != 'pull'",
+            params![module.name(), seq],
+            |row| row.get(0),
+        )?;
+        Ok(count as usize)
+    }
+
     pub fn changes_since(&self, seq: i64, limit: usize) -> Result<Vec<Change>, PlatformError> {
         let connection = self.store.connection();
         let mut statement = connection.prepare_cached(

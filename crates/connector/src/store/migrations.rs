@@ -169,4 +169,11 @@ pub const MIGRATIONS: &[Migration] = &[
               CREATE INDEX link_qbo_id ON link (instance_id, qbo_id);
               CREATE INDEX run_record_record ON run_record (module, record_id);",
     },
+    Migration {
+        version: 8,
+        name: "the change log read a module at a time",
+        // A push reads the change log in pages of one module's records; without this each
+        // page scanned every change of every module.
+        sql: "CREATE INDEX platform_change_module ON platform_change (module, seq);",
+    },
 ];

@@ -7,12 +7,12 @@
 //! pending is looked for in QuickBooks by its marker (the module's match field) before
 //! anything is sent again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
 use qbo::{BatchItem, Client, Op, Query, RequestId};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -167,6 +167,46 @@ enum Sent {
     Singly(Vec<(usize, Result<Value, qbo::Error>)>),
 }
 
+/// How many records one page of a push maps, plans and sends. Memory follows the page, not
+/// the data set; a thousand keeps dozens of batch calls going between page boundaries.
+const PUSH_PAGE: usize = 1_000;
+
+/// The records a push of one module looks at, a page at a time: those an earlier run left
+/// failed or blocked (or the ones asked for) first, then the module's change log after its
+/// cursor, each record once.
+struct PushPages {
+    module: Module,
+    retry: Vec<String>,
+    retried: HashSet<String>,
+    after_seq: i64,
+    read_log: bool,
+}
+
+/// A page's ids and the change-log position it reaches (none for retries).
+type PushPage = (Vec<String>, Option<i64>);
+
+impl PushPages {
+    fn total(&self, platform: &PlatformStore<'_>) -> Result<usize, ApiError> {
+        let logged = if self.read_log { platform.count_changed_records(self.module, self.after_seq)? } else { 0 };
+        Ok(self.retry.len() + logged)
+    }
+
+    fn next(&mut self, platform: &PlatformStore<'_>) -> Result<Option<PushPage>, ApiError> {
+        if !self.retry.is_empty() {
+            let rest = self.retry.split_off(PUSH_PAGE.min(self.retry.len()));
+            return Ok(Some((std::mem::replace(&mut self.retry, rest), None)));
+        }
+        if !self.read_log {
+            return Ok(None);
+        }
+        let page = platform.changed_records(self.module, self.after_seq, PUSH_PAGE)?;
+        let Some(&(_, latest)) = page.last() else { return Ok(None) };
+        self.after_seq = latest;
+        let ids = page.into_iter().map(|(id, _)| id).filter(|id| !self.retried.contains(id)).collect();
+        Ok(Some((ids, Some(latest))))
+    }
+}
+
 pub struct Engine<'a> {
     connector: &'a Connector,
     instance: Instance,
@@ -281,8 +321,12 @@ impl<'a> Engine<'a> {
         };
         let mut views = Vec::new();
         for module in engine.ordered_modules(modules.as_deref()) {
-            let (candidates, _) = engine.push_candidates(&module, None).await?;
-            let operations = plan_push(candidates, engine.switches(&module));
+            let mut operations = Vec::new();
+            let mut pages = engine.push_pages(&module, None)?;
+            while let Some((ids, _)) = pages.next(&PlatformStore::new(engine.connector.store()))? {
+                let candidates = engine.push_candidates(&module, ids).await?;
+                operations.extend(plan_push(candidates, engine.switches(&module)));
+            }
             let updates: BTreeMap<&str, (&str, &Value)> = operations
                 .iter()
                 .filter_map(|p| match &p.operation {
@@ -428,43 +472,50 @@ impl<'a> Engine<'a> {
         Ok(context)
     }
 
-    async fn push_candidates(
+    /// The records a push of `module` looks at, a page at a time.
+    fn push_pages(
         &self,
         module: &ModuleSpec,
         only: Option<&BTreeSet<(String, String)>>,
-    ) -> Result<(Vec<Candidate>, i64), ApiError> {
+    ) -> Result<PushPages, ApiError> {
+        let platform_module: Module =
+            module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let connection = self.connector.store().connection();
+        Ok(match only {
+            Some(only) => PushPages {
+                module: platform_module,
+                retry: only
+                    .iter()
+                    .filter(|(m, _)| m.eq_ignore_ascii_case(&module.name))
+                    .map(|(_, id)| id.clone())
+                    .collect(),
+                retried: HashSet::new(),
+                after_seq: 0,
+                read_log: false,
+            },
+            None => {
+                let retry = db::unfinished_records(&connection, self.instance.id, &module.name).map_err(storage)?;
+                let after_seq = db::cursor(&connection, self.instance.id, &format!("platform_seq:{}", module.name))
+                    .map_err(storage)?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                PushPages {
+                    module: platform_module,
+                    retried: retry.iter().cloned().collect(),
+                    retry,
+                    after_seq,
+                    read_log: true,
+                }
+            }
+        })
+    }
+
+    /// Each record's link, mapped body and (first sync) twin in QuickBooks: what planning needs.
+    async fn push_candidates(&self, module: &ModuleSpec, ids: Vec<String>) -> Result<Vec<Candidate>, ApiError> {
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
         let store = self.connector.store();
         let platform = PlatformStore::new(store);
-        let cursor_name = format!("platform_seq:{}", module.name);
-        let since: i64 = db::cursor(&store.connection(), self.instance.id, &cursor_name)
-            .map_err(storage)?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let mut ids: BTreeSet<String> = BTreeSet::new();
-        let mut last_seq = since;
-        match only {
-            Some(only) => {
-                ids.extend(only.iter().filter(|(m, _)| m.eq_ignore_ascii_case(&module.name)).map(|(_, id)| id.clone()))
-            }
-            None => {
-                loop {
-                    let changes = platform.changes_since(last_seq, 5000)?;
-                    let Some(last) = changes.last() else { break };
-                    last_seq = last.seq;
-                    ids.extend(
-                        changes
-                            .into_iter()
-                            .filter(|c| c.module == platform_module && c.origin != crate::platform::Origin::Pull)
-                            .map(|c| c.record_id),
-                    );
-                }
-                ids.extend(
-                    db::unfinished_records(&store.connection(), self.instance.id, &module.name).map_err(storage)?,
-                );
-            }
-        }
         let create = self.compiled(&module.name, MethodName::PushCreate);
         let update = self.compiled(&module.name, MethodName::PushUpdate);
         let mut candidates = Vec::with_capacity(ids.len());
@@ -503,7 +554,7 @@ impl<'a> Engine<'a> {
             });
         }
         self.find_matches(module, &mut candidates).await?;
-        Ok((candidates, last_seq))
+        Ok(candidates)
     }
 
     /// First sync without twins: for records about to be created, look for a QuickBooks
@@ -627,10 +678,41 @@ impl<'a> Engine<'a> {
         only: Option<&BTreeSet<(String, String)>>,
     ) -> Result<(), ApiError> {
         let switches = self.switches(module);
-        let (candidates, last_seq) = self.push_candidates(module, only).await?;
-        let plan = plan_push(candidates, switches);
-        let total = plan.len();
+        let mut pages = self.push_pages(module, only)?;
+        let total = pages.total(&PlatformStore::new(self.connector.store()))?;
+        let mut done = 0;
         self.report(&module.name, "push", 0, total, None);
+        while let Some((ids, latest_seq)) = pages.next(&PlatformStore::new(self.connector.store()))? {
+            let candidates = self.push_candidates(module, ids).await?;
+            let plan = plan_push(candidates, switches);
+            self.push_page(module, plan, only, &mut done, total).await?;
+            if self.cancel.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            // Each finished page moves the cursor, so a run that dies re-reads one page, not all.
+            if let Some(seq) = latest_seq {
+                db::set_cursor(
+                    &self.connector.store().connection(),
+                    self.instance.id,
+                    &format!("platform_seq:{}", module.name),
+                    &seq.to_string(),
+                )
+                .map_err(storage)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records one page's plan: links, failures and skips at once, writes as they are answered.
+    async fn push_page(
+        &mut self,
+        module: &ModuleSpec,
+        plan: Vec<Planned>,
+        only: Option<&BTreeSet<(String, String)>>,
+        done: &mut usize,
+        total: usize,
+    ) -> Result<(), ApiError> {
+        let planned_count = plan.len();
         let mut writes: Vec<(Planned, RequestId)> = Vec::new();
         for planned in plan {
             match &planned.operation {
@@ -686,17 +768,9 @@ impl<'a> Engine<'a> {
                 _ => writes.push((planned, RequestId::new())),
             }
         }
-        self.execute_writes(module, writes, total).await?;
-        if only.is_none() && !self.cancel.load(Ordering::Relaxed) {
-            db::set_cursor(
-                &self.connector.store().connection(),
-                self.instance.id,
-                &format!("platform_seq:{}", module.name),
-                &last_seq.to_string(),
-            )
-            .map_err(storage)?;
-        }
-        Ok(())
+        *done += planned_count - writes.len();
+        self.report(&module.name, "push", *done, total, None);
+        self.execute_writes(module, writes, done, total).await
     }
 
     fn batch_item(module: &ModuleSpec, planned: &Planned) -> Option<BatchItem> {
@@ -736,9 +810,9 @@ impl<'a> Engine<'a> {
         &mut self,
         module: &ModuleSpec,
         writes: Vec<(Planned, RequestId)>,
+        done: &mut usize,
         total: usize,
     ) -> Result<(), ApiError> {
-        let mut done = 0;
         // Journaled before anything is sent: a crash after this point is finished by the next run.
         let mut prepared = Vec::new();
         for batch in writes.chunks(qbo::client::BATCH_MAX) {
@@ -769,7 +843,7 @@ impl<'a> Engine<'a> {
         .buffered(4);
         while let Some(result) = in_flight.next().await {
             let (batch, answer) = result?;
-            done += batch.len();
+            *done += batch.len();
             match answer {
                 Sent::Batch(Ok(results)) => {
                     for result in results {
@@ -792,7 +866,7 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
-            self.report(&module.name, "push", done, total, batch.last().map(|(p, _)| p.platform_id.as_str()));
+            self.report(&module.name, "push", *done, total, batch.last().map(|(p, _)| p.platform_id.as_str()));
         }
         Ok(())
     }
@@ -1158,28 +1232,58 @@ impl<'a> Engine<'a> {
             .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
         // A little in the past: QuickBooks stamps many records in one second.
         let next_cursor = now() - time::Duration::seconds(60);
-        let changes: Vec<qbo::Change> = match since {
+        // Changes arrive through a channel from a reader running beside the loop below: the
+        // next page is read while this one is applied, and no more than two pages are held
+        // whatever the company's size.
+        let (mut sender, changes) = futures::channel::mpsc::channel::<Result<qbo::Change, qbo::Error>>(2 * 1000);
+        let client = self.client.clone();
+        let (total, reader): (usize, futures::future::BoxFuture<'_, ()>) = match since {
             Some(since) if since > now() - time::Duration::days(29) => {
-                self.client.cdc(&[&module.entity], since).await?.entities.remove(&module.entity).unwrap_or_default()
+                let found = self
+                    .client
+                    .cdc(&[&module.entity], since)
+                    .await?
+                    .entities
+                    .remove(&module.entity)
+                    .unwrap_or_default();
+                let total = found.len();
+                let reader = async move {
+                    for change in found {
+                        if sender.send(Ok(change)).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                (total, Box::pin(reader))
             }
             since => {
                 // CDC reaches back 30 days at most; an older cursor (or none) reads by
                 // LastUpdatedTime instead: after the cursor, up to the new cursor, which is
                 // a little in the past so a change committed late is read next time.
-                let mut query = Query::select(&module.entity);
-                if let Some(since) = since {
-                    query = query.filter("MetaData.LastUpdatedTime", Op::Gt, since).filter(
-                        "MetaData.LastUpdatedTime",
-                        Op::Le,
-                        next_cursor,
-                    );
-                }
-                if is_name_list(&module.entity) {
-                    query = query.include_inactive();
-                }
-                let rows: Vec<Value> =
-                    futures::TryStreamExt::try_collect(self.client.query_values(query.order_by("Id", false))).await?;
-                rows.into_iter().map(qbo::Change::Changed).collect()
+                let narrow = |mut query: Query| {
+                    if let Some(since) = since {
+                        query = query.filter("MetaData.LastUpdatedTime", Op::Gt, since).filter(
+                            "MetaData.LastUpdatedTime",
+                            Op::Le,
+                            next_cursor,
+                        );
+                    }
+                    if is_name_list(&module.entity) {
+                        query = query.include_inactive();
+                    }
+                    query
+                };
+                let total = self.client.count(narrow(Query::count(&module.entity))).await? as usize;
+                let query = narrow(Query::select(&module.entity)).order_by("Id", false);
+                let reader = async move {
+                    let mut rows = std::pin::pin!(client.query_values(query));
+                    while let Some(row) = rows.next().await {
+                        if sender.send(row.map(qbo::Change::Changed)).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                (total, Box::pin(reader))
             }
         };
         let filter = match &module.pull_when {
@@ -1198,31 +1302,44 @@ impl<'a> Engine<'a> {
             ),
             None => None,
         };
-        let total = changes.len();
-        for (done, change) in changes.into_iter().enumerate() {
-            match change {
-                qbo::Change::Deleted { id, .. } => self.pull_delete(module, &id)?,
-                qbo::Change::Changed(entity) => {
-                    if let Some(filter) = &filter {
-                        let keep = filter
-                            .map(&entity, &Context::default())
-                            .map(|m| m.body.get("keep") == Some(&Value::Bool(true)))
-                            .unwrap_or(false);
-                        if !keep {
+        let apply = async {
+            // Owned here, so a stop (an error, a cancel) ends the reader's sending too.
+            let mut changes = changes;
+            let mut done = 0;
+            while let Some(change) = changes.next().await {
+                if self.cancel.load(Ordering::Relaxed) {
+                    return Ok(false);
+                }
+                done += 1;
+                match change? {
+                    qbo::Change::Deleted { id, .. } => self.pull_delete(module, &id)?,
+                    qbo::Change::Changed(entity) => {
+                        if let Some(filter) = &filter {
+                            let keep = filter
+                                .map(&entity, &Context::default())
+                                .map(|m| m.body.get("keep") == Some(&Value::Bool(true)))
+                                .unwrap_or(false);
+                            if !keep {
+                                continue;
+                            }
+                        }
+                        if entity.get("Active") == Some(&Value::Bool(false)) {
+                            let id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
+                            self.pull_delete(module, &id)?;
                             continue;
                         }
+                        self.pull_entity(module, &entity).await?;
                     }
-                    if entity.get("Active") == Some(&Value::Bool(false)) {
-                        let id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
-                        self.pull_delete(module, &id)?;
-                        continue;
-                    }
-                    self.pull_entity(module, &entity).await?;
+                }
+                if done % 100 == 0 {
+                    self.report(&module.name, "pull", done, total, None);
                 }
             }
-            if done % 100 == 0 {
-                self.report(&module.name, "pull", done, total, None);
-            }
+            Ok::<bool, ApiError>(true)
+        };
+        let ((), finished) = futures::join!(reader, apply);
+        if !finished? {
+            return Ok(());
         }
         self.report(&module.name, "pull", total, total, None);
         db::set_cursor(&self.connector.store().connection(), self.instance.id, &cursor_name, &stamp(next_cursor))
