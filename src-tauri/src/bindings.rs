@@ -34,6 +34,7 @@ mod tests {
             LookupRow,
             Preview,
             RecordPage,
+            OutcomePage,
             TestOutcome,
             ConflictView,
             Side,

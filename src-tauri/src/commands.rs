@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use connector::api::{
-    ConflictView, ConnectionView, InstanceChanges, InstanceView, LookupRow, Preview, PreviewSource, RecordPage, Side,
+    ConflictView, ConnectionView, InstanceChanges, InstanceView, LookupRow, Preview, PreviewSource, OutcomePage, RecordPage, Side,
     TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
@@ -14,7 +14,7 @@ use connector::platform::{Module, Record};
 use connector::spec::customize::Difference;
 use connector::spec::{Issue, MethodName, Spec};
 use connector::sync::schedule::ScheduleView;
-use connector::sync::store::{RecordOutcome, RunRow};
+use connector::sync::store::RunRow;
 use connector::sync::{Direction, PlanView, RunSummary, Schedule, Trigger};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -345,8 +345,10 @@ pub fn run_records(
     name: String,
     run_id: i64,
     only_problems: bool,
-) -> Answer<Vec<RecordOutcome>> {
-    state.connector.run_records(&name, run_id, only_problems)
+    offset: usize,
+    limit: usize,
+) -> Answer<OutcomePage> {
+    state.connector.run_records_page(&name, run_id, only_problems, offset, limit)
 }
 
 #[tauri::command]

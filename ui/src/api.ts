@@ -20,11 +20,11 @@ import type { MethodName } from './bindings/MethodName';
 import type { Module } from './bindings/Module';
 import type { NewInstance } from './bindings/NewInstance';
 import type { OpenScreenEvent } from './bindings/OpenScreenEvent';
+import type { OutcomePage } from './bindings/OutcomePage';
 import type { PlanView } from './bindings/PlanView';
 import type { Preview } from './bindings/Preview';
 import type { PreviewInput } from './bindings/PreviewInput';
 import type { Record as PlatformRecord } from './bindings/Record';
-import type { RecordOutcome } from './bindings/RecordOutcome';
 import type { RecordPage } from './bindings/RecordPage';
 import type { RunRow } from './bindings/RunRow';
 import type { RunSummary } from './bindings/RunSummary';
@@ -98,8 +98,8 @@ export const api = {
     call<RunSummary>('sync', { name, direction, modules }),
   cancelSync: (name: string) => call<boolean>('cancel_sync', { name }),
   runs: (name: string, limit: number) => call<RunRow[]>('runs', { name, limit }),
-  runRecords: (name: string, runId: number, onlyProblems: boolean) =>
-    call<RecordOutcome[]>('run_records', { name, runId, onlyProblems }),
+  runRecords: (name: string, runId: number, onlyProblems: boolean, offset: number, limit: number) =>
+    call<OutcomePage>('run_records', { name, runId, onlyProblems, offset, limit }),
   retryFailed: (name: string, runId: number) => call<RunSummary>('retry_failed', { name, runId }),
   resync: (name: string, module: string, platformId: string) => call<RunSummary>('resync', { name, module, platformId }),
   unlink: (name: string, module: string, platformId: string) => call<null>('unlink', { name, module, platformId }),

@@ -621,6 +621,13 @@ impl Connector {
     }
 }
 
+/// One page of a run's records, and how many it has in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct OutcomePage {
+    pub total: usize,
+    pub records: Vec<crate::sync::store::RecordOutcome>,
+}
+
 /// One page of a module's platform records, and how many match in all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RecordPage {
@@ -800,6 +807,29 @@ impl Connector {
         run_id: i64,
         only_problems: bool,
     ) -> ApiResult<Vec<crate::sync::store::RecordOutcome>> {
+        self.check_run(name, run_id)?;
+        Ok(crate::sync::store::outcomes(&self.store.connection(), run_id, only_problems)?)
+    }
+
+    /// One page of a run's records and how many there are: a run of 100,000 records is read
+    /// as it is scrolled, not all at once.
+    pub fn run_records_page(
+        &self,
+        name: &str,
+        run_id: i64,
+        only_problems: bool,
+        offset: usize,
+        limit: usize,
+    ) -> ApiResult<OutcomePage> {
+        self.check_run(name, run_id)?;
+        let connection = self.store.connection();
+        Ok(OutcomePage {
+            total: crate::sync::store::count_outcomes(&connection, run_id, only_problems)?,
+            records: crate::sync::store::outcomes_page(&connection, run_id, only_problems, offset, limit)?,
+        })
+    }
+
+    fn check_run(&self, name: &str, run_id: i64) -> ApiResult<()> {
         let instance = self.instance_id(name)?;
         let owner: Option<i64> = self
             .store
@@ -809,7 +839,7 @@ impl Connector {
         if owner != Some(instance) {
             return Err(ApiError::new(ErrorCode::NotFound, format!("{name:?} has no run {run_id}")));
         }
-        Ok(crate::sync::store::outcomes(&self.store.connection(), run_id, only_problems)?)
+        Ok(())
     }
 
     /// Sends again the records a run failed on (and those that waited on them).

@@ -6,14 +6,20 @@ import { api, asApiError, events, type InstanceView } from '../api';
 import type { RecordOutcome } from '../bindings/RecordOutcome';
 import type { RunRow } from '../bindings/RunRow';
 import { Empty, Section, type Notify } from '../components/common';
+import { VirtualList } from '../components/VirtualList';
 import { formatWhen, runDuration } from '../lib/format';
 import { runTotals } from '../lib/history';
+
+/** Room for the record line, the error in words and its code line. */
+const OUTCOME_ROW_HEIGHT = 76;
 
 export function History({ instance, notify }: { instance: InstanceView; notify: Notify }) {
   const name = instance.name;
   const [runs, setRuns] = useState<RunRow[]>([]);
   const [selected, setSelected] = useState<number | null>(null);
-  const [outcomes, setOutcomes] = useState<RecordOutcome[]>([]);
+  // How many records the open run has; its rows are read page by page as they scroll in.
+  const [outcomeTotal, setOutcomeTotal] = useState(0);
+  const [generation, setGeneration] = useState(0);
   const [onlyProblems, setOnlyProblems] = useState(false);
 
   const load = () => api.runs(name, 100).then(setRuns, (e) => notify(asApiError(e)));
@@ -26,14 +32,15 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
   }, [name]);
   useEffect(() => {
     if (selected === null) return;
-    api.runRecords(name, selected, onlyProblems).then(setOutcomes, (e) => notify(asApiError(e)));
-  }, [name, selected, onlyProblems, notify]);
+    api.runRecords(name, selected, onlyProblems, 0, 0).then((page) => setOutcomeTotal(page.total), (e) => notify(asApiError(e)));
+  }, [name, selected, onlyProblems, generation, notify]);
 
   const act = async (work: () => Promise<unknown>, done: string) => {
     try {
       await work();
       notify(done);
       load();
+      setGeneration((n) => n + 1);
     } catch (error) {
       notify(asApiError(error));
     }
@@ -104,29 +111,32 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
             </>
           }
         >
-          <table class="table compact">
-            <thead>
-              <tr>
-                <th scope="col">Module</th>
-                <th scope="col">Record</th>
-                <th scope="col">What</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">QuickBooks</th>
-                <th scope="col"><span class="sr-only">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {outcomes.map((o, index) => (
-                <tr key={`${o.module}/${o.record_id}/${index}`} data-testid="outcome-row" class={o.outcome === 'failed' ? 'bad-row' : ''}>
-                  <td>{o.module}</td>
-                  <td>{o.record_id}</td>
-                  <td>{o.operation}</td>
-                  <td>{o.outcome}</td>
-                  <td>
-                    {o.qbo_id && <span>Id {o.qbo_id}</span>}
+          <div class="outcome-head" aria-hidden="true">
+            <span>Module · record · what · outcome</span>
+            <span>QuickBooks</span>
+          </div>
+          {outcomeTotal > 0 && (
+            <VirtualList<RecordOutcome>
+              total={outcomeTotal}
+              rowHeight={OUTCOME_ROW_HEIGHT}
+              version={`${selected}|${onlyProblems}|${generation}`}
+              label={`Records of run ${selected}`}
+              fetchPage={(offset, limit) => api.runRecords(name, selected, onlyProblems, offset, limit).then((page) => page.records)}
+              renderRow={(o) =>
+                o ? (
+                  <div data-testid="outcome-row" class={`outcome-row ${o.outcome === 'failed' ? 'bad-row' : ''}`}>
+                    <div class="outcome-what">
+                      <span>{o.module}</span>
+                      <span class="mono">{o.record_id}</span>
+                      <span>{o.operation}</span>
+                      <strong>{o.outcome}</strong>
+                      {o.qbo_id && <span class="hint">QuickBooks Id {o.qbo_id}</span>}
+                    </div>
                     {o.message && (
                       <div class="error-lines">
-                        <div>{o.message}</div>
+                        <div class="clip" title={o.message}>
+                          {o.message}
+                        </div>
                         <div class="hint">
                           {o.code && `code ${o.code}`}
                           {o.element && ` · field ${o.element}`}
@@ -134,22 +144,24 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
                         </div>
                       </div>
                     )}
-                  </td>
-                  <td class="row-actions">
-                    <button type="button" class="ghost" onClick={() => act(() => api.resync(name, o.module, o.record_id), `${o.record_id} sent again.`)}>
-                      Re-sync
-                    </button>
-                    {o.qbo_id && (
-                      <button type="button" class="ghost" onClick={() => act(() => api.unlink(name, o.module, o.record_id), `${o.record_id} unlinked.`)}>
-                        Unlink
+                    <div class="row-actions">
+                      <button type="button" class="ghost" onClick={() => act(() => api.resync(name, o.module, o.record_id), `${o.record_id} sent again.`)}>
+                        Re-sync
                       </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {outcomes.length === 0 && <Empty>No records in this run{onlyProblems ? ' had problems' : ''}.</Empty>}
+                      {o.qbo_id && (
+                        <button type="button" class="ghost" onClick={() => act(() => api.unlink(name, o.module, o.record_id), `${o.record_id} unlinked.`)}>
+                          Unlink
+                        </button>
+                      )}
+                    </div>
+                  </div>
+                ) : (
+                  <span class="hint">…</span>
+                )
+              }
+            />
+          )}
+          {outcomeTotal === 0 && <Empty>No records in this run{onlyProblems ? ' had problems' : ''}.</Empty>}
         </Section>
       )}
     </div>

@@ -162,11 +162,34 @@ pub fn add_outcome(db: &Connection, run: i64, outcome: &RecordOutcome) -> rusqli
 }
 
 pub fn outcomes(db: &Connection, run: i64, only_problems: bool) -> rusqlite::Result<Vec<RecordOutcome>> {
-    let filter = if only_problems { "AND outcome IN ('failed', 'blocked', 'held')" } else { "" };
-    let mut statement = db.prepare(&format!(
-        "SELECT module, record_id, operation, outcome, qbo_id, message, code, element, intuit_tid, fault FROM run_record WHERE run_id = ?1 {filter} ORDER BY id"
+    outcomes_page(db, run, only_problems, 0, i64::MAX as usize)
+}
+
+const PROBLEMS: &str = "AND outcome IN ('failed', 'blocked', 'held')";
+
+/// How many records a run has (or had problems with).
+pub fn count_outcomes(db: &Connection, run: i64, only_problems: bool) -> rusqlite::Result<usize> {
+    let filter = if only_problems { PROBLEMS } else { "" };
+    db.query_row(&format!("SELECT COUNT(*) FROM run_record WHERE run_id = ?1 {filter}"), [run], |row| {
+        row.get::<_, i64>(0).map(|n| n as usize)
+    })
+}
+
+/// A run's records in the order they were recorded, `limit` from `offset`.
+pub fn outcomes_page(
+    db: &Connection,
+    run: i64,
+    only_problems: bool,
+    offset: usize,
+    limit: usize,
+) -> rusqlite::Result<Vec<RecordOutcome>> {
+    let filter = if only_problems { PROBLEMS } else { "" };
+    let mut statement = db.prepare_cached(&format!(
+        "SELECT module, record_id, operation, outcome, qbo_id, message, code, element, intuit_tid, fault FROM run_record
+         WHERE run_id = ?1 {filter} ORDER BY id LIMIT ?2 OFFSET ?3"
     ))?;
-    let rows = statement.query_map([run], |row| {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement.query_map(params![run, limit, offset as i64], |row| {
         Ok(RecordOutcome {
             module: row.get(0)?,
             record_id: row.get(1)?,
