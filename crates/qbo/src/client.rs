@@ -221,6 +221,7 @@ impl Client {
         let is_write = method == Method::POST && request_id.is_some();
         let mut attempt = 0;
         let mut refreshed = false;
+        let mut throttled_since: Option<std::time::Instant> = None;
         let mut token = self.tokens.access_token().await?;
         loop {
             attempt += 1;
@@ -255,13 +256,23 @@ impl Client {
                 }
                 Ok((status, tid, text)) => {
                     let fault = Fault::parse(status, &text, tid);
-                    let decision = retry::decide(
+                    let mut decision = retry::decide(
                         &self.config.retry,
                         Failure::Status { status, code: Some(fault.code()) },
                         attempt,
                         refreshed,
                         rand::random(),
                     );
+                    if status == 429 {
+                        // QuickBooks counts over a minute we cannot fully see: another process of
+                        // ours (or one a moment ago) may have spent the budget. A few quick retries
+                        // cannot outlast that, so a 429 is waited out for up to a whole window.
+                        let since = *throttled_since.get_or_insert_with(std::time::Instant::now);
+                        let window = self.throttle.limits().window();
+                        if decision == Decision::GiveUp && since.elapsed() < window.mul_f64(1.1) {
+                            decision = Decision::RetryAfter((window / 8).min(self.config.retry.max_delay));
+                        }
+                    }
                     match decision {
                         Decision::RefreshThenRetry => {
                             token = self.tokens.refresh_after_rejection(&token).await?;

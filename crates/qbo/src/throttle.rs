@@ -35,7 +35,8 @@ impl Default for Limits {
 }
 
 impl Limits {
-    fn window(&self) -> Duration {
+    /// The span over which the limits are counted, in real time, with the safety margin.
+    pub fn window(&self) -> Duration {
         let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 { self.time_scale } else { 1.0 };
         Duration::from_secs_f64(60.0 / scale * (1.0 + self.safety_margin.max(0.0)))
     }

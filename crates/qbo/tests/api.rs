@@ -448,3 +448,29 @@ async fn a_burst_of_reads_from_many_tasks_is_never_throttled() {
     assert_eq!(sandbox.throttled_count(seed::US_REALM), 0, "the client kept itself under the limits");
     assert!(sandbox.requests().len() >= 2000);
 }
+
+#[tokio::test]
+async fn a_429_from_a_budget_spent_elsewhere_is_waited_out_not_given_up() {
+    let time_scale = 60.0;
+    let config = SandboxConfig { time_scale, ..SandboxConfig::default() };
+    let sandbox = Sandbox::start(config).await.unwrap();
+    // Few, quick retries: on their own they give up long before the minute ends.
+    let mut client_config = ClientConfig::custom(sandbox.base_url().parse().unwrap(), seed::US_REALM);
+    client_config.limits = Limits { time_scale, ..Limits::default() };
+    client_config.retry.base_delay = std::time::Duration::from_millis(5);
+    client_config.retry.max_attempts = 2;
+    let token = sandbox.issue_tokens(DEMO_CLIENT_ID, seed::US_REALM).access_token;
+    let client = Client::new(client_config, Arc::new(StaticToken(token.clone())));
+    // Another process of the same app spends the minute's 40 batch calls first.
+    let http = reqwest::Client::new();
+    let url = format!("{}/v3/company/{}/batch", sandbox.base_url(), seed::US_REALM);
+    let query = json!({"BatchItemRequest": [{"bId": "1", "Query": "SELECT * FROM Customer MAXRESULTS 1"}]});
+    for _ in 0..40 {
+        let answer = http.post(&url).bearer_auth(&token).json(&query).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+    let items = [BatchItem::Query("SELECT * FROM Item MAXRESULTS 1".into())];
+    let results = client.batch(&items, &RequestId::new()).await.expect("waited for the minute to turn");
+    assert!(results[0].outcome.is_ok());
+    assert!(sandbox.throttled_count(seed::US_REALM) >= 1, "the first try really was refused");
+}
