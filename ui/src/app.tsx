@@ -1,7 +1,7 @@
 // The window: a sidebar with the instance picker and the screens, the current screen,
 // and one place where messages and errors show.
 
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { api, asApiError, events, type ApiError, type InstanceView } from './api';
 import { Toast } from './components/common';
 import { Conflicts } from './screens/Conflicts';
@@ -12,6 +12,7 @@ import { Mappings } from './screens/Mappings';
 import { Records } from './screens/Records';
 import { Settings } from './screens/Settings';
 import { Sync } from './screens/Sync';
+import { effectiveTheme, readThemeChoice, saveThemeChoice, type ThemeChoice } from './lib/theme';
 
 const SCREENS = [
   ['instances', 'Instances'],
@@ -26,7 +27,25 @@ const SCREENS = [
 type Screen = (typeof SCREENS)[number][0];
 const NEEDS_INSTANCE: Screen[] = ['settings', 'connection', 'mappings', 'sync', 'history', 'conflicts'];
 
+/** The operator's theme choice, drawn before the first paint and following the system when left to it. */
+function useTheme(): [ThemeChoice, (choice: ThemeChoice) => void] {
+  const [choice, setChoice] = useState<ThemeChoice>(() => readThemeChoice(localStorage));
+  useLayoutEffect(() => {
+    const system = matchMedia('(prefers-color-scheme: dark)');
+    const apply = () => (document.documentElement.dataset.theme = effectiveTheme(choice, system.matches));
+    apply();
+    system.addEventListener('change', apply);
+    return () => system.removeEventListener('change', apply);
+  }, [choice]);
+  const choose = (next: ThemeChoice) => {
+    saveThemeChoice(localStorage, next);
+    setChoice(next);
+  };
+  return [choice, choose];
+}
+
 export function App() {
+  const [theme, setTheme] = useTheme();
   const [instances, setInstances] = useState<InstanceView[] | null>(null);
   const [current, setCurrent] = useState<string | null>(null);
   const [screen, setScreen] = useState<Screen>('instances');
@@ -119,6 +138,14 @@ export function App() {
             </li>
           ))}
         </ul>
+        <label class="picker theme">
+          Theme
+          <select data-testid="theme-select" value={theme} onChange={(e) => setTheme((e.target as HTMLSelectElement).value as ThemeChoice)}>
+            <option value="system">As the system</option>
+            <option value="light">Light</option>
+            <option value="dark">Dark</option>
+          </select>
+        </label>
       </nav>
       <main class="content">
         <Toast message={message} onClose={() => setMessage(null)} />

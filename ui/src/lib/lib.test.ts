@@ -9,6 +9,7 @@ import { countOperations, describeCounts } from './plan';
 import { addModule, addRule, moveRule, removeRule, rulesOf, updateRule, withRules } from './rules';
 import { describeSchedule, formFromSchedule, scheduleFromForm } from './schedule';
 import { parseSpecFile, specFileName } from './specfile';
+import { effectiveTheme, readThemeChoice, saveThemeChoice } from './theme';
 import { PageCache, pagesFor, visibleRange } from './virtual';
 
 const method = (rules: { target: string; expr: string }[]) => ({ enabled: true, rules });
@@ -230,5 +231,30 @@ describe('conflicts', () => {
       ['Phone', true],
       ['Name', false],
     ]);
+  });
+});
+
+describe('the theme', () => {
+  it('follows the system until the operator chooses', () => {
+    expect(effectiveTheme('system', true)).toBe('dark');
+    expect(effectiveTheme('system', false)).toBe('light');
+    expect(effectiveTheme('light', true)).toBe('light');
+    expect(effectiveTheme('dark', false)).toBe('dark');
+  });
+
+  it('remembers a choice and forgets it when the system is chosen again', () => {
+    const saved = new Map<string, string>();
+    const storage = {
+      getItem: (key: string) => saved.get(key) ?? null,
+      setItem: (key: string, value: string) => void saved.set(key, value),
+      removeItem: (key: string) => void saved.delete(key),
+    };
+    expect(readThemeChoice(storage)).toBe('system');
+    saveThemeChoice(storage, 'dark');
+    expect(readThemeChoice(storage)).toBe('dark');
+    saveThemeChoice(storage, 'system');
+    expect(saved.size).toBe(0);
+    saved.set('qbconnector.theme', 'sepia');
+    expect(readThemeChoice(storage)).toBe('system');
   });
 });
