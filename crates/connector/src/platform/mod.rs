@@ -144,18 +144,12 @@ impl<'a> PlatformStore<'a> {
 
     /// Writes a record that came from QuickBooks: creates or updates it, logged as a pull.
     pub fn apply_pulled(&self, module: Module, data: Value, now: OffsetDateTime) -> Result<Record, PlatformError> {
-        self.store.transaction(|tx| {
-            let id = data.get("Id").and_then(Value::as_str).map(str::to_owned);
-            match id {
-                Some(id) if get(tx, module, &id)?.is_some() => replace(tx, module, &id, data, None, Origin::Pull, now),
-                _ => insert(tx, module, data, Origin::Pull, now),
-            }
-        })
+        self.store.transaction(|tx| apply_pulled(tx, module, data, now))
     }
 
     /// Marks a record deleted because QuickBooks deleted (or deactivated) it.
     pub fn apply_pulled_delete(&self, module: Module, id: &str, now: OffsetDateTime) -> Result<Record, PlatformError> {
-        self.store.transaction(|tx| soft_delete(tx, module, id, Origin::Pull, now))
+        self.store.transaction(|tx| apply_pulled_delete(tx, module, id, now))
     }
 
     pub fn get(&self, module: Module, id: &str) -> Result<Record, PlatformError> {
@@ -265,6 +259,30 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
         version: row.get(3)?,
         deleted: deleted.is_some(),
     })
+}
+
+/// `PlatformStore::apply_pulled` inside a transaction the caller holds, so the engine writes a
+/// pulled record, its link and its outcome together.
+pub(crate) fn apply_pulled(
+    tx: &Transaction<'_>,
+    module: Module,
+    data: Value,
+    now: OffsetDateTime,
+) -> Result<Record, PlatformError> {
+    let id = data.get("Id").and_then(Value::as_str).map(str::to_owned);
+    match id {
+        Some(id) if get(tx, module, &id)?.is_some() => replace(tx, module, &id, data, None, Origin::Pull, now),
+        _ => insert(tx, module, data, Origin::Pull, now),
+    }
+}
+
+pub(crate) fn apply_pulled_delete(
+    tx: &Transaction<'_>,
+    module: Module,
+    id: &str,
+    now: OffsetDateTime,
+) -> Result<Record, PlatformError> {
+    soft_delete(tx, module, id, Origin::Pull, now)
 }
 
 pub(crate) fn get(

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use futures::{SinkExt, StreamExt};
 use qbo::{BatchItem, Client, Op, Query, RequestId};
-use rusqlite::params;
+use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
@@ -166,6 +166,9 @@ enum Sent {
     Batch(Result<Vec<qbo::BatchResult>, qbo::Error>),
     Singly(Vec<(usize, Result<Value, qbo::Error>)>),
 }
+
+/// How many pulled records share one transaction: one disk commit instead of one per write.
+const PULL_GROUP: usize = 200;
 
 /// How many records one page of a push maps, plans and sends. Memory follows the page, not
 /// the data set; a thousand keeps dozens of batch calls going between page boundaries.
@@ -927,7 +930,7 @@ impl<'a> Engine<'a> {
     /// The pull mapping's hash of an entity: what a later pull compares to skip our own echo.
     fn qbo_hash(&self, module: &ModuleSpec, entity: &Value) -> Option<String> {
         let method = self.compiled(&module.name, MethodName::PullUpdate).ok()?;
-        let context = self.pull_context(entity).ok()?;
+        let context = self.pull_context(&self.connector.store().connection(), entity).ok()?;
         method.map(entity, &context).ok().map(|m| content_hash(&m.body))
     }
 
@@ -1083,7 +1086,8 @@ impl<'a> Engine<'a> {
                 }
             }
             ConflictPolicy::QuickbooksWins => {
-                self.pull_entity(module, &current).await?;
+                let connector = self.connector;
+                connector.store().transaction(|tx| self.pull_entity(tx, module, &current))?;
             }
             _ => {
                 // What was last sent and accepted: the version both sides agreed on.
@@ -1209,11 +1213,10 @@ impl<'a> Engine<'a> {
 
     // ------------------------------------------------------------ pull
 
-    fn pull_context(&self, entity: &Value) -> Result<Context, ApiError> {
+    fn pull_context(&self, connection: &rusqlite::Connection, entity: &Value) -> Result<Context, ApiError> {
         let mut context = self.context.clone();
-        let connection = self.connector.store().connection();
         for qbo_id in crate::spec::mapping::referenced_qbo_ids(entity) {
-            for (module, platform_id) in db::links_of_qbo_id(&connection, self.instance.id, &qbo_id).map_err(storage)? {
+            for (module, platform_id) in db::links_of_qbo_id(connection, self.instance.id, &qbo_id).map_err(storage)? {
                 context.links.entry(module).or_default().insert(qbo_id.clone(), platform_id);
             }
         }
@@ -1306,34 +1309,28 @@ impl<'a> Engine<'a> {
             // Owned here, so a stop (an error, a cancel) ends the reader's sending too.
             let mut changes = changes;
             let mut done = 0;
-            while let Some(change) = changes.next().await {
+            while let Some(first) = changes.next().await {
+                // What has arrived, up to a group, is applied in one transaction: one commit to
+                // disk for many records, and each record with its link and outcome or not at all.
+                let mut group = vec![first?];
+                while group.len() < PULL_GROUP {
+                    match changes.try_recv() {
+                        Ok(change) => group.push(change?),
+                        _ => break,
+                    }
+                }
                 if self.cancel.load(Ordering::Relaxed) {
                     return Ok(false);
                 }
-                done += 1;
-                match change? {
-                    qbo::Change::Deleted { id, .. } => self.pull_delete(module, &id)?,
-                    qbo::Change::Changed(entity) => {
-                        if let Some(filter) = &filter {
-                            let keep = filter
-                                .map(&entity, &Context::default())
-                                .map(|m| m.body.get("keep") == Some(&Value::Bool(true)))
-                                .unwrap_or(false);
-                            if !keep {
-                                continue;
-                            }
-                        }
-                        if entity.get("Active") == Some(&Value::Bool(false)) {
-                            let id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
-                            self.pull_delete(module, &id)?;
-                            continue;
-                        }
-                        self.pull_entity(module, &entity).await?;
+                done += group.len();
+                let connector = self.connector;
+                connector.store().transaction(|tx| -> Result<(), ApiError> {
+                    for change in group {
+                        self.pull_change(tx, module, filter.as_ref(), change)?;
                     }
-                }
-                if done % 100 == 0 {
-                    self.report(&module.name, "pull", done, total, None);
-                }
+                    Ok(())
+                })?;
+                self.report(&module.name, "pull", done, total, None);
             }
             Ok::<bool, ApiError>(true)
         };
@@ -1347,44 +1344,77 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    fn pull_delete(&mut self, module: &ModuleSpec, qbo_id: &str) -> Result<(), ApiError> {
+    /// One change read from QuickBooks, applied inside the caller's transaction.
+    fn pull_change(
+        &mut self,
+        tx: &Transaction<'_>,
+        module: &ModuleSpec,
+        filter: Option<&CompiledMethod>,
+        change: qbo::Change,
+    ) -> Result<(), ApiError> {
+        let entity = match change {
+            qbo::Change::Deleted { id, .. } => return self.pull_delete(tx, module, &id),
+            qbo::Change::Changed(entity) => entity,
+        };
+        if let Some(filter) = filter {
+            let keep = filter
+                .map(&entity, &Context::default())
+                .map(|m| m.body.get("keep") == Some(&Value::Bool(true)))
+                .unwrap_or(false);
+            if !keep {
+                return Ok(());
+            }
+        }
+        if entity.get("Active") == Some(&Value::Bool(false)) {
+            let id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
+            return self.pull_delete(tx, module, &id);
+        }
+        self.pull_entity(tx, module, &entity)
+    }
+
+    /// An outcome written in the caller's transaction.
+    fn record_in(&mut self, tx: &Transaction<'_>, outcome: RecordOutcome) -> Result<(), ApiError> {
+        self.counts.entry(outcome.module.clone()).or_default().add(&outcome.outcome);
+        db::add_outcome(tx, self.run_id, &outcome).map_err(storage)
+    }
+
+    fn pull_delete(&mut self, tx: &Transaction<'_>, module: &ModuleSpec, qbo_id: &str) -> Result<(), ApiError> {
         if !module.pull_deletes {
             return Ok(());
         }
-        let Some(link) = db::link_by_qbo(&self.connector.store().connection(), self.instance.id, &module.name, qbo_id)
-            .map_err(storage)?
-        else {
+        let Some(link) = db::link_by_qbo(tx, self.instance.id, &module.name, qbo_id).map_err(storage)? else {
             return Ok(());
         };
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
-        let platform = PlatformStore::new(self.connector.store());
-        if platform.get(platform_module, &link.platform_id).is_ok_and(|r| r.deleted) {
+        if crate::platform::get(tx, platform_module, &link.platform_id)?.is_none_or(|r| r.deleted) {
             return Ok(());
         }
-        platform.apply_pulled_delete(platform_module, &link.platform_id, now())?;
-        self.record(RecordOutcome {
-            module: module.name.clone(),
-            record_id: link.platform_id,
-            operation: "pull_delete".into(),
-            outcome: "ok".into(),
-            qbo_id: Some(qbo_id.into()),
-            message: Some("deleted or made inactive in QuickBooks: marked deleted here".into()),
-            ..Default::default()
-        })
+        crate::platform::apply_pulled_delete(tx, platform_module, &link.platform_id, now())?;
+        self.record_in(
+            tx,
+            RecordOutcome {
+                module: module.name.clone(),
+                record_id: link.platform_id,
+                operation: "pull_delete".into(),
+                outcome: "ok".into(),
+                qbo_id: Some(qbo_id.into()),
+                message: Some("deleted or made inactive in QuickBooks: marked deleted here".into()),
+                ..Default::default()
+            },
+        )
     }
 
-    async fn pull_entity(&mut self, module: &ModuleSpec, entity: &Value) -> Result<(), ApiError> {
+    fn pull_entity(&mut self, tx: &Transaction<'_>, module: &ModuleSpec, entity: &Value) -> Result<(), ApiError> {
         let qbo_id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
-        let link = db::link_by_qbo(&self.connector.store().connection(), self.instance.id, &module.name, &qbo_id)
-            .map_err(storage)?;
+        let link = db::link_by_qbo(tx, self.instance.id, &module.name, &qbo_id).map_err(storage)?;
         let method = if link.is_some() { MethodName::PullUpdate } else { MethodName::PullCreate };
         if !self.method_on(module, method) {
             return Ok(());
         }
-        let context = self.pull_context(entity)?;
+        let context = self.pull_context(tx, entity)?;
         let compiled = self
             .compiled(&module.name, method)
             .map_err(|e| ApiError::new(ErrorCode::Validation, format!("{} {method}: {}", module.name, e[0].reason)))?;
@@ -1393,26 +1423,29 @@ impl<'a> Engine<'a> {
             Err(error) => {
                 let outcome =
                     if error.reason.contains("not linked to a platform record yet") { "blocked" } else { "failed" };
-                return self.record(RecordOutcome {
-                    module: module.name.clone(),
-                    record_id: qbo_id.clone(),
-                    operation: method.as_str().into(),
-                    outcome: outcome.into(),
-                    qbo_id: Some(qbo_id),
-                    message: Some(error.to_string()),
-                    ..Default::default()
-                });
+                return self.record_in(
+                    tx,
+                    RecordOutcome {
+                        module: module.name.clone(),
+                        record_id: qbo_id.clone(),
+                        operation: method.as_str().into(),
+                        outcome: outcome.into(),
+                        qbo_id: Some(qbo_id),
+                        message: Some(error.to_string()),
+                        ..Default::default()
+                    },
+                );
             }
         };
         let hash = content_hash(&mapped.body);
         if link.as_ref().and_then(|l| l.qbo_hash.as_deref()) == Some(hash.as_str()) {
             return Ok(()); // what we sent or received last time: nothing new
         }
-        let platform = PlatformStore::new(self.connector.store());
         let data = match &link {
             Some(link) => {
-                let mut data =
-                    platform.get(platform_module, &link.platform_id).map(|r| r.data).unwrap_or_else(|_| json!({}));
+                let mut data = crate::platform::get(tx, platform_module, &link.platform_id)?
+                    .map(|r| r.data)
+                    .unwrap_or_else(|| json!({}));
                 if let (Value::Object(target), Value::Object(fields)) = (&mut data, mapped.body.clone()) {
                     target.extend(fields);
                 }
@@ -1421,8 +1454,11 @@ impl<'a> Engine<'a> {
             }
             None => mapped.body.clone(),
         };
-        match platform.apply_pulled(platform_module, data, now()) {
+        // A record the store refuses is undone alone; the rest of the group goes on.
+        tx.execute_batch("SAVEPOINT pulled_record").map_err(storage)?;
+        match crate::platform::apply_pulled(tx, platform_module, data, now()) {
             Ok(record) => {
+                tx.execute_batch("RELEASE pulled_record").map_err(storage)?;
                 let saved = Link {
                     module: module.name.clone(),
                     platform_id: record.id.clone(),
@@ -1432,25 +1468,34 @@ impl<'a> Engine<'a> {
                     qbo_hash: Some(hash),
                     synced_at: stamp(now()),
                 };
-                db::save_link(&self.connector.store().connection(), self.instance.id, &saved).map_err(storage)?;
-                self.record(RecordOutcome {
-                    module: module.name.clone(),
-                    record_id: record.id,
-                    operation: method.as_str().into(),
-                    outcome: "ok".into(),
-                    qbo_id: Some(qbo_id),
-                    ..Default::default()
-                })
+                db::save_link(tx, self.instance.id, &saved).map_err(storage)?;
+                self.record_in(
+                    tx,
+                    RecordOutcome {
+                        module: module.name.clone(),
+                        record_id: record.id,
+                        operation: method.as_str().into(),
+                        outcome: "ok".into(),
+                        qbo_id: Some(qbo_id),
+                        ..Default::default()
+                    },
+                )
             }
-            Err(error) => self.record(RecordOutcome {
-                module: module.name.clone(),
-                record_id: qbo_id.clone(),
-                operation: method.as_str().into(),
-                outcome: "failed".into(),
-                qbo_id: Some(qbo_id),
-                message: Some(error.to_string()),
-                ..Default::default()
-            }),
+            Err(error) => {
+                tx.execute_batch("ROLLBACK TO pulled_record; RELEASE pulled_record").map_err(storage)?;
+                self.record_in(
+                    tx,
+                    RecordOutcome {
+                        module: module.name.clone(),
+                        record_id: qbo_id.clone(),
+                        operation: method.as_str().into(),
+                        outcome: "failed".into(),
+                        qbo_id: Some(qbo_id),
+                        message: Some(error.to_string()),
+                        ..Default::default()
+                    },
+                )
+            }
         }
     }
 }
