@@ -99,13 +99,19 @@ async function syncAndWait(session, button) {
     ? await attributeOf(session, 'sync-result', 'data-run-id').catch(() => null)
     : null;
   await session.click(button);
-  await session.wait(async () => {
-    const results = await session.all('sync-result');
-    if (!results.length) return false;
-    const runId = await session.attribute(results[0], 'data-run-id');
-    const outcome = await session.attribute(results[0], 'data-outcome');
-    return outcome && outcome !== 'running' && runId !== before;
-  }, `the ${button} run to finish`, 120_000);
+  try {
+    await session.wait(async () => {
+      const results = await session.all('sync-result');
+      if (!results.length) return false;
+      const runId = await session.attribute(results[0], 'data-run-id');
+      const outcome = await session.attribute(results[0], 'data-outcome');
+      return outcome && outcome !== 'running' && runId !== before;
+    }, `the ${button} run to finish`, 120_000);
+  } catch (error) {
+    // Whether the engine is stuck or only the screen missed the end tells where to look.
+    const runs = await invoke(session, 'runs', { name: DEMO, limit: 2 }).catch((e) => `runs unreadable: ${e}`);
+    throw new Error(`${error.message}; the last runs in the store: ${JSON.stringify(runs)}`);
+  }
   return attributeOf(session, 'sync-result', 'data-outcome');
 }
 
@@ -264,6 +270,27 @@ try {
     await session.type('records-search', 'Made in QuickBooks');
     await session.find('record-row', 30_000);
     await shot(session, 'records');
+  });
+
+  await step(session, 'dark and small: the theme choice and a narrow window stay readable', async () => {
+    // The sum of the page background's red, green and blue.
+    const brightness = async () => {
+      const color = await session.execute('return getComputedStyle(document.documentElement).backgroundColor;');
+      return (color.match(/\d+/g) ?? []).slice(0, 3).reduce((sum, n) => sum + Number(n), 0);
+    };
+    await session.select('theme-select', 'dark');
+    if ((await brightness()) > 200) throw new Error(`a light background after choosing dark (${await brightness()})`);
+    await session.command('POST', '/window/rect', { width: 760, height: 560 });
+    await session.click('nav-history');
+    await session.find('run-row');
+    // Nothing wider than the window: no sideways scrolling at a small size.
+    const overflow = await session.execute('return document.documentElement.scrollWidth - document.documentElement.clientWidth;');
+    if (overflow > 0) throw new Error(`the page is ${overflow}px wider than a 760px window`);
+    await shot(session, 'history-dark-small');
+    await session.select('theme-select', 'light');
+    await session.command('POST', '/window/rect', { width: 1400, height: 900 });
+    await shot(session, 'history-light-large');
+    if ((await brightness()) < 600) throw new Error(`a dark background after choosing light (${await brightness()})`);
   });
 } finally {
   await session.end().catch(() => {});
