@@ -222,7 +222,12 @@ pub struct Engine<'a> {
     progress: Option<&'a (dyn Fn(Progress) + Send + Sync)>,
     /// Each method compiled once per run: compiling jq costs far more than running it.
     compiled: std::sync::Mutex<BTreeMap<(String, MethodName), CompiledResult>>,
+    /// Whole reads made for matching, per module, for the later pages of this run.
+    read_all: std::sync::Mutex<BTreeMap<String, Arc<MatchIndex>>>,
 }
+
+/// A module's QuickBooks rows by their lower-cased match value.
+type MatchIndex = BTreeMap<String, super::plan::LinkState>;
 
 type CompiledResult = Result<Arc<CompiledMethod>, Vec<crate::spec::mapping::CompileError>>;
 
@@ -277,6 +282,7 @@ impl<'a> Engine<'a> {
             cancel: request.cancel.clone().unwrap_or_default(),
             progress: request.progress,
             compiled: Default::default(),
+            read_all: Default::default(),
         };
         let result = engine.run_all(&request).await;
         let outcome = match &result {
@@ -321,6 +327,7 @@ impl<'a> Engine<'a> {
             cancel: Arc::default(),
             progress: None,
             compiled: Default::default(),
+            read_all: Default::default(),
         };
         let mut views = Vec::new();
         for module in engine.ordered_modules(modules.as_deref()) {
@@ -556,13 +563,24 @@ impl<'a> Engine<'a> {
                 matched: None,
             });
         }
-        self.find_matches(module, &mut candidates).await?;
+        self.find_matches(module, &mut candidates, true).await?;
         Ok(candidates)
     }
 
     /// First sync without twins: for records about to be created, look for a QuickBooks
     /// record that is plainly the same (the module's match rules), 30 queries a call.
-    async fn find_matches(&self, module: &ModuleSpec, candidates: &mut [Candidate]) -> Result<(), ApiError> {
+    ///
+    /// With `reuse`, a whole read of the entity made for an earlier page of this run is asked
+    /// again instead of read again: a first push of 10,000 invoices otherwise re-read the
+    /// company for every page. It is kept only when reading all was the cheaper way, that is
+    /// for fewer than about 34,000 rows, so its size stays bounded. Answers to our own writes
+    /// (a 6240 on create) and resumed runs read afresh.
+    async fn find_matches(
+        &self,
+        module: &ModuleSpec,
+        candidates: &mut [Candidate],
+        reuse: bool,
+    ) -> Result<(), ApiError> {
         let Some(rule) = module.matching.first() else { return Ok(()) };
         let Ok(matcher) = CompiledMethod::compile(
             &module.name,
@@ -592,10 +610,24 @@ impl<'a> Engine<'a> {
         if wanted.is_empty() {
             return Ok(());
         }
-        let found = if self.cheaper_to_read_all(module, wanted.len()).await? {
-            self.match_by_reading_all(module, &rule.qbo_field, &wanted).await?
+        let read_before = if reuse {
+            self.read_all.lock().unwrap_or_else(|p| p.into_inner()).get(&module.name).cloned()
         } else {
-            self.match_by_batched_queries(module, &rule.qbo_field, &wanted).await?
+            None
+        };
+        let found = match read_before {
+            Some(by_value) => Engine::match_in(&by_value, &wanted),
+            None if self.cheaper_to_read_all(module, wanted.len()).await? => {
+                let by_value = Arc::new(self.read_all_by_value(module, &rule.qbo_field).await?);
+                if reuse {
+                    self.read_all
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(module.name.clone(), by_value.clone());
+                }
+                Engine::match_in(&by_value, &wanted)
+            }
+            None => self.match_by_batched_queries(module, &rule.qbo_field, &wanted).await?,
         };
         for (index, link) in found {
             candidates[index].matched = Some(link);
@@ -619,18 +651,14 @@ impl<'a> Engine<'a> {
         Ok(page_reads < wanted.div_ceil(qbo::client::BATCH_MAX))
     }
 
-    async fn match_by_reading_all(
-        &self,
-        module: &ModuleSpec,
-        field: &str,
-        wanted: &[(usize, String)],
-    ) -> Result<Vec<(usize, super::plan::LinkState)>, ApiError> {
+    /// Every row of the module's entity by its match field, lower-cased.
+    async fn read_all_by_value(&self, module: &ModuleSpec, field: &str) -> Result<MatchIndex, ApiError> {
         let mut query = Query::select(&module.entity);
         if is_name_list(&module.entity) {
             query = query.include_inactive();
         }
         // QuickBooks compares text in queries without regard to case; so does this.
-        let mut by_value: BTreeMap<String, super::plan::LinkState> = BTreeMap::new();
+        let mut by_value = MatchIndex::new();
         let mut rows = std::pin::pin!(self.client.query_values(query));
         while let Some(row) = rows.next().await {
             let row = row?;
@@ -639,10 +667,14 @@ impl<'a> Engine<'a> {
                 by_value.entry(value.to_lowercase()).or_insert_with(|| link_state_of(&row));
             }
         }
-        Ok(wanted
+        Ok(by_value)
+    }
+
+    fn match_in(by_value: &MatchIndex, wanted: &[(usize, String)]) -> Vec<(usize, super::plan::LinkState)> {
+        wanted
             .iter()
             .filter_map(|(index, value)| by_value.get(&value.to_lowercase()).map(|link| (*index, link.clone())))
-            .collect())
+            .collect()
     }
 
     async fn match_by_batched_queries(
@@ -995,7 +1027,7 @@ impl<'a> Engine<'a> {
                     mapped: Some(Ok((Value::Null, String::new()))),
                     matched: None,
                 }];
-                self.find_matches(module, &mut candidate).await?;
+                self.find_matches(module, &mut candidate, false).await?;
                 match candidate.pop().and_then(|c| c.matched) {
                     Some(found) => {
                         let link = Link {
@@ -1157,7 +1189,7 @@ impl<'a> Engine<'a> {
                 })
                 .collect();
             candidates.dedup_by(|a, b| a.platform_id == b.platform_id);
-            self.find_matches(&module, &mut candidates).await?;
+            self.find_matches(&module, &mut candidates, false).await?;
             let found: Vec<(String, super::plan::LinkState)> =
                 candidates.into_iter().filter_map(|c| c.matched.map(|m| (c.platform_id, m))).collect();
             let run_id = self.run_id;
