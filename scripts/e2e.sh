@@ -5,12 +5,17 @@
 # Screenshots of each screen land in target/e2e-screenshots/.
 #
 #   scripts/e2e.sh [script.mjs]   another WebDriver script instead of the test (app-screenshot.sh)
+#   QBC_APP_PROFILE=release        drive the release build (what the benchmarks measure)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${QBC_E2E_INNER:-}" != "1" ]; then
   (cd ui && npm run --silent build ${E2E_VITE_ARGS:-})
-  cargo build --locked -p qbconnector-app
+  if [ "${QBC_APP_PROFILE:-debug}" = release ]; then
+    cargo build --locked --release -p qbconnector-app
+  else
+    cargo build --locked -p qbconnector-app
+  fi
   rm -rf target/e2e-screenshots
   export QBC_E2E_INNER=1
   exec scripts/with-keyring.sh xvfb-run -a -s "-screen 0 1400x900x24" "$0" "$@"
@@ -20,7 +25,7 @@ root=$PWD
 work=$(mktemp -d "${TMPDIR:-/tmp}/qbc-e2e.XXXXXX")
 export E2E_DIR=$work
 export QBCONNECTOR_DATA_DIR=$work/data
-export QBCONNECTOR_APP_BIN=$root/target/debug/qbconnector-app
+export QBCONNECTOR_APP_BIN=$root/target/${QBC_APP_PROFILE:-debug}/qbconnector-app
 export QBCONNECTOR_OPEN_URL_WITH=$root/tests/e2e/fake-browser.sh
 export E2E_SCREENSHOTS=$root/target/e2e-screenshots
 

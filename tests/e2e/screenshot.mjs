@@ -26,9 +26,12 @@ const session = await Session.start('http://127.0.0.1:4444', process.env.QBCONNE
 try {
   await session.find('nav-instances', 60_000);
   const firstScreen = performance.now() - launched;
-  await session.wait(async () => (await session.all('instance-select')).length > 0, 'the instance picker');
+  // Demo mode sets up its instance beside the window; the picture is of the app ready to use.
+  await session.find('instance-row', 60_000);
+  const ready = performance.now() - launched;
   writeFileSync('target/app-screenshot.png', await session.screenshot());
   console.log(`first screen ${Math.round(firstScreen)} ms after launch (through WebDriver)`);
+  console.log(`demo instance listed ${Math.round(ready)} ms after launch`);
   console.log(`resident memory ${Math.round(residentKib() / 1024)} MiB (app + WebKit processes)`);
   console.log('screenshot: target/app-screenshot.png');
 } finally {

@@ -105,7 +105,12 @@ export class Session {
     return this.command('POST', '/execute/sync', { script, args });
   }
 
+  /** A picture of the window once what the DOM holds now has been painted. */
   async screenshot() {
+    await this.command('POST', '/execute/async', {
+      script: 'const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));',
+      args: [],
+    });
     return Buffer.from(await this.command('GET', '/screenshot'), 'base64');
   }
 

@@ -1,10 +1,12 @@
 //! `qbc-bench`: the sync engine against qbo-sandbox on loopback, one table.
 //!
-//! Each case runs its engine in a child process of this binary (so peak memory is the
-//! engine's, not the sandbox's), while the sandbox lives in this process with the case's
-//! limits and time scale. Figures are in QuickBooks minutes — real seconds × time scale /
-//! 60 — and ratios to the ceiling QuickBooks' limits allow, which hold from machine to machine.
+//! The sandbox lives in this process with each case's limits and time scale; every step of
+//! the engine (seeding the platform store, a push, a pull, a sync) runs in a child process
+//! of this binary, so a peak of resident memory is that step's alone. Figures are in
+//! QuickBooks minutes (real seconds × time scale / 60) and in ratios to what QuickBooks'
+//! limits allow, which hold from machine to machine.
 
+use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +14,9 @@ use std::time::Instant;
 use connector::api::{Connector, InstanceChanges};
 use connector::instance::{Environment, NewInstance};
 use connector::platform::demo::{DemoSize, TaxCode};
-use connector::sync::{Direction, SyncRequest, Trigger};
+use connector::platform::Module;
+use connector::sync::{Direction, RunSummary, SyncRequest, Trigger};
+use qbo::{BatchItem, Query, RequestId};
 use qbo_sandbox::{oauth::AutoApprove, seed, Limits, OAuthConfig, RegisteredApp, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 
@@ -21,38 +25,22 @@ const REDIRECT: &str = "https://bench.example/cb";
 /// the ceiling (about 277 records a real second) stays below what two cores can prepare, so
 /// the figure measures pacing against QuickBooks' limits rather than this machine.
 const TIME_SCALE: f64 = 10.0;
+/// Unthrottled, the client's own pacing is lifted too: what is measured is our cost.
+const UNPACED: f64 = 1.0e6;
 /// 40 batch calls of 30 plus the other 460 requests of a minute, one record each.
 const CEILING_PER_MINUTE: f64 = 40.0 * 30.0 + 460.0;
+/// A pull reads pages of 1,000 rows, 500 requests a minute.
+const PULL_CEILING_PER_MINUTE: f64 = 500.0 * 1000.0;
 
-struct Case {
-    name: &'static str,
-    size: DemoSize,
-    throttled: bool,
-}
-
-fn cases() -> Vec<Case> {
-    let invoices = |accounts, products, invoices| DemoSize {
-        accounts,
-        contacts_per_account: 0,
-        products,
-        invoices,
-        orders: 0,
-        payments: 0,
-    };
-    vec![
-        Case { name: "push at the limit", size: invoices(1_000, 200, 10_000), throttled: true },
-        Case { name: "cost per record, unthrottled", size: invoices(1_000, 200, 10_000), throttled: false },
-        Case { name: "memory, 2,000 records", size: invoices(200, 40, 1_760), throttled: false },
-        Case { name: "memory, 20,000 records", size: invoices(2_000, 400, 17_600), throttled: false },
-    ]
+fn invoices(accounts: usize, products: usize, invoices: usize) -> DemoSize {
+    DemoSize { accounts, contacts_per_account: 0, products, invoices, orders: 0, payments: 0 }
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     if args.get(1).map(String::as_str) == Some("engine") {
-        // The child: connect, seed, push, report one JSON line.
-        return match runtime.block_on(engine(&args[2], args[3].parse().unwrap_or(0), args[4] == "throttled")) {
+        return match runtime.block_on(engine_step(&args[2..])) {
             Ok(report) => {
                 println!("{report}");
                 ExitCode::SUCCESS
@@ -64,37 +52,66 @@ fn main() -> ExitCode {
         };
     }
     let only = args.get(1).cloned();
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
     let mut rows = Vec::new();
     let mut engine_rate = None;
-    for (index, case) in cases().into_iter().enumerate() {
-        if only.as_deref().is_some_and(|o| !case.name.contains(o)) {
-            continue;
+    let run = |name: &str, rows: &mut Vec<String>, result: Result<Vec<String>, String>| match result {
+        Ok(mut produced) => {
+            rows.append(&mut produced);
+            true
         }
-        eprintln!("running: {} …", case.name);
-        match runtime.block_on(run_case(index, &case)) {
-            Ok((row, rate)) => {
-                rows.push(row);
-                engine_rate = engine_rate.or(rate);
-            }
-            Err(error) => {
-                eprintln!("{}: {error}", case.name);
-                return ExitCode::FAILURE;
-            }
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            // What was measured before the failure still counts; the exit status says it failed.
+            print_table(rows);
+            false
+        }
+    };
+    if wanted("push at the limit") {
+        eprintln!("running: push at the limit …");
+        let result = runtime.block_on(push_at_the_limit()).map(|(row, rate)| {
+            engine_rate = Some(rate);
+            vec![row]
+        });
+        if !run("push at the limit", &mut rows, result) {
+            return ExitCode::FAILURE;
         }
     }
-    if only.as_deref().is_none_or(|o| "peer".contains(o)) {
+    if wanted("peer") {
         eprintln!("running: the peer (python-quickbooks) …");
         match runtime.block_on(peer(engine_rate)) {
             Ok(row) => rows.push(row),
             Err(error) => rows.push(format!("| against a peer | — | not run: {error} | — | — | — |")),
         }
     }
+    if wanted("cost per record") {
+        eprintln!("running: cost per record …");
+        if !run("cost per record", &mut rows, runtime.block_on(cost_per_record())) {
+            return ExitCode::FAILURE;
+        }
+    }
+    if wanted("memory, 10,000") {
+        eprintln!("running: memory, 10,000 records …");
+        if !run("memory", &mut rows, runtime.block_on(memory_of_a_push(invoices(1_000, 200, 8_800)))) {
+            return ExitCode::FAILURE;
+        }
+    }
+    if wanted("100,000") {
+        eprintln!("running: 100,000 records: push, pull, incremental …");
+        if !run("100,000 records", &mut rows, runtime.block_on(hundred_thousand())) {
+            return ExitCode::FAILURE;
+        }
+    }
+    print_table(&rows);
+    ExitCode::SUCCESS
+}
+
+fn print_table(rows: &[String]) {
     println!("| case | records | measured | goal or ceiling | ratio | notes |");
     println!("|---|---|---|---|---|---|");
     for row in rows {
         println!("{row}");
     }
-    ExitCode::SUCCESS
 }
 
 async fn bench_sandbox(time_scale: f64, throttled: bool) -> Result<Sandbox, String> {
@@ -117,16 +134,54 @@ async fn bench_sandbox(time_scale: f64, throttled: bool) -> Result<Sandbox, Stri
     Ok(sandbox)
 }
 
-/// The same kind of push with python-quickbooks, one record per request. A slower time
-/// scale than ours, so Python's own cost per request stays below the limit's pace and the
-/// figure is QuickBooks' ceiling for such a client, not Python's.
+/// Runs one engine step in a child process and returns its JSON report.
+async fn step(sandbox: &Sandbox, dir: &Path, name: &str, extra: &[String]) -> Result<Value, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut args = vec!["engine".to_owned(), name.to_owned(), sandbox.base_url().to_owned(), dir.display().to_string()];
+    args.extend_from_slice(extra);
+    let output = tokio::task::spawn_blocking(move || Command::new(exe).args(args).output())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!("{name}: {}", String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("{name}: {e}"))
+}
+
+fn size_args(size: DemoSize) -> Vec<String> {
+    [size.accounts, size.products, size.invoices].map(|n| n.to_string()).to_vec()
+}
+
+fn mib(report: &Value) -> f64 {
+    report["peak_rss_kib"].as_f64().unwrap_or_default() / 1024.0
+}
+
+/// Case 1: a first push of 11,200 records under QuickBooks' limits, time-scaled.
+async fn push_at_the_limit() -> Result<(String, f64), String> {
+    let sandbox = bench_sandbox(TIME_SCALE, true).await?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    step(&sandbox, dir.path(), "seed", &size_args(invoices(1_000, 200, 10_000))).await?;
+    let report = step(&sandbox, dir.path(), "push", &[TIME_SCALE.to_string()]).await?;
+    let records = report["records"].as_f64().unwrap_or_default();
+    let per_minute = records / (report["seconds"].as_f64().unwrap_or_default() * TIME_SCALE / 60.0);
+    let throttled = sandbox.throttled_count(seed::US_REALM);
+    let row = format!(
+        "| push at the limit | {records} | {per_minute:.0} records / QuickBooks minute | {CEILING_PER_MINUTE:.0} (goal ≥ 90%) | {:.0}% | {throttled} answered 429; engine peak {:.0} MiB |",
+        100.0 * per_minute / CEILING_PER_MINUTE,
+        mib(&report)
+    );
+    Ok((row, per_minute))
+}
+
+/// The same kind of push with python-quickbooks, one record per request, as its careful
+/// users write it (waiting out each 429).
 async fn peer(engine_rate: Option<f64>) -> Result<String, String> {
-    const PEER_TIME_SCALE: f64 = TIME_SCALE;
-    let python = std::path::Path::new(".venv/bin/python");
+    let python = Path::new(".venv/bin/python");
     if !python.exists() {
         return Err("no .venv (run scripts/setup.sh)".into());
     }
-    let sandbox = bench_sandbox(PEER_TIME_SCALE, true).await?;
+    let sandbox = bench_sandbox(TIME_SCALE, true).await?;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/peer/push.py");
     let args =
         [script, sandbox.base_url(), "bench-app", "bench-secret", REDIRECT, "100", "20", "1000"].map(str::to_owned);
@@ -139,7 +194,7 @@ async fn peer(engine_rate: Option<f64>) -> Result<String, String> {
     }
     let report: Value = serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())?;
     let records = report["records"].as_f64().unwrap_or_default();
-    let qbo_minutes = report["seconds"].as_f64().unwrap_or_default() * PEER_TIME_SCALE / 60.0;
+    let qbo_minutes = report["seconds"].as_f64().unwrap_or_default() * TIME_SCALE / 60.0;
     let per_minute = records / qbo_minutes;
     let ratio = engine_rate.map_or("—".to_owned(), |ours| format!("ours ×{:.1}", ours / per_minute));
     Ok(format!(
@@ -148,68 +203,188 @@ async fn peer(engine_rate: Option<f64>) -> Result<String, String> {
     ))
 }
 
-async fn run_case(index: usize, case: &Case) -> Result<(String, Option<f64>), String> {
-    let sandbox = bench_sandbox(TIME_SCALE, case.throttled).await?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let base_url = sandbox.base_url().to_owned();
-    let mode = if case.throttled { "throttled" } else { "free" };
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(exe).args(["engine", &base_url, &index.to_string(), mode]).output()
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    let report: Value = serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())?;
+/// Case 5: the same push with no limits at all, and how the processor time splits between
+/// the engine (its child process) and the sandbox (this process).
+async fn cost_per_record() -> Result<Vec<String>, String> {
+    let sandbox = bench_sandbox(1.0, false).await?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    step(&sandbox, dir.path(), "seed", &size_args(invoices(1_000, 200, 10_000))).await?;
+    let sandbox_before = cpu_seconds();
+    let report = step(&sandbox, dir.path(), "push", &[UNPACED.to_string()]).await?;
+    let sandbox_cpu = cpu_seconds() - sandbox_before;
+    let engine_cpu = report["cpu_seconds"].as_f64().unwrap_or_default();
     let records = report["records"].as_f64().unwrap_or_default();
-    let seconds = report["push_seconds"].as_f64().unwrap_or_default();
-    let peak_mib = report["peak_rss_kib"].as_f64().unwrap_or_default() / 1024.0;
-    let throttled = sandbox.throttled_count(seed::US_REALM);
-    Ok(if case.throttled {
-        let qbo_minutes = seconds * TIME_SCALE / 60.0;
-        let per_minute = records / qbo_minutes;
-        let row = format!(
-            "| {} | {records} | {per_minute:.0} records / QuickBooks minute | {CEILING_PER_MINUTE:.0} (goal ≥ 90%) | {:.0}% | {throttled} answered 429; engine peak {peak_mib:.0} MiB |",
-            case.name,
-            100.0 * per_minute / CEILING_PER_MINUTE
-        );
-        (row, Some(per_minute))
-    } else if case.name.starts_with("cost") {
-        let row = format!(
-            "| {} | {records} | {:.0} records / s | — | — | plan, mapping, journal, record and the in-process sandbox on {} cores |",
-            case.name,
+    let seconds = report["seconds"].as_f64().unwrap_or_default();
+    Ok(vec![
+        format!(
+            "| cost per record, unthrottled | {records} | {:.0} records / s | — | — | plan, mapping, journal, record and the in-process sandbox on {} cores |",
             records / seconds,
             std::thread::available_parallelism().map_or(1, |n| n.get())
-        );
-        (row, None)
-    } else {
-        let row = format!(
-            "| {} | {records} | peak RSS {peak_mib:.0} MiB | grows with the batch, not the data | — | engine process only; {:.1} s |",
-            case.name, seconds
-        );
-        (row, None)
-    })
+        ),
+        format!(
+            "| share of processor time outside the sandbox | {records} | {:.0}% | — | — | engine {engine_cpu:.1} s, sandbox {sandbox_cpu:.1} s of processor time; {:.2} ms of engine time a record |",
+            100.0 * engine_cpu / (engine_cpu + sandbox_cpu),
+            1000.0 * engine_cpu / records
+        ),
+    ])
 }
 
-/// The child: everything an operator's push does, timed from the button to the last answer.
-async fn engine(base_url: &str, index: usize, throttled: bool) -> Result<Value, String> {
-    let case = cases().into_iter().nth(index).ok_or("no such case")?;
+/// Case 6: peak memory of the push alone (the platform store is seeded by another process).
+async fn memory_of_a_push(size: DemoSize) -> Result<Vec<String>, String> {
+    let sandbox = bench_sandbox(1.0, false).await?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    step(&sandbox, dir.path(), "seed", &size_args(size)).await?;
+    let report = step(&sandbox, dir.path(), "push", &[UNPACED.to_string()]).await?;
+    Ok(vec![memory_row(&report)])
+}
+
+fn memory_row(report: &Value) -> String {
+    let records = report["records"].as_f64().unwrap_or_default();
+    let seconds = report["seconds"].as_f64().unwrap_or_default();
+    format!(
+        "| memory of a push, {records} records | {records} | peak RSS {:.0} MiB | grows with the page (1,000 records), not the data | — | engine process only, unthrottled; {seconds:.1} s, {:.0} records / s |",
+        mib(report),
+        records / seconds
+    )
+}
+
+/// Cases 3, 4 and 6 at 100,000: one company filled by a push, pulled whole into an empty
+/// store, then 1% changed on each side and synced.
+async fn hundred_thousand() -> Result<Vec<String>, String> {
+    let mut rows = Vec::new();
+    let sandbox = bench_sandbox(1.0, false).await?;
+    let pushed = tempfile::tempdir().map_err(|e| e.to_string())?;
+    step(&sandbox, pushed.path(), "seed", &size_args(invoices(1_000, 200, 98_800))).await?;
+    // Stamped ten minutes back, so the pull's cursor (a minute before it starts) lies after
+    // the push and the sync after it sees only what changed since.
+    sandbox.advance_clock(-600);
+    let push = step(&sandbox, pushed.path(), "push", &[UNPACED.to_string()]).await?;
+    sandbox.advance_clock(600);
+    rows.push(memory_row(&push));
+    drop(pushed);
+
+    // QuickBooks' real limits from here: a pull is paced by pages, not by batches.
+    sandbox.set_limits(Limits::default(), 1.0);
+    let pulled = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let before = sandbox.requests().last().map_or(0, |r| r.seq);
+    let pull = step(&sandbox, pulled.path(), "pull", &[]).await?;
+    let pull_requests = sandbox.requests().iter().filter(|r| r.seq > before).count();
+    let records = pull["records"].as_f64().unwrap_or_default();
+    let seconds = pull["seconds"].as_f64().unwrap_or_default();
+    let per_minute = records / (seconds / 60.0);
+    rows.push(format!(
+        "| pull into an empty store | {records} | {per_minute:.0} records / QuickBooks minute | {PULL_CEILING_PER_MINUTE:.0} (pages of 1,000, 500 requests a minute) | {:.0}% | real limits; {seconds:.1} s, {} requests; peak RSS {:.0} MiB |",
+        100.0 * per_minute / PULL_CEILING_PER_MINUTE,
+        pull_requests,
+        mib(&pull)
+    ));
+
+    let changed: usize = 1_000;
+    let change = step(&sandbox, pulled.path(), "change", &[changed.to_string()]).await?;
+    let theirs: Vec<String> = serde_json::from_value(change["qbo_ids"].clone()).map_err(|e| e.to_string())?;
+    change_quickbooks_side(&sandbox, &theirs).await?;
+    let before = sandbox.requests().last().map_or(0, |r| r.seq);
+    let sync = step(&sandbox, pulled.path(), "sync", &[]).await?;
+    let used: Vec<String> = sandbox.requests().iter().filter(|r| r.seq > before).map(|r| r.operation.clone()).collect();
+    let mut by_kind = std::collections::BTreeMap::<String, usize>::new();
+    for operation in &used {
+        *by_kind.entry(operation.clone()).or_default() += 1;
+    }
+    let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    // Least possible: the changed platform records in batches of 30, one CDC per module.
+    let least = changed.div_ceil(30) + sync["modules"].as_u64().unwrap_or_default() as usize;
+    rows.push(format!(
+        "| incremental sync, 1% changed on each side | {} | {} requests, {:.1} s | at least {least} requests | ×{:.2} | sent {}, received {}; {} |",
+        records,
+        used.len(),
+        sync["seconds"].as_f64().unwrap_or_default(),
+        used.len() as f64 / least as f64,
+        sync["pushed"],
+        sync["pulled"],
+        kinds.join(", ")
+    ));
+    Ok(rows)
+}
+
+// ------------------------------------------------------------------ the child
+
+/// One step of the engine, in its own process: `engine STEP BASE_URL DIR [ARGS]`.
+async fn engine_step(args: &[String]) -> Result<Value, String> {
+    let [step, base_url, dir, rest @ ..] = args else { return Err("engine STEP BASE_URL DIR [ARGS]".into()) };
+    let dir = Path::new(dir);
     // Tokens in memory: the keyring is not what is measured.
-    let connector = Connector::open_with(dir.path(), Arc::new(qbo::auth::MemoryTokenStore::default()))
-        .map_err(|e| e.to_string())?;
-    // Unthrottled, the client's own pacing is lifted too: what is measured is our cost.
-    connector.set_qbo_time_scale(if throttled { TIME_SCALE } else { 1.0e6 });
-    let new = NewInstance {
-        name: "Bench".into(),
-        environment: Environment::Custom { base_url: base_url.into() },
-        company_id: None,
-        client_id: Some("bench-app".into()),
-        redirect_uri: Some(REDIRECT.into()),
-    };
-    connector.activate(new, Some("bench-secret".into())).map_err(|e| e.to_string())?;
+    let connector =
+        Connector::open_with(dir, Arc::new(qbo::auth::MemoryTokenStore::default())).map_err(|e| e.to_string())?;
+    if connector.instance("Bench").is_err() {
+        let new = NewInstance {
+            name: "Bench".into(),
+            environment: Environment::Custom { base_url: base_url.clone() },
+            company_id: None,
+            client_id: Some("bench-app".into()),
+            redirect_uri: Some(REDIRECT.into()),
+        };
+        connector.activate(new, None).map_err(|e| e.to_string())?;
+    }
+    let number = |index: usize| rest.get(index).and_then(|n| n.parse::<f64>().ok()).unwrap_or_default();
+    match step.as_str() {
+        "seed" => {
+            let size = invoices(number(0) as usize, number(1) as usize, number(2) as usize);
+            let created =
+                connector.generate_demo_data(size, 7, &[TaxCode::new("NON", &[])], "USD").map_err(|e| e.to_string())?;
+            Ok(json!({"records": created.values().sum::<usize>()}))
+        }
+        "push" => {
+            connect(&connector, number(0)).await?;
+            let records: usize = Module::ALL
+                .iter()
+                .map(|m| connector.records_page(*m, "", 0, 0).map(|p| p.total).unwrap_or_default())
+                .sum();
+            let (run, seconds) = timed_sync(&connector, Direction::Push).await?;
+            let ok: usize = run.counts.values().map(|c| c.ok).sum();
+            if ok != records {
+                return Err(first_problem(&connector, &run, format!("{ok} of {records} records pushed")));
+            }
+            Ok(report(json!({"records": records, "seconds": seconds})))
+        }
+        "pull" => {
+            connect(&connector, 1.0).await?;
+            let (run, seconds) = timed_sync(&connector, Direction::Pull).await?;
+            let failed: usize = run.counts.values().map(|c| c.failed + c.blocked).sum();
+            if failed > 0 {
+                return Err(first_problem(&connector, &run, format!("{failed} records not pulled")));
+            }
+            let records: usize = run.counts.values().map(|c| c.ok).sum();
+            Ok(report(json!({"records": records, "seconds": seconds})))
+        }
+        "change" => Ok(json!({"qbo_ids": change_platform_side(&connector, number(0) as usize)?})),
+        "sync" => {
+            connect(&connector, 1.0).await?;
+            let (run, seconds) = timed_sync(&connector, Direction::Sync).await?;
+            let outcomes = connector.run_records("Bench", run.run_id, false).map_err(|e| e.to_string())?;
+            let count =
+                |f: &dyn Fn(&str) -> bool| outcomes.iter().filter(|o| o.outcome == "ok" && f(&o.operation)).count();
+            let pushed = count(&|op| !op.starts_with("pull"));
+            let pulled = count(&|op| op.starts_with("pull"));
+            let failed: usize = run.counts.values().map(|c| c.failed + c.blocked + c.held).sum();
+            if failed > 0 {
+                return Err(first_problem(&connector, &run, format!("{failed} records not synced")));
+            }
+            Ok(report(json!({
+                "seconds": seconds,
+                "pushed": pushed,
+                "pulled": pulled,
+                "modules": connector.spec("Bench").map(|s| s.modules.len()).unwrap_or_default(),
+            })))
+        }
+        other => Err(format!("no such step: {other}")),
+    }
+}
+
+/// Connects the instance to the sandbox through its auto-approving consent page.
+async fn connect(connector: &Connector, time_scale: f64) -> Result<(), String> {
+    connector.set_qbo_time_scale(time_scale);
+    let secret = InstanceChanges { client_secret: Some("bench-secret".into()), ..InstanceChanges::default() };
+    connector.update_instance("Bench", secret).map_err(|e| e.to_string())?;
     let url = connector.begin_connect("Bench").await.map_err(|e| e.to_string())?;
     let no_follow =
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
@@ -228,28 +403,77 @@ async fn engine(base_url: &str, index: usize, throttled: bool) -> Result<Value, 
     connector
         .update_instance("Bench", InstanceChanges { variables, ..InstanceChanges::default() })
         .map_err(|e| e.to_string())?;
-    let taxes = [TaxCode::new("NON", &[])];
-    let created = connector.generate_demo_data(case.size, 7, &taxes, "USD").map_err(|e| e.to_string())?;
-    let records: usize = created.values().sum();
+    Ok(())
+}
 
+async fn timed_sync(connector: &Connector, direction: Direction) -> Result<(RunSummary, f64), String> {
+    // The peak from here on is the sync's, not the connecting's.
+    reset_peak_rss();
     let started = Instant::now();
-    let request = SyncRequest {
-        direction: Direction::Push,
-        modules: None,
-        trigger: Trigger::Cli,
-        cancel: None,
-        progress: None,
-        only: None,
-    };
+    let request =
+        SyncRequest { direction, modules: None, trigger: Trigger::Cli, cancel: None, progress: None, only: None };
     let run = connector.sync("Bench", request).await.map_err(|e| e.to_string())?;
-    let push_seconds = started.elapsed().as_secs_f64();
-    let ok: usize = run.counts.values().map(|c| c.ok).sum();
-    if ok != records {
-        let problems = connector.run_records("Bench", run.run_id, true).map_err(|e| e.to_string())?;
-        let first = problems.iter().find(|o| o.outcome == "failed").or(problems.first());
-        return Err(format!("{ok} of {records} records pushed ({}); first problem: {first:?}", run.outcome));
+    Ok((run, started.elapsed().as_secs_f64()))
+}
+
+fn first_problem(connector: &Connector, run: &RunSummary, what: String) -> String {
+    let problems = connector.run_records("Bench", run.run_id, true).unwrap_or_default();
+    let first = problems.iter().find(|o| o.outcome == "failed").or(problems.first());
+    format!("{what} ({}); first problem: {first:?}", run.outcome)
+}
+
+/// The operator gives `count` invoices a new due date here; the answer names `count` other
+/// invoices, by QuickBooks id, for the bookkeeper to change in QuickBooks.
+fn change_platform_side(connector: &Connector, count: usize) -> Result<Vec<String>, String> {
+    let links = connector.links("Bench", "Invoices").map_err(|e| e.to_string())?;
+    if links.len() < 2 * count {
+        return Err(format!("only {} invoices linked", links.len()));
     }
-    Ok(json!({"records": records, "push_seconds": push_seconds, "peak_rss_kib": peak_rss_kib()}))
+    for link in &links[..count] {
+        let record = connector.record(Module::Invoices, &link.platform_id).map_err(|e| e.to_string())?;
+        let mut data = record.data.clone();
+        data["DueDate"] = json!("2027-01-15");
+        connector.update_record(Module::Invoices, &record.id, data, record.version).map_err(|e| e.to_string())?;
+    }
+    Ok(links[links.len() - count..].iter().map(|l| l.qbo_id.clone()).collect())
+}
+
+/// A bookkeeper's edits in QuickBooks: another app, so its requests count against its own
+/// limits, as edits made in QuickBooks itself do not spend ours.
+async fn change_quickbooks_side(sandbox: &Sandbox, qbo_ids: &[String]) -> Result<(), String> {
+    sandbox.register_app(RegisteredApp {
+        name: "Bookkeeper".into(),
+        client_id: "bookkeeper-app".into(),
+        client_secret: "bookkeeper-secret".into(),
+        redirect_uris: vec![REDIRECT.into()],
+    });
+    let token = sandbox.issue_tokens("bookkeeper-app", seed::US_REALM).access_token;
+    let config = qbo::ClientConfig::custom(sandbox.base_url().parse().map_err(|e| format!("{e}"))?, seed::US_REALM);
+    let client = qbo::Client::new(config, Arc::new(qbo::StaticToken(token)));
+    for chunk in qbo_ids.chunks(30) {
+        let query = Query::select("Invoice").is_in("Id", chunk.iter().map(String::as_str)).max_results(30);
+        let found = client.query_json(&query.text()).await.map_err(|e| e.to_string())?;
+        let items: Vec<BatchItem> = found["Invoice"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|invoice| BatchItem::Update {
+                entity: "Invoice".into(),
+                body: json!({"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "DueDate": "2027-02-20"}),
+                sparse: true,
+            })
+            .collect();
+        for result in client.batch(&items, &RequestId::new()).await.map_err(|e| e.to_string())? {
+            result.outcome.map_err(|fault| format!("{fault:?}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn report(mut value: Value) -> Value {
+    value["peak_rss_kib"] = json!(peak_rss_kib());
+    value["cpu_seconds"] = json!(cpu_seconds());
+    value
 }
 
 /// The process's high-water mark of resident memory (Linux).
@@ -260,4 +484,19 @@ fn peak_rss_kib() -> u64 {
             status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Starts the high-water mark again from what is resident now (Linux 4.0 and later).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Processor time (user and system) this process has used, in seconds.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // The command name may hold spaces; the fields after its closing parenthesis do not.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks: f64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<f64>().ok()).sum();
+    ticks / 100.0
 }
