@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use connector::api::{
-    ConflictView, ConnectionView, InstanceChanges, InstanceView, LookupRow, Preview, PreviewSource, OutcomePage, RecordPage, Side,
-    TestOutcome,
+    ConflictView, ConnectionView, InstanceChanges, InstanceView, LookupRow, OutcomePage, Preview, PreviewSource,
+    RecordPage, Side, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
