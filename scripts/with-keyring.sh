@@ -28,6 +28,16 @@ if [ "${QBC_KEYRING_SESSION:-}" != "1" ]; then
 fi
 
 # Inside the private session: start and unlock the keyring daemon, then run the command.
-eval "$(printf '%s' 'test-keyring-password' | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)"
+# The daemon's output goes to a file, not a pipe that closes once its variables are read.
+printf '%s' 'test-keyring-password' \
+  | gnome-keyring-daemon --unlock --components=secrets >"$XDG_RUNTIME_DIR/keyring.env" 2>/dev/null
+eval "$(grep -E '^[A-Z_]+=' "$XDG_RUNTIME_DIR/keyring.env")"
 export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
-exec "$@"
+status=0
+"$@" || status=$?
+# A daemon that died mid-run (it once crashed in GLib) makes later requests fail as "locked":
+# say so, rather than leave the failures to look like ours.
+if [ "$status" -ne 0 ] && ! pgrep -f -- 'gnome-keyring-daemon --unlock' >/dev/null; then
+  echo "with-keyring: gnome-keyring-daemon is gone; failures about a locked keyring above come from that" >&2
+fi
+exit "$status"

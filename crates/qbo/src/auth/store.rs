@@ -84,6 +84,7 @@ impl KeyringStore {
     }
 
     fn read(&self, account: &str) -> Result<Option<String>, AuthError> {
+        let _turn = one_at_a_time();
         match self.entry(account)?.get_password() {
             Ok(value) => Ok(Some(value)),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -92,15 +93,25 @@ impl KeyringStore {
     }
 
     fn write(&self, account: &str, value: &str) -> Result<(), AuthError> {
+        let _turn = one_at_a_time();
         self.entry(account)?.set_password(value).map_err(explain)
     }
 
     fn remove(&self, account: &str) -> Result<(), AuthError> {
+        let _turn = one_at_a_time();
         match self.entry(account)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(error) => Err(explain(error)),
         }
     }
+}
+
+/// One keyring request at a time in this process. gnome-keyring-daemon crashed (a GLib trap)
+/// under the tests' parallel requests, each opening its own Secret Service session; at an
+/// operator's pace, taking turns costs nothing.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A keyring failure in words an operator can act on — and never the secret.
