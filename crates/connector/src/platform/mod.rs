@@ -142,16 +142,6 @@ impl<'a> PlatformStore<'a> {
         self.store.transaction(|tx| soft_delete(tx, module, id, Origin::Local, now))
     }
 
-    /// Writes a record that came from QuickBooks: creates or updates it, logged as a pull.
-    pub fn apply_pulled(&self, module: Module, data: Value, now: OffsetDateTime) -> Result<Record, PlatformError> {
-        self.store.transaction(|tx| apply_pulled(tx, module, data, now))
-    }
-
-    /// Marks a record deleted because QuickBooks deleted (or deactivated) it.
-    pub fn apply_pulled_delete(&self, module: Module, id: &str, now: OffsetDateTime) -> Result<Record, PlatformError> {
-        self.store.transaction(|tx| apply_pulled_delete(tx, module, id, now))
-    }
-
     pub fn get(&self, module: Module, id: &str) -> Result<Record, PlatformError> {
         get(&self.store.connection(), module, id)?.ok_or_else(|| PlatformError::NotFound { module, id: id.to_owned() })
     }
@@ -261,8 +251,8 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
     })
 }
 
-/// `PlatformStore::apply_pulled` inside a transaction the caller holds, so the engine writes a
-/// pulled record, its link and its outcome together.
+/// Writes a record that came from QuickBooks (creates or updates it, logged as a pull) in the
+/// caller's transaction, so the engine writes a pulled record, its link and its outcome together.
 pub(crate) fn apply_pulled(
     tx: &Transaction<'_>,
     module: Module,
@@ -276,6 +266,7 @@ pub(crate) fn apply_pulled(
     }
 }
 
+/// Marks a record deleted because QuickBooks deleted (or deactivated) it.
 pub(crate) fn apply_pulled_delete(
     tx: &Transaction<'_>,
     module: Module,
@@ -478,9 +469,14 @@ mod tests {
     fn pulled_changes_are_marked_so_they_are_not_pushed_back() {
         let (_dir, store) = store();
         let platform = PlatformStore::new(&store);
-        platform.apply_pulled(Module::Products, json!({"Id": "PRD-QB-5", "Name": "Design", "Price": 75}), NOW).unwrap();
-        platform.apply_pulled(Module::Products, json!({"Id": "PRD-QB-5", "Name": "Design", "Price": 80}), NOW).unwrap();
-        platform.apply_pulled_delete(Module::Products, "PRD-QB-5", NOW).unwrap();
+        store
+            .transaction(|tx| -> Result<(), PlatformError> {
+                apply_pulled(tx, Module::Products, json!({"Id": "PRD-QB-5", "Name": "Design", "Price": 75}), NOW)?;
+                apply_pulled(tx, Module::Products, json!({"Id": "PRD-QB-5", "Name": "Design", "Price": 80}), NOW)?;
+                apply_pulled_delete(tx, Module::Products, "PRD-QB-5", NOW)?;
+                Ok(())
+            })
+            .unwrap();
         let origins: Vec<Origin> = platform.changes_since(0, 10).unwrap().iter().map(|c| c.origin).collect();
         assert_eq!(origins, [Origin::Pull, Origin::Pull, Origin::Pull]);
         assert!(platform.get(Module::Products, "PRD-QB-5").unwrap().deleted, "marked, never dropped");

@@ -434,8 +434,14 @@ impl<'a> Engine<'a> {
     }
 
     fn record(&mut self, outcome: RecordOutcome) -> Result<(), ApiError> {
+        let connector = self.connector;
+        self.record_in(&connector.store().connection(), outcome)
+    }
+
+    /// An outcome written through `connection` (the caller's transaction, when it holds one).
+    fn record_in(&mut self, connection: &rusqlite::Connection, outcome: RecordOutcome) -> Result<(), ApiError> {
         self.counts.entry(outcome.module.clone()).or_default().add(&outcome.outcome);
-        db::add_outcome(&self.connector.store().connection(), self.run_id, &outcome).map_err(storage)
+        db::add_outcome(connection, self.run_id, &outcome).map_err(storage)
     }
 
     async fn run_all(&mut self, request: &SyncRequest<'_>) -> Result<(), ApiError> {
@@ -1402,12 +1408,6 @@ impl<'a> Engine<'a> {
             return self.pull_delete(tx, module, &id);
         }
         self.pull_entity(tx, module, &entity)
-    }
-
-    /// An outcome written in the caller's transaction.
-    fn record_in(&mut self, tx: &Transaction<'_>, outcome: RecordOutcome) -> Result<(), ApiError> {
-        self.counts.entry(outcome.module.clone()).or_default().add(&outcome.outcome);
-        db::add_outcome(tx, self.run_id, &outcome).map_err(storage)
     }
 
     fn pull_delete(&mut self, tx: &Transaction<'_>, module: &ModuleSpec, qbo_id: &str) -> Result<(), ApiError> {
