@@ -281,35 +281,31 @@ pub(crate) fn get(
     module: Module,
     id: &str,
 ) -> Result<Option<Record>, PlatformError> {
+    // Cached: a push looks up every referenced record in every module, thousands a page.
     Ok(connection
-        .query_row(
+        .prepare_cached(
             "SELECT module, id, data, version, deleted_at FROM platform_record WHERE module = ?1 AND id = ?2",
-            params![module.name(), id],
-            row_to_record,
-        )
+        )?
+        .query_row(params![module.name(), id], row_to_record)
         .optional()?)
 }
 
 fn live(connection: &rusqlite::Connection, module: Module, id: &str) -> bool {
     connection
-        .query_row(
-            "SELECT 1 FROM platform_record WHERE module = ?1 AND id = ?2 AND deleted_at IS NULL",
-            params![module.name(), id],
-            |_| Ok(()),
-        )
-        .optional()
+        .prepare_cached("SELECT 1 FROM platform_record WHERE module = ?1 AND id = ?2 AND deleted_at IS NULL")
+        .and_then(|mut statement| statement.query_row(params![module.name(), id], |_| Ok(())).optional())
         .ok()
         .flatten()
         .is_some()
 }
 
 fn next_id(tx: &Transaction<'_>, module: Module) -> Result<String, PlatformError> {
-    let next: i64 = tx.query_row(
-        "INSERT INTO platform_sequence (module, next) VALUES (?1, 2)
-         ON CONFLICT (module) DO UPDATE SET next = next + 1 RETURNING next - 1",
-        [module.name()],
-        |row| row.get(0),
-    )?;
+    let next: i64 = tx
+        .prepare_cached(
+            "INSERT INTO platform_sequence (module, next) VALUES (?1, 2)
+             ON CONFLICT (module) DO UPDATE SET next = next + 1 RETURNING next - 1",
+        )?
+        .query_row([module.name()], |row| row.get(0))?;
     Ok(format!("{}-{next:06}", module.id_prefix()))
 }
 
