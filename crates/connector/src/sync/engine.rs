@@ -534,7 +534,9 @@ impl<'a> Engine<'a> {
         let platform = PlatformStore::new(store);
         let create = self.compiled(&module.name, MethodName::PushCreate);
         let update = self.compiled(&module.name, MethodName::PushUpdate);
+        let matcher = Engine::matcher(module);
         let mut candidates = Vec::with_capacity(ids.len());
+        let mut wanted = Vec::new();
         for id in ids {
             let Ok(record) = platform.get(platform_module, &id) else { continue };
             let link =
@@ -543,8 +545,10 @@ impl<'a> Engine<'a> {
             let mapped = if record.deleted {
                 None
             } else {
+                // One context serves both the mapping and the match rule: building it reads
+                // the links and records the record refers to.
                 let context = self.push_context(&record.data)?;
-                Some(match compiled {
+                let mapped = match compiled {
                     Err(errors) => Err(MappingProblem {
                         message: format!("the {} rules do not compile: {}", module.name, errors[0].reason),
                         dependency: false,
@@ -559,7 +563,15 @@ impl<'a> Engine<'a> {
                             dependency: e.reason.contains("not in QuickBooks yet"),
                             message: e.to_string(),
                         }),
-                })
+                };
+                if link.is_none() && mapped.is_ok() {
+                    if let Some(value) =
+                        matcher.as_ref().and_then(|(m, _)| Engine::match_value(m, &record.data, &context))
+                    {
+                        wanted.push((candidates.len(), value));
+                    }
+                }
+                Some(mapped)
             };
             candidates.push(Candidate {
                 platform_id: id,
@@ -569,32 +581,34 @@ impl<'a> Engine<'a> {
                 matched: None,
             });
         }
-        self.find_matches(module, &mut candidates, true).await?;
+        if let Some((_, field)) = &matcher {
+            for (index, link) in self.look_up_matches(module, field, &wanted, true).await? {
+                candidates[index].matched = Some(link);
+            }
+        }
         Ok(candidates)
     }
 
-    /// First sync without twins: for records about to be created, look for a QuickBooks
-    /// record that is plainly the same (the module's match rules), 30 queries a call.
-    ///
-    /// With `reuse`, a whole read of the entity made for an earlier page of this run is asked
-    /// again instead of read again: a first push of 10,000 invoices otherwise re-read the
-    /// company for every page. It is kept only when reading all was the cheaper way, that is
-    /// for fewer than about 34,000 rows, so its size stays bounded. Answers to our own writes
-    /// (a 6240 on create) and resumed runs read afresh.
-    async fn find_matches(
-        &self,
-        module: &ModuleSpec,
-        candidates: &mut [Candidate],
-        reuse: bool,
-    ) -> Result<(), ApiError> {
-        let Some(rule) = module.matching.first() else { return Ok(()) };
-        let Ok(matcher) = CompiledMethod::compile(
+    /// The module's first match rule, compiled, and the QuickBooks field it compares with.
+    fn matcher(module: &ModuleSpec) -> Option<(CompiledMethod, String)> {
+        let rule = module.matching.first()?;
+        let matcher = CompiledMethod::compile(
             &module.name,
             MethodName::PushCreate,
             &[crate::spec::Rule { target: "value".into(), expr: rule.expr.clone(), note: None }],
-        ) else {
-            return Ok(());
-        };
+        )
+        .ok()?;
+        Some((matcher, rule.qbo_field.clone()))
+    }
+
+    fn match_value(matcher: &CompiledMethod, record: &Value, context: &Context) -> Option<String> {
+        matcher.map(record, context).ok().and_then(|m| m.body.get("value").and_then(Value::as_str).map(str::to_owned))
+    }
+
+    /// For records about to be created without a link (answers to our own writes, a 6240 on
+    /// create, and resumed runs), a QuickBooks record that is plainly the same, read afresh.
+    async fn find_matches(&self, module: &ModuleSpec, candidates: &mut [Candidate]) -> Result<(), ApiError> {
+        let Some((matcher, field)) = Engine::matcher(module) else { return Ok(()) };
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
         let platform = PlatformStore::new(self.connector.store());
@@ -605,40 +619,52 @@ impl<'a> Engine<'a> {
             }
             let Ok(record) = platform.get(platform_module, &candidate.platform_id) else { continue };
             let context = self.push_context(&record.data)?;
-            if let Some(value) = matcher
-                .map(&record.data, &context)
-                .ok()
-                .and_then(|m| m.body.get("value").and_then(Value::as_str).map(str::to_owned))
-            {
+            if let Some(value) = Engine::match_value(&matcher, &record.data, &context) {
                 wanted.push((index, value));
             }
         }
+        for (index, link) in self.look_up_matches(module, &field, &wanted, false).await? {
+            candidates[index].matched = Some(link);
+        }
+        Ok(())
+    }
+
+    /// The QuickBooks twins of `wanted` (candidate index, match value): the module's match
+    /// rules, 30 queries a call, or one read of the whole entity when that is cheaper.
+    ///
+    /// With `reuse`, a whole read of the entity made for an earlier page of this run is asked
+    /// again instead of read again: a first push of 10,000 invoices otherwise re-read the
+    /// company for every page. It is kept only when reading all was the cheaper way, that is
+    /// for fewer than about 34,000 rows, so its size stays bounded.
+    async fn look_up_matches(
+        &self,
+        module: &ModuleSpec,
+        field: &str,
+        wanted: &[(usize, String)],
+        reuse: bool,
+    ) -> Result<Vec<(usize, super::plan::LinkState)>, ApiError> {
         if wanted.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let read_before = if reuse {
             self.read_all.lock().unwrap_or_else(|p| p.into_inner()).get(&module.name).cloned()
         } else {
             None
         };
-        let found = match read_before {
-            Some(by_value) => Engine::match_in(&by_value, &wanted),
+        Ok(match read_before {
+            Some(by_value) => Engine::match_in(&by_value, wanted),
             None if self.cheaper_to_read_all(module, wanted.len()).await? => {
-                let by_value = Arc::new(self.read_all_by_value(module, &rule.qbo_field).await?);
+                let by_value = Arc::new(self.read_all_by_value(module, field).await?);
                 if reuse {
                     self.read_all
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .insert(module.name.clone(), by_value.clone());
                 }
-                Engine::match_in(&by_value, &wanted)
+                Engine::match_in(&by_value, wanted)
             }
-            None => self.match_by_batched_queries(module, &rule.qbo_field, &wanted).await?,
-        };
-        for (index, link) in found {
-            candidates[index].matched = Some(link);
-        }
-        Ok(())
+            None => self.match_by_batched_queries(module, field, wanted).await?,
+        })
     }
 
     /// One batch call looks up 30 candidates; one paged query reads 1,000 rows. A first
@@ -887,16 +913,34 @@ impl<'a> Engine<'a> {
             *done += batch.len();
             match answer {
                 Sent::Batch(Ok(results)) => {
+                    let mut written = Vec::new();
+                    let mut refused = Vec::new();
                     for result in results {
                         let (planned, _) = &batch[result.index];
-                        self.record_answer(module, planned, result.outcome).await?;
+                        match result.outcome {
+                            Ok(entity) => written.push((planned, entity)),
+                            Err(fault) => refused.push((planned, fault)),
+                        }
+                    }
+                    self.record_written(module, written)?;
+                    for (planned, fault) in refused {
+                        self.record_answer(module, planned, Err(fault)).await?;
                     }
                 }
                 Sent::Batch(Err(error)) => self.record_call_failure(module, &batch, &error)?,
                 Sent::Singly(answers) => {
+                    let mut written = Vec::new();
+                    let mut others = Vec::new();
                     for (index, answer) in answers {
                         match answer {
-                            Ok(entity) => self.record_answer(module, &batch[index].0, Ok(entity)).await?,
+                            Ok(entity) => written.push((&batch[index].0, entity)),
+                            other => others.push((index, other)),
+                        }
+                    }
+                    self.record_written(module, written)?;
+                    for (index, answer) in others {
+                        match answer {
+                            Ok(entity) => self.record_written(module, vec![(&batch[index].0, entity)])?,
                             Err(qbo::Error::Fault(fault)) => {
                                 self.record_answer(module, &batch[index].0, Err(fault)).await?
                             }
@@ -972,6 +1016,69 @@ impl<'a> Engine<'a> {
         method.map(entity, &context).ok().map(|m| content_hash(&m.body))
     }
 
+    /// Writes QuickBooks accepted: each record's link, journal entry and outcome, all of them
+    /// in one transaction, so a batch's thirty answers cost one disk commit, not thirty.
+    fn record_written(&mut self, module: &ModuleSpec, written: Vec<(&Planned, Value)>) -> Result<(), ApiError> {
+        if written.is_empty() {
+            return Ok(());
+        }
+        let qbo_hashes: Vec<Option<String>> = written
+            .iter()
+            .map(|(planned, entity)| match planned.operation {
+                Operation::Delete { .. } => None,
+                _ => self.qbo_hash(module, entity),
+            })
+            .collect();
+        let instance_id = self.instance.id;
+        let run_id = self.run_id;
+        self.connector.store().transaction(|tx| -> Result<(), ApiError> {
+            for ((planned, entity), qbo_hash) in written.iter().zip(qbo_hashes) {
+                let qbo_id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
+                match &planned.operation {
+                    Operation::Delete { .. } => {
+                        db::delete_link(tx, instance_id, &module.name, &planned.platform_id).map_err(storage)?;
+                    }
+                    operation => {
+                        let platform_hash = match operation {
+                            Operation::Create { hash, .. } | Operation::Update { hash, .. } => Some(hash.clone()),
+                            _ => None,
+                        };
+                        let link = Link {
+                            module: module.name.clone(),
+                            platform_id: planned.platform_id.clone(),
+                            qbo_id: qbo_id.clone(),
+                            sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
+                            platform_hash,
+                            qbo_hash,
+                            synced_at: stamp(now()),
+                        };
+                        db::save_link(tx, instance_id, &link).map_err(storage)?;
+                    }
+                }
+                tx.prepare_cached(
+                    "UPDATE journal SET state = 'done' WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3 AND state = 'pending'",
+                )
+                .and_then(|mut update| update.execute(params![instance_id, module.name, planned.platform_id]))
+                .map_err(storage)?;
+                let outcome = RecordOutcome {
+                    module: module.name.clone(),
+                    record_id: planned.platform_id.clone(),
+                    operation: Engine::op_name(&planned.operation).into(),
+                    outcome: "ok".into(),
+                    qbo_id: Some(qbo_id),
+                    ..Default::default()
+                };
+                db::add_outcome(tx, run_id, &outcome).map_err(storage)?;
+            }
+            Ok(())
+        })?;
+        let counts = self.counts.entry(module.name.clone()).or_default();
+        for _ in 0..written.len() {
+            counts.add("ok");
+        }
+        Ok(())
+    }
+
     async fn record_answer(
         &mut self,
         module: &ModuleSpec,
@@ -980,45 +1087,7 @@ impl<'a> Engine<'a> {
     ) -> Result<(), ApiError> {
         let operation = Engine::op_name(&planned.operation);
         match outcome {
-            Ok(entity) => {
-                let deleted = matches!(planned.operation, Operation::Delete { .. });
-                let qbo_id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
-                let hash = match &planned.operation {
-                    Operation::Create { hash, .. } | Operation::Update { hash, .. } => Some(hash.clone()),
-                    _ => None,
-                };
-                let qbo_hash = if deleted { None } else { self.qbo_hash(module, &entity) };
-                let store = self.connector.store();
-                store.transaction(|tx| -> Result<(), ApiError> {
-                    if deleted {
-                        db::delete_link(tx, self.instance.id, &module.name, &planned.platform_id).map_err(storage)?;
-                    } else {
-                        let link = Link {
-                            module: module.name.clone(),
-                            platform_id: planned.platform_id.clone(),
-                            qbo_id: qbo_id.clone(),
-                            sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
-                            platform_hash: hash.clone(),
-                            qbo_hash: qbo_hash.clone(),
-                            synced_at: stamp(now()),
-                        };
-                        db::save_link(tx, self.instance.id, &link).map_err(storage)?;
-                    }
-                    tx.execute(
-                        "UPDATE journal SET state = 'done' WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3 AND state = 'pending'",
-                        params![self.instance.id, module.name, planned.platform_id],
-                    )
-                    .map_err(storage)?;
-                    db::add_outcome(
-                        tx,
-                        self.run_id,
-                        &RecordOutcome { module: module.name.clone(), record_id: planned.platform_id.clone(), operation: operation.into(), outcome: "ok".into(), qbo_id: Some(qbo_id.clone()), ..Default::default() },
-                    )
-                    .map_err(storage)?;
-                    Ok(())
-                })?;
-                self.counts.entry(module.name.clone()).or_default().add("ok");
-            }
+            Ok(entity) => self.record_written(module, vec![(planned, entity)])?,
             Err(fault) if fault.code() == qbo::fault::codes::STALE_OBJECT => {
                 self.finish_journal(module, &planned.platform_id, "failed")?;
                 self.conflict(module, planned).await?;
@@ -1033,7 +1102,7 @@ impl<'a> Engine<'a> {
                     mapped: Some(Ok((Value::Null, String::new()))),
                     matched: None,
                 }];
-                self.find_matches(module, &mut candidate, false).await?;
+                self.find_matches(module, &mut candidate).await?;
                 match candidate.pop().and_then(|c| c.matched) {
                     Some(found) => {
                         let link = Link {
@@ -1195,7 +1264,7 @@ impl<'a> Engine<'a> {
                 })
                 .collect();
             candidates.dedup_by(|a, b| a.platform_id == b.platform_id);
-            self.find_matches(&module, &mut candidates, false).await?;
+            self.find_matches(&module, &mut candidates).await?;
             let found: Vec<(String, super::plan::LinkState)> =
                 candidates.into_iter().filter_map(|c| c.matched.map(|m| (c.platform_id, m))).collect();
             let run_id = self.run_id;
