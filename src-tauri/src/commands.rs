@@ -139,6 +139,7 @@ pub fn set_schedule(
     schedule: Schedule,
 ) -> Answer<InstanceView> {
     let view = state.connector.set_schedule(&name, schedule)?;
+    state.schedules_changed.notify_one();
     instances_changed(&app);
     Ok(view)
 }
@@ -151,6 +152,7 @@ pub fn pause_schedules(
     paused: bool,
 ) -> Answer<Vec<InstanceView>> {
     let views = state.connector.pause_schedules(name.as_deref(), paused)?;
+    state.schedules_changed.notify_one();
     instances_changed(&app);
     Ok(views)
 }

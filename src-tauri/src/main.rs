@@ -21,8 +21,6 @@ use tauri_plugin_notification::NotificationExt;
 use crate::state::AppState;
 
 const MAIN_WINDOW: &str = "main";
-/// Written once the operator has been told that closing the window keeps the app in the tray.
-const TRAY_HINT_FILE: &str = "tray-hint-shown";
 /// `QBCONNECTOR_DEMO=1` opens the app with the demo company ready (the README's run command).
 const DEMO_ENV: &str = "QBCONNECTOR_DEMO";
 
@@ -35,9 +33,9 @@ pub fn show_main_window(app: &AppHandle) {
 }
 
 /// A desktop notification; without a notification service it is only logged.
-pub fn notify(app: &AppHandle, title: &str, body: &str) {
-    tracing::info!(title, body, "notification");
-    if let Err(error) = app.notification().builder().title(title).body(body).show() {
+pub fn notify(app: &AppHandle, notice: &connector::desktop::Notice) {
+    tracing::info!(title = notice.title, body = notice.body, "notification");
+    if let Err(error) = app.notification().builder().title(&notice.title).body(&notice.body).show() {
         tracing::warn!(%error, "the notification could not be shown");
     }
 }
@@ -46,25 +44,19 @@ pub fn notify(app: &AppHandle, title: &str, body: &str) {
 /// so scheduled runs still happen; the operator is told so the first time.
 fn keep_running_in_tray(app: &AppHandle) -> bool {
     let state = app.state::<AppState>();
-    if !state.tray_available.load(std::sync::atomic::Ordering::Relaxed) {
-        return false;
-    }
-    let active = state.connector.instances().unwrap_or_default().iter().any(|view| {
-        let schedule = &view.instance.settings.schedule;
-        !schedule.paused && schedule.cadence != connector::sync::Cadence::Manual
-    });
-    if active {
-        let hint = state.connector.data_dir().join(TRAY_HINT_FILE);
-        if !hint.exists() {
-            notify(
-                app,
-                "QuickBooks Connector is still running",
-                "A sync schedule is active, so the app stays in the tray. Quit it from the tray icon.",
-            );
-            let _ = std::fs::write(&hint, b"");
+    let tray_available = state.tray_available.load(std::sync::atomic::Ordering::Relaxed);
+    match state.connector.on_window_close(tray_available) {
+        Ok((keep, notice)) => {
+            if let Some(notice) = notice {
+                notify(app, &notice);
+            }
+            keep
+        }
+        Err(error) => {
+            tracing::warn!("closing the window: the schedules could not be read: {}", error.message);
+            false
         }
     }
-    active
 }
 
 fn open_connector() -> Result<Connector, String> {

@@ -1,10 +1,10 @@
 //! The scheduler task: while the app runs, it starts each instance's scheduled sync when
 //! it falls due (the rules live in `connector::sync::schedule`) and tells the operator
-//! when one fails or the company must be connected again.
+//! when one fails or the company must be connected again (`connector::desktop` decides).
 
 use std::time::Duration;
 
-use connector::error::ErrorCode;
+use connector::desktop::scheduled_run_notice;
 use connector::sync::ScheduledOutcome;
 use tauri::{AppHandle, Manager};
 
@@ -18,7 +18,12 @@ pub fn spawn(app: AppHandle) {
         let mut ticker = tokio::time::interval(TICK);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
+            // A schedule the operator just set or resumed is looked at now, not at the next tick.
+            let changed = app.state::<AppState>().schedules_changed.clone();
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = changed.notified() => {}
+            }
             tick(&app).await;
         }
     });
@@ -39,19 +44,8 @@ async fn tick(app: &AppHandle) {
             ScheduledOutcome::Failed { error, .. } => Err(error.clone()),
             ScheduledOutcome::Busy => continue,
         };
-        match &result {
-            Ok(summary) if summary.counts.values().any(|c| c.failed > 0) => crate::notify(
-                app,
-                &format!("{}: some records failed", run.instance),
-                "Open History to see each error and retry.",
-            ),
-            Err(error) if error.code == ErrorCode::ReconnectRequired => crate::notify(
-                app,
-                &format!("{}: reconnect to QuickBooks", run.instance),
-                "The connection has ended. Open the app and press Reconnect.",
-            ),
-            Err(error) => crate::notify(app, &format!("{}: the scheduled sync failed", run.instance), &error.message),
-            Ok(_) => {}
+        if let Some(notice) = scheduled_run_notice(&run) {
+            crate::notify(app, &notice);
         }
         crate::runs::finished(app, &run.instance, &result);
     }

@@ -16,6 +16,8 @@ pub struct AppState {
     awaiting_callback: Mutex<Option<String>>,
     pub demo: tokio::sync::Mutex<Option<qbo_sandbox::Sandbox>>,
     pub tray_available: std::sync::atomic::AtomicBool,
+    /// Wakes the scheduler when a schedule is set, paused or resumed.
+    pub schedules_changed: Arc<tokio::sync::Notify>,
 }
 
 /// A poisoned lock only means another command panicked; its data is still whole.
@@ -31,6 +33,7 @@ impl AppState {
             awaiting_callback: Mutex::new(None),
             demo: tokio::sync::Mutex::new(None),
             tray_available: AtomicBool::new(false),
+            schedules_changed: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

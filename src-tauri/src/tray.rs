@@ -1,6 +1,8 @@
-//! The tray: each instance's connection and last run with "Sync now", pause or resume
-//! every schedule, open the window, quit. Rebuilt whenever something it shows changes.
+//! The tray draws `connector::desktop::TrayMenu` (each instance's connection and last run
+//! with "Sync now" and "Open", pause or resume every schedule, open, quit) and carries out
+//! its actions. Rebuilt whenever something it shows changes.
 
+use connector::desktop::{sync_now_failed_notice, TrayAction};
 use connector::sync::{Direction, Trigger};
 use tauri::menu::{Menu, MenuBuilder, MenuEvent, SubmenuBuilder};
 use tauri::tray::TrayIconBuilder;
@@ -11,38 +13,31 @@ use crate::state::AppState;
 
 const TRAY_ID: &str = "main";
 
-/// One line of the tray per instance: "Shop — connected · last run ok".
-fn instance_line(state: &AppState, view: &connector::api::InstanceView) -> String {
-    let name = &view.instance.name;
-    let connection = if view.instance.company_id.is_some() { "connected" } else { "not connected" };
-    let last_run = match state.connector.runs(name, 1).ok().and_then(|runs| runs.into_iter().next()) {
-        Some(run) => match run.outcome {
-            Some(outcome) => format!("last run {}", outcome.replace('_', " ")),
-            None => "running".to_owned(),
-        },
-        None => "never run".to_owned(),
-    };
-    format!("{name} — {connection} · {last_run}")
-}
-
 fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let state = app.state::<AppState>();
-    let instances = state.connector.instances().unwrap_or_default();
+    let Ok(tray) = state.connector.tray_menu() else {
+        // The store could not be read: still offer the window and quitting.
+        return MenuBuilder::new(app)
+            .text(TrayAction::ShowWindow.id(), TrayAction::ShowWindow.label())
+            .text(TrayAction::Quit.id(), TrayAction::Quit.label())
+            .build();
+    };
     let mut menu = MenuBuilder::new(app);
-    for view in &instances {
-        let name = &view.instance.name;
-        let submenu = SubmenuBuilder::new(app, instance_line(&state, view))
-            .text(format!("sync:{name}"), "Sync now")
-            .text(format!("open:{name}"), "Open")
-            .build()?;
-        menu = menu.item(&submenu);
+    for instance in &tray.instances {
+        let mut submenu = SubmenuBuilder::new(app, &instance.line);
+        for action in &instance.actions {
+            submenu = submenu.text(action.id(), action.label());
+        }
+        menu = menu.item(&submenu.build()?);
     }
-    if !instances.is_empty() {
+    if !tray.instances.is_empty() {
         menu = menu.separator();
     }
-    let all_paused = instances.iter().all(|v| v.instance.settings.schedule.paused);
-    menu = if all_paused { menu.text("resume", "Resume schedules") } else { menu.text("pause", "Pause schedules") };
-    menu.separator().text("show", "Open QuickBooks Connector").text("quit", "Quit").build()
+    menu = menu.text(tray.schedules.id(), tray.schedules.label()).separator();
+    for action in &tray.app {
+        menu = menu.text(action.id(), action.label());
+    }
+    menu.build()
 }
 
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
@@ -69,37 +64,34 @@ pub fn refresh(app: &AppHandle) {
 }
 
 fn on_menu_event(app: &AppHandle, event: MenuEvent) {
-    let id = event.id().as_ref().to_owned();
-    match id.split_once(':') {
-        Some(("sync", name)) => {
+    let Some(action) = TrayAction::from_id(event.id().as_ref()) else { return };
+    match action {
+        TrayAction::SyncNow(name) => {
             let app = app.clone();
-            let name = name.to_owned();
             tauri::async_runtime::spawn(async move {
                 if let Err(error) = crate::runs::run(&app, &name, Direction::Sync, None, Trigger::Button).await {
-                    crate::notify(&app, &format!("{name}: the sync did not run"), &error.message);
+                    crate::notify(&app, &sync_now_failed_notice(&name, &error));
                 }
             });
         }
-        Some(("open", name)) => {
+        TrayAction::Open(name) => {
             crate::show_main_window(app);
-            events::emit(
-                app,
-                events::OPEN_SCREEN,
-                OpenScreenEvent { instance: Some(name.to_owned()), screen: "sync".into() },
-            );
+            events::emit(app, events::OPEN_SCREEN, OpenScreenEvent { instance: Some(name), screen: "sync".into() });
         }
-        _ => match id.as_str() {
-            "pause" | "resume" => {
-                let state = app.state::<AppState>();
-                if let Err(error) = state.connector.pause_schedules(None, id == "pause") {
-                    crate::notify(app, "Schedules", &error.message);
-                }
-                events::emit(app, events::INSTANCES_CHANGED, InstancesChangedEvent {});
-                refresh(app);
+        TrayAction::PauseSchedules | TrayAction::ResumeSchedules => {
+            let state = app.state::<AppState>();
+            let paused = action == TrayAction::PauseSchedules;
+            if let Err(error) = state.connector.pause_schedules(None, paused) {
+                crate::notify(
+                    app,
+                    &connector::desktop::Notice { title: "Schedules".into(), body: error.message.clone() },
+                );
             }
-            "show" => crate::show_main_window(app),
-            "quit" => app.exit(0),
-            _ => {}
-        },
+            state.schedules_changed.notify_one();
+            events::emit(app, events::INSTANCES_CHANGED, InstancesChangedEvent {});
+            refresh(app);
+        }
+        TrayAction::ShowWindow => crate::show_main_window(app),
+        TrayAction::Quit => app.exit(0),
     }
 }

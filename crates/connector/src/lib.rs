@@ -3,6 +3,7 @@
 //! app and the `qbconnector` CLI share.
 
 pub mod api;
+pub mod desktop;
 pub mod error;
 pub mod instance;
 pub mod paths;
