@@ -49,9 +49,13 @@ export function App() {
   const [instances, setInstances] = useState<InstanceView[] | null>(null);
   const [current, setCurrent] = useState<string | null>(null);
   const [screen, setScreen] = useState<Screen>('instances');
-  const [message, setMessage] = useState<ApiError | string | null>(null);
+  // Each message is new (a counter), so the same words twice are shown and fade twice.
+  const [notice, setNotice] = useState<{ message: ApiError | string; id: number; faded: boolean } | null>(null);
 
-  const notify = useCallback((m: ApiError | string) => setMessage(m), []);
+  const notify = useCallback(
+    (message: ApiError | string) => setNotice((last) => ({ message, id: (last?.id ?? 0) + 1, faded: false })),
+    [],
+  );
   const reload = useCallback(async () => {
     try {
       const list = await api.instances();
@@ -77,11 +81,17 @@ export function App() {
     return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
   }, [reload, notify]);
 
+  // Information fades after a few seconds but keeps its place until the screen changes: a
+  // message vanishing on a timer must not move what is under the pointer. Errors stay until
+  // dismissed or the screen changes.
+  const noticeId = notice?.id;
+  const fades = typeof notice?.message === 'string';
   useEffect(() => {
-    if (typeof message !== 'string') return;
-    const timer = setTimeout(() => setMessage(null), 4000);
+    if (!fades) return;
+    const timer = setTimeout(() => setNotice((n) => (n && n.id === noticeId ? { ...n, faded: true } : n)), 4000);
     return () => clearTimeout(timer);
-  }, [message]);
+  }, [noticeId, fades]);
+  useEffect(() => setNotice(null), [screen]);
 
   const instance = instances?.find((i) => i.name === current) ?? null;
   const pick = (name: string) => {
@@ -148,7 +158,7 @@ export function App() {
         </label>
       </nav>
       <main class="content">
-        <Toast message={message} onClose={() => setMessage(null)} />
+        <Toast message={notice?.message ?? null} faded={notice?.faded ?? false} onClose={() => setNotice(null)} />
         {body}
       </main>
     </div>

@@ -7,12 +7,12 @@ import { errorHint } from '../lib/format';
 
 export type Notify = (message: ApiError | string) => void;
 
-export function Toast({ message, onClose }: { message: ApiError | string | null; onClose: () => void }) {
+export function Toast({ message, faded, onClose }: { message: ApiError | string | null; faded: boolean; onClose: () => void }) {
   if (!message) return null;
   const isError = typeof message !== 'string';
   return (
     <div
-      class={`toast ${isError ? 'toast-error' : 'toast-info'}`}
+      class={`toast ${isError ? 'toast-error' : 'toast-info'}${faded ? ' toast-faded' : ''}`}
       role={isError ? 'alert' : 'status'}
       data-testid="toast"
       data-code={isError ? message.code : 'info'}
