@@ -53,11 +53,11 @@ install_python_env() {
   fi
 }
 
-install_ui_packages() {
-  # npm ci only when the lock file changed since the last install.
-  if ! cmp -s ui/package-lock.json ui/node_modules/.package-lock.installed 2>/dev/null; then
-    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
-    cp ui/package-lock.json ui/node_modules/.package-lock.installed
+install_node_packages() {
+  # npm ci in $1 only when its lock file changed since the last install.
+  if ! cmp -s "$1/package-lock.json" "$1/node_modules/.package-lock.installed" 2>/dev/null; then
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$1/package-lock.json" "$1/node_modules/.package-lock.installed"
   fi
 }
 
@@ -73,6 +73,9 @@ install_system_packages "${CORE_PACKAGES[@]}" "${DESKTOP_PACKAGES[@]}"
 [ "${1:-}" = "--system" ] && exit 0
 install_rust_components
 [ -f tests/conformance/requirements.txt ] && install_python_env
-[ -f ui/package-lock.json ] && install_ui_packages
-[ "${1:-}" = "--no-e2e" ] || install_tauri_driver
+[ -f ui/package-lock.json ] && install_node_packages ui
+if [ "${1:-}" != "--no-e2e" ]; then
+  install_tauri_driver
+  install_node_packages tests/e2e
+fi
 exit 0

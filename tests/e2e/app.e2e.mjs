@@ -1,11 +1,15 @@
 // The operator's path through the desktop app, in its real webview: first launch and the
 // demo company, activating an instance, connecting (loopback, then the relay and the deep
 // link, with a forged answer refused), editing a mapping and watching the preview, a push
-// with progress, the history, a conflict resolved field by field, and a pull.
+// with progress, the history, a conflict resolved field by field, and a pull; then what
+// happens outside the window: the tray menu (read and clicked over D-Bus as a panel does),
+// desktop notifications, and start at login.
 // Each screen is saved as a PNG under target/e2e-screenshots for review.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync as readdir, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { startDesktop } from './desktop-bus.mjs';
 import { Session } from './webdriver.mjs';
 
 const application = process.env.QBCONNECTOR_APP_BIN;
@@ -110,11 +114,14 @@ async function syncAndWait(session, button) {
   } catch (error) {
     // Whether the engine is stuck or only the screen missed the end tells where to look.
     const runs = await invoke(session, 'runs', { name: DEMO, limit: 2 }).catch((e) => `runs unreadable: ${e}`);
-    throw new Error(`${error.message}; the last runs in the store: ${JSON.stringify(runs)}`);
+    const toast = await session.execute('return document.querySelector("[data-testid=toast]")?.textContent ?? "none";').catch(() => '?');
+    throw new Error(`${error.message}; the last runs in the store: ${JSON.stringify(runs)}; message shown: ${toast}`);
   }
   return attributeOf(session, 'sync-result', 'data-outcome');
 }
 
+// The tray host and notification service must be on the bus before the app starts.
+const desktop = await startDesktop();
 const session = await Session.start('http://127.0.0.1:4444', application);
 try {
   await step(session, 'a first launch offers the demo company', async () => {
@@ -272,6 +279,58 @@ try {
     await shot(session, 'records');
   });
 
+  await step(session, 'the tray shows each instance, syncs from its menu and pauses the schedules', async () => {
+    const line = (tree, name) => desktop.labels(tree).find((label) => label.startsWith(`${name} — `));
+    const tree = await desktop.waitForMenu((t) => line(t, DEMO) && line(t, 'Second shop'), 'both instances in the tray');
+    if (!line(tree, DEMO).startsWith(`${DEMO} — connected · last run `)) throw new Error(`tray says ${line(tree, DEMO)}`);
+    if (line(tree, 'Second shop') !== 'Second shop — not connected · never run') {
+      throw new Error(`tray says ${line(tree, 'Second shop')}`);
+    }
+    const [before] = await invoke(session, 'runs', { name: DEMO, limit: 1 });
+    await desktop.click('Sync now', `${DEMO} — `);
+    const run = await session.wait(async () => {
+      const [latest] = await invoke(session, 'runs', { name: DEMO, limit: 1 });
+      return latest.id !== before.id && latest.outcome ? latest : null;
+    }, 'the run started from the tray to finish', 120_000);
+    if (run.trigger !== 'button') throw new Error(`the tray's run was started by ${run.trigger}`);
+    const said = `${DEMO} — connected · last run ${run.outcome.replace(/_/g, ' ')}`;
+    await desktop.waitForMenu((t) => line(t, DEMO) === said, `the tray to say "${said}"`);
+
+    // An instance that cannot sync says why, even with the window closed.
+    await desktop.click('Sync now', 'Second shop — ');
+    const notice = await desktop.waitForNotification((title) => title === 'Second shop: the sync did not run', 'a notification');
+    if (!notice.body.includes('not connected')) throw new Error(`the notification said ${notice.body}`);
+
+    await desktop.click('Pause schedules');
+    await session.wait(async () => (await invoke(session, 'instances')).every((i) => i.settings.schedule.paused), 'every schedule paused');
+    await desktop.waitForMenu((t) => desktop.labels(t).includes('Resume schedules'), 'the tray to offer resuming');
+    await desktop.click('Resume schedules');
+    await session.wait(async () => (await invoke(session, 'instances')).every((i) => !i.settings.schedule.paused), 'every schedule resumed');
+  });
+
+  await step(session, 'a scheduled sync that cannot run is announced, and start at login is an autostart entry', async () => {
+    // Second shop is not connected: an hourly schedule is due at once, fails and says so.
+    await session.select('instance-select', 'Second shop');
+    await session.click('nav-settings');
+    await session.select('schedule-mode', 'every');
+    await session.click('settings-save');
+    await desktop.waitForNotification((title) => title === 'Second shop: reconnect to QuickBooks', 'the scheduled failure announced');
+
+    // Where the desktop looks for programs to start at login (the test's own HOME).
+    const autostartDir = join(homedir(), '.config', 'autostart');
+    const entry = () => (existsSync(autostartDir) ? readdir(autostartDir) : []);
+    await session.click('autostart');
+    const [file] = await session.wait(async () => (entry().length ? entry() : null), 'an autostart entry');
+    const text = readFileSync(join(autostartDir, file), 'utf8');
+    if (!text.includes(application)) throw new Error(`the autostart entry does not start the app:\n${text}`);
+    await shot(session, 'settings-schedule-autostart');
+    await session.click('autostart');
+    await session.wait(async () => entry().length === 0, 'the autostart entry removed');
+    await session.select('schedule-mode', 'manual');
+    await session.click('settings-save');
+    await session.select('instance-select', DEMO);
+  });
+
   await step(session, 'dark and small: the theme choice and a narrow window stay readable', async () => {
     // The sum of the page background's red, green and blue.
     const brightness = async () => {
@@ -294,6 +353,7 @@ try {
   });
 } finally {
   await session.end().catch(() => {});
+  desktop.end();
 }
 console.log(failures ? `${failures} step(s) failed` : 'all end-to-end steps passed');
 process.exit(failures ? 1 : 0);

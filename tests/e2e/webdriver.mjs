@@ -114,7 +114,7 @@ export class Session {
     return Buffer.from(await this.command('GET', '/screenshot'), 'base64');
   }
 
-  /** Waits until `condition()` (async) holds; the UI answers events, so no fixed pauses. */
+  /** Waits until `condition()` (async) gives something truthy and returns it; no fixed pauses. */
   wait(condition, what, timeoutMs = 30_000) {
     return waitUntil(condition, timeoutMs, what);
   }
@@ -141,7 +141,8 @@ async function waitUntil(condition, timeoutMs, what) {
   let lastError;
   for (;;) {
     try {
-      if (await condition()) return;
+      const value = await condition();
+      if (value) return value;
     } catch (error) {
       lastError = error;
     }

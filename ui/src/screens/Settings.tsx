@@ -321,6 +321,7 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
             <label class="check">
               <input
                 type="checkbox"
+                data-testid="autostart"
                 checked={autostart}
                 onChange={(e) =>
                   api.setAutostart((e.target as HTMLInputElement).checked).then(setAutostart, (err) => notify(asApiError(err)))
