@@ -52,6 +52,13 @@ export function App() {
   // Each message is new (a counter), so the same words twice are shown and fade twice.
   const [notice, setNotice] = useState<{ message: ApiError | string; id: number; faded: boolean } | null>(null);
 
+  // The message leaves with the screen, in the same render: clearing it a render later
+  // (an effect) moved the new screen's buttons just after they were drawn.
+  const go = useCallback((next: Screen) => {
+    setScreen(next);
+    setNotice(null);
+  }, []);
+
   const notify = useCallback(
     (message: ApiError | string) => setNotice((last) => ({ message, id: (last?.id ?? 0) + 1, faded: false })),
     [],
@@ -72,18 +79,18 @@ export function App() {
       events.instancesChanged(reload),
       events.openScreen((e) => {
         if (e.instance) setCurrent(e.instance);
-        setScreen(e.screen as Screen);
+        go(e.screen as Screen);
       }),
       events.syncFinished((e) => {
         if (e.error) notify(e.error);
       }),
     ];
     return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
-  }, [reload, notify]);
+  }, [reload, notify, go]);
 
   // Information fades after a few seconds but keeps its place until the screen changes: a
   // message vanishing on a timer must not move what is under the pointer. Errors stay until
-  // dismissed or the screen changes.
+  // dismissed or the screen changes (see `go`).
   const noticeId = notice?.id;
   const fades = typeof notice?.message === 'string';
   useEffect(() => {
@@ -91,7 +98,6 @@ export function App() {
     const timer = setTimeout(() => setNotice((n) => (n && n.id === noticeId ? { ...n, faded: true } : n)), 4000);
     return () => clearTimeout(timer);
   }, [noticeId, fades]);
-  useEffect(() => setNotice(null), [screen]);
 
   const instance = instances?.find((i) => i.name === current) ?? null;
   const pick = (name: string) => {
@@ -141,7 +147,7 @@ export function App() {
                 data-testid={`nav-${id}`}
                 class={screen === id ? 'active' : ''}
                 aria-current={screen === id ? 'page' : undefined}
-                onClick={() => setScreen(id)}
+                onClick={() => go(id)}
               >
                 {label}
               </button>
