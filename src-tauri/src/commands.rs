@@ -18,7 +18,7 @@ use connector::sync::store::RunRow;
 use connector::sync::{Direction, PlanView, RunSummary, Schedule, Trigger};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt;
 
 use crate::events::{self, AppInfo, ConnectStart, InstancesChangedEvent};
@@ -34,9 +34,15 @@ pub enum PreviewInput {
     Quickbooks(Value),
 }
 
-fn instances_changed(app: &AppHandle) {
+pub(crate) fn instances_changed(app: &AppHandle) {
     events::emit(app, events::INSTANCES_CHANGED, InstancesChangedEvent {});
     crate::tray::refresh(app);
+}
+
+/// A schedule was set, paused or resumed: the scheduler looks at once, the window and tray redraw.
+pub(crate) fn schedules_changed(app: &AppHandle) {
+    app.state::<AppState>().schedules_changed.notify_one();
+    instances_changed(app);
 }
 
 #[tauri::command]
@@ -139,8 +145,7 @@ pub fn set_schedule(
     schedule: Schedule,
 ) -> Answer<InstanceView> {
     let view = state.connector.set_schedule(&name, schedule)?;
-    state.schedules_changed.notify_one();
-    instances_changed(&app);
+    schedules_changed(&app);
     Ok(view)
 }
 
@@ -152,8 +157,7 @@ pub fn pause_schedules(
     paused: bool,
 ) -> Answer<Vec<InstanceView>> {
     let views = state.connector.pause_schedules(name.as_deref(), paused)?;
-    state.schedules_changed.notify_one();
-    instances_changed(&app);
+    schedules_changed(&app);
     Ok(views)
 }
 

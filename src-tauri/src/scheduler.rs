@@ -17,9 +17,9 @@ pub fn spawn(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
         let mut ticker = tokio::time::interval(TICK);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A schedule the operator just set or resumed is looked at now, not at the next tick.
+        let changed = app.state::<AppState>().schedules_changed.clone();
         loop {
-            // A schedule the operator just set or resumed is looked at now, not at the next tick.
-            let changed = app.state::<AppState>().schedules_changed.clone();
             tokio::select! {
                 _ = ticker.tick() => {}
                 _ = changed.notified() => {}

@@ -2,13 +2,13 @@
 //! with "Sync now" and "Open", pause or resume every schedule, open, quit) and carries out
 //! its actions. Rebuilt whenever something it shows changes.
 
-use connector::desktop::{sync_now_failed_notice, TrayAction};
+use connector::desktop::{schedules_not_changed_notice, sync_now_failed_notice, TrayAction};
 use connector::sync::{Direction, Trigger};
 use tauri::menu::{Menu, MenuBuilder, MenuEvent, SubmenuBuilder};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::events::{self, InstancesChangedEvent, OpenScreenEvent};
+use crate::events::{self, OpenScreenEvent};
 use crate::state::AppState;
 
 const TRAY_ID: &str = "main";
@@ -82,14 +82,9 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             let state = app.state::<AppState>();
             let paused = action == TrayAction::PauseSchedules;
             if let Err(error) = state.connector.pause_schedules(None, paused) {
-                crate::notify(
-                    app,
-                    &connector::desktop::Notice { title: "Schedules".into(), body: error.message.clone() },
-                );
+                crate::notify(app, &schedules_not_changed_notice(&error));
             }
-            state.schedules_changed.notify_one();
-            events::emit(app, events::INSTANCES_CHANGED, InstancesChangedEvent {});
-            refresh(app);
+            crate::commands::schedules_changed(app);
         }
         TrayAction::ShowWindow => crate::show_main_window(app),
         TrayAction::Quit => app.exit(0),

@@ -128,6 +128,11 @@ pub fn sync_now_failed_notice(instance: &str, error: &ApiError) -> Notice {
     Notice { title: format!("{instance}: the sync did not run"), body: error.message.clone() }
 }
 
+/// Pausing or resuming from the tray failed: the window may be closed, so say why.
+pub fn schedules_not_changed_notice(error: &ApiError) -> Notice {
+    Notice { title: "Schedules".into(), body: error.message.clone() }
+}
+
 /// The notice that closing the window kept the app running.
 pub fn still_running_notice() -> Notice {
     Notice {

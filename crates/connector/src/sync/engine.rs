@@ -930,23 +930,18 @@ impl<'a> Engine<'a> {
                 Sent::Batch(Err(error)) => self.record_call_failure(module, &batch, &error)?,
                 Sent::Singly(answers) => {
                     let mut written = Vec::new();
-                    let mut others = Vec::new();
+                    let mut failed = Vec::new();
                     for (index, answer) in answers {
                         match answer {
                             Ok(entity) => written.push((&batch[index].0, entity)),
-                            other => others.push((index, other)),
+                            Err(error) => failed.push((index, error)),
                         }
                     }
                     self.record_written(module, written)?;
-                    for (index, answer) in others {
-                        match answer {
-                            Ok(entity) => self.record_written(module, vec![(&batch[index].0, entity)])?,
-                            Err(qbo::Error::Fault(fault)) => {
-                                self.record_answer(module, &batch[index].0, Err(fault)).await?
-                            }
-                            Err(error) => {
-                                self.record_call_failure(module, std::slice::from_ref(&batch[index]), &error)?
-                            }
+                    for (index, error) in failed {
+                        match error {
+                            qbo::Error::Fault(fault) => self.record_answer(module, &batch[index].0, Err(fault)).await?,
+                            error => self.record_call_failure(module, std::slice::from_ref(&batch[index]), &error)?,
                         }
                     }
                 }
@@ -998,15 +993,8 @@ impl<'a> Engine<'a> {
     }
 
     fn finish_journal(&self, module: &ModuleSpec, platform_id: &str, state: &str) -> Result<(), ApiError> {
-        self.connector
-            .store()
-            .connection()
-            .execute(
-                "UPDATE journal SET state = ?4 WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3 AND state = 'pending'",
-                params![self.instance.id, module.name, platform_id, state],
-            )
-            .map_err(storage)?;
-        Ok(())
+        db::finish_journal(&self.connector.store().connection(), self.instance.id, &module.name, platform_id, state)
+            .map_err(storage)
     }
 
     /// The pull mapping's hash of an entity: what a later pull compares to skip our own echo.
@@ -1039,27 +1027,22 @@ impl<'a> Engine<'a> {
                         db::delete_link(tx, instance_id, &module.name, &planned.platform_id).map_err(storage)?;
                     }
                     operation => {
-                        let platform_hash = match operation {
-                            Operation::Create { hash, .. } | Operation::Update { hash, .. } => Some(hash.clone()),
-                            _ => None,
-                        };
                         let link = Link {
                             module: module.name.clone(),
                             platform_id: planned.platform_id.clone(),
                             qbo_id: qbo_id.clone(),
                             sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
-                            platform_hash,
+                            platform_hash: match operation {
+                                Operation::Create { hash, .. } | Operation::Update { hash, .. } => Some(hash.clone()),
+                                _ => None,
+                            },
                             qbo_hash,
                             synced_at: stamp(now()),
                         };
                         db::save_link(tx, instance_id, &link).map_err(storage)?;
                     }
                 }
-                tx.prepare_cached(
-                    "UPDATE journal SET state = 'done' WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3 AND state = 'pending'",
-                )
-                .and_then(|mut update| update.execute(params![instance_id, module.name, planned.platform_id]))
-                .map_err(storage)?;
+                db::finish_journal(tx, instance_id, &module.name, &planned.platform_id, "done").map_err(storage)?;
                 let outcome = RecordOutcome {
                     module: module.name.clone(),
                     record_id: planned.platform_id.clone(),
@@ -1072,10 +1055,7 @@ impl<'a> Engine<'a> {
             }
             Ok(())
         })?;
-        let counts = self.counts.entry(module.name.clone()).or_default();
-        for _ in 0..written.len() {
-            counts.add("ok");
-        }
+        self.counts.entry(module.name.clone()).or_default().ok += written.len();
         Ok(())
     }
 

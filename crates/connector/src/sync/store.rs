@@ -55,6 +55,21 @@ pub fn link_by_platform(
     .optional()
 }
 
+/// Ends the pending journal entry of a record's write as `state` (done, failed).
+pub fn finish_journal(
+    db: &Connection,
+    instance: i64,
+    module: &str,
+    platform_id: &str,
+    state: &str,
+) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "UPDATE journal SET state = ?4 WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3 AND state = 'pending'",
+    )?
+    .execute(params![instance, module, platform_id, state])?;
+    Ok(())
+}
+
 pub fn link_by_qbo(db: &Connection, instance: i64, module: &str, qbo_id: &str) -> rusqlite::Result<Option<Link>> {
     db.prepare_cached(&format!(
         "SELECT {LINK_COLUMNS} FROM link WHERE instance_id = ?1 AND module = ?2 AND qbo_id = ?3"
