@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use connector::api::Connector;
+use connector::desktop::TrayMenu;
 
 pub struct AppState {
     pub connector: Arc<Connector>,
@@ -18,6 +19,10 @@ pub struct AppState {
     pub tray_available: std::sync::atomic::AtomicBool,
     /// Wakes the scheduler when a schedule is set, paused or resumed.
     pub schedules_changed: Arc<tokio::sync::Notify>,
+    /// What the tray menu shows now. A menu is replaced only when this changes: every
+    /// replacement renumbers its entries, so a panel's click on an unchanged menu would
+    /// otherwise name an entry that no longer exists.
+    tray_drawn: Mutex<Option<TrayMenu>>,
 }
 
 /// A poisoned lock only means another command panicked; its data is still whole.
@@ -34,7 +39,23 @@ impl AppState {
             demo: tokio::sync::Mutex::new(None),
             tray_available: AtomicBool::new(false),
             schedules_changed: Arc::new(tokio::sync::Notify::new()),
+            tray_drawn: Mutex::new(None),
         }
+    }
+
+    /// Records `menu` as the tray's; false when the tray already shows it.
+    pub fn tray_needs(&self, menu: &TrayMenu) -> bool {
+        let mut drawn = lock(&self.tray_drawn);
+        if drawn.as_ref() == Some(menu) {
+            return false;
+        }
+        *drawn = Some(menu.clone());
+        true
+    }
+
+    /// The tray's menu could not be replaced: the next refresh draws it whatever it shows.
+    pub fn tray_forget(&self) {
+        *lock(&self.tray_drawn) = None;
     }
 
     /// The cancel switch of a run of `instance` starting now.

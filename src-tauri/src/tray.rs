@@ -1,8 +1,8 @@
 //! The tray draws `connector::desktop::TrayMenu` (each instance's connection and last run
 //! with "Sync now" and "Open", pause or resume every schedule, open, quit) and carries out
-//! its actions. Rebuilt whenever something it shows changes.
+//! its actions. Rebuilt when what it shows changes, and only then.
 
-use connector::desktop::{schedules_not_changed_notice, sync_now_failed_notice, TrayAction};
+use connector::desktop::{schedules_not_changed_notice, sync_now_failed_notice, TrayAction, TrayMenu};
 use connector::sync::{Direction, Trigger};
 use tauri::menu::{Menu, MenuBuilder, MenuEvent, SubmenuBuilder};
 use tauri::tray::TrayIconBuilder;
@@ -13,15 +13,15 @@ use crate::state::AppState;
 
 const TRAY_ID: &str = "main";
 
-fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
-    let state = app.state::<AppState>();
-    let Ok(tray) = state.connector.tray_menu() else {
-        // The store could not be read: still offer the window and quitting.
-        return MenuBuilder::new(app)
-            .text(TrayAction::ShowWindow.id(), TrayAction::ShowWindow.label())
-            .text(TrayAction::Quit.id(), TrayAction::Quit.label())
-            .build();
-    };
+/// Where the store could not be read the tray still offers the window and quitting.
+fn bare_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
+    MenuBuilder::new(app)
+        .text(TrayAction::ShowWindow.id(), TrayAction::ShowWindow.label())
+        .text(TrayAction::Quit.id(), TrayAction::Quit.label())
+        .build()
+}
+
+fn build_menu(app: &AppHandle, tray: &TrayMenu) -> tauri::Result<Menu<Wry>> {
     let mut menu = MenuBuilder::new(app);
     for instance in &tray.instances {
         let mut submenu = SubmenuBuilder::new(app, &instance.line);
@@ -42,24 +42,42 @@ fn build_menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
 
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let icon = tauri::image::Image::from_bytes(include_bytes!("../../icons/tray.png"))?;
+    let state = app.state::<AppState>();
+    let menu = match state.connector.tray_menu() {
+        Ok(tray) => {
+            state.tray_needs(&tray);
+            build_menu(app, &tray)?
+        }
+        Err(_) => bare_menu(app)?,
+    };
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon)
         .tooltip("QuickBooks Connector")
-        .menu(&build_menu(app)?)
+        .menu(&menu)
         .on_menu_event(on_menu_event)
         .build(app)?;
     Ok(())
 }
 
+/// Redraws the tray if what it shows has changed.
 pub fn refresh(app: &AppHandle) {
-    let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
-    match build_menu(app) {
-        Ok(menu) => {
-            if let Err(error) = tray.set_menu(Some(menu)) {
-                tracing::warn!(%error, "the tray menu could not be replaced");
-            }
+    let Some(icon) = app.tray_by_id(TRAY_ID) else { return };
+    let state = app.state::<AppState>();
+    let tray = match state.connector.tray_menu() {
+        Ok(tray) => tray,
+        Err(error) => {
+            // The menu drawn last stays: it is the newest the tray could read.
+            tracing::warn!(%error, "the tray could not read the store");
+            return;
         }
-        Err(error) => tracing::warn!(%error, "the tray menu could not be built"),
+    };
+    if !state.tray_needs(&tray) {
+        return;
+    }
+    let replaced = build_menu(app, &tray).and_then(|menu| icon.set_menu(Some(menu)));
+    if let Err(error) = replaced {
+        tracing::warn!(%error, "the tray menu could not be replaced");
+        state.tray_forget();
     }
 }
 

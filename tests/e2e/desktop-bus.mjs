@@ -136,14 +136,27 @@ export async function startDesktop() {
       }, what, timeoutMs);
     },
 
-    /** Clicks the entry labelled `label`, under the entry whose label starts with `parent` if given. */
+    /**
+     * Clicks the entry labelled `label`, under the entry whose label starts with `parent` if given.
+     * The app may replace its menu between our reading it and the click (a run ending redraws
+     * it), which renumbers every entry; the old number is then refused and nothing happens.
+     * A panel reads the new layout and the user clicks again: so does this, a few times.
+     */
     async click(label, parent) {
-      const tree = await this.trayMenu();
-      const scope = parent ? findNode(tree, (n) => n.label.startsWith(parent) && n.children.length > 0) : tree;
-      const entry = scope && findNode(scope, (n) => n.label === label);
-      if (!entry) throw new Error(`no tray entry ${JSON.stringify(label)}${parent ? ` under ${JSON.stringify(parent)}` : ''}`);
-      const { sender, path } = await menu();
-      await call(sender, path, 'com.canonical.dbusmenu', 'Event', 'isvu', [entry.id, 'clicked', new Variant('s', ''), 0]);
+      for (let attempt = 1; ; attempt += 1) {
+        const tree = await this.trayMenu();
+        const scope = parent ? findNode(tree, (n) => n.label.startsWith(parent) && n.children.length > 0) : tree;
+        const entry = scope && findNode(scope, (n) => n.label === label);
+        if (!entry) throw new Error(`no tray entry ${JSON.stringify(label)}${parent ? ` under ${JSON.stringify(parent)}` : ''}`);
+        const { sender, path } = await menu();
+        try {
+          await call(sender, path, 'com.canonical.dbusmenu', 'Event', 'isvu', [entry.id, 'clicked', new Variant('s', ''), 0]);
+          return;
+        } catch (error) {
+          const replaced = /does not refer to a menu item/.test(String(error?.text ?? error?.message ?? error));
+          if (!replaced || attempt >= 3) throw error;
+        }
+      }
     },
 
     /** Waits for a notification whose title satisfies `test`. */
