@@ -114,8 +114,8 @@ async function syncAndWait(session, button) {
   } catch (error) {
     // Whether the engine is stuck or only the screen missed the end tells where to look.
     const runs = await invoke(session, 'runs', { name: DEMO, limit: 2 }).catch((e) => `runs unreadable: ${e}`);
-    const toast = await session.execute('return document.querySelector("[data-testid=toast]")?.textContent ?? "none";').catch(() => '?');
-    throw new Error(`${error.message}; the last runs in the store: ${JSON.stringify(runs)}; message shown: ${toast}`);
+    const message = await session.execute('return document.querySelector("[data-testid=status-message]")?.textContent ?? "none";').catch(() => '?');
+    throw new Error(`${error.message}; the last runs in the store: ${JSON.stringify(runs)}; message shown: ${message}`);
   }
   return attributeOf(session, 'sync-result', 'data-outcome');
 }
@@ -168,7 +168,8 @@ try {
     writeFileSync(join(workDir, 'forge-next-state'), '');
     await session.click('nav-connection');
     await session.click('connect-button');
-    await waitAttribute(session, 'toast', 'data-code', 'validation', 60_000);
+    await waitAttribute(session, 'status-message', 'data-code', 'validation', 60_000);
+    await shot(session, 'connection-forged-refused');
     await waitAttribute(session, 'connection-state', 'data-state', 'connected', 60_000);
   });
 

@@ -3,7 +3,7 @@
 
 import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { api, asApiError, events, type ApiError, type InstanceView } from './api';
-import { Toast } from './components/common';
+import { StatusBar } from './components/common';
 import { Conflicts } from './screens/Conflicts';
 import { Connection } from './screens/Connection';
 import { History } from './screens/History';
@@ -52,8 +52,7 @@ export function App() {
   // Each message is new (a counter), so the same words twice are shown and fade twice.
   const [notice, setNotice] = useState<{ message: ApiError | string; id: number; faded: boolean } | null>(null);
 
-  // The message leaves with the screen, in the same render: clearing it a render later
-  // (an effect) moved the new screen's buttons just after they were drawn.
+  // A message is about the screen it was raised on: it leaves with that screen.
   const go = useCallback((next: Screen) => {
     setScreen(next);
     setNotice(null);
@@ -88,9 +87,7 @@ export function App() {
     return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
   }, [reload, notify, go]);
 
-  // Information fades after a few seconds but keeps its place until the screen changes: a
-  // message vanishing on a timer must not move what is under the pointer. Errors stay until
-  // dismissed or the screen changes (see `go`).
+  // Information fades after a few seconds; errors stay until dismissed or the screen changes.
   const noticeId = notice?.id;
   const fades = typeof notice?.message === 'string';
   useEffect(() => {
@@ -163,10 +160,10 @@ export function App() {
           </select>
         </label>
       </nav>
-      <main class="content">
-        <Toast message={notice?.message ?? null} faded={notice?.faded ?? false} onClose={() => setNotice(null)} />
-        {body}
-      </main>
+      <div class="workspace">
+        <main class="content">{body}</main>
+        <StatusBar message={notice?.message ?? null} faded={notice?.faded ?? false} onClose={() => setNotice(null)} />
+      </div>
     </div>
   );
 }

@@ -7,25 +7,34 @@ import { errorHint } from '../lib/format';
 
 export type Notify = (message: ApiError | string) => void;
 
-export function Toast({ message, faded, onClose }: { message: ApiError | string | null; faded: boolean; onClose: () => void }) {
-  if (!message) return null;
-  const isError = typeof message !== 'string';
+/**
+ * The window's message line, below the screen. It keeps its place whether or not it has
+ * something to say, so a message that arrives late (the answer to an action started on
+ * another screen) or fades never moves the buttons above it.
+ */
+export function StatusBar({ message, faded, onClose }: { message: ApiError | string | null; faded: boolean; onClose: () => void }) {
+  const isError = message !== null && typeof message !== 'string';
+  const shown = message !== null && !faded;
   return (
-    <div
-      class={`toast ${isError ? 'toast-error' : 'toast-info'}${faded ? ' toast-faded' : ''}`}
-      role={isError ? 'alert' : 'status'}
-      data-testid="toast"
-      data-code={isError ? message.code : 'info'}
-    >
-      <div class="toast-body">
-        <strong>{isError ? message.message : message}</strong>
-        {isError && <p class="hint">{errorHint(message)}</p>}
-        {isError && message.detail && <pre class="detail">{message.detail}</pre>}
-      </div>
-      <button type="button" class="ghost" onClick={onClose} aria-label="Dismiss">
-        ×
-      </button>
-    </div>
+    <footer class={`status-bar${isError ? ' status-error' : ''}`} aria-label="Messages">
+      {message !== null && (
+        <div
+          class={`status-message${shown ? '' : ' status-faded'}`}
+          role={isError ? 'alert' : 'status'}
+          data-testid="status-message"
+          data-code={isError ? message.code : 'info'}
+        >
+          <div class="status-body">
+            <strong>{isError ? message.message : message}</strong>
+            {isError && <p class="hint">{errorHint(message)}</p>}
+            {isError && message.detail && <pre class="detail">{message.detail}</pre>}
+          </div>
+          <button type="button" class="ghost" onClick={onClose} aria-label="Dismiss">
+            ×
+          </button>
+        </div>
+      )}
+    </footer>
   );
 }
 
