@@ -107,7 +107,7 @@ export function App() {
   else if (NEEDS_INSTANCE.includes(screen) && !instance)
     body = <div class="screen"><p class="empty">Activate an instance first.</p></div>;
   else if (screen === 'settings' && instance)
-    body = <Settings key={instance.name + instance.updated_at} instance={instance} notify={notify} onSaved={reload} />;
+    body = <Settings key={instance.name} instance={instance} notify={notify} onSaved={reload} />;
   else if (screen === 'connection' && instance) body = <Connection instance={instance} notify={notify} onChanged={reload} />;
   else if (screen === 'mappings' && instance) body = <Mappings key={instance.name} instance={instance} notify={notify} />;
   else if (screen === 'records') body = <Records notify={notify} />;

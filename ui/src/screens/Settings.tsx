@@ -7,7 +7,8 @@ import { api, asApiError, METHODS, type InstanceView, type MethodName, type Spec
 import type { ConflictPolicy } from '../bindings/ConflictPolicy';
 import type { LookupRow } from '../bindings/LookupRow';
 import { Section, type Notify } from '../components/common';
-import { formFromSchedule, scheduleFromForm, type ScheduleForm } from '../lib/schedule';
+import { scheduleFromForm, type ScheduleForm } from '../lib/schedule';
+import { formChanges, formFromInstance, rebaseForm, type SettingsForm } from '../lib/settingsform';
 
 const POLICIES: [ConflictPolicy, string][] = [
   ['hold', 'Hold for me to decide'],
@@ -21,20 +22,27 @@ const value = (e: Event) => (e.target as HTMLInputElement).value;
 export function Settings({ instance, notify, onSaved }: { instance: InstanceView; notify: Notify; onSaved: () => void }) {
   const name = instance.name;
   const [spec, setSpec] = useState<Spec | null>(null);
-  const [environment, setEnvironment] = useState(instance.environment.kind);
-  const [baseUrl, setBaseUrl] = useState(instance.environment.kind === 'custom' ? instance.environment.base_url : '');
-  const [companyId, setCompanyId] = useState(instance.company_id ?? '');
-  const [clientId, setClientId] = useState(instance.client_id ?? '');
+  // The instance as the form last saw it, and the form: see lib/settingsform.
+  const [{ base, form }, setEditing] = useState(() => {
+    const start = formFromInstance(instance);
+    return { base: start, form: start };
+  });
   const [newSecret, setNewSecret] = useState('');
-  const [redirectUri, setRedirectUri] = useState(instance.redirect_uri ?? '');
-  const [variables, setVariables] = useState<Record<string, string>>({ ...instance.settings.variables });
   const [methods, setMethods] = useState<Record<string, Record<string, boolean>>>({});
-  const [policies, setPolicies] = useState<Record<string, ConflictPolicy>>({ ...instance.settings.conflict_policies });
-  const [schedule, setSchedule] = useState<ScheduleForm>(formFromSchedule(instance.settings.schedule));
   const [lookups, setLookups] = useState<LookupRow[]>([]);
   const [newLookup, setNewLookup] = useState<LookupRow>({ lookup: '', platform_value: '', qbo_value: '' });
   const [autostart, setAutostart] = useState<boolean | null>(null);
   const [saving, setSaving] = useState(false);
+
+  useEffect(() => {
+    setEditing(({ base: before, form: editing }) => {
+      const after = formFromInstance(instance);
+      return { base: after, form: rebaseForm(editing, before, after) };
+    });
+  }, [instance]);
+  const edit = (patch: Partial<SettingsForm>) => setEditing((now) => ({ ...now, form: { ...now.form, ...patch } }));
+  const { environment, baseUrl, companyId, clientId, redirectUri, variables, policies, schedule } = form;
+  const setSchedule = (next: ScheduleForm) => edit({ schedule: next });
 
   useEffect(() => {
     api.spec(name).then(setSpec, (e) => notify(asApiError(e)));
@@ -61,17 +69,9 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
       for (const [module, byMethod] of Object.entries(methods)) {
         for (const [method, on] of Object.entries(byMethod)) changedMethods.push([module, method as MethodName, on]);
       }
-      await api.updateInstance(name, {
-        environment: environment === 'custom' ? { kind: 'custom', base_url: baseUrl.trim() } : { kind: environment },
-        company_id: companyId.trim(),
-        client_id: clientId.trim(),
-        client_secret: newSecret ? newSecret : null,
-        redirect_uri: redirectUri.trim(),
-        variables,
-        methods: changedMethods,
-        conflict_policies: policies,
-      });
-      await api.setSchedule(name, scheduled.schedule);
+      const { changes, scheduleChanged } = formChanges(form, base);
+      await api.updateInstance(name, { ...changes, client_secret: newSecret ? newSecret : null, methods: changedMethods });
+      if (scheduleChanged) await api.setSchedule(name, scheduled.schedule);
       setNewSecret('');
       setMethods({});
       notify('Settings saved.');
@@ -99,7 +99,7 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
         <div class="form-grid">
           <label>
             Environment
-            <select data-testid="settings-environment" value={environment} onChange={(e) => setEnvironment(value(e) as typeof environment)}>
+            <select data-testid="settings-environment" value={environment} onChange={(e) => edit({ environment: value(e) as typeof environment })}>
               <option value="sandbox">Intuit sandbox</option>
               <option value="production">Production</option>
               <option value="custom">Another server</option>
@@ -108,16 +108,16 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
           {environment === 'custom' && (
             <label>
               Base URL
-              <input data-testid="settings-base-url" value={baseUrl} onInput={(e) => setBaseUrl(value(e))} />
+              <input data-testid="settings-base-url" value={baseUrl} onInput={(e) => edit({ baseUrl: value(e) })} />
             </label>
           )}
           <label>
             Company ID <span class="hint">(the realm id; set when you connect)</span>
-            <input value={companyId} onInput={(e) => setCompanyId(value(e))} />
+            <input value={companyId} onInput={(e) => edit({ companyId: value(e) })} />
           </label>
           <label>
             Client ID
-            <input data-testid="settings-client-id" value={clientId} onInput={(e) => setClientId(value(e))} />
+            <input data-testid="settings-client-id" value={clientId} onInput={(e) => edit({ clientId: value(e) })} />
           </label>
           <label>
             Client Secret{' '}
@@ -133,7 +133,7 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
           </label>
           <label>
             Redirect URI
-            <input data-testid="settings-redirect-uri" value={redirectUri} onInput={(e) => setRedirectUri(value(e))} />
+            <input data-testid="settings-redirect-uri" value={redirectUri} onInput={(e) => edit({ redirectUri: value(e) })} />
           </label>
         </div>
         <p class="hint">
@@ -153,7 +153,7 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
                 <input
                   value={variables[variable.name] ?? ''}
                   placeholder={variable.default || '(none)'}
-                  onInput={(e) => setVariables({ ...variables, [variable.name]: value(e) })}
+                  onInput={(e) => edit({ variables: { ...variables, [variable.name]: value(e) } })}
                 />
               </label>
             ))}
@@ -258,7 +258,7 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
                       <select
                         aria-label={`${module.name}: when both sides changed`}
                         value={policies[module.name] ?? 'hold'}
-                        onChange={(e) => setPolicies({ ...policies, [module.name]: value(e) as ConflictPolicy })}
+                        onChange={(e) => edit({ policies: { ...policies, [module.name]: value(e) as ConflictPolicy } })}
                       >
                         {POLICIES.map(([policy, label]) => (
                           <option key={policy} value={policy}>
