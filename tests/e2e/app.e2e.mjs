@@ -98,6 +98,11 @@ async function quickbooks(session, method, path, body) {
   return json;
 }
 
+/** The status bar's message, faded or not ("" when there is none). */
+function messageShown(session) {
+  return session.execute('return document.querySelector("[data-testid=status-message]")?.textContent ?? "";');
+}
+
 async function syncAndWait(session, button) {
   const before = (await session.all('sync-result')).length
     ? await attributeOf(session, 'sync-result', 'data-run-id').catch(() => null)
@@ -114,7 +119,7 @@ async function syncAndWait(session, button) {
   } catch (error) {
     // Whether the engine is stuck or only the screen missed the end tells where to look.
     const runs = await invoke(session, 'runs', { name: DEMO, limit: 2 }).catch((e) => `runs unreadable: ${e}`);
-    const message = await session.execute('return document.querySelector("[data-testid=status-message]")?.textContent ?? "none";').catch(() => '?');
+    const message = await messageShown(session).catch(() => '?');
     throw new Error(`${error.message}; the last runs in the store: ${JSON.stringify(runs)}; message shown: ${message}`);
   }
   return attributeOf(session, 'sync-result', 'data-outcome');
@@ -264,7 +269,13 @@ try {
     await session.click('choice-Phone-quickbooks');
     await shot(session, 'conflicts');
     await session.click('conflict-apply');
-    await session.wait(async () => (await invoke(session, 'conflicts', { name: DEMO })).length === 0, 'the conflict to close');
+    // Apply closes the conflict, then sends the record; the instance is busy until the screen
+    // says it was sent, and a sync started before that is refused as already running.
+    await session.wait(
+      async () => (await messageShown(session)).startsWith('Resolved and sent to QuickBooks.'),
+      'the resolution to be sent',
+    );
+    if ((await invoke(session, 'conflicts', { name: DEMO })).length !== 0) throw new Error('the conflict is still open');
     const [resolved] = (await invoke(session, 'records', { module: 'Accounts', search: name, offset: 0, limit: 1 })).records;
     if (resolved.data.Phone !== '+1 555 0100') throw new Error(`QuickBooks' phone was not taken: ${resolved.data.Phone}`);
   });
