@@ -217,9 +217,23 @@ try {
     await session.click('nav-sync');
     await session.click('sync-preview');
     await session.find('plan-view', 60_000);
+    // A first push: invoices wait for no customer, as the customers go first in the same run.
+    const ops = await Promise.all((await session.all('plan-entry')).map((e) => session.attribute(e, 'data-op')));
+    if (!ops.includes('create')) throw new Error(`the plan lists no record to create (${ops})`);
+    if (ops.includes('skip')) throw new Error('the plan shows records waiting for others the push would create first');
+    // A new record's fields, as they would be sent.
+    await session.click('plan-module');
+    await session.click('plan-entry-summary');
+    const fields = await session.text(await session.find('plan-entry-fields'));
+    if (!fields.includes('DisplayName')) throw new Error(`the new customer's fields read: ${fields}`);
     await shot(session, 'sync-preview');
+    const planned = await invoke(session, 'plan', { name: DEMO, modules: null });
+    const creates = planned.flatMap((view) => view.operations).filter((p) => p.operation.op === 'create').length;
     const outcome = await syncAndWait(session, 'sync-push-all');
     if (outcome !== 'succeeded') throw new Error(`the push ended ${outcome}`);
+    const [pushed] = await invoke(session, 'runs', { name: DEMO, limit: 1 });
+    const done = Object.values(pushed.counts).reduce((sum, c) => sum + c.ok, 0);
+    if (done !== creates) throw new Error(`the preview planned ${creates} creates and the push did ${done}`);
     const progress = await session.find('progress');
     const total = Number(await session.attribute(progress, 'data-total'));
     if (!(total > 0)) throw new Error(`the progress bar never counted anything (total ${total})`);

@@ -755,7 +755,7 @@ async fn run_sync(connector: &Connector, json: bool, args: SyncArgs, direction: 
                             ("delete", format!("QuickBooks {qbo_id} ({action:?})"))
                         }
                         Operation::Link { qbo_id, .. } => ("link", format!("already in QuickBooks as {qbo_id}")),
-                        Operation::Skip { reason } => ("skip", reason.clone()),
+                        Operation::Skip { reason, .. } => ("skip", reason.clone()),
                         Operation::Fail { reason } => ("fail", reason.clone()),
                     };
                     match (&planned.operation, view.differences.get(&planned.platform_id)) {

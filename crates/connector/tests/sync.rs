@@ -26,11 +26,31 @@ async fn a_first_push_sends_every_module_once_and_a_second_sends_nothing() {
     let setup = setup(seed::US_REALM).await;
     let counts = setup.connector.generate_demo_data(DemoSize::small(), 5, &us_taxes(), "USD").unwrap();
     let customers_before = setup.sandbox.count(seed::US_REALM, EntityKind::Customer);
+
+    // The dry run plans what the push will do: the records that refer to others still to be
+    // created are creates too, not waiting, and their bodies name the record they will point at.
+    let plan = setup.connector.plan("Books", None).await.unwrap();
+    assert_eq!(setup.sandbox.count(seed::US_REALM, EntityKind::Customer), customers_before, "a dry run writes nothing");
+    let planned_creates = |module: &str| {
+        let view = plan.iter().find(|v| v.module == module).unwrap();
+        view.operations
+            .iter()
+            .filter(|p| matches!(p.operation, connector::sync::plan::Operation::Create { .. }))
+            .count()
+    };
+    let invoices = plan.iter().find(|v| v.module == "Invoices").unwrap();
+    let connector::sync::plan::Operation::Create { body, .. } = &invoices.operations[0].operation else {
+        panic!("the first invoice is planned as {:?}", invoices.operations[0].operation);
+    };
+    let customer = body["CustomerRef"]["value"].as_str().unwrap();
+    assert!(customer.starts_with("(new Customer for Accounts "), "CustomerRef {customer}");
+
     let run = sync(&setup, Direction::Push).await;
     assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
     let ok = |module: &str| run.counts.get(module).map_or(0, |c| c.ok);
     for module in Module::ALL {
         assert_eq!(ok(module.name()), counts[&module], "{module}");
+        assert_eq!(planned_creates(module.name()), counts[&module], "{module}: planned creates");
     }
     let size = DemoSize::small();
     assert_eq!(

@@ -5,7 +5,7 @@ import { asApiError, isApiError } from '../api';
 import { conflictFields } from './conflicts';
 import { debounce } from './debounce';
 import { errorHint, formatDuration, formatValue, runDuration } from './format';
-import { countOperations, describeCounts } from './plan';
+import { countOperations, describeCounts, fieldsOf, worthListing } from './plan';
 import { addModule, addRule, moveRule, removeRule, rulesOf, updateRule, withRules } from './rules';
 import { describeSchedule, formFromSchedule, scheduleFromForm } from './schedule';
 import { parseSpecFile, specFileName } from './specfile';
@@ -189,11 +189,24 @@ describe('plans and formats', () => {
       operations: [
         { platform_id: 'a', operation: { op: 'create', body: {}, hash: 'h' } },
         { platform_id: 'b', operation: { op: 'create', body: {}, hash: 'h' } },
-        { platform_id: 'c', operation: { op: 'skip', reason: 'unchanged' } },
+        { platform_id: 'c', operation: { op: 'skip', why: 'unchanged', reason: 'unchanged since the last sync' } },
+        { platform_id: 'd', operation: { op: 'skip', why: 'waiting', reason: 'Accounts A9 is not in QuickBooks yet' } },
       ],
     };
-    expect(describeCounts(countOperations(plan))).toBe('2 to create · 1 unchanged');
+    expect(describeCounts(countOperations(plan))).toBe('2 to create · 1 waiting for a record they refer to · 1 unchanged');
     expect(describeCounts(countOperations({ ...plan, operations: [] }))).toBe('nothing to send');
+    // Only what would be written, or what waits, is listed record by record.
+    expect(plan.operations.filter((p) => worthListing(p.operation)).map((p) => p.platform_id)).toEqual(['a', 'b', 'd']);
+  });
+
+  it('lists a new record field by field', () => {
+    expect(fieldsOf({ DisplayName: 'Ada', Line: [{ Amount: 30.5 }, { Amount: 2 }], Ref: { value: '7' }, Note: null })).toEqual([
+      ['DisplayName', 'Ada'],
+      ['Line[0].Amount', 30.5],
+      ['Line[1].Amount', 2],
+      ['Ref.value', '7'],
+      ['Note', null],
+    ]);
   });
 
   it('formats durations and values', () => {

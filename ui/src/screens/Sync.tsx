@@ -9,7 +9,10 @@ import type { Progress } from '../bindings/Progress';
 import type { RunSummary } from '../bindings/RunSummary';
 import { Section, type Notify } from '../components/common';
 import { formatValue } from '../lib/format';
-import { countOperations, describeCounts } from '../lib/plan';
+import type { Operation } from '../bindings/Operation';
+import { countOperations, describeCounts, fieldsOf, worthListing } from '../lib/plan';
+
+const LISTED_PER_MODULE = 50;
 
 export function Sync({ instance, notify }: { instance: InstanceView; notify: Notify }) {
   const name = instance.name;
@@ -153,7 +156,7 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
           <div data-testid="plan-view">
             {plan.map((view) => (
               <details key={view.module} open={Object.keys(view.differences).length > 0}>
-                <summary>
+                <summary data-testid="plan-module">
                   <strong>{view.module}</strong> → {view.entity}: {describeCounts(countOperations(view))}
                 </summary>
                 {Object.entries(view.differences).map(([platformId, changes]) => (
@@ -173,15 +176,17 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
                 ))}
                 <ul class="plan-list">
                   {view.operations
-                    .filter((p) => p.operation.op === 'create' || p.operation.op === 'fail' || p.operation.op === 'delete')
-                    .slice(0, 50)
+                    .filter((p) => worthListing(p.operation))
+                    .slice(0, LISTED_PER_MODULE)
                     .map((p) => (
-                      <li key={p.platform_id}>
-                        {p.operation.op} {p.platform_id}
-                        {p.operation.op === 'fail' ? `: ${p.operation.reason}` : ''}
+                      <li key={p.platform_id} data-testid="plan-entry" data-op={p.operation.op}>
+                        <PlannedEntry platformId={p.platform_id} operation={p.operation} />
                       </li>
                     ))}
                 </ul>
+                {view.operations.filter((p) => worthListing(p.operation)).length > LISTED_PER_MODULE && (
+                  <p class="hint">The first {LISTED_PER_MODULE} are listed; the counts above cover them all.</p>
+                )}
               </details>
             ))}
           </div>
@@ -189,4 +194,52 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
       )}
     </div>
   );
+}
+
+/** One record of the plan: a new record's fields as they would be sent, or why it would not be. */
+function PlannedEntry({ platformId, operation }: { platformId: string; operation: Operation }) {
+  switch (operation.op) {
+    case 'create':
+      return (
+        <details>
+          <summary data-testid="plan-entry-summary">
+            create <code>{platformId}</code>
+          </summary>
+          <table class="table compact diff" data-testid="plan-entry-fields" aria-label={`Fields of the new record for ${platformId}`}>
+            <tbody>
+              {fieldsOf(operation.body).map(([field, value]) => (
+                <tr key={field}>
+                  <td>{field}</td>
+                  <td class="now">{formatValue(value)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      );
+    case 'delete':
+      return (
+        <>
+          {operation.action === 'delete' ? 'delete' : 'make inactive'} <code>{platformId}</code> (QuickBooks {operation.qbo_id})
+        </>
+      );
+    case 'fail':
+      return (
+        <span class="bad">
+          fails <code>{platformId}</code>: {operation.reason}
+        </span>
+      );
+    case 'skip':
+      return (
+        <>
+          waits <code>{platformId}</code>: {operation.reason}
+        </>
+      );
+    default:
+      return (
+        <>
+          {operation.op} <code>{platformId}</code>
+        </>
+      );
+  }
 }

@@ -7,7 +7,7 @@
 //! pending is looked for in QuickBooks by its marker (the module's match field) before
 //! anything is sent again.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::plan::{plan_push, Candidate, MappingProblem, Operation, Planned, PushSwitches};
+use super::plan::{plan_push, Candidate, MappingProblem, Operation, Planned, PushSwitches, SkipWhy};
 use super::store::{self as db, Counts, Link, RecordOutcome};
 use crate::api::Connector;
 use crate::error::{ApiError, ErrorCode};
@@ -224,6 +224,10 @@ pub struct Engine<'a> {
     compiled: std::sync::Mutex<BTreeMap<(String, MethodName), CompiledResult>>,
     /// Whole reads made for matching, per module, for the later pages of this run.
     read_all: std::sync::Mutex<BTreeMap<String, Arc<MatchIndex>>>,
+    /// A dry run's stand-ins for links a real run would have made by then: per module, the
+    /// platform ids it plans to create (a placeholder) or link (the QuickBooks id). Without
+    /// them every invoice of a first push would be planned as waiting for its customer.
+    planned_links: HashMap<String, HashMap<String, String>>,
 }
 
 /// A module's QuickBooks rows by their lower-cased match value.
@@ -283,6 +287,7 @@ impl<'a> Engine<'a> {
             progress: request.progress,
             compiled: Default::default(),
             read_all: Default::default(),
+            planned_links: HashMap::new(),
         };
         let result = engine.run_all(&request).await;
         let outcome = match &result {
@@ -316,7 +321,7 @@ impl<'a> Engine<'a> {
         for row in connector.lookups(name)? {
             context.lookups.entry(row.lookup).or_default().insert(row.platform_value, row.qbo_value);
         }
-        let engine = Engine {
+        let mut engine = Engine {
             connector,
             instance,
             spec: spec.clone(),
@@ -328,6 +333,7 @@ impl<'a> Engine<'a> {
             progress: None,
             compiled: Default::default(),
             read_all: Default::default(),
+            planned_links: HashMap::new(),
         };
         let mut views = Vec::new();
         for module in engine.ordered_modules(modules.as_deref()) {
@@ -336,6 +342,17 @@ impl<'a> Engine<'a> {
             while let Some((ids, _)) = pages.next(&PlatformStore::new(engine.connector.store()))? {
                 let candidates = engine.push_candidates(&module, ids).await?;
                 operations.extend(plan_push(candidates, engine.switches(&module)));
+            }
+            let stand_ins = engine.planned_links.entry(module.name.clone()).or_default();
+            for planned in &operations {
+                let qbo_id = match &planned.operation {
+                    Operation::Create { .. } => {
+                        format!("(new {} for {} {})", module.entity, module.name, planned.platform_id)
+                    }
+                    Operation::Link { qbo_id, .. } => qbo_id.clone(),
+                    _ => continue,
+                };
+                stand_ins.insert(planned.platform_id.clone(), qbo_id);
             }
             let updates: BTreeMap<&str, (&str, &Value)> = operations
                 .iter()
@@ -478,6 +495,16 @@ impl<'a> Engine<'a> {
                 db::links_of_platform_id(&store.connection(), self.instance.id, &id).map_err(storage)?
             {
                 context.links.entry(module).or_default().insert(id.clone(), qbo_id);
+            }
+            for (module, stand_ins) in &self.planned_links {
+                if let Some(qbo_id) = stand_ins.get(&id) {
+                    context
+                        .links
+                        .entry(module.clone())
+                        .or_default()
+                        .entry(id.clone())
+                        .or_insert_with(|| qbo_id.clone());
+                }
             }
             for candidate in Module::ALL {
                 if let Ok(found) = platform.get(candidate, &id) {
@@ -783,8 +810,8 @@ impl<'a> Engine<'a> {
         let mut writes: Vec<(Planned, RequestId)> = Vec::new();
         for planned in plan {
             match &planned.operation {
-                Operation::Skip { reason } => {
-                    let outcome = if reason.contains("not in QuickBooks yet") { "blocked" } else { "skipped" };
+                Operation::Skip { why, reason } => {
+                    let outcome = if *why == SkipWhy::Waiting { "blocked" } else { "skipped" };
                     if outcome == "blocked" || only.is_some() {
                         self.record(RecordOutcome {
                             module: module.name.clone(),

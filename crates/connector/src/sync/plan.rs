@@ -56,11 +56,34 @@ pub enum Operation {
         hash: String,
     },
     Skip {
+        why: SkipWhy,
         reason: String,
     },
     Fail {
         reason: String,
     },
+}
+
+/// Why a record is not sent, for a screen to group and count without reading the reason's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipWhy {
+    /// QuickBooks already has what the record maps to.
+    Unchanged,
+    /// The method that would send it is switched off for the instance.
+    SwitchedOff,
+    /// A record it refers to is not in QuickBooks (and is not about to be): it goes once that one does.
+    Waiting,
+    /// Its mapping gives nothing to send.
+    NothingToSend,
+    /// Deleted on the platform before it ever reached QuickBooks.
+    NeverSent,
+}
+
+impl Operation {
+    fn skip(why: SkipWhy, reason: impl Into<String>) -> Self {
+        Operation::Skip { why, reason: reason.into() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -83,25 +106,25 @@ pub fn plan_push(candidates: Vec<Candidate>, switches: PushSwitches) -> Vec<Plan
         .into_iter()
         .map(|c| {
             let operation = match (&c.link, c.deleted) {
-                (None, true) => Operation::Skip { reason: "deleted before it was ever in QuickBooks".into() },
+                (None, true) => Operation::skip(SkipWhy::NeverSent, "deleted before it was ever in QuickBooks"),
                 (Some(link), true) => match switches.delete {
                     Some(action) => Operation::Delete {
                         qbo_id: link.qbo_id.clone(),
                         sync_token: link.sync_token.clone().unwrap_or_else(|| "0".into()),
                         action,
                     },
-                    None => Operation::Skip { reason: "push delete is switched off".into() },
+                    None => Operation::skip(SkipWhy::SwitchedOff, "push delete is switched off"),
                 },
                 (link, false) => match c.mapped {
-                    None => Operation::Skip { reason: "nothing to send".into() },
-                    Some(Err(problem)) if problem.dependency => Operation::Skip { reason: problem.message },
+                    None => Operation::skip(SkipWhy::NothingToSend, "nothing to send"),
+                    Some(Err(problem)) if problem.dependency => Operation::skip(SkipWhy::Waiting, problem.message),
                     Some(Err(problem)) => Operation::Fail { reason: problem.message },
                     Some(Ok((body, hash))) => match (link, c.matched) {
                         (Some(link), _) if link.platform_hash.as_deref() == Some(hash.as_str()) => {
-                            Operation::Skip { reason: "unchanged since the last sync".into() }
+                            Operation::skip(SkipWhy::Unchanged, "unchanged since the last sync")
                         }
                         (Some(_), _) if !switches.update => {
-                            Operation::Skip { reason: "push update is switched off".into() }
+                            Operation::skip(SkipWhy::SwitchedOff, "push update is switched off")
                         }
                         (Some(link), _) => Operation::Update {
                             qbo_id: link.qbo_id.clone(),
@@ -113,7 +136,7 @@ pub fn plan_push(candidates: Vec<Candidate>, switches: PushSwitches) -> Vec<Plan
                             Operation::Link { qbo_id: found.qbo_id, sync_token: found.sync_token, hash }
                         }
                         (None, None) if !switches.create => {
-                            Operation::Skip { reason: "push create is switched off".into() }
+                            Operation::skip(SkipWhy::SwitchedOff, "push create is switched off")
                         }
                         (None, None) => Operation::Create { body, hash },
                     },
@@ -179,6 +202,14 @@ mod tests {
             .collect();
         assert_eq!(ops, ["create", "update", "skip", "delete", "skip", "link", "fail", "skip"]);
         assert!(matches!(&plan[1].operation, Operation::Update { sync_token, .. } if sync_token == "3"));
+        let whys: Vec<SkipWhy> = plan
+            .iter()
+            .filter_map(|p| match p.operation {
+                Operation::Skip { why, .. } => Some(why),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(whys, [SkipWhy::Unchanged, SkipWhy::NeverSent, SkipWhy::Waiting]);
     }
 
     #[test]
@@ -194,7 +225,7 @@ mod tests {
         );
         for planned in plan {
             assert!(
-                matches!(planned.operation, Operation::Skip { ref reason } if reason.contains("switched off")),
+                matches!(planned.operation, Operation::Skip { why: SkipWhy::SwitchedOff, ref reason } if reason.contains("switched off")),
                 "{planned:?}"
             );
         }
