@@ -243,6 +243,10 @@ try {
   await step(session, 'the history lists the run and its records', async () => {
     await session.click('nav-history');
     await session.find('run-row');
+    // The chart has a bar for each run listed.
+    const listed = (await session.all('run-row')).length;
+    const bars = (await session.all('run-bar')).length;
+    if (bars !== Math.min(listed, 40)) throw new Error(`${bars} bars in the chart for ${listed} runs`);
     await session.click('run-open');
     await session.find('outcome-row', 30_000);
     // The run's records are read page by page and only those in view are drawn.

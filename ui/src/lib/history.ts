@@ -1,14 +1,15 @@
 import type { RunRow } from '../bindings/RunRow';
 
+export type RunTotals = { ok: number; failed: number; blocked: number; held: number };
+
 /** A run's counts over all its modules. */
-export function runTotals(run: RunRow): { ok: number; failed: number; held: number } {
-  let ok = 0;
-  let failed = 0;
-  let held = 0;
+export function runTotals(run: RunRow): RunTotals {
+  const totals: RunTotals = { ok: 0, failed: 0, blocked: 0, held: 0 };
   for (const counts of Object.values(run.counts)) {
-    ok += counts.ok;
-    failed += counts.failed;
-    held += counts.held;
+    totals.ok += counts.ok;
+    totals.failed += counts.failed;
+    totals.blocked += counts.blocked;
+    totals.held += counts.held;
   }
-  return { ok, failed, held };
+  return totals;
 }

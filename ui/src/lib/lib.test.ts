@@ -5,6 +5,7 @@ import { asApiError, isApiError } from '../api';
 import { conflictFields } from './conflicts';
 import { debounce } from './debounce';
 import { errorHint, formatDuration, formatValue, runDuration } from './format';
+import { runTotals } from './history';
 import { countOperations, describeCounts, fieldsOf, worthListing } from './plan';
 import { addModule, addRule, moveRule, removeRule, rulesOf, updateRule, withRules } from './rules';
 import { describeSchedule, formFromSchedule, scheduleFromForm } from './schedule';
@@ -269,5 +270,21 @@ describe('the theme', () => {
     expect(saved.size).toBe(0);
     saved.set('qbconnector.theme', 'sepia');
     expect(readThemeChoice(storage)).toBe('system');
+  });
+});
+
+describe('run history', () => {
+  it('adds a run up over its modules, keeping what waits and what is held apart from failures', () => {
+    const counts = (ok: number, failed: number, blocked: number, held: number) => ({ ok, failed, skipped: 7, blocked, held });
+    const run = {
+      id: 2,
+      trigger: 'button',
+      direction: 'sync',
+      started_at: '2026-12-02T07:29:02Z',
+      finished_at: '2026-12-02T07:29:03Z',
+      outcome: 'failed_records',
+      counts: { Accounts: counts(4, 0, 0, 1), Invoices: counts(6, 2, 3, 0) },
+    };
+    expect(runTotals(run)).toEqual({ ok: 10, failed: 2, blocked: 3, held: 1 });
   });
 });

@@ -62,6 +62,8 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
                 <th scope="col">Outcome</th>
                 <th scope="col">Done</th>
                 <th scope="col">Failed</th>
+                <th scope="col">Waiting</th>
+                <th scope="col">Held</th>
                 <th scope="col">Duration</th>
               </tr>
             </thead>
@@ -88,6 +90,8 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
                     <td>{(run.outcome ?? 'running').replace(/_/g, ' ')}</td>
                     <td>{totals.ok}</td>
                     <td class={totals.failed ? 'bad' : ''}>{totals.failed}</td>
+                    <td>{totals.blocked}</td>
+                    <td class={totals.held ? 'bad' : ''}>{totals.held}</td>
                     <td>{runDuration(run.started_at, run.finished_at)}</td>
                   </tr>
                 );
@@ -168,29 +172,36 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
   );
 }
 
-/** Runs over time: one bar per run, done in green over failed in red. */
+/** Runs over time, oldest first: one bar per run, records done in green under failed in red. */
 function RunChart({ runs }: { runs: RunRow[] }) {
   const shown = [...runs].reverse().slice(-40);
-  if (shown.length === 0) return null;
+  const first = shown[0];
+  const last = shown[shown.length - 1];
+  if (!first || !last) return null;
   const totals = shown.map(runTotals);
   const highest = Math.max(1, ...totals.map((t) => t.ok + t.failed));
-  const width = 600;
-  const height = 80;
-  const bar = width / shown.length;
+  const share = (n: number) => `${(n / highest) * 100}%`;
+  const label = `The last ${shown.length} runs: records done and failed, at most ${highest} in a run`;
   return (
-    <svg class="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`The last ${shown.length} runs: records done and failed`}>
-      {shown.map((run, i) => {
-        const t = totals[i] ?? { ok: 0, failed: 0 };
-        const okHeight = (t.ok / highest) * (height - 4);
-        const failedHeight = (t.failed / highest) * (height - 4);
-        return (
-          <g key={run.id}>
-            <title>{`#${run.id} ${formatWhen(run.started_at)}: ${t.ok} done, ${t.failed} failed`}</title>
-            <rect class="ok" x={i * bar + 1} y={height - okHeight} width={Math.max(1, bar - 2)} height={okHeight} />
-            <rect class="failed" x={i * bar + 1} y={height - okHeight - failedHeight} width={Math.max(1, bar - 2)} height={failedHeight} />
-          </g>
-        );
-      })}
-    </svg>
+    <figure class="run-chart">
+      <div class="run-chart-plot" role="img" aria-label={label} data-testid="run-chart">
+        <span class="run-chart-scale" aria-hidden="true">
+          {highest}
+        </span>
+        {shown.map((run, i) => {
+          const t = totals[i] ?? { ok: 0, failed: 0, blocked: 0, held: 0 };
+          return (
+            <div key={run.id} data-testid="run-bar" class={`run-bar ${t.ok + t.failed === 0 ? 'empty' : ''}`} title={`#${run.id} ${formatWhen(run.started_at)}: ${t.ok} done, ${t.failed} failed`}>
+              <div class="failed" style={`height:${share(t.failed)}`} />
+              <div class="ok" style={`height:${share(t.ok)}`} />
+            </div>
+          );
+        })}
+      </div>
+      <figcaption class="hint">
+        <span class="swatch ok" /> done <span class="swatch failed" /> failed · runs #{first.id} ({formatWhen(first.started_at)}) to #{last.id} (
+        {formatWhen(last.started_at)})
+      </figcaption>
+    </figure>
   );
 }
