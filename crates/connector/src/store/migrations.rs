@@ -176,4 +176,17 @@ pub const MIGRATIONS: &[Migration] = &[
         // page scanned every change of every module.
         sql: "CREATE INDEX platform_change_module ON platform_change (module, seq);",
     },
+    Migration {
+        version: 9,
+        name: "pulled records to read again",
+        // A pull moves its cursor past the records it read, whether or not they could be
+        // stored; one that failed (or waited for a record not linked yet) would otherwise be
+        // read again only when it changes in QuickBooks.
+        sql: "CREATE TABLE pull_retry (
+                  instance_id INTEGER NOT NULL REFERENCES instance (id) ON DELETE CASCADE,
+                  module TEXT NOT NULL,
+                  qbo_id TEXT NOT NULL,
+                  PRIMARY KEY (instance_id, module, qbo_id)
+              ) WITHOUT ROWID;",
+    },
 ];

@@ -169,6 +169,8 @@ enum Sent {
 
 /// How many pulled records share one transaction: one disk commit instead of one per write.
 const PULL_GROUP: usize = 200;
+/// Ids a query reads again at once: well inside QuickBooks' limit on a query's length.
+const PULL_AGAIN_CHUNK: usize = 100;
 
 /// How many records one page of a push maps, plans and sends. Memory follows the page, not
 /// the data set; a thousand keeps dozens of batch calls going between page boundaries.
@@ -228,6 +230,11 @@ pub struct Engine<'a> {
     /// platform ids it plans to create (a placeholder) or link (the QuickBooks id). Without
     /// them every invoice of a first push would be planned as waiting for its customer.
     planned_links: HashMap<String, HashMap<String, String>>,
+    /// The QuickBooks ids of the module being pulled that an earlier pull could not store:
+    /// read again this run, and forgotten once stored.
+    pull_again: HashSet<String>,
+    /// Of those, the ones this run's changes have not brought yet: read by id at the end.
+    pull_again_unread: HashSet<String>,
 }
 
 /// A module's QuickBooks rows by their lower-cased match value.
@@ -288,6 +295,8 @@ impl<'a> Engine<'a> {
             compiled: Default::default(),
             read_all: Default::default(),
             planned_links: HashMap::new(),
+            pull_again: HashSet::new(),
+            pull_again_unread: HashSet::new(),
         };
         let result = engine.run_all(&request).await;
         let outcome = match &result {
@@ -334,6 +343,8 @@ impl<'a> Engine<'a> {
             compiled: Default::default(),
             read_all: Default::default(),
             planned_links: HashMap::new(),
+            pull_again: HashSet::new(),
+            pull_again_unread: HashSet::new(),
         };
         let mut views = Vec::new();
         for module in engine.ordered_modules(modules.as_deref()) {
@@ -1344,6 +1355,11 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let cursor_name = format!("qbo_since:{}", module.name);
+        self.pull_again = db::pull_retries(&self.connector.store().connection(), self.instance.id, &module.name)
+            .map_err(storage)?
+            .into_iter()
+            .collect();
+        self.pull_again_unread = self.pull_again.clone();
         let since = db::cursor(&self.connector.store().connection(), self.instance.id, &cursor_name)
             .map_err(storage)?
             .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
@@ -1452,6 +1468,7 @@ impl<'a> Engine<'a> {
         if !finished? {
             return Ok(());
         }
+        self.pull_again_by_id(module, filter.as_ref()).await?;
         self.report(&module.name, "pull", total, total, None);
         db::set_cursor(&self.connector.store().connection(), self.instance.id, &cursor_name, &stamp(next_cursor))
             .map_err(storage)?;
@@ -1459,6 +1476,49 @@ impl<'a> Engine<'a> {
     }
 
     /// One change read from QuickBooks, applied inside the caller's transaction.
+    /// Reads again, by id, what earlier pulls of `module` could not store and this run's
+    /// changes did not bring back.
+    async fn pull_again_by_id(&mut self, module: &ModuleSpec, filter: Option<&CompiledMethod>) -> Result<(), ApiError> {
+        let ids: Vec<String> = std::mem::take(&mut self.pull_again_unread).into_iter().collect();
+        for chunk in ids.chunks(PULL_AGAIN_CHUNK) {
+            let mut query = Query::select(&module.entity).is_in("Id", chunk.iter().map(String::as_str));
+            if is_name_list(&module.entity) {
+                query = query.include_inactive();
+            }
+            let rows: Vec<Value> = futures::TryStreamExt::try_collect(self.client.query_values(query)).await?;
+            let gone: Vec<String> = {
+                let found: HashSet<&str> =
+                    rows.iter().filter_map(|row| row.get("Id").and_then(Value::as_str)).collect();
+                chunk.iter().filter(|id| !found.contains(id.as_str())).cloned().collect()
+            };
+            let connector = self.connector;
+            connector.store().transaction(|tx| -> Result<(), ApiError> {
+                // Deleted in QuickBooks since: nothing is left to store.
+                for id in &gone {
+                    self.pull_stored(tx, &module.name, id, true)?;
+                }
+                for row in rows {
+                    self.pull_change(tx, module, filter, qbo::Change::Changed(row))?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Notes whether the pulled record `qbo_id` is stored (`true`) or must be read again.
+    fn pull_stored(&mut self, tx: &Transaction<'_>, module: &str, qbo_id: &str, stored: bool) -> Result<(), ApiError> {
+        if stored == self.pull_again.contains(qbo_id) {
+            db::set_pull_retry(tx, self.instance.id, module, qbo_id, !stored).map_err(storage)?;
+            if stored {
+                self.pull_again.remove(qbo_id);
+            } else {
+                self.pull_again.insert(qbo_id.to_owned());
+            }
+        }
+        Ok(())
+    }
+
     fn pull_change(
         &mut self,
         tx: &Transaction<'_>,
@@ -1470,6 +1530,12 @@ impl<'a> Engine<'a> {
             qbo::Change::Deleted { id, .. } => return self.pull_delete(tx, module, &id),
             qbo::Change::Changed(entity) => entity,
         };
+        // Read again now: whatever comes of it below is its latest word, and only a failure
+        // asks for another read.
+        if let Some(id) = entity.get("Id").and_then(Value::as_str) {
+            self.pull_again_unread.remove(id);
+            self.pull_stored(tx, &module.name, id, true)?;
+        }
         if let Some(filter) = filter {
             let keep = filter
                 .map(&entity, &Context::default())
@@ -1531,6 +1597,7 @@ impl<'a> Engine<'a> {
             Err(error) => {
                 let outcome =
                     if error.reason.contains("not linked to a platform record yet") { "blocked" } else { "failed" };
+                self.pull_stored(tx, &module.name, &qbo_id, false)?;
                 return self.record_in(
                     tx,
                     RecordOutcome {
@@ -1591,6 +1658,7 @@ impl<'a> Engine<'a> {
             }
             Err(error) => {
                 tx.execute_batch("ROLLBACK TO pulled_record; RELEASE pulled_record").map_err(storage)?;
+                self.pull_stored(tx, &module.name, &qbo_id, false)?;
                 self.record_in(
                     tx,
                     RecordOutcome {

@@ -139,6 +139,24 @@ pub fn set_cursor(db: &Connection, instance: i64, name: &str, value: &str) -> ru
     Ok(())
 }
 
+/// The QuickBooks ids of `module` whose last pull could not be stored.
+pub fn pull_retries(db: &Connection, instance: i64, module: &str) -> rusqlite::Result<Vec<String>> {
+    let mut statement =
+        db.prepare("SELECT qbo_id FROM pull_retry WHERE instance_id = ?1 AND module = ?2 ORDER BY qbo_id")?;
+    let rows = statement.query_map(params![instance, module], |row| row.get(0))?;
+    rows.collect()
+}
+
+pub fn set_pull_retry(db: &Connection, instance: i64, module: &str, qbo_id: &str, again: bool) -> rusqlite::Result<()> {
+    let sql = if again {
+        "INSERT OR IGNORE INTO pull_retry (instance_id, module, qbo_id) VALUES (?1, ?2, ?3)"
+    } else {
+        "DELETE FROM pull_retry WHERE instance_id = ?1 AND module = ?2 AND qbo_id = ?3"
+    };
+    db.execute(sql, params![instance, module, qbo_id])?;
+    Ok(())
+}
+
 /// One record's outcome in a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RecordOutcome {
