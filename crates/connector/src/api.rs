@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use qbo::auth::{
-    GrantKey, KeyringStore, OAuthApp, OAuthEndpoints, PendingAuthorizations, Secret, Session, TokenStore,
+    GrantKey, KeyringStore, OAuthApp, OAuthEndpoints, PendingAuthorizations, Secret, Session, TokenGrant, TokenStore,
     ACCOUNTING_SCOPE,
 };
 use rusqlite::{params, OptionalExtension};
@@ -35,6 +35,33 @@ pub struct InstanceView {
     #[serde(flatten)]
     pub instance: Instance,
     pub client_secret_set: bool,
+    /// Read from the keyring's grant, not from the company id: the id stays after a
+    /// disconnect so that reconnecting goes back to the same company.
+    pub connection: ConnectionState,
+}
+
+/// Whether an instance can reach its company now, as lists and the tray show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    NotConnected,
+    Connected,
+    /// A grant is stored but its refresh token has ended: only a new consent helps.
+    ReconnectNeeded,
+}
+
+impl ConnectionState {
+    fn of(grant: Option<&TokenGrant>, at: i64) -> ConnectionState {
+        match grant {
+            None => ConnectionState::NotConnected,
+            Some(grant)
+                if grant.refresh_expires_at <= at || grant.refresh_hard_expires_at.is_some_and(|end| end <= at) =>
+            {
+                ConnectionState::ReconnectNeeded
+            }
+            Some(_) => ConnectionState::Connected,
+        }
+    }
 }
 
 /// Changes to an instance's settings; `None` leaves a setting as it is.
@@ -157,7 +184,12 @@ impl Connector {
     fn view(&self, instance: Instance) -> ApiResult<InstanceView> {
         let key = self.secret_key(&instance);
         let client_secret_set = self.blocking_secret(|s| s.load_secret(&key, CLIENT_SECRET))?.is_some();
-        Ok(InstanceView { instance, client_secret_set })
+        let grant = match &instance.company_id {
+            Some(realm) => self.blocking_secret(|s| s.load(&GrantKey::new(key.clone(), realm)))?,
+            None => None,
+        };
+        let connection = ConnectionState::of(grant.as_ref(), now().unix_timestamp());
+        Ok(InstanceView { instance, client_secret_set, connection })
     }
 
     // ------------------------------------------------------------ instances
@@ -484,7 +516,12 @@ impl Connector {
 
     /// How the instance's spec differs from the built-in one.
     pub fn spec_diff(&self, name: &str) -> ApiResult<Vec<Difference>> {
-        Ok(customize::diff(&Spec::built_in(), &self.spec(name)?))
+        Ok(self.diff_from_built_in(&self.spec(name)?))
+    }
+
+    /// How `spec` (saved or still being edited) differs from this build's built-in spec.
+    pub fn diff_from_built_in(&self, spec: &Spec) -> Vec<Difference> {
+        customize::diff(&Spec::built_in(), spec)
     }
 
     /// The three-way comparison with this build's built-in spec.
@@ -1037,5 +1074,33 @@ impl Connector {
             ],
         )?;
         self.resync(name, &module.name, &conflict.platform_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(refresh_ends: i64, hard_end: Option<i64>) -> TokenGrant {
+        TokenGrant {
+            realm_id: "9341453050000001".into(),
+            access_token: Secret::new("access"),
+            refresh_token: Secret::new("refresh"),
+            access_expires_at: 100,
+            refresh_expires_at: refresh_ends,
+            refresh_hard_expires_at: hard_end,
+        }
+    }
+
+    #[test]
+    fn a_grant_whose_refresh_token_ended_needs_a_reconnect() {
+        assert_eq!(ConnectionState::of(None, 1_000), ConnectionState::NotConnected);
+        assert_eq!(ConnectionState::of(Some(&grant(2_000, None)), 1_000), ConnectionState::Connected);
+        assert_eq!(ConnectionState::of(Some(&grant(2_000, None)), 2_000), ConnectionState::ReconnectNeeded);
+        assert_eq!(
+            ConnectionState::of(Some(&grant(5_000, Some(900))), 1_000),
+            ConnectionState::ReconnectNeeded,
+            "the hard end"
+        );
     }
 }

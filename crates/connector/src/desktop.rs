@@ -2,7 +2,7 @@
 //! notifications, and whether closing the window keeps the app running. Decided here,
 //! where it is tested without a desktop; src-tauri only draws it and acts on the choice.
 
-use crate::api::{ApiResult, Connector, InstanceView};
+use crate::api::{ApiResult, ConnectionState, Connector, InstanceView};
 use crate::error::{ApiError, ErrorCode};
 use crate::sync::store::RunRow;
 use crate::sync::{Cadence, ScheduledOutcome, ScheduledRun};
@@ -78,7 +78,11 @@ pub struct TrayMenu {
 
 /// "Shop — connected · last run succeeded".
 pub fn instance_line(view: &InstanceView, last_run: Option<&RunRow>) -> String {
-    let connection = if view.instance.company_id.is_some() { "connected" } else { "not connected" };
+    let connection = match view.connection {
+        ConnectionState::Connected => "connected",
+        ConnectionState::NotConnected => "not connected",
+        ConnectionState::ReconnectNeeded => "reconnect needed",
+    };
     let last_run = match last_run {
         None => "never run".to_owned(),
         Some(RunRow { outcome: None, .. }) => "running".to_owned(),

@@ -5,6 +5,7 @@ import { formChanges, formFromInstance, rebaseForm } from './settingsform';
 function instance(change: (i: InstanceView) => void = () => {}): InstanceView {
   const view: InstanceView = {
     client_secret_set: true,
+    connection: 'not_connected',
     id: 1,
     name: 'Shop',
     environment: { kind: 'sandbox' },

@@ -1,7 +1,7 @@
 // The instances: their state at a glance, activating a new one (its name checked as it
 // is typed), and on a first launch the demo company.
 
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, asApiError, type InstanceView } from '../api';
 import type { Environment } from '../bindings/Environment';
 import { Empty, Section, type Notify } from '../components/common';
@@ -90,11 +90,9 @@ export function Instances({ instances, current, onPick, notify }: Props) {
                   </td>
                   <td>{environmentLabel(view.environment)}</td>
                   <td>
-                    {view.company_id ? (
-                      <span class="badge ok">connected · {view.company_id}</span>
-                    ) : (
-                      <span class="badge">not connected</span>
-                    )}
+                    {view.connection === 'connected' && <span class="badge ok">connected · {view.company_id}</span>}
+                    {view.connection === 'reconnect_needed' && <span class="badge warn">reconnect needed</span>}
+                    {view.connection === 'not_connected' && <span class="badge">not connected</span>}
                   </td>
                   <td>{describeSchedule(view.settings.schedule)}</td>
                 </tr>
@@ -129,6 +127,8 @@ function ActivateDialog({
 }) {
   const [name, setName] = useState('');
   const [free, setFree] = useState<boolean | null>(null);
+  const [checkFailed, setCheckFailed] = useState<string | null>(null);
+  const dialog = useRef<HTMLFormElement>(null);
   const [environment, setEnvironment] = useState<'sandbox' | 'production' | 'custom'>('sandbox');
   const [baseUrl, setBaseUrl] = useState('');
   const [clientId, setClientId] = useState('');
@@ -140,18 +140,36 @@ function ActivateDialog({
       debounce((candidate: string) => {
         api.instanceNameFree(candidate).then(
           (answer) => setFree(answer),
-          () => setFree(null),
+          (error) => setCheckFailed(asApiError(error).message),
         );
       }, 200),
     [],
   );
   useEffect(() => {
     setFree(null);
+    setCheckFailed(null);
     if (name.trim()) check(name.trim());
     return () => check.cancel();
   }, [name, check]);
+  // A modal dialog: Escape closes it, and Tab goes round its own controls only.
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') onClose();
+      if (e.key !== 'Tab' || !dialog.current) return;
+      const controls = Array.from(
+        dialog.current.querySelectorAll<HTMLElement>('input, select, button:not([disabled]), textarea'),
+      );
+      const first = controls[0];
+      const last = controls[controls.length - 1];
+      if (!first || !last) return;
+      if (e.shiftKey && document.activeElement === first) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && document.activeElement === last) {
+        e.preventDefault();
+        first.focus();
+      }
+    };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [onClose]);
@@ -176,14 +194,16 @@ function ActivateDialog({
 
   const status = !name.trim()
     ? 'Give the instance a name you will recognise, e.g. the shop it serves.'
-    : free === null
+    : checkFailed
+      ? `The name could not be checked (${checkFailed}); Activate checks it again.`
+      : free === null
       ? 'Checking…'
       : free
         ? 'This name is free.'
         : 'An instance already has this name.';
   return (
     <div class="backdrop" onClick={(e) => e.target === e.currentTarget && onClose()}>
-      <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="activate-title" onSubmit={submit}>
+      <form ref={dialog} class="dialog" role="dialog" aria-modal="true" aria-labelledby="activate-title" onSubmit={submit}>
         <h2 id="activate-title">Activate an instance</h2>
         <label>
           Name
@@ -229,7 +249,7 @@ function ActivateDialog({
           <button type="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" class="primary" data-testid="activate-submit" disabled={!name.trim() || free !== true || saving}>
+          <button type="submit" class="primary" data-testid="activate-submit" disabled={!name.trim() || (free !== true && !checkFailed) || saving}>
             Activate
           </button>
         </div>
