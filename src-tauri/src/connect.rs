@@ -20,7 +20,7 @@ const OPEN_URL_ENV: &str = "QBCONNECTOR_OPEN_URL_WITH";
 
 fn is_loopback(redirect_uri: &str) -> bool {
     url::Url::parse(redirect_uri)
-        .is_ok_and(|url| url.scheme() == "http" && matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")))
+        .is_ok_and(|url| url.scheme() == "http" && matches!(url.host_str(), Some("localhost" | "127.0.0.1")))
 }
 
 pub async fn start(app: &AppHandle, name: &str) -> Result<ConnectStart, ApiError> {
@@ -29,17 +29,26 @@ pub async fn start(app: &AppHandle, name: &str) -> Result<ConnectStart, ApiError
     let redirect_uri = instance.redirect_uri.clone().unwrap_or_default();
     let url = state.connector.begin_connect(name).await?;
     let way = if is_loopback(&redirect_uri) {
+        state.stop_loopback_wait(name).await;
         // Listening before the browser opens: the answer cannot arrive too early.
         let listener = LoopbackListener::bind(&redirect_uri).await.map_err(ApiError::from)?;
-        let app = app.clone();
-        let name = name.to_owned();
-        tauri::async_runtime::spawn(async move {
-            let result = match listener.receive(LOOPBACK_TIMEOUT).await {
-                Ok(callback) => finish(&app, &name, &callback).await,
-                Err(error) => Err(ApiError::from(error)),
-            };
-            report(&app, &name, result);
+        let app_for_wait = app.clone();
+        let name_for_wait = name.to_owned();
+        let wait = tauri::async_runtime::spawn(async move {
+            let (app, name) = (app_for_wait, name_for_wait);
+            match listener.receive(LOOPBACK_TIMEOUT).await {
+                // Finished apart from the wait, so that a later Connect stopping the wait
+                // cannot cut a code exchange in half.
+                Ok(callback) => {
+                    tauri::async_runtime::spawn(async move {
+                        let result = finish(&app, &name, &callback).await;
+                        report(&app, &name, result);
+                    });
+                }
+                Err(error) => report(&app, &name, Err(ApiError::from(error))),
+            }
         });
+        state.loopback_waiting(name, wait);
         ConnectWay::Loopback
     } else {
         state.await_callback(name);

@@ -1,11 +1,12 @@
 //! A sync started from the window or the tray: its cancel switch, its progress streamed
 //! to the UI, its end announced, the tray brought up to date.
 
-use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use connector::error::ApiError;
-use connector::sync::{Direction, Progress, RunSummary, SyncRequest, Trigger};
+use connector::sync::{Direction, Progress, RunObserver, RunSummary, SyncRequest, Trigger};
 use tauri::{AppHandle, Manager};
 
 use crate::events::{self, SyncFinishedEvent, SyncProgressEvent};
@@ -27,6 +28,10 @@ impl ProgressForwarder {
     }
 
     pub fn report(&self, progress: Progress) {
+        self.report_for(&self.instance, progress);
+    }
+
+    fn report_for(&self, instance: &str, progress: Progress) {
         let finished_module = progress.done >= progress.total;
         {
             let mut last = self.last_sent.lock().unwrap_or_else(|p| p.into_inner());
@@ -35,7 +40,7 @@ impl ProgressForwarder {
             }
             *last = Some(Instant::now());
         }
-        events::emit(&self.app, events::SYNC_PROGRESS, SyncProgressEvent { instance: self.instance.clone(), progress });
+        events::emit(&self.app, events::SYNC_PROGRESS, SyncProgressEvent { instance: instance.to_owned(), progress });
     }
 }
 
@@ -47,7 +52,7 @@ pub async fn run(
     trigger: Trigger,
 ) -> Result<RunSummary, ApiError> {
     let state = app.state::<AppState>();
-    let cancel = state.start_run(instance);
+    let cancel = state.start_run(instance)?;
     let forwarder = ProgressForwarder::new(app, instance);
     let progress = |p: Progress| forwarder.report(p);
     let request =
@@ -56,6 +61,32 @@ pub async fn run(
     state.end_run(instance);
     finished(app, instance, &result);
     result
+}
+
+/// The scheduler's runs, seen by the window as its own: progress, Cancel, and a tick
+/// that steps aside while the window runs the same instance.
+pub struct ScheduledRuns {
+    forwarder: ProgressForwarder,
+}
+
+impl ScheduledRuns {
+    pub fn new(app: &AppHandle) -> ScheduledRuns {
+        ScheduledRuns { forwarder: ProgressForwarder::new(app, "") }
+    }
+}
+
+impl RunObserver for ScheduledRuns {
+    fn starting(&self, instance: &str) -> Result<Arc<AtomicBool>, ApiError> {
+        self.forwarder.app.state::<AppState>().start_run(instance)
+    }
+
+    fn progress(&self, instance: &str, progress: Progress) {
+        self.forwarder.report_for(instance, progress);
+    }
+
+    fn ended(&self, instance: &str) {
+        self.forwarder.app.state::<AppState>().end_run(instance);
+    }
 }
 
 /// Tells the UI and the tray that a run of `instance` ended.

@@ -31,7 +31,8 @@ pub fn spawn(app: AppHandle) {
 
 async fn tick(app: &AppHandle) {
     let state = app.state::<AppState>();
-    let runs = match state.connector.run_due(&chrono::Local::now(), None).await {
+    let observer = crate::runs::ScheduledRuns::new(app);
+    let runs = match state.connector.run_due(&chrono::Local::now(), Some(&observer)).await {
         Ok(runs) => runs,
         Err(error) => {
             tracing::warn!("the scheduler could not look at the schedules: {}", error.message);

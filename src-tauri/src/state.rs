@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use connector::api::Connector;
 use connector::desktop::TrayMenu;
+use connector::error::{ApiError, ErrorCode};
 
 pub struct AppState {
     pub connector: Arc<Connector>,
@@ -23,6 +24,9 @@ pub struct AppState {
     /// replacement renumbers its entries, so a panel's click on an unchanged menu would
     /// otherwise name an entry that no longer exists.
     tray_drawn: Mutex<Option<TrayMenu>>,
+    /// Per instance, the loopback listener still waiting for the browser. A second Connect
+    /// stops it first: it holds the redirect URI's port for up to ten minutes.
+    loopback_waits: Mutex<HashMap<String, tauri::async_runtime::JoinHandle<()>>>,
 }
 
 /// A poisoned lock only means another command panicked; its data is still whole.
@@ -40,6 +44,7 @@ impl AppState {
             tray_available: AtomicBool::new(false),
             schedules_changed: Arc::new(tokio::sync::Notify::new()),
             tray_drawn: Mutex::new(None),
+            loopback_waits: Mutex::new(HashMap::new()),
         }
     }
 
@@ -58,11 +63,21 @@ impl AppState {
         *lock(&self.tray_drawn) = None;
     }
 
-    /// The cancel switch of a run of `instance` starting now.
-    pub fn start_run(&self, instance: &str) -> Arc<AtomicBool> {
+    /// The cancel switch of a run of `instance` starting now; `Busy` while one of this
+    /// window's runs of it is going (its switch must stay the one Cancel finds).
+    pub fn start_run(&self, instance: &str) -> Result<Arc<AtomicBool>, ApiError> {
+        let mut running = lock(&self.running);
+        if running.contains_key(instance) {
+            return Err(ApiError::new(ErrorCode::Busy, format!("a sync of {instance:?} is already running")));
+        }
         let switch = Arc::new(AtomicBool::new(false));
-        lock(&self.running).insert(instance.to_owned(), switch.clone());
-        switch
+        running.insert(instance.to_owned(), switch.clone());
+        Ok(switch)
+    }
+
+    /// The instances with a run going now, whoever started it.
+    pub fn running(&self) -> Vec<String> {
+        lock(&self.running).keys().cloned().collect()
     }
 
     pub fn end_run(&self, instance: &str) {
@@ -78,6 +93,20 @@ impl AppState {
             }
             None => false,
         }
+    }
+
+    /// Stops the listener an earlier Connect of `instance` left waiting, and waits until
+    /// its port is free again.
+    pub async fn stop_loopback_wait(&self, instance: &str) {
+        let earlier = lock(&self.loopback_waits).remove(instance);
+        if let Some(wait) = earlier {
+            wait.abort();
+            let _ = wait.await;
+        }
+    }
+
+    pub fn loopback_waiting(&self, instance: &str, wait: tauri::async_runtime::JoinHandle<()>) {
+        lock(&self.loopback_waits).insert(instance.to_owned(), wait);
     }
 
     pub fn await_callback(&self, instance: &str) {

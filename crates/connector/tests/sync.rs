@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use connector::api::ConnectionState;
 use connector::platform::demo::{DemoSize, TaxCode};
 use connector::platform::Module;
 use connector::sync::{ConflictPolicy, Direction};
@@ -159,6 +160,39 @@ async fn updates_and_deletes_follow_the_platform_and_pulls_follow_quickbooks() {
     // The pulled change is not pushed back.
     let push = sync(&setup, Direction::Push).await;
     assert_eq!(push.counts.get("Accounts").map_or(0, |c| c.ok), 0, "{:?}", push.counts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pulled_record_that_could_not_be_stored_is_read_again_until_it_is() {
+    let setup = setup(seed::US_REALM).await;
+    let connector = &setup.connector;
+    // A customised mapping that refuses one customer, as a bad rule would.
+    let mut spec = connector.spec("Books").unwrap();
+    let name_rule =
+        spec.module_mut("Accounts").unwrap().methods.pull_create.rules.iter_mut().find(|r| r.target == "Name");
+    name_rule.unwrap().expr =
+        r#"if (.DisplayName | startswith("Refused")) then error("not this one") else .DisplayName end"#.into();
+    connector.save_spec("Books", &spec).unwrap();
+    let client = connector.qbo_client("Books").await.unwrap();
+    // Made ten minutes ago, so no later pull's window of changes reaches back to it.
+    setup.sandbox.advance_clock(-600);
+    client.create_json("Customer", &json!({"DisplayName": "Refused Rowan Ltd"}), &qbo::RequestId::new()).await.unwrap();
+    setup.sandbox.advance_clock(600);
+
+    let first = sync(&setup, Direction::Pull).await;
+    assert_eq!(first.counts["Accounts"].failed, 1, "{:#?}", problems(&setup, &first));
+    assert!(connector.records(Module::Accounts, "refused rowan", 0, 10).unwrap().is_empty());
+
+    // The rule is put right; nothing changed in QuickBooks, so only the record's own
+    // failure brings it back.
+    connector.reset_spec("Books").unwrap();
+    let second = sync(&setup, Direction::Pull).await;
+    assert_eq!(second.outcome, "succeeded", "{:#?}", problems(&setup, &second));
+    assert_eq!(second.counts["Accounts"].ok, 1, "{:?}", second.counts);
+    assert_eq!(connector.records(Module::Accounts, "refused rowan", 0, 10).unwrap().len(), 1);
+
+    let third = sync(&setup, Direction::Pull).await;
+    assert_eq!(third.counts.get("Accounts").map_or(0, |c| c.ok), 0, "stored once, not read again: {:?}", third.counts);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,6 +369,38 @@ async fn a_record_changed_on_both_sides_follows_the_modules_policy() {
     let _: Value = Value::Null;
 }
 
+/// Writes down what the scheduler tells it, and refuses to start when told a run is going.
+#[derive(Default)]
+struct Observer {
+    heard: std::sync::Mutex<Vec<String>>,
+    busy: std::sync::atomic::AtomicBool,
+}
+
+impl connector::sync::RunObserver for Observer {
+    fn starting(
+        &self,
+        instance: &str,
+    ) -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, connector::error::ApiError> {
+        if self.busy.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(connector::error::ApiError::new(connector::error::ErrorCode::Busy, "the window's run"));
+        }
+        self.heard.lock().unwrap().push(format!("start {instance}"));
+        Ok(Default::default())
+    }
+
+    fn progress(&self, instance: &str, progress: connector::sync::Progress) {
+        let line = format!("progress {instance} {}", progress.module);
+        let mut heard = self.heard.lock().unwrap();
+        if heard.last() != Some(&line) {
+            heard.push(line);
+        }
+    }
+
+    fn ended(&self, instance: &str) {
+        self.heard.lock().unwrap().push(format!("end {instance}"));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scheduler_runs_what_is_due_yields_to_a_running_sync_and_backs_off_after_failures() {
     use chrono::{TimeDelta, TimeZone, Utc};
@@ -350,11 +416,24 @@ async fn the_scheduler_runs_what_is_due_yields_to_a_running_sync_and_backs_off_a
         .set_schedule("Books", Schedule { cadence: Cadence::Every { minutes: 15 }, ..Schedule::default() })
         .unwrap();
     connector.create_record(Module::Accounts, json!({"Id": "SCH-1", "Name": "Scheduled Sparrow"})).unwrap();
-    let ran = connector.run_due(&start, None).await.unwrap();
+    let observer = Observer::default();
+    let ran = connector.run_due(&start, Some(&observer)).await.unwrap();
     assert!(
         matches!(&ran[..], [run] if matches!(&run.outcome, ScheduledOutcome::Ran { summary } if summary.outcome == "succeeded")),
         "{ran:?}"
     );
+    let heard = observer.heard.lock().unwrap().clone();
+    assert_eq!(heard.first().map(String::as_str), Some("start Books"));
+    assert_eq!(heard.last().map(String::as_str), Some("end Books"));
+    assert!(heard.iter().any(|h| h == "progress Books Accounts"), "a scheduled run streams its progress: {heard:?}");
+
+    // The window's own run of the instance is going: the tick leaves it due, touching nothing.
+    observer.busy.store(true, std::sync::atomic::Ordering::SeqCst);
+    let runs_before = connector.runs("Books", 100).unwrap().len();
+    let ran = connector.run_due(&minutes(15), Some(&observer)).await.unwrap();
+    assert!(matches!(ran[0].outcome, ScheduledOutcome::Busy), "{ran:?}");
+    assert_eq!(connector.runs("Books", 100).unwrap().len(), runs_before, "no run was started");
+    assert_eq!(observer.heard.lock().unwrap().len(), heard.len(), "a run that did not start does not end");
     assert_eq!(connector.runs("Books", 1).unwrap()[0].trigger, "schedule");
     let names: Vec<Value> = setup
         .sandbox
@@ -377,7 +456,11 @@ async fn the_scheduler_runs_what_is_due_yields_to_a_running_sync_and_backs_off_a
     assert!(matches!(ran[0].outcome, ScheduledOutcome::Ran { .. }), "{ran:?}");
 
     // Disconnected: each scheduled run fails as a whole, and the next waits longer.
+    assert_eq!(connector.instance("Books").unwrap().connection, ConnectionState::Connected);
     connector.disconnect("Books").await.unwrap();
+    let after = connector.instance("Books").unwrap();
+    assert_eq!(after.connection, ConnectionState::NotConnected, "the list and the tray stop saying connected");
+    assert!(after.instance.company_id.is_some(), "the company stays for reconnecting");
     connector
         .set_schedule("Books", Schedule { cadence: Cadence::Every { minutes: 1 }, ..Schedule::default() })
         .unwrap();

@@ -99,6 +99,22 @@ async fn connect_through_the_loopback_listener_and_use_the_api() {
 }
 
 #[tokio::test]
+async fn the_listener_takes_localhost_or_127_0_0_1_and_nothing_else() {
+    for accepted in ["http://localhost:0/callback", "http://127.0.0.1:0/callback"] {
+        let listener = LoopbackListener::bind(accepted).await.unwrap();
+        let port = url::Url::parse(listener.redirect_uri()).unwrap().port().unwrap();
+        assert_ne!(port, 0, "{accepted}: the real port is named");
+        let callback = format!("http://127.0.0.1:{port}/callback?code=c&state=s&realmId=1");
+        let waiting = tokio::spawn(listener.receive(Duration::from_secs(20)));
+        assert!(reqwest::get(&callback).await.unwrap().status().is_success());
+        assert!(waiting.await.unwrap().unwrap().ends_with("/callback?code=c&state=s&realmId=1"));
+    }
+    for refused in ["https://localhost:0/callback", "http://example.com:0/callback"] {
+        assert!(LoopbackListener::bind(refused).await.is_err(), "{refused}");
+    }
+}
+
+#[tokio::test]
 async fn connect_through_a_deep_link_handed_over_by_the_relay_page() {
     let sandbox = Sandbox::start(auto_approving()).await.unwrap();
     let app = app_for(&sandbox, "https://relay.example/oauth-relay").await;

@@ -6,4 +6,6 @@ pub mod schedule;
 pub mod store;
 
 pub use engine::{ConflictPolicy, Direction, Engine, PlanView, Progress, RunSummary, SyncRequest, Trigger};
-pub use schedule::{Cadence, ClockTime, QuietHours, Schedule, ScheduleView, ScheduledOutcome, ScheduledRun};
+pub use schedule::{
+    Cadence, ClockTime, QuietHours, RunObserver, Schedule, ScheduleView, ScheduledOutcome, ScheduledRun,
+};

@@ -12,6 +12,8 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
 use rusqlite::{params, OptionalExtension};
@@ -305,6 +307,16 @@ pub struct ScheduledRun {
     pub outcome: ScheduledOutcome,
 }
 
+/// What the caller of [`Connector::run_due`] hears of each scheduled run.
+pub trait RunObserver: Sync {
+    /// A run of `instance` is about to start: its cancel switch, or a `Busy` error when
+    /// the caller knows a run of it is already going.
+    fn starting(&self, instance: &str) -> Result<Arc<AtomicBool>, ApiError>;
+    fn progress(&self, instance: &str, progress: super::Progress);
+    /// The run that `starting` allowed has ended, however it ended.
+    fn ended(&self, instance: &str);
+}
+
 impl Connector {
     /// Every instance's schedule, next due time and standing, as of `now`.
     pub fn schedules<Tz: TimeZone>(&self, now: &DateTime<Tz>) -> Result<Vec<ScheduleView>, ApiError> {
@@ -327,11 +339,12 @@ impl Connector {
         Ok(views)
     }
 
-    /// Runs every instance whose scheduled run is due at `now`, one after the other.
+    /// Runs every instance whose scheduled run is due at `now`, one after the other;
+    /// `observer` hears each run start, progress and end.
     pub async fn run_due<Tz: TimeZone>(
         &self,
         now: &DateTime<Tz>,
-        progress: Option<&(dyn Fn(super::Progress) + Send + Sync)>,
+        observer: Option<&dyn RunObserver>,
     ) -> Result<Vec<ScheduledRun>, ApiError> {
         let mut ran = Vec::new();
         for view in self.instances()? {
@@ -341,15 +354,33 @@ impl Connector {
             if due > now.with_timezone(&Utc) {
                 continue;
             }
+            let cancel = match observer.map(|o| o.starting(&instance.name)).transpose() {
+                Ok(cancel) => cancel,
+                Err(error) if error.code == ErrorCode::Busy => {
+                    ran.push(ScheduledRun { instance: instance.name, outcome: ScheduledOutcome::Busy });
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            let name = instance.name.clone();
+            let forward = move |progress: super::Progress| {
+                if let Some(observer) = observer {
+                    observer.progress(&name, progress);
+                }
+            };
             let request = SyncRequest {
                 direction: Direction::Sync,
                 modules: None,
                 trigger: Trigger::Schedule,
-                cancel: None,
-                progress,
+                cancel,
+                progress: Some(&forward),
                 only: None,
             };
-            let outcome = match self.sync(&instance.name, request).await {
+            let result = self.sync(&instance.name, request).await;
+            if let Some(observer) = observer {
+                observer.ended(&instance.name);
+            }
+            let outcome = match result {
                 Err(error) if error.code == ErrorCode::Busy => ScheduledOutcome::Busy,
                 result => {
                     state.last_started = Some(now.with_timezone(&Utc));

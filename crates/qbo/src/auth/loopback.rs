@@ -19,12 +19,13 @@ pub struct LoopbackListener {
 }
 
 impl LoopbackListener {
-    /// Listens on 127.0.0.1 at the port of `redirect_uri` (`http://localhost:PORT/path`).
+    /// Listens on 127.0.0.1 at the port of `redirect_uri` (`http://localhost:PORT/path`, or
+    /// the same with 127.0.0.1).
     /// Port 0 picks a free port; [`redirect_uri`](Self::redirect_uri) then names it.
     pub async fn bind(redirect_uri: &str) -> Result<LoopbackListener, AuthError> {
         let url = Url::parse(redirect_uri)
             .map_err(|e| AuthError::Endpoint(format!("bad redirect URI {redirect_uri}: {e}")))?;
-        if url.scheme() != "http" || url.host_str() != Some("localhost") {
+        if url.scheme() != "http" || !matches!(url.host_str(), Some("localhost" | "127.0.0.1")) {
             return Err(AuthError::Endpoint(format!(
                 "a loopback redirect URI looks like http://localhost:PORT/callback, not {redirect_uri}"
             )));
