@@ -99,27 +99,10 @@ pub fn update_instance(
 }
 
 #[tauri::command]
-pub fn rename_instance(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    name: String,
-    new_name: String,
-) -> Answer<InstanceView> {
-    let view = state.connector.rename(&name, &new_name)?;
-    instances_changed(&app);
-    Ok(view)
-}
-
-#[tauri::command]
 pub fn remove_instance(app: AppHandle, state: State<'_, AppState>, name: String) -> Answer<()> {
     state.connector.remove(&name)?;
     instances_changed(&app);
     Ok(())
-}
-
-#[tauri::command]
-pub fn variables(state: State<'_, AppState>, name: String) -> Answer<BTreeMap<String, String>> {
-    state.connector.variables(&name)
 }
 
 #[tauri::command]
@@ -147,18 +130,6 @@ pub fn set_schedule(
     let view = state.connector.set_schedule(&name, schedule)?;
     schedules_changed(&app);
     Ok(view)
-}
-
-#[tauri::command]
-pub fn pause_schedules(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    name: Option<String>,
-    paused: bool,
-) -> Answer<Vec<InstanceView>> {
-    let views = state.connector.pause_schedules(name.as_deref(), paused)?;
-    schedules_changed(&app);
-    Ok(views)
 }
 
 #[tauri::command]
@@ -214,11 +185,6 @@ pub fn spec(state: State<'_, AppState>, name: String) -> Answer<Spec> {
 }
 
 #[tauri::command]
-pub fn builtin_spec(state: State<'_, AppState>) -> Spec {
-    state.connector.built_in_spec()
-}
-
-#[tauri::command]
 pub fn check_spec(state: State<'_, AppState>, spec: Spec) -> Vec<Issue> {
     state.connector.check_spec(&spec)
 }
@@ -234,8 +200,12 @@ pub fn reset_spec(state: State<'_, AppState>, name: String) -> Answer<()> {
 }
 
 #[tauri::command]
-pub fn spec_diff(state: State<'_, AppState>, name: String) -> Answer<Vec<Difference>> {
-    state.connector.spec_diff(&name)
+/// With `spec`, the operator's unsaved edits; without, the saved spec.
+pub fn spec_diff(state: State<'_, AppState>, name: String, spec: Option<Spec>) -> Answer<Vec<Difference>> {
+    match spec {
+        Some(spec) => Ok(state.connector.diff_from_built_in(&spec)),
+        None => state.connector.spec_diff(&name),
+    }
 }
 
 #[tauri::command]
@@ -333,6 +303,12 @@ pub async fn sync(
     modules: Option<Vec<String>>,
 ) -> Answer<RunSummary> {
     crate::runs::run(&app, &name, direction, modules, Trigger::Button).await
+}
+
+/// The instances with a run going, so that a screen opened mid-run offers Cancel.
+#[tauri::command]
+pub fn running_syncs(state: State<'_, AppState>) -> Vec<String> {
+    state.running()
 }
 
 #[tauri::command]

@@ -162,6 +162,11 @@ try {
   await step(session, 'a forged answer is refused and the real one arrives through the deep link', async () => {
     await session.click('disconnect-button');
     await waitAttribute(session, 'connection-state', 'data-state', 'not_connected');
+    // The company id stays for reconnecting; the list must not take it for a connection.
+    const [demo] = (await invoke(session, 'instances')).filter((i) => i.name === DEMO);
+    if (demo.connection !== 'not_connected' || !demo.company_id) {
+      throw new Error(`after Disconnect the instance reads ${demo.connection} with company ${demo.company_id}`);
+    }
     await session.click('nav-settings');
     await session.type('settings-redirect-uri', RELAY);
     await session.click('settings-save');
@@ -211,6 +216,18 @@ try {
       const accounts = spec.modules.find((m) => m.name === 'Accounts');
       return JSON.stringify(accounts.methods).includes('written by the e2e test');
     }, 'the edited mapping to be saved');
+
+    // A module of the operator's own, against an entity the built-in spec does not write.
+    await session.click('add-module-summary');
+    await session.type('new-module-name', 'Estimates');
+    await session.type('new-module-entity', 'Estimate');
+    await session.select('new-module-platform', 'Orders');
+    await session.click('new-module-add');
+    await session.click('mapping-save');
+    await session.wait(async () => {
+      const spec = await invoke(session, 'spec', { name: DEMO });
+      return spec.modules.some((m) => m.name === 'Estimates' && m.entity === 'Estimate' && m.platform_module === 'Orders');
+    }, 'the new module to be saved');
   });
 
   await step(session, 'a push shows the plan, then progress and its result', async () => {

@@ -60,15 +60,12 @@ export const api = {
     call<InstanceView>('activate_instance', { instance, clientSecret }),
   startDemo: () => call<InstanceView>('start_demo'),
   updateInstance: (name: string, changes: InstanceChanges) => call<InstanceView>('update_instance', { name, changes }),
-  renameInstance: (name: string, newName: string) => call<InstanceView>('rename_instance', { name, newName }),
   removeInstance: (name: string) => call<null>('remove_instance', { name }),
-  variables: (name: string) => call<Record<string, string>>('variables', { name }),
   lookups: (name: string) => call<LookupRow[]>('lookups', { name }),
   setLookup: (name: string, row: LookupRow) => call<null>('set_lookup', { name, row }),
   removeLookup: (name: string, lookup: string, platformValue: string) =>
     call<null>('remove_lookup', { name, lookup, platformValue }),
   setSchedule: (name: string, schedule: Schedule) => call<InstanceView>('set_schedule', { name, schedule }),
-  pauseSchedules: (name: string | null, paused: boolean) => call<InstanceView[]>('pause_schedules', { name, paused }),
   scheduleStatus: (name: string) => call<ScheduleView>('schedule_status', { name }),
   autostartEnabled: () => call<boolean>('autostart_enabled'),
   setAutostart: (enabled: boolean) => call<boolean>('set_autostart', { enabled }),
@@ -76,11 +73,10 @@ export const api = {
   connection: (name: string) => call<ConnectionView>('connection', { name }),
   disconnect: (name: string) => call<null>('disconnect', { name }),
   spec: (name: string) => call<Spec>('spec', { name }),
-  builtinSpec: () => call<Spec>('builtin_spec'),
   checkSpec: (spec: Spec) => call<Issue[]>('check_spec', { spec }),
   saveSpec: (name: string, spec: Spec) => call<Issue[]>('save_spec', { name, spec }),
   resetSpec: (name: string) => call<null>('reset_spec', { name }),
-  specDiff: (name: string) => call<Difference[]>('spec_diff', { name }),
+  specDiff: (name: string, spec: Spec | null) => call<Difference[]>('spec_diff', { name, spec }),
   preview: (name: string, module: string, method: MethodName, source: PreviewInput, spec: Spec | null) =>
     call<Preview>('preview', { name, module, method, source, spec }),
   testMapping: (name: string, module: string, method: MethodName, recordId: string, spec: Spec | null) =>
@@ -96,6 +92,7 @@ export const api = {
   plan: (name: string, modules: string[] | null) => call<PlanView[]>('plan', { name, modules }),
   sync: (name: string, direction: Direction, modules: string[] | null) =>
     call<RunSummary>('sync', { name, direction, modules }),
+  runningSyncs: () => call<string[]>('running_syncs'),
   cancelSync: (name: string) => call<boolean>('cancel_sync', { name }),
   runs: (name: string, limit: number) => call<RunRow[]>('runs', { name, limit }),
   runRecords: (name: string, runId: number, onlyProblems: boolean, offset: number, limit: number) =>

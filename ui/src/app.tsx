@@ -3,6 +3,7 @@
 
 import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { api, asApiError, events, type ApiError, type InstanceView } from './api';
+import type { AppInfo } from './bindings/AppInfo';
 import { StatusBar } from './components/common';
 import { Conflicts } from './screens/Conflicts';
 import { Connection } from './screens/Connection';
@@ -51,6 +52,10 @@ export function App() {
   const [screen, setScreen] = useState<Screen>('instances');
   // Each message is new (a counter), so the same words twice are shown and fade twice.
   const [notice, setNotice] = useState<{ message: ApiError | string; id: number; faded: boolean } | null>(null);
+  const [about, setAbout] = useState<AppInfo | null>(null);
+  useEffect(() => {
+    api.appInfo().then(setAbout, () => setAbout(null));
+  }, []);
 
   // A message is about the screen it was raised on: it leaves with that screen.
   const go = useCallback((next: Screen) => {
@@ -108,12 +113,13 @@ export function App() {
     body = <div class="screen"><p class="empty">Activate an instance first.</p></div>;
   else if (screen === 'settings' && instance)
     body = <Settings key={instance.name} instance={instance} notify={notify} onSaved={reload} />;
-  else if (screen === 'connection' && instance) body = <Connection instance={instance} notify={notify} onChanged={reload} />;
+  else if (screen === 'connection' && instance)
+    body = <Connection key={instance.name} instance={instance} notify={notify} onChanged={reload} />;
   else if (screen === 'mappings' && instance) body = <Mappings key={instance.name} instance={instance} notify={notify} />;
   else if (screen === 'records') body = <Records notify={notify} />;
-  else if (screen === 'sync' && instance) body = <Sync instance={instance} notify={notify} />;
-  else if (screen === 'history' && instance) body = <History instance={instance} notify={notify} />;
-  else if (screen === 'conflicts' && instance) body = <Conflicts instance={instance} notify={notify} />;
+  else if (screen === 'sync' && instance) body = <Sync key={instance.name} instance={instance} notify={notify} />;
+  else if (screen === 'history' && instance) body = <History key={instance.name} instance={instance} notify={notify} />;
+  else if (screen === 'conflicts' && instance) body = <Conflicts key={instance.name} instance={instance} notify={notify} />;
   else body = <Instances instances={instances} current={current} onPick={pick} notify={notify} />;
 
   return (
@@ -159,6 +165,12 @@ export function App() {
             <option value="dark">Dark</option>
           </select>
         </label>
+        {about && (
+          <p class="about hint" title={`Data: ${about.data_dir}`} data-testid="about">
+            Version {about.version}
+            {!about.tray_available && <> · no tray on this desktop: closing the window quits</>}
+          </p>
+        )}
       </nav>
       <div class="workspace">
         <main class="content">{body}</main>

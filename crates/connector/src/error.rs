@@ -95,8 +95,15 @@ impl From<crate::platform::PlatformError> for ApiError {
 impl From<crate::platform::exchange::ImportError> for ApiError {
     fn from(error: crate::platform::exchange::ImportError) -> ApiError {
         match error {
-            crate::platform::exchange::ImportError::Problems(_) => {
-                ApiError::new(ErrorCode::Validation, error.to_string())
+            // One problem a line in the detail, where a screen can list them.
+            crate::platform::exchange::ImportError::Problems(ref problems) => {
+                let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                let count = problems.len();
+                ApiError::new(
+                    ErrorCode::Validation,
+                    format!("nothing was imported; {count} problem{} found", if count == 1 { "" } else { "s" }),
+                )
+                .with_detail(lines.join("\n"))
             }
             crate::platform::exchange::ImportError::Store(inner) => inner.into(),
         }

@@ -146,3 +146,21 @@ fn an_instance_line_says_connection_and_last_run_in_words() {
     let run = connector.runs("Shop", 1).unwrap().pop();
     assert_eq!(instance_line(&view, run.as_ref()), "Shop — not connected · last run cancelled");
 }
+
+#[test]
+fn a_refused_csv_import_names_each_row_problem_on_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let connector = Connector::open(dir.path()).unwrap();
+    let csv = "Id,Name,IsTaxable\nA1,Alder Ltd,true\nA2,,maybe\nA3,Birch Co,nope\n";
+    let error = connector.import_csv(connector::platform::Module::Accounts, csv).unwrap_err();
+    assert_eq!(error.code, ErrorCode::Validation);
+    assert!(!error.message.contains('\n'), "the message is one line: {}", error.message);
+    let rows: Vec<&str> = error.detail.as_deref().unwrap_or_default().lines().collect();
+    assert!(rows.iter().any(|r| r.starts_with("line 3, column IsTaxable")), "{rows:#?}");
+    assert!(rows.iter().any(|r| r.starts_with("line 4, column IsTaxable")), "{rows:#?}");
+    assert_eq!(error.message, format!("nothing was imported; {} problems found", rows.len()));
+    assert!(
+        connector.records(connector::platform::Module::Accounts, "", 0, 10).unwrap().is_empty(),
+        "nothing half-imported"
+    );
+}

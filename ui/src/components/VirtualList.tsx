@@ -56,7 +56,14 @@ export function VirtualList<T>({ total, rowHeight, pageSize = 200, version, fetc
   const rows = [];
   for (let index = range.start; index < range.end; index += 1) {
     rows.push(
-      <div key={index} class="vrow" style={`top:${index * rowHeight}px;height:${rowHeight}px`}>
+      <div
+        key={index}
+        class="vrow"
+        role="listitem"
+        aria-posinset={index + 1}
+        aria-setsize={total}
+        style={`top:${index * rowHeight}px;height:${rowHeight}px`}
+      >
         {renderRow(cache.row(index), index)}
       </div>,
     );

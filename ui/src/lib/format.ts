@@ -49,7 +49,7 @@ export function errorHint(error: ApiError): string {
     case 'validation':
       return 'Correct the value named above and try again.';
     case 'not_found':
-      return 'It no longer exists; the list has been refreshed.';
+      return 'It no longer exists: reopen the screen to see what is there now.';
     case 'conflict':
       return 'Someone changed it meanwhile: reload and try again.';
     case 'reconnect_required':

@@ -104,11 +104,13 @@ describe('the rules editor', () => {
     expect(moveRule(rules, 1, 1)).toBe(rules);
   });
 
-  it('adds a module against any entity and refuses a second of the same name', () => {
-    const withEstimates = addModule(spec, 'Estimates', 'Estimate');
+  it('adds a module against any entity over a platform module and refuses a second of the same name', () => {
+    const withEstimates = addModule(spec, 'Estimates', 'Estimate', 'Orders');
     expect(withEstimates.modules.map((m) => m.name)).toEqual(['Accounts', 'Products', 'Estimates']);
-    expect(() => addModule(withEstimates, 'Estimates', 'Estimate')).toThrow(/already has a module/);
-    expect(() => addModule(spec, 'X', ' ')).toThrow(/entity/);
+    expect(withEstimates.modules[2]?.platform_module).toBe('Orders');
+    expect(() => addModule(withEstimates, 'Estimates', 'Estimate', 'Orders')).toThrow(/already has a module/);
+    expect(() => addModule(spec, 'X', ' ', 'Orders')).toThrow(/entity/);
+    expect(() => addModule(spec, 'X', 'Estimate', '')).toThrow(/platform records/);
   });
 });
 

@@ -2,6 +2,7 @@
 
 import type { Method } from '../bindings/Method';
 import type { MethodName } from '../bindings/MethodName';
+import type { Module } from '../bindings/Module';
 import type { ModuleSpec } from '../bindings/ModuleSpec';
 import type { Rule } from '../bindings/Rule';
 import type { Spec } from '../bindings/Spec';
@@ -58,16 +59,21 @@ export function moveRule(rules: Rule[], index: number, delta: -1 | 1): Rule[] {
 
 const EMPTY_METHOD: Method = { enabled: false, rules: [] };
 
-/** A module of the operator's own against any QuickBooks entity, every method off until given rules. */
-export function addModule(spec: Spec, name: string, entity: string): Spec {
+/**
+ * A module of the operator's own against any QuickBooks entity, reading and writing the
+ * records of one platform module, every method off until given rules.
+ */
+export function addModule(spec: Spec, name: string, entity: string, platformModule: Module | ''): Spec {
   const trimmed = name.trim();
   if (!trimmed) throw new Error('A module needs a name.');
   if (!entity.trim()) throw new Error(`Module ${trimmed}: name the QuickBooks entity it writes (e.g. Estimate).`);
+  if (!platformModule) throw new Error(`Module ${trimmed}: pick the platform records it syncs (e.g. Orders).`);
   if (findModule(spec, trimmed)) throw new Error(`The spec already has a module named ${trimmed}.`);
   const module: ModuleSpec = {
     name: trimmed,
     entity: entity.trim(),
-    platform_module: null,
+    // The built-in modules are named after their platform module and leave this empty.
+    platform_module: platformModule === trimmed ? null : platformModule,
     depends_on: [],
     methods: {
       push_create: { ...EMPTY_METHOD },

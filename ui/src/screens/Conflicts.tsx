@@ -73,7 +73,10 @@ export function Conflicts({ instance, notify }: { instance: InstanceView; notify
             <tbody>
               {rows.map((row) => (
                 <tr key={row.field} class={row.differs ? 'differs' : ''}>
-                  <th scope="row">{row.field}</th>
+                  <th scope="row">
+                    {row.field}
+                    {row.differs && <span class="badge warn differs-mark">differs</span>}
+                  </th>
                   <td>
                     <label class="check">
                       <input

@@ -4,13 +4,14 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, asApiError, events, type InstanceView } from '../api';
 import type { ConnectionView } from '../bindings/ConnectionView';
+import type { ConnectWay } from '../bindings/ConnectWay';
 import { Section, type Notify } from '../components/common';
 import { formatUnixSeconds } from '../lib/format';
 
 export function Connection({ instance, notify, onChanged }: { instance: InstanceView; notify: Notify; onChanged: () => void }) {
   const name = instance.name;
   const [connection, setConnection] = useState<ConnectionView | null>(null);
-  const [waiting, setWaiting] = useState<string | null>(null);
+  const [waiting, setWaiting] = useState<{ way: ConnectWay; where: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
   const load = () =>
@@ -25,6 +26,9 @@ export function Connection({ instance, notify, onChanged }: { instance: Instance
     const stop = events.connectionChanged((event) => {
       if (event.error) {
         notify(event.error);
+        // A loopback listener hears one answer and stops; the deep link keeps waiting for
+        // the right one after a refused one.
+        if (event.instance === name) setWaiting((w) => (w?.way === 'loopback' ? null : w));
         return;
       }
       if (event.instance !== name) return;
@@ -41,7 +45,10 @@ export function Connection({ instance, notify, onChanged }: { instance: Instance
     setBusy(true);
     try {
       const started = await api.connect(name);
-      setWaiting(started.way === 'loopback' ? 'the browser (this app is listening for the answer)' : 'the browser and the relay page');
+      setWaiting({
+        way: started.way,
+        where: started.way === 'loopback' ? 'the browser (this app is listening for the answer)' : 'the browser and the relay page',
+      });
     } catch (error) {
       notify(asApiError(error));
     } finally {
@@ -69,7 +76,7 @@ export function Connection({ instance, notify, onChanged }: { instance: Instance
         <div class="connection" data-testid="connection-state" data-state={state}>
           {state === 'waiting' && (
             <p>
-              <span class="spinner" aria-hidden="true" /> Waiting for QuickBooks… finish in {waiting}.
+              <span class="spinner" aria-hidden="true" /> Waiting for QuickBooks… finish in {waiting?.where}.
             </p>
           )}
           {state !== 'waiting' && connection?.state === 'connected' && (

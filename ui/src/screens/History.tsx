@@ -46,6 +46,7 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
     }
   };
 
+  const openRun = runs.find((run) => run.id === selected);
   return (
     <div class="screen">
       <Section title="Runs">
@@ -109,9 +110,11 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
                 <input type="checkbox" checked={onlyProblems} onChange={(e) => setOnlyProblems((e.target as HTMLInputElement).checked)} />
                 Only problems
               </label>
-              <button type="button" data-testid="retry-failed" onClick={() => act(() => api.retryFailed(name, selected), 'Failed records sent again.')}>
-                Retry failed
-              </button>
+              {openRun && runTotals(openRun).failed > 0 && (
+                <button type="button" data-testid="retry-failed" onClick={() => act(() => api.retryFailed(name, selected), 'Failed records sent again.')}>
+                  Retry failed
+                </button>
+              )}
             </>
           }
         >
@@ -149,11 +152,24 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
                       </div>
                     )}
                     <div class="row-actions">
-                      <button type="button" class="ghost" onClick={() => act(() => api.resync(name, o.module, o.record_id), `${o.record_id} sent again.`)}>
+                      {/* A pulled record that failed has no platform record to send; the next pull reads it again. */}
+                      {(!o.operation.startsWith('pull') || o.outcome === 'ok') && (
+                      <button
+                        type="button"
+                        class="ghost"
+                        aria-label={`Re-sync ${o.module} ${o.record_id}`}
+                        onClick={() => act(() => api.resync(name, o.module, o.record_id), `${o.record_id} sent again.`)}
+                      >
                         Re-sync
                       </button>
+                      )}
                       {o.qbo_id && (
-                        <button type="button" class="ghost" onClick={() => act(() => api.unlink(name, o.module, o.record_id), `${o.record_id} unlinked.`)}>
+                        <button
+                          type="button"
+                          class="ghost"
+                          aria-label={`Unlink ${o.module} ${o.record_id}`}
+                          onClick={() => act(() => api.unlink(name, o.module, o.record_id), `${o.record_id} unlinked.`)}
+                        >
                           Unlink
                         </button>
                       )}

@@ -3,7 +3,7 @@
 // record would send and which rule made each field.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, asApiError, METHODS, type InstanceView, type MethodName, type Module, type PlatformRecord, type Spec } from '../api';
+import { api, asApiError, METHODS, MODULES, type InstanceView, type MethodName, type Module, type PlatformRecord, type Spec } from '../api';
 import type { Difference } from '../bindings/Difference';
 import type { Issue } from '../bindings/Issue';
 import type { Preview } from '../bindings/Preview';
@@ -16,6 +16,11 @@ import { parseSpecFile, specFileName } from '../lib/specfile';
 
 const value = (e: Event) => (e.target as HTMLInputElement).value;
 
+const searchLater = debounce((set: (s: string) => void, text: string) => set(text), 250);
+
+/** Suggestions only: a module may name any entity QuickBooks has. */
+const SUGGESTED_ENTITIES = ['Estimate', 'SalesReceipt', 'CreditMemo', 'RefundReceipt', 'Vendor', 'Bill', 'PurchaseOrder', 'Employee', 'TimeActivity'];
+
 export function Mappings({ instance, notify }: { instance: InstanceView; notify: Notify }) {
   const name = instance.name;
   const [spec, setSpec] = useState<Spec | null>(null);
@@ -25,11 +30,17 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
   const [issues, setIssues] = useState<Issue[]>([]);
   const [records, setRecords] = useState<PlatformRecord[]>([]);
   const [recordId, setRecordId] = useState('');
+  const [recordTyped, setRecordTyped] = useState('');
+  const [recordSearch, setRecordSearch] = useState('');
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [test, setTest] = useState<TestOutcome | null>(null);
   const [differences, setDifferences] = useState<Difference[] | null>(null);
-  const [newModule, setNewModule] = useState({ name: '', entity: '' });
+  const [newModule, setNewModule] = useState<{ name: string; entity: string; platform: Module | '' }>({
+    name: '',
+    entity: '',
+    platform: '',
+  });
 
   const load = async () => {
     try {
@@ -49,14 +60,14 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
   const platformModule = (moduleSpec?.platform_module ?? moduleSpec?.name) as Module | undefined;
   useEffect(() => {
     if (!platformModule) return;
-    api.records(platformModule, '', 0, 50).then(
+    api.records(platformModule, recordSearch, 0, 50).then(
       (page) => {
         setRecords(page.records);
         setRecordId((current) => (page.records.some((r) => r.id === current) ? current : (page.records[0]?.id ?? '')));
       },
       () => setRecords([]),
     );
-  }, [platformModule]);
+  }, [platformModule, recordSearch]);
 
   const check = useMemo(
     () =>
@@ -138,7 +149,7 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
         title="Mappings"
         actions={
           <>
-            <button type="button" onClick={() => api.specDiff(name).then(setDifferences, (e) => notify(asApiError(e)))}>
+            <button type="button" onClick={() => api.specDiff(name, dirty ? spec : null).then(setDifferences, (e) => notify(asApiError(e)))}>
               Difference to built-in
             </button>
             <button type="button" onClick={exportSpec}>
@@ -186,17 +197,43 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
             </select>
           </label>
           <details class="add-module">
-            <summary>Add a module</summary>
-            <input aria-label="New module name" placeholder="Name, e.g. Estimates" value={newModule.name} onInput={(e) => setNewModule({ ...newModule, name: value(e) })} />
-            <input aria-label="QuickBooks entity" placeholder="QuickBooks entity, e.g. Estimate" value={newModule.entity} onInput={(e) => setNewModule({ ...newModule, entity: value(e) })} />
+            <summary data-testid="add-module-summary">Add a module</summary>
+            <input aria-label="New module name" data-testid="new-module-name" placeholder="Name, e.g. Estimates" value={newModule.name} onInput={(e) => setNewModule({ ...newModule, name: value(e) })} />
+            <input
+              aria-label="QuickBooks entity"
+              data-testid="new-module-entity"
+              placeholder="QuickBooks entity, e.g. Estimate"
+              list="qbo-entities"
+              value={newModule.entity}
+              onInput={(e) => setNewModule({ ...newModule, entity: value(e) })}
+            />
+            <datalist id="qbo-entities">
+              {SUGGESTED_ENTITIES.map((entity) => (
+                <option key={entity} value={entity} />
+              ))}
+            </datalist>
+            <select
+              aria-label="Platform records it syncs"
+              data-testid="new-module-platform"
+              value={newModule.platform}
+              onChange={(e) => setNewModule({ ...newModule, platform: value(e) as Module | '' })}
+            >
+              <option value="">Platform records…</option>
+              {MODULES.map((m) => (
+                <option key={m} value={m}>
+                  {m}
+                </option>
+              ))}
+            </select>
             <button
               type="button"
+              data-testid="new-module-add"
               onClick={() => {
                 try {
-                  setSpec(addModule(spec, newModule.name, newModule.entity));
+                  setSpec(addModule(spec, newModule.name, newModule.entity, newModule.platform));
                   setModule(newModule.name.trim());
                   setDirty(true);
-                  setNewModule({ name: '', entity: '' });
+                  setNewModule({ name: '', entity: '', platform: '' });
                 } catch (error) {
                   notify({ code: 'validation', message: (error as Error).message, detail: null });
                 }
@@ -296,8 +333,22 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
         {method.startsWith('push') ? (
           <>
             <label>
+              Find a record
+              <input
+                type="search"
+                data-testid="preview-search"
+                placeholder="Name, number…"
+                value={recordTyped}
+                onInput={(e) => {
+                  setRecordTyped(value(e));
+                  searchLater(setRecordSearch, value(e));
+                }}
+              />
+            </label>
+            <label>
               Record
               <select data-testid="preview-record" value={recordId} onChange={(e) => setRecordId(value(e))}>
+                {records.length === 0 && <option value="">(no record matches)</option>}
                 {records.map((r) => (
                   <option key={r.id} value={r.id}>
                     {recordTitle(r)}

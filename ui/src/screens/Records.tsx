@@ -19,6 +19,8 @@ export function Records({ notify }: { notify: Notify }) {
   const [generation, setGeneration] = useState(0);
   const [selected, setSelected] = useState<PlatformRecord | null>(null);
   const [draft, setDraft] = useState('');
+  // The rows a refused import named, one a line, kept until the next import.
+  const [importProblems, setImportProblems] = useState<{ file: string; rows: string[] } | null>(null);
 
   useEffect(() => {
     api.records(module, search, 0, 0).then((page) => setTotal(page.total), (e) => notify(asApiError(e)));
@@ -63,12 +65,19 @@ export function Records({ notify }: { notify: Notify }) {
 
   const importFile = async (file: File | undefined) => {
     if (!file) return;
+    setImportProblems(null);
     try {
       const report = await api.importCsv(module, await file.text());
       notify(`${file.name}: ${report.created} created, ${report.updated} updated.`);
       setGeneration((g) => g + 1);
     } catch (error) {
-      notify(asApiError(error));
+      const problem = asApiError(error);
+      if (problem.code === 'validation' && problem.detail) {
+        setImportProblems({ file: file.name, rows: problem.detail.split('\n') });
+        notify(`${file.name}: ${problem.message}. The rows are listed beside the records.`);
+      } else {
+        notify(problem);
+      }
     }
   };
 
@@ -96,7 +105,12 @@ export function Records({ notify }: { notify: Notify }) {
             </button>
             <label class="button">
               Import CSV…
-              <input type="file" accept=".csv,text/csv" class="sr-only" onChange={(e) => importFile((e.target as HTMLInputElement).files?.[0])} />
+              <input type="file" accept=".csv,text/csv" class="sr-only" onChange={(e) => {
+                  const input = e.target as HTMLInputElement;
+                  importFile(input.files?.[0]);
+                  // The same file, corrected, can be chosen again.
+                  input.value = '';
+                }} />
             </label>
             <button type="button" onClick={exportFile}>
               Export CSV
@@ -112,7 +126,9 @@ export function Records({ notify }: { notify: Notify }) {
               value={module}
               onChange={(e) => {
                 setModule((e.target as HTMLSelectElement).value as Module);
-                setSelected(null);
+                // The draft was of the other module's record: start a new one here.
+                open(null);
+                setImportProblems(null);
               }}
             >
               {MODULES.map((m) => (
@@ -163,6 +179,17 @@ export function Records({ notify }: { notify: Notify }) {
           }
         />
       </Section>
+      <div class="side-stack">
+      {importProblems && (
+        <Section title={`${importProblems.file}: not imported`}>
+          <p class="hint">Nothing of the file was written. Correct these rows and import it again.</p>
+          <ul class="problem-list" data-testid="import-problems">
+            {importProblems.rows.map((row, i) => (
+              <li key={i}>{row}</li>
+            ))}
+          </ul>
+        </Section>
+      )}
       <Section title={selected ? `Edit ${recordTitle(selected)}` : 'New record'}>
         <label>
           Fields (JSON)
@@ -179,6 +206,7 @@ export function Records({ notify }: { notify: Notify }) {
           </button>
         </div>
       </Section>
+      </div>
     </div>
   );
 }

@@ -1,12 +1,15 @@
 // An instance's settings: where its QuickBooks is, its keys (the secret only as set or
 // not), the redirect URI, server variables, lookups, which methods run, conflict
-// policies and the schedule.
+// policies, the schedule and how it stands, and removing the instance.
 
 import { useEffect, useState } from 'preact/hooks';
 import { api, asApiError, METHODS, type InstanceView, type MethodName, type Spec } from '../api';
 import type { ConflictPolicy } from '../bindings/ConflictPolicy';
 import type { LookupRow } from '../bindings/LookupRow';
+import type { ScheduleView } from '../bindings/ScheduleView';
 import { Section, type Notify } from '../components/common';
+import relayPage from '../../../docs/oauth-relay.html?raw';
+import { formatWhen } from '../lib/format';
 import { scheduleFromForm, type ScheduleForm } from '../lib/schedule';
 import { formChanges, formFromInstance, rebaseForm, type SettingsForm } from '../lib/settingsform';
 
@@ -18,6 +21,15 @@ const POLICIES: [ConflictPolicy, string][] = [
 ];
 
 const value = (e: Event) => (e.target as HTMLInputElement).value;
+
+/** The relay page ships inside the app, so an installed copy can hand it to the operator. */
+function saveRelayPage() {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([relayPage], { type: 'text/html' }));
+  link.download = 'oauth-relay.html';
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
 
 export function Settings({ instance, notify, onSaved }: { instance: InstanceView; notify: Notify; onSaved: () => void }) {
   const name = instance.name;
@@ -33,6 +45,8 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
   const [newLookup, setNewLookup] = useState<LookupRow>({ lookup: '', platform_value: '', qbo_value: '' });
   const [autostart, setAutostart] = useState<boolean | null>(null);
   const [saving, setSaving] = useState(false);
+  const [standing, setStanding] = useState<ScheduleView | null>(null);
+  const [removing, setRemoving] = useState(false);
 
   useEffect(() => {
     setEditing(({ base: before, form: editing }) => {
@@ -49,6 +63,19 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
     api.lookups(name).then(setLookups, (e) => notify(asApiError(e)));
     api.autostartEnabled().then(setAutostart, () => setAutostart(null));
   }, [name, notify]);
+  useEffect(() => {
+    api.scheduleStatus(name).then(setStanding, () => setStanding(null));
+  }, [name, instance]);
+
+  const remove = async () => {
+    try {
+      await api.removeInstance(name);
+      onSaved();
+    } catch (error) {
+      notify(asApiError(error));
+      setRemoving(false);
+    }
+  };
 
   const methodOn = (module: string, method: MethodName) => {
     const chosen = methods[module]?.[method] ?? instance.settings.methods[module]?.[method];
@@ -138,10 +165,15 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
         </div>
         <p class="hint">
           Intuit sends the answer of Connect to this address. With sandbox keys it may be <code>http://localhost:PORT/…</code>:
-          the app listens there. Production keys need an https address: host <code>docs/oauth-relay.html</code> on any https
-          site, register its address with your Intuit app and enter it here; the page forwards the answer to the app through
-          its <code>qbconnector://</code> link.
+          the app listens there. Production keys need an https address: save the relay page, host it on any https site,
+          register its address with your Intuit app and enter it here; the page forwards the answer to the app through its{' '}
+          <code>qbconnector://</code> link.
         </p>
+        <div class="actions">
+          <button type="button" data-testid="save-relay-page" onClick={saveRelayPage}>
+            Save the relay page…
+          </button>
+        </div>
       </Section>
 
       {spec && spec.variables.length > 0 && (
@@ -317,6 +349,7 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
             <input type="checkbox" checked={schedule.paused} onChange={(e) => setSchedule({ ...schedule, paused: (e.target as HTMLInputElement).checked })} />
             Paused
           </label>
+          {standing && <ScheduleStanding view={standing} />}
           {autostart !== null && (
             <label class="check">
               <input
@@ -333,11 +366,45 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
         </div>
       </Section>
 
+      <Section title="Remove this instance">
+        <p class="hint">
+          Forgets its settings, mappings, links and history here and its tokens in the keyring. QuickBooks and the
+          platform records keep their data.
+        </p>
+        <div class="actions">
+          {removing ? (
+            <>
+              <button type="button" class="danger" data-testid="remove-confirm" onClick={remove}>
+                Remove {name}
+              </button>
+              <button type="button" onClick={() => setRemoving(false)}>
+                Keep it
+              </button>
+            </>
+          ) : (
+            <button type="button" data-testid="remove-instance" onClick={() => setRemoving(true)}>
+              Remove…
+            </button>
+          )}
+        </div>
+      </Section>
+
       <div class="sticky-actions">
         <button type="button" class="primary" data-testid="settings-save" disabled={saving} onClick={save}>
           {saving ? 'Saving…' : 'Save settings'}
         </button>
       </div>
     </div>
+  );
+}
+
+/** When the schedule runs next, and how the last scheduled run went. */
+function ScheduleStanding({ view }: { view: ScheduleView }) {
+  return (
+    <p class="hint" data-testid="schedule-standing">
+      {view.next_due ? `Next run ${formatWhen(view.next_due)}.` : 'Runs only when you press Sync.'}
+      {view.last_outcome && ` Last scheduled run: ${view.last_outcome.replace(/_/g, ' ')}.`}
+      {view.failures > 0 && ` ${view.failures} failed in a row, so it waits longer each time: ${view.last_error ?? ''}`}
+    </p>
   );
 }

@@ -23,14 +23,27 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
   const [progress, setProgress] = useState<Progress | null>(null);
   const [result, setResult] = useState<RunSummary | null>(null);
 
+  // A run may have started before this screen opened (another visit, the tray, the
+  // schedule): its progress and end arrive as events all the same.
   useEffect(() => {
     api.spec(name).then(setSpec, (e) => notify(asApiError(e)));
-    const stop = events.syncProgress((event) => {
-      if (event.instance === name) setProgress(event.progress);
-    });
-    return () => {
-      stop.then((unlisten) => unlisten());
-    };
+    api.runningSyncs().then(
+      (names) => names.includes(name) && setRunning(true),
+      () => undefined,
+    );
+    const stops = [
+      events.syncProgress((event) => {
+        if (event.instance !== name) return;
+        setRunning(true);
+        setProgress(event.progress);
+      }),
+      events.syncFinished((event) => {
+        if (event.instance !== name) return;
+        setRunning(false);
+        if (event.summary) setResult(event.summary);
+      }),
+    ];
+    return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
   }, [name, notify]);
 
   const run = async (direction: Direction, modules: string[] | null) => {
@@ -41,10 +54,13 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
       setResult(await api.sync(name, direction, modules));
       setPlan(null);
     } catch (error) {
-      notify(asApiError(error));
-    } finally {
-      setRunning(false);
+      const problem = asApiError(error);
+      // Busy: a run of this instance is already going; its events keep this screen running.
+      if (problem.code !== 'busy') setRunning(false);
+      notify(problem);
+      return;
     }
+    setRunning(false);
   };
 
   const preview = async () => {
@@ -88,10 +104,10 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
                 <th scope="row">{m.name}</th>
                 <td>{m.entity}</td>
                 <td>
-                  <button type="button" disabled={running} onClick={() => run('push', [m.name])}>
+                  <button type="button" disabled={running} aria-label={`Push ${m.name}`} onClick={() => run('push', [m.name])}>
                     Push
                   </button>{' '}
-                  <button type="button" disabled={running} onClick={() => run('pull', [m.name])}>
+                  <button type="button" disabled={running} aria-label={`Pull ${m.name}`} onClick={() => run('pull', [m.name])}>
                     Pull
                   </button>
                 </td>
@@ -104,6 +120,8 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
             <div
               class="progress"
               role="progressbar"
+              aria-label={progress ? `${progress.module}: ${progress.phase}` : 'Sync starting'}
+              aria-valuetext={progress ? `${progress.done} of ${progress.total}` : undefined}
               aria-valuemin={0}
               aria-valuemax={100}
               aria-valuenow={percent}
