@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use connector::api::Connector;
+use connector::api::{ConnectionState, Connector};
 use connector::desktop::{instance_line, scheduled_run_notice, TrayAction};
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::{Environment, NewInstance};
@@ -54,12 +54,16 @@ fn the_tray_lists_each_instance_with_its_connection_and_last_run() {
 
     let menu = connector.tray_menu().unwrap();
     let lines: Vec<&str> = menu.instances.iter().map(|i| i.line.as_str()).collect();
-    assert_eq!(lines, ["North: wholesale — not connected · never run", "Shop — connected · last run failed records"]);
+    // Shop has a company id but no grant in the keyring, as after a Disconnect.
+    assert_eq!(
+        lines,
+        ["North: wholesale — not connected · never run", "Shop — not connected · last run failed records"]
+    );
     assert_eq!(menu.instances[1].actions, [TrayAction::SyncNow("Shop".into()), TrayAction::Open("Shop".into())]);
     assert_eq!(menu.schedules, TrayAction::PauseSchedules);
 
     add_run(&connector, "Shop", None);
-    assert_eq!(connector.tray_menu().unwrap().instances[1].line, "Shop — connected · running");
+    assert_eq!(connector.tray_menu().unwrap().instances[1].line, "Shop — not connected · running");
 
     connector.pause_schedules(None, true).unwrap();
     assert_eq!(connector.tray_menu().unwrap().schedules, TrayAction::ResumeSchedules, "all paused: offer resume");
@@ -145,6 +149,11 @@ fn an_instance_line_says_connection_and_last_run_in_words() {
     add_run(&connector, "Shop", Some("cancelled"));
     let run = connector.runs("Shop", 1).unwrap().pop();
     assert_eq!(instance_line(&view, run.as_ref()), "Shop — not connected · last run cancelled");
+    let mut view = view;
+    view.connection = ConnectionState::Connected;
+    assert_eq!(instance_line(&view, run.as_ref()), "Shop — connected · last run cancelled");
+    view.connection = ConnectionState::ReconnectNeeded;
+    assert_eq!(instance_line(&view, None), "Shop — reconnect needed · never run");
 }
 
 #[test]
