@@ -70,7 +70,12 @@ export class Session {
 
   async type(testId, text, { clear = true } = {}) {
     const element = await this.find(testId);
-    if (clear) await this.command('POST', `/element/${element}/clear`, {});
+    if (clear) {
+      // WebDriver's clear fires no input event, so a screen that redraws meanwhile puts the
+      // old value back; select-all and Backspace clear it the way a person does.
+      await this.command('POST', `/element/${element}/clear`, {});
+      await this.command('POST', `/element/${element}/value`, { text: '\uE009a\uE000\uE003' });
+    }
     await this.command('POST', `/element/${element}/value`, { text });
     return element;
   }
