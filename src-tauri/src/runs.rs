@@ -18,20 +18,15 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 /// Forwards the engine's progress to the UI, thinned to what a person can see.
 pub struct ProgressForwarder {
     app: AppHandle,
-    instance: String,
     last_sent: Mutex<Option<Instant>>,
 }
 
 impl ProgressForwarder {
-    pub fn new(app: &AppHandle, instance: &str) -> ProgressForwarder {
-        ProgressForwarder { app: app.clone(), instance: instance.to_owned(), last_sent: Mutex::new(None) }
+    pub fn new(app: &AppHandle) -> ProgressForwarder {
+        ProgressForwarder { app: app.clone(), last_sent: Mutex::new(None) }
     }
 
-    pub fn report(&self, progress: Progress) {
-        self.report_for(&self.instance, progress);
-    }
-
-    fn report_for(&self, instance: &str, progress: Progress) {
+    pub fn report(&self, instance: &str, progress: Progress) {
         let finished_module = progress.done >= progress.total;
         {
             let mut last = self.last_sent.lock().unwrap_or_else(|p| p.into_inner());
@@ -53,8 +48,8 @@ pub async fn run(
 ) -> Result<RunSummary, ApiError> {
     let state = app.state::<AppState>();
     let cancel = state.start_run(instance)?;
-    let forwarder = ProgressForwarder::new(app, instance);
-    let progress = |p: Progress| forwarder.report(p);
+    let forwarder = ProgressForwarder::new(app);
+    let progress = |p: Progress| forwarder.report(instance, p);
     let request =
         SyncRequest { direction, modules, trigger, cancel: Some(cancel), progress: Some(&progress), only: None };
     let result = state.connector.sync(instance, request).await;
@@ -71,7 +66,7 @@ pub struct ScheduledRuns {
 
 impl ScheduledRuns {
     pub fn new(app: &AppHandle) -> ScheduledRuns {
-        ScheduledRuns { forwarder: ProgressForwarder::new(app, "") }
+        ScheduledRuns { forwarder: ProgressForwarder::new(app) }
     }
 }
 
@@ -81,7 +76,7 @@ impl RunObserver for ScheduledRuns {
     }
 
     fn progress(&self, instance: &str, progress: Progress) {
-        self.forwarder.report_for(instance, progress);
+        self.forwarder.report(instance, progress);
     }
 
     fn ended(&self, instance: &str) {

@@ -286,7 +286,7 @@ impl Connector {
         let instances = Instances::new(&self.store);
         let targets = match name {
             Some(name) => vec![instances.get(name)?],
-            None => self.instances()?.into_iter().map(|v| v.instance).collect(),
+            None => instances.list()?,
         };
         let mut changed = Vec::new();
         for mut instance in targets {

@@ -1475,7 +1475,6 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// One change read from QuickBooks, applied inside the caller's transaction.
     /// Reads again, by id, what earlier pulls of `module` could not store and this run's
     /// changes did not bring back.
     async fn pull_again_by_id(&mut self, module: &ModuleSpec, filter: Option<&CompiledMethod>) -> Result<(), ApiError> {
@@ -1519,6 +1518,7 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// One change read from QuickBooks, applied inside the caller's transaction.
     fn pull_change(
         &mut self,
         tx: &Transaction<'_>,

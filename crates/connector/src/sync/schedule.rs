@@ -321,8 +321,8 @@ impl Connector {
     /// Every instance's schedule, next due time and standing, as of `now`.
     pub fn schedules<Tz: TimeZone>(&self, now: &DateTime<Tz>) -> Result<Vec<ScheduleView>, ApiError> {
         let mut views = Vec::new();
-        for view in self.instances()? {
-            let instance = view.instance;
+        // The instances as stored: a schedule needs no keyring read.
+        for instance in crate::instance::Instances::new(self.store()).list()? {
             let state = load_state(self, instance.id)?;
             let schedule = instance.settings.schedule.clone();
             views.push(ScheduleView {
@@ -347,8 +347,8 @@ impl Connector {
         observer: Option<&dyn RunObserver>,
     ) -> Result<Vec<ScheduledRun>, ApiError> {
         let mut ran = Vec::new();
-        for view in self.instances()? {
-            let instance = view.instance;
+        // The instances as stored: a schedule needs no keyring read.
+        for instance in crate::instance::Instances::new(self.store()).list()? {
             let mut state = load_state(self, instance.id)?;
             let Some(due) = next_due(&instance.settings.schedule, &state, now) else { continue };
             if due > now.with_timezone(&Utc) {
