@@ -401,6 +401,27 @@ fn parse_method_switch(text: &str) -> Result<(String, MethodName), ApiError> {
     Ok((module.to_owned(), method.parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?))
 }
 
+/// How a command that ran to its end went: a run with records that failed, wait or are held
+/// ends with its own exit code, so a scheduled job can tell it from a clean run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finished {
+    Done,
+    RecordsNeedAttention,
+}
+
+impl Finished {
+    fn of(summary: &RunSummary) -> Finished {
+        if summary.outcome == "failed_records" {
+            Finished::RecordsNeedAttention
+        } else {
+            Finished::Done
+        }
+    }
+}
+
+/// The exit code of a run whose records need attention (README: exit codes).
+const EXIT_RECORDS_NEED_ATTENTION: u8 = 8;
+
 fn exit_code(error: &ApiError) -> u8 {
     match error.code {
         ErrorCode::QuickBooks | ErrorCode::Storage => 1,
@@ -478,12 +499,13 @@ fn describe_connection(view: &ConnectionView) -> String {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), ApiError> {
+async fn run(cli: Cli) -> Result<Finished, ApiError> {
     let data_dir = connector::paths::data_dir(cli.data_dir.clone()).ok_or_else(|| {
         ApiError::new(ErrorCode::Storage, "no data directory: pass --data-dir or set QBCONNECTOR_DATA_DIR")
     })?;
     let connector = Connector::open(&data_dir)?;
     let json = cli.json;
+    let mut finished = Finished::Done;
     match cli.command {
         Command::Instance(command) => instance(&connector, json, command)?,
         Command::Connect(args) => connect(&connector, json, args).await?,
@@ -537,9 +559,9 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
                 text
             });
         }
-        Command::Sync(args) => run_sync(&connector, json, args, Direction::Sync).await?,
-        Command::Push(args) => run_sync(&connector, json, args, Direction::Push).await?,
-        Command::Pull(args) => run_sync(&connector, json, args, Direction::Pull).await?,
+        Command::Sync(args) => finished = run_sync(&connector, json, args, Direction::Sync).await?,
+        Command::Push(args) => finished = run_sync(&connector, json, args, Direction::Push).await?,
+        Command::Pull(args) => finished = run_sync(&connector, json, args, Direction::Pull).await?,
         Command::Runs { name, limit } => {
             let runs = connector.runs(&name, limit)?;
             show(json, &to_value(&runs), || {
@@ -567,10 +589,12 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
         Command::Retry { name, run } => {
             let summary = connector.retry_failed(&name, run).await?;
             show(json, &to_value(&summary), || describe_summary(&summary));
+            finished = Finished::of(&summary);
         }
         Command::Resync { name, module, id } => {
             let summary = connector.resync(&name, &module, &id).await?;
             show(json, &to_value(&summary), || describe_summary(&summary));
+            finished = Finished::of(&summary);
         }
         Command::Link { name, module, id, qbo_id } => {
             connector.link(&name, &module, &id, &qbo_id).await?;
@@ -602,6 +626,7 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
             let choices = take.into_iter().map(|field| (field, Side::Quickbooks)).collect();
             let summary = connector.resolve(&name, id, &choices).await?;
             show(json, &to_value(&summary), || describe_summary(&summary));
+            finished = Finished::of(&summary);
         }
         Command::Disconnect { name } => {
             connector.disconnect(&name).await?;
@@ -620,7 +645,7 @@ async fn run(cli: Cli) -> Result<(), ApiError> {
             });
         }
     }
-    Ok(())
+    Ok(finished)
 }
 
 async fn schedule(connector: &Connector, json: bool, command: ScheduleCommand) -> Result<(), ApiError> {
@@ -739,7 +764,12 @@ fn describe_summary(summary: &RunSummary) -> String {
     text
 }
 
-async fn run_sync(connector: &Connector, json: bool, args: SyncArgs, direction: Direction) -> Result<(), ApiError> {
+async fn run_sync(
+    connector: &Connector,
+    json: bool,
+    args: SyncArgs,
+    direction: Direction,
+) -> Result<Finished, ApiError> {
     let modules = (!args.modules.is_empty()).then(|| args.modules.clone());
     if args.dry_run {
         let plan = connector.plan(&args.name, modules).await?;
@@ -775,7 +805,7 @@ async fn run_sync(connector: &Connector, json: bool, args: SyncArgs, direction: 
             }
             text.trim_end().to_owned()
         });
-        return Ok(());
+        return Ok(Finished::Done);
     }
     let interactive = std::io::stderr().is_terminal() && !json;
     let progress = move |p: Progress| {
@@ -793,7 +823,7 @@ async fn run_sync(connector: &Connector, json: bool, args: SyncArgs, direction: 
     if summary.outcome == "failed_records" && !json {
         eprintln!("Some records need attention: qbconnector run {} {} --problems", args.name, summary.run_id);
     }
-    Ok(())
+    Ok(Finished::of(&summary))
 }
 
 fn changes(settings: &Settings) -> Result<InstanceChanges, ApiError> {
@@ -1108,7 +1138,8 @@ fn main() -> ExitCode {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Finished::Done) => ExitCode::SUCCESS,
+        Ok(Finished::RecordsNeedAttention) => ExitCode::from(EXIT_RECORDS_NEED_ATTENTION),
         Err(error) => {
             if json {
                 eprintln!("{}", serde_json::to_string(&error).unwrap_or_default());

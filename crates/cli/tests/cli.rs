@@ -301,6 +301,7 @@ async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     let push = cli(d, &["--json", "push", "Books", "--module", "Accounts"]);
     let summary: Value = serde_json::from_slice(&push.stdout).unwrap();
     assert_eq!(summary["outcome"], "failed_records");
+    assert_eq!(push.status.code(), Some(8), "a run with a failed record exits with its own code");
     assert_eq!(summary["counts"]["Accounts"]["ok"], 1);
     assert_eq!(summary["counts"]["Accounts"]["failed"], 1);
     let runs = json_of(&cli(d, &["--json", "runs", "Books"]));
