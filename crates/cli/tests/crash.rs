@@ -1,25 +1,29 @@
-//! A push killed with SIGKILL at ten moments and restarted each time leaves exactly one
-//! QuickBooks record per platform record, every link right. Needs a Secret Service.
+//! Pushes killed with SIGKILL at seeded moments and pushed again to the end: creates leave
+//! exactly one QuickBooks record per platform record; updates and deletes arrive once each,
+//! hold no false conflict and lose nothing, with and without answers dropped after commit.
+//! Needs a Secret Service.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use connector::api::{Connector, InstanceChanges};
 use connector::instance::{Environment, NewInstance};
 use connector::platform::Module;
-use qbo_sandbox::{oauth::AutoApprove, seed, EntityKind, Limits, OAuthConfig, RegisteredApp, Sandbox, SandboxConfig};
+use qbo_sandbox::{
+    oauth::AutoApprove, seed, EntityKind, FaultInjection, Limits, OAuthConfig, RegisteredApp, Sandbox, SandboxConfig,
+};
 use rand::{Rng, SeedableRng};
-use serde_json::json;
+use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qbconnector");
-const RECORDS: usize = 3000;
 const REDIRECT: &str = "https://relay.example/cb";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_push_killed_ten_times_creates_each_record_exactly_once() {
+async fn sandbox(drop_after_commit_rate: f64) -> Sandbox {
     let config = SandboxConfig {
         limits: Limits { enabled: false, ..Limits::default() },
+        faults: FaultInjection { seed: 11, drop_after_commit_rate, ..FaultInjection::default() },
         oauth: OAuthConfig {
             auto_approve: Some(AutoApprove { realm_id: Some(seed::US_REALM.into()), deny: false }),
             ..OAuthConfig::default()
@@ -33,71 +37,97 @@ async fn a_push_killed_ten_times_creates_each_record_exactly_once() {
         client_secret: "crash-secret".into(),
         redirect_uris: vec![REDIRECT.into()],
     });
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let connector = Connector::open(dir.path()).unwrap();
-        let new = NewInstance {
-            name: "Books".into(),
-            environment: Environment::Custom { base_url: sandbox.base_url().into() },
-            company_id: None,
-            client_id: Some("crash-app".into()),
-            redirect_uri: Some(REDIRECT.into()),
-        };
-        connector.activate(new, Some("crash-secret".into())).unwrap();
-        let url = connector.begin_connect("Books").await.unwrap();
-        let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let answer = no_follow.get(url).send().await.unwrap();
-        connector.complete_connect("Books", answer.headers()["location"].to_str().unwrap()).await.unwrap();
-        connector.update_instance("Books", InstanceChanges::default()).unwrap();
-        let accounts: Vec<serde_json::Value> =
-            (0..RECORDS).map(|n| json!({"Id": format!("CR-{n:05}"), "Name": format!("Crash Test {n:05}")})).collect();
-        connector.import_json(&json!({"format": 1, "Accounts": accounts})).unwrap();
+    sandbox
+}
+
+/// An instance "Books" connected to the sandbox's US company, with `accounts` imported.
+async fn books(sandbox: &Sandbox, dir: &Path, accounts: Vec<Value>) {
+    let connector = Connector::open(dir).unwrap();
+    let new = NewInstance {
+        name: "Books".into(),
+        environment: Environment::Custom { base_url: sandbox.base_url().into() },
+        company_id: None,
+        client_id: Some("crash-app".into()),
+        redirect_uri: Some(REDIRECT.into()),
+    };
+    connector.activate(new, Some("crash-secret".into())).unwrap();
+    let url = connector.begin_connect("Books").await.unwrap();
+    let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let answer = no_follow.get(url).send().await.unwrap();
+    connector.complete_connect("Books", answer.headers()["location"].to_str().unwrap()).await.unwrap();
+    connector.update_instance("Books", InstanceChanges::default()).unwrap();
+    connector.import_json(&json!({"format": 1, "Accounts": accounts})).unwrap();
+}
+
+fn batches(sandbox: &Sandbox) -> usize {
+    sandbox.requests().iter().filter(|r| r.operation == "batch").count()
+}
+
+/// Starts `qbconnector push Books` and SIGKILLs it once the sandbox has answered `further`
+/// more batch calls (writes and match look-ups alike).
+async fn push_killed_after(sandbox: &Sandbox, dir: &Path, further: usize) {
+    let kill_after = batches(sandbox) + further;
+    let mut child = Command::new(BIN)
+        .args(["push", "Books"])
+        .env("QBCONNECTOR_DATA_DIR", dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the push ended ({status}) before it was killed; kill it sooner");
+        }
+        if batches(sandbox) >= kill_after {
+            break;
+        }
+        // Polling the sandbox's request log, not timing: the kill follows a count of calls.
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
+    child.kill().unwrap(); // SIGKILL: no cleanup, no flush, mid-transaction or mid-request
+    child.wait().unwrap();
+}
+
+fn push_to_the_end(dir: &Path) -> Output {
+    // block_in_place: the sandbox's tasks must not wait behind this blocked worker.
+    tokio::task::block_in_place(|| {
+        Command::new(BIN).args(["--json", "push", "Books"]).env("QBCONNECTOR_DATA_DIR", dir).output()
+    })
+    .unwrap()
+}
+
+/// The sandbox's customers made by this test, by display name.
+fn customers_named(sandbox: &Sandbox, prefix: &str) -> BTreeMap<String, Vec<Value>> {
+    let mut by_name: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for customer in sandbox.entities(seed::US_REALM, EntityKind::Customer) {
+        if let Some(name) = customer["DisplayName"].as_str().filter(|n| n.starts_with(prefix)) {
+            by_name.entry(name.to_owned()).or_default().push(customer.clone());
+        }
+    }
+    by_name
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_killed_ten_times_creates_each_record_exactly_once() {
+    const RECORDS: usize = 3000;
+    let sandbox = sandbox(0.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = (0..RECORDS).map(|n| json!({"Id": format!("CR-{n:05}"), "Name": format!("Crash Test {n:05}")}));
+    books(&sandbox, dir.path(), accounts.collect()).await;
     let before = sandbox.count(seed::US_REALM, EntityKind::Customer);
-    let batches = |sandbox: &Sandbox| sandbox.requests().iter().filter(|r| r.operation == "batch").count();
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
-    for attempt in 0..10 {
-        let seen = batches(&sandbox);
-        // Kill after a seeded number of further batch calls (creates and match look-ups alike).
-        let kill_after = seen + rng.random_range(1..=12);
-        let mut child = Command::new(BIN)
-            .args(["push", "Books"])
-            .env("QBCONNECTOR_DATA_DIR", dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("push {attempt} ended ({status}) before it was killed; make kill_after smaller");
-            }
-            if batches(&sandbox) >= kill_after {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        child.kill().unwrap(); // SIGKILL: no cleanup, no flush, mid-transaction or mid-request
-        child.wait().unwrap();
+    for _ in 0..10 {
+        push_killed_after(&sandbox, dir.path(), rng.random_range(1..=12)).await;
     }
-    // block_in_place: the sandbox's tasks must not wait behind this blocked worker.
-    let finish = tokio::task::block_in_place(|| {
-        Command::new(BIN).args(["--json", "push", "Books"]).env("QBCONNECTOR_DATA_DIR", dir.path()).output()
-    })
-    .unwrap();
+    let finish = push_to_the_end(dir.path());
     assert!(finish.status.success(), "{}", String::from_utf8_lossy(&finish.stderr));
 
-    let customers = sandbox.entities(seed::US_REALM, EntityKind::Customer);
-    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for customer in &customers {
-        if let Some(name) = customer["DisplayName"].as_str().filter(|n| n.starts_with("Crash Test")) {
-            by_name.entry(name.to_owned()).or_default().push(customer["Id"].as_str().unwrap().to_owned());
-        }
-    }
-    let twins: Vec<&String> = by_name.iter().filter(|(_, ids)| ids.len() > 1).map(|(name, _)| name).collect();
+    let by_name = customers_named(&sandbox, "Crash Test");
+    let twins: Vec<&String> = by_name.iter().filter(|(_, found)| found.len() > 1).map(|(name, _)| name).collect();
     assert!(twins.is_empty(), "created twice: {twins:?}");
     assert_eq!(by_name.len(), RECORDS, "every record is in QuickBooks");
-    assert_eq!(customers.len(), before + RECORDS);
+    assert_eq!(sandbox.count(seed::US_REALM, EntityKind::Customer), before + RECORDS);
 
     let connector = Connector::open(dir.path()).unwrap();
     let links = connector.links("Books", "Accounts").unwrap();
@@ -106,10 +136,106 @@ async fn a_push_killed_ten_times_creates_each_record_exactly_once() {
         let name =
             connector.record(Module::Accounts, &link.platform_id).unwrap().data["Name"].as_str().unwrap().to_owned();
         assert_eq!(
-            by_name[&name],
-            vec![link.qbo_id.clone()],
+            by_name[&name][0]["Id"],
+            json!(link.qbo_id),
             "{} is linked to its own QuickBooks record",
             link.platform_id
         );
     }
+}
+
+/// 1,000 accounts in QuickBooks; then every phone changes here but for a tenth of the
+/// accounts, which are deleted here; the push of that is killed three times and pushed again
+/// to the end. QuickBooks must end with each change applied exactly once (the SyncToken moved
+/// by one), no conflict held (both sides agree on every record), nothing lost.
+async fn updates_and_deletes_survive_kills(drop_after_commit_rate: f64, seed: u64) {
+    const RECORDS: usize = 1000;
+    let sandbox = sandbox(drop_after_commit_rate).await;
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = (0..RECORDS)
+        .map(|n| json!({"Id": format!("UP-{n:04}"), "Name": format!("Update Test {n:04}"), "Phone": "555-0100"}));
+    books(&sandbox, dir.path(), accounts.collect()).await;
+    let first = push_to_the_end(dir.path());
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    // By QuickBooks id: a deactivated customer's name gains " (deleted)".
+    let qbo_ids: BTreeMap<String, String> = {
+        let connector = Connector::open(dir.path()).unwrap();
+        connector.links("Books", "Accounts").unwrap().into_iter().map(|l| (l.platform_id, l.qbo_id)).collect()
+    };
+    assert_eq!(qbo_ids.len(), RECORDS);
+    let customers = |sandbox: &Sandbox| -> BTreeMap<String, Value> {
+        let all = sandbox.entities(seed::US_REALM, EntityKind::Customer);
+        all.into_iter().map(|c| (c["Id"].as_str().unwrap().to_owned(), c)).collect()
+    };
+    let sync_token = |customer: &Value| -> u64 { customer["SyncToken"].as_str().unwrap().parse().unwrap() };
+    let before = customers(&sandbox);
+    let count_before = before.len();
+
+    let deleted = |n: usize| n % 10 == 3;
+    {
+        let connector = Connector::open(dir.path()).unwrap();
+        let changed: Vec<Value> = (0..RECORDS)
+            .filter(|&n| !deleted(n))
+            .map(|n| json!({"Id": format!("UP-{n:04}"), "Name": format!("Update Test {n:04}"), "Phone": format!("556-{n:04}")}))
+            .collect();
+        connector.import_json(&json!({"format": 1, "Accounts": changed})).unwrap();
+        for n in (0..RECORDS).filter(|&n| deleted(n)) {
+            connector.delete_record(Module::Accounts, &format!("UP-{n:04}")).unwrap();
+        }
+    }
+
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    for _ in 0..3 {
+        push_killed_after(&sandbox, dir.path(), rng.random_range(1..=8)).await;
+    }
+    let finish = push_to_the_end(dir.path());
+    let stderr = String::from_utf8_lossy(&finish.stderr);
+    assert!(finish.status.success(), "the last push ends with no record needing attention: {stderr}");
+
+    let connector = Connector::open(dir.path()).unwrap();
+    let conflicts = connector.conflicts("Books").unwrap();
+    assert!(conflicts.is_empty(), "{} conflicts held where both sides agree", conflicts.len());
+    let after = customers(&sandbox);
+    assert_eq!(after.len(), count_before, "no customer was created");
+    for n in 0..RECORDS {
+        let platform_id = format!("UP-{n:04}");
+        let qbo_id = &qbo_ids[&platform_id];
+        let customer = &after[qbo_id];
+        let written = sync_token(customer) - sync_token(&before[qbo_id]);
+        assert_eq!(written, 1, "{platform_id} was written exactly once: {customer}");
+        if deleted(n) {
+            assert_eq!(customer["Active"], json!(false), "{platform_id} was deactivated");
+        } else {
+            assert_eq!(customer["PrimaryPhone"]["FreeFormNumber"], json!(format!("556-{n:04}")), "{platform_id}");
+        }
+    }
+    let links = connector.links("Books", "Accounts").unwrap();
+    assert_eq!(links.len(), (0..RECORDS).filter(|&n| !deleted(n)).count(), "a deleted record's link goes");
+    for link in &links {
+        let customer = &after[&link.qbo_id];
+        assert_eq!(link.qbo_id, qbo_ids[&link.platform_id]);
+        assert_eq!(
+            link.sync_token.as_deref(),
+            customer["SyncToken"].as_str(),
+            "{}'s link knows the SyncToken",
+            link.platform_id
+        );
+    }
+    let runs = connector.runs("Books", 10).unwrap();
+    let last = &runs[0];
+    assert!(connector.run_records("Books", last.id, true).unwrap().is_empty(), "the last run has no problem left");
+    for killed in &runs[1..4] {
+        assert_eq!(killed.outcome.as_deref(), Some("interrupted"), "a killed run is closed as interrupted");
+        assert!(killed.finished_at.is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_and_deletes_killed_three_times_arrive_once_with_no_false_conflict() {
+    updates_and_deletes_survive_kills(0.0, 20).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_and_deletes_killed_with_dropped_answers_arrive_once_with_no_false_conflict() {
+    updates_and_deletes_survive_kills(0.05, 21).await;
 }

@@ -150,6 +150,7 @@ impl Connector {
             store
                 .connection()
                 .query_row("SELECT value FROM store_meta WHERE key = 'store_id'", [], |row| row.get(0))?;
+        crate::sync::engine::close_interrupted_runs(data_dir, &store)?;
         Ok(Connector {
             store,
             secrets,

@@ -311,14 +311,7 @@ async fn a_record_changed_on_both_sides_follows_the_modules_policy() {
             .unwrap()
             .unwrap()
             .qbo_id;
-    let edit_in_quickbooks = |phone: &'static str| {
-        let client = client.clone();
-        let qbo_id = qbo_id.clone();
-        async move {
-            let current = client.read_json("Customer", &qbo_id).await.unwrap();
-            client.update_json("Customer", &json!({"Id": qbo_id, "SyncToken": current["SyncToken"], "PrimaryPhone": {"FreeFormNumber": phone}}), true, &qbo::RequestId::new()).await.unwrap();
-        }
-    };
+    let edit_in_quickbooks = |phone: &'static str| edit_phone_in_quickbooks(&client, &qbo_id, phone);
 
     // Hold (the default): both versions wait in the inbox.
     edit_in_quickbooks("QB-2").await;
@@ -367,6 +360,140 @@ async fn a_record_changed_on_both_sides_follows_the_modules_policy() {
     sync(&setup, Direction::Push).await;
     assert_eq!(setup.connector.record(Module::Accounts, &account.id).unwrap().data["Phone"], "QB-4");
     let _: Value = Value::Null;
+}
+
+/// Another app's edit of a customer's phone in QuickBooks.
+async fn edit_phone_in_quickbooks(client: &qbo::Client, qbo_id: &str, phone: &str) {
+    let current = client.read_json("Customer", qbo_id).await.unwrap();
+    let body = json!({"Id": qbo_id, "SyncToken": current["SyncToken"], "PrimaryPhone": {"FreeFormNumber": phone}});
+    client.update_json("Customer", &body, true, &qbo::RequestId::new()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_write_both_sides_agree_on_is_done_and_a_record_held_twice_is_one_inbox_entry() {
+    let setup = setup(seed::US_REALM).await;
+    let account = setup.connector.create_record(Module::Accounts, json!({"Name": "Agree Ltd", "Phone": "1"})).unwrap();
+    sync(&setup, Direction::Push).await;
+    let client = setup.connector.qbo_client("Books").await.unwrap();
+    let link = || {
+        connector::sync::store::link_by_platform(&setup.connector.store().connection(), 1, "Accounts", &account.id)
+            .unwrap()
+            .unwrap()
+    };
+    let qbo_id = link().qbo_id;
+    let change_here = |phone: &str| {
+        let record = setup.connector.record(Module::Accounts, &account.id).unwrap();
+        let data = json!({"Name": "Agree Ltd", "Phone": phone});
+        setup.connector.update_record(Module::Accounts, &account.id, data, record.version).unwrap();
+    };
+
+    // Someone made the same edit in QuickBooks (or our own write that a crash cut off): the
+    // SyncToken moved, QuickBooks answers 5010, yet both sides agree. Nothing to hold.
+    edit_phone_in_quickbooks(&client, &qbo_id, "P-2").await;
+    change_here("P-2");
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!((run.counts["Accounts"].ok, run.counts["Accounts"].held), (1, 0), "{:#?}", problems(&setup, &run));
+    assert_eq!(run.outcome, "succeeded");
+    assert!(setup.connector.conflicts("Books").unwrap().is_empty());
+    let current = client.read_json("Customer", &qbo_id).await.unwrap();
+    assert_eq!(
+        link().sync_token.as_deref(),
+        current["SyncToken"].as_str(),
+        "the link moves on to QuickBooks' SyncToken"
+    );
+    change_here("P-2b");
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].ok, 1, "the next change goes through at once: {:#?}", problems(&setup, &run));
+
+    // A real conflict, held in two runs: one entry in the inbox, showing both sides as they are now.
+    for (theirs, ours) in [("QB-3", "P-3"), ("QB-4", "P-4")] {
+        edit_phone_in_quickbooks(&client, &qbo_id, theirs).await;
+        change_here(ours);
+        let run = sync(&setup, Direction::Push).await;
+        assert_eq!(run.counts["Accounts"].held, 1);
+    }
+    let conflicts = setup.connector.conflicts("Books").unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:#?}");
+    assert_eq!(conflicts[0].platform_version["Phone"], "P-4");
+    assert_eq!(conflicts[0].qbo_version["PrimaryPhone"]["FreeFormNumber"], "QB-4");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_process_died_is_closed_as_interrupted_with_what_it_had_recorded() {
+    let setup = setup(seed::US_REALM).await;
+    for name in ["Died Ltd", "Died Too Ltd"] {
+        setup.connector.create_record(Module::Accounts, json!({"Name": name})).unwrap();
+    }
+    let run = sync(&setup, Direction::Push).await;
+    // As a killed process leaves it: started, never ended.
+    setup
+        .connector
+        .store()
+        .connection()
+        .execute("UPDATE run SET finished_at = NULL, outcome = NULL, counts = '{}' WHERE id = ?1", [run.run_id])
+        .unwrap();
+    assert_eq!(setup.connector.runs("Books", 1).unwrap()[0].outcome, None);
+
+    let reopened = connector::api::Connector::open(setup.connector.data_dir()).unwrap();
+    let closed = &reopened.runs("Books", 1).unwrap()[0];
+    assert_eq!(closed.outcome.as_deref(), Some("interrupted"));
+    assert!(closed.finished_at.is_some());
+    assert_eq!(closed.counts, run.counts, "the counts are what the run had recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_records_quickbooks_sees_as_one_fail_alone_and_the_rest_of_the_run_goes_on() {
+    let setup = setup(seed::US_REALM).await;
+    let client = setup.connector.qbo_client("Books").await.unwrap();
+    let existing =
+        client.create_json("Customer", &json!({"DisplayName": "Twin Co"}), &qbo::RequestId::new()).await.unwrap();
+    let first = setup.connector.create_record(Module::Accounts, json!({"Name": "Twin Co"})).unwrap();
+    let second = setup.connector.create_record(Module::Accounts, json!({"Name": "Twin Co"})).unwrap();
+    let single = setup.connector.create_record(Module::Accounts, json!({"Name": "Single Co"})).unwrap();
+
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.outcome, "failed_records");
+    assert_eq!((run.counts["Accounts"].ok, run.counts["Accounts"].failed), (2, 1), "{:#?}", problems(&setup, &run));
+    let links = setup.connector.links("Books", "Accounts").unwrap();
+    let linked = |id: &str| links.iter().find(|l| l.platform_id == id).map(|l| l.qbo_id.clone());
+    assert_eq!(linked(&first.id).as_deref(), existing["Id"].as_str());
+    assert!(linked(&single.id).is_some(), "the rest of the run went on");
+    assert_eq!(linked(&second.id), None);
+    let failed = setup.connector.run_records("Books", run.run_id, true).unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].record_id, second.id);
+    let message = failed[0].message.clone().unwrap_or_default();
+    assert!(message.contains(&first.id) && message.contains("DisplayName"), "{message}");
+    assert_eq!(failed[0].element.as_deref(), Some("DisplayName"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_too_large_for_quickbooks_fails_alone_with_its_field_named() {
+    let setup = setup(seed::US_REALM).await;
+    let ids: Vec<String> = ["Small One", "Huge One", "Small Two"]
+        .into_iter()
+        .map(|name| setup.connector.create_record(Module::Accounts, json!({"Name": name})).unwrap().id)
+        .collect();
+    // As a store written before field lengths were checked at the door can hold it.
+    let huge = "H".repeat(3_000_000);
+    setup
+        .connector
+        .store()
+        .connection()
+        .execute(
+            "UPDATE platform_record SET data = json_set(data, '$.Name', ?1) WHERE module = 'Accounts' AND id = ?2",
+            rusqlite::params![huge, ids[1]],
+        )
+        .unwrap();
+
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!((run.counts["Accounts"].ok, run.counts["Accounts"].failed), (2, 1), "{:#?}", problems(&setup, &run));
+    let failed = setup.connector.run_records("Books", run.run_id, true).unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].record_id, ids[1]);
+    assert_eq!(failed[0].element.as_deref(), Some("DisplayName"));
+    let message = failed[0].message.clone().unwrap_or_default();
+    assert!(message.contains("too large") && message.contains("3000000 characters"), "{message}");
 }
 
 /// Writes down what the scheduler tells it, and refuses to start when told a run is going.

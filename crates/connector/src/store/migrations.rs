@@ -189,4 +189,14 @@ pub const MIGRATIONS: &[Migration] = &[
                   PRIMARY KEY (instance_id, module, qbo_id)
               ) WITHOUT ROWID;",
     },
+    Migration {
+        version: 10,
+        name: "one open conflict a record",
+        // A record held in a run that was killed and held again by the next one stood twice in
+        // the inbox (the old UNIQUE treats every NULL resolved_at as distinct). The newest
+        // entry of each record is kept.
+        sql: "DELETE FROM conflict WHERE resolved_at IS NULL AND id NOT IN (
+                  SELECT MAX(id) FROM conflict WHERE resolved_at IS NULL GROUP BY instance_id, module, platform_id);
+              CREATE UNIQUE INDEX conflict_open ON conflict (instance_id, module, platform_id) WHERE resolved_at IS NULL;",
+    },
 ];

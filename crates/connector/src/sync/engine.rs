@@ -167,6 +167,42 @@ enum Sent {
     Singly(Vec<(usize, Result<Value, qbo::Error>)>),
 }
 
+/// QuickBooks' longest name (a customer's DisplayName, 500 characters): no match field holds more.
+const LONGEST_MATCH_VALUE: usize = 500;
+
+/// Whether QuickBooks refused a request for its size (HTTP 413).
+fn too_large(error: &qbo::Error) -> bool {
+    error.fault().is_some_and(|fault| fault.status == 413)
+}
+
+/// The dotted path and length of the longest text in a body: what made it too large.
+fn longest_text(body: &Value) -> Option<(String, usize)> {
+    fn walk(path: String, value: &Value, longest: &mut Option<(String, usize)>) {
+        match value {
+            Value::String(text) => {
+                let length = text.chars().count();
+                if longest.as_ref().is_none_or(|(_, most)| length > *most) {
+                    *longest = Some((path, length));
+                }
+            }
+            Value::Object(map) => {
+                for (key, value) in map {
+                    walk(if path.is_empty() { key.clone() } else { format!("{path}.{key}") }, value, longest);
+                }
+            }
+            Value::Array(items) => {
+                for (index, value) in items.iter().enumerate() {
+                    walk(format!("{path}[{index}]"), value, longest);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut longest = None;
+    walk(String::new(), body, &mut longest);
+    longest
+}
+
 /// How many pulled records share one transaction: one disk commit instead of one per write.
 const PULL_GROUP: usize = 200;
 /// Ids a query reads again at once: well inside QuickBooks' limit on a query's length.
@@ -259,6 +295,7 @@ impl<'a> Engine<'a> {
     pub async fn run(connector: &'a Connector, name: &str, request: SyncRequest<'a>) -> Result<RunSummary, ApiError> {
         let instance = connector.instance(name)?.instance;
         let _turn = run_lock(connector, &instance)?;
+        db::close_interrupted_runs(&connector.store().connection(), instance.id, &stamp(now())).map_err(storage)?;
         let spec = connector.spec(name)?;
         let client = connector.qbo_client(name).await?;
         let mut context = Context { vars: connector.variables(name)?, ..Context::default() };
@@ -639,8 +676,12 @@ impl<'a> Engine<'a> {
         Some((matcher, rule.qbo_field.clone()))
     }
 
+    /// The record's match value. One longer than any QuickBooks name or number cannot match,
+    /// and put in a query it would make QuickBooks refuse the look-up of every record beside it.
     fn match_value(matcher: &CompiledMethod, record: &Value, context: &Context) -> Option<String> {
-        matcher.map(record, context).ok().and_then(|m| m.body.get("value").and_then(Value::as_str).map(str::to_owned))
+        let mapped = matcher.map(record, context).ok()?;
+        let value = mapped.body.get("value").and_then(Value::as_str)?;
+        (value.chars().count() <= LONGEST_MATCH_VALUE).then(|| value.to_owned())
     }
 
     /// For records about to be created without a link (answers to our own writes, a 6240 on
@@ -844,6 +885,7 @@ impl<'a> Engine<'a> {
                         ..Default::default()
                     })?;
                 }
+                Operation::Link { qbo_id, .. } if self.link_taken(module, &planned.platform_id, qbo_id)? => {}
                 Operation::Link { qbo_id, sync_token, hash } => {
                     let link = Link {
                         module: module.name.clone(),
@@ -965,26 +1007,43 @@ impl<'a> Engine<'a> {
                         self.record_answer(module, planned, Err(fault)).await?;
                     }
                 }
-                Sent::Batch(Err(error)) => self.record_call_failure(module, &batch, &error)?,
-                Sent::Singly(answers) => {
-                    let mut written = Vec::new();
-                    let mut failed = Vec::new();
-                    for (index, answer) in answers {
-                        match answer {
-                            Ok(entity) => written.push((&batch[index].0, entity)),
-                            Err(error) => failed.push((index, error)),
-                        }
-                    }
-                    self.record_written(module, written)?;
-                    for (index, error) in failed {
-                        match error {
-                            qbo::Error::Fault(fault) => self.record_answer(module, &batch[index].0, Err(fault)).await?,
-                            error => self.record_call_failure(module, std::slice::from_ref(&batch[index]), &error)?,
-                        }
-                    }
+                Sent::Batch(Err(error)) if batch.len() > 1 && too_large(&error) => {
+                    // One oversized record makes QuickBooks refuse the whole call: each record
+                    // goes alone, so only that one fails.
+                    let items: Vec<BatchItem> =
+                        batch.iter().filter_map(|(p, _)| Engine::batch_item(module, p)).collect();
+                    let answers = self.client.send_singly(&items).await;
+                    self.record_singly(module, &batch, answers).await?;
                 }
+                Sent::Batch(Err(error)) => self.record_call_failure(module, &batch, &error)?,
+                Sent::Singly(answers) => self.record_singly(module, &batch, answers).await?,
             }
             self.report(&module.name, "push", *done, total, batch.last().map(|(p, _)| p.platform_id.as_str()));
+        }
+        Ok(())
+    }
+
+    /// The answers of writes sent one request each, by their index in `batch`.
+    async fn record_singly(
+        &mut self,
+        module: &ModuleSpec,
+        batch: &[(Planned, RequestId)],
+        answers: Vec<(usize, Result<Value, qbo::Error>)>,
+    ) -> Result<(), ApiError> {
+        let mut written = Vec::new();
+        let mut failed = Vec::new();
+        for (index, answer) in answers {
+            match answer {
+                Ok(entity) => written.push((&batch[index].0, entity)),
+                Err(error) => failed.push((index, error)),
+            }
+        }
+        self.record_written(module, written)?;
+        for (index, error) in failed {
+            match error {
+                qbo::Error::Fault(fault) => self.record_answer(module, &batch[index].0, Err(fault)).await?,
+                error => self.record_call_failure(module, std::slice::from_ref(&batch[index]), &error)?,
+            }
         }
         Ok(())
     }
@@ -1107,8 +1166,7 @@ impl<'a> Engine<'a> {
         match outcome {
             Ok(entity) => self.record_written(module, vec![(planned, entity)])?,
             Err(fault) if fault.code() == qbo::fault::codes::STALE_OBJECT => {
-                self.finish_journal(module, &planned.platform_id, "failed")?;
-                self.conflict(module, planned).await?;
+                self.stale_write(module, planned, &fault).await?;
             }
             Err(fault) if fault.code() == qbo::fault::codes::DUPLICATE_NAME && operation == "create" => {
                 // The name is taken: the record is most likely already there. Link, don't fail.
@@ -1122,6 +1180,7 @@ impl<'a> Engine<'a> {
                 }];
                 self.find_matches(module, &mut candidate).await?;
                 match candidate.pop().and_then(|c| c.matched) {
+                    Some(found) if self.link_taken(module, &planned.platform_id, &found.qbo_id)? => {}
                     Some(found) => {
                         let link = Link {
                             module: module.name.clone(),
@@ -1164,10 +1223,106 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// QuickBooks refused a write as stale (5010): its SyncToken moved since ours. That is our
+    /// own earlier write that a crash cut off before its answer was recorded, another app's edit
+    /// that happens to agree, or a real conflict; only the last is a conflict. The entity is
+    /// read once and compared with what was being sent.
+    async fn stale_write(
+        &mut self,
+        module: &ModuleSpec,
+        planned: &Planned,
+        fault: &qbo::Fault,
+    ) -> Result<(), ApiError> {
+        let (qbo_id, deleting) = match &planned.operation {
+            Operation::Update { qbo_id, .. } => (qbo_id, None),
+            Operation::Delete { qbo_id, action, .. } => (qbo_id, Some(*action)),
+            _ => {
+                self.finish_journal(module, &planned.platform_id, "failed")?;
+                return self.record(fault_outcome(module, planned, fault));
+            }
+        };
+        let current = match self.client.read_json(&module.entity, qbo_id).await {
+            Ok(current) => current,
+            // A delete that QuickBooks no longer finds has happened: ours, cut off, or someone's.
+            Err(qbo::Error::Fault(gone))
+                if deleting.is_some() && gone.code() == qbo::fault::codes::OBJECT_NOT_FOUND =>
+            {
+                return self.record_written(module, vec![(planned, json!({"Id": qbo_id}))]);
+            }
+            Err(error) => {
+                self.finish_journal(module, &planned.platform_id, "failed")?;
+                return self.record(failure_outcome(module, planned, &error));
+            }
+        };
+        match (&planned.operation, deleting) {
+            (Operation::Update { body, .. }, _) if field_changes(body, &current).is_empty() => {
+                // Both sides already agree: done, at QuickBooks' SyncToken.
+                self.record_written(module, vec![(planned, current)])
+            }
+            (_, Some(DeleteAction::Deactivate)) if current.get("Active") == Some(&Value::Bool(false)) => {
+                self.record_written(module, vec![(planned, current)])
+            }
+            (_, Some(action)) => {
+                // The record is gone from the platform; an edit in QuickBooks since does not
+                // bring it back, so the delete goes again at the current SyncToken.
+                let sync_token = current["SyncToken"].as_str().unwrap_or_default().to_owned();
+                let request_id = RequestId::new();
+                let answer = match action {
+                    DeleteAction::Deactivate => {
+                        let body = json!({"Id": qbo_id, "SyncToken": sync_token, "Active": false});
+                        self.client.update_json(&module.entity, &body, true, &request_id).await
+                    }
+                    DeleteAction::Delete => {
+                        self.client.delete_json(&module.entity, qbo_id, &sync_token, &request_id).await
+                    }
+                };
+                match answer {
+                    Ok(entity) => self.record_written(module, vec![(planned, entity)]),
+                    Err(error) => {
+                        self.finish_journal(module, &planned.platform_id, "failed")?;
+                        self.record(failure_outcome(module, planned, &error))
+                    }
+                }
+            }
+            _ => {
+                self.finish_journal(module, &planned.platform_id, "failed")?;
+                self.conflict(module, planned, current).await
+            }
+        }
+    }
+
+    /// Whether `qbo_id` is linked to another record of the module already; if so, this record
+    /// fails with both named. Two records here that QuickBooks sees as one (two products
+    /// of the same name) must not stop the run: each other record goes on.
+    fn link_taken(&mut self, module: &ModuleSpec, platform_id: &str, qbo_id: &str) -> Result<bool, ApiError> {
+        let owner = db::link_by_qbo(&self.connector.store().connection(), self.instance.id, &module.name, qbo_id)
+            .map_err(storage)?;
+        let Some(owner) = owner.filter(|owner| owner.platform_id != platform_id) else { return Ok(false) };
+        let field = module.matching.first().map(|rule| rule.qbo_field.clone());
+        self.finish_journal(module, platform_id, "failed")?;
+        self.record(RecordOutcome {
+            module: module.name.clone(),
+            record_id: platform_id.to_owned(),
+            operation: "link".into(),
+            outcome: "failed".into(),
+            qbo_id: Some(qbo_id.to_owned()),
+            message: Some(format!(
+                "QuickBooks sees this record as {} {qbo_id}{}, which is already linked to {} {}: give one of the two another name here, or unlink {} first",
+                module.entity,
+                field.as_deref().map(|f| format!(" (same {f})")).unwrap_or_default(),
+                module.name,
+                owner.platform_id,
+                owner.platform_id,
+            )),
+            element: field,
+            ..Default::default()
+        })?;
+        Ok(true)
+    }
+
     /// Both sides changed: the module's policy decides.
-    async fn conflict(&mut self, module: &ModuleSpec, planned: &Planned) -> Result<(), ApiError> {
+    async fn conflict(&mut self, module: &ModuleSpec, planned: &Planned, current: Value) -> Result<(), ApiError> {
         let Operation::Update { qbo_id, body, hash, .. } = &planned.operation else { return Ok(()) };
-        let current = self.client.read_json(&module.entity, qbo_id).await?;
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
         let record = PlatformStore::new(self.connector.store()).get(platform_module, &planned.platform_id)?;
@@ -1227,7 +1382,11 @@ impl<'a> Engine<'a> {
                     .store()
                     .connection()
                     .execute(
-                        "INSERT INTO conflict (instance_id, module, platform_id, qbo_id, platform_version, qbo_version, last_synced, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        // One open entry a record: held again, it shows both sides as they are now.
+                        "INSERT INTO conflict (instance_id, module, platform_id, qbo_id, platform_version, qbo_version, last_synced, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                         ON CONFLICT (instance_id, module, platform_id) WHERE resolved_at IS NULL DO UPDATE SET
+                             qbo_id = excluded.qbo_id, platform_version = excluded.platform_version, qbo_version = excluded.qbo_version,
+                             last_synced = excluded.last_synced, created_at = excluded.created_at",
                         params![self.instance.id, module.name, planned.platform_id, qbo_id, record.data.to_string(), current.to_string(), last, stamp(now())],
                     )
                     .map_err(storage)?;
@@ -1677,17 +1836,37 @@ impl<'a> Engine<'a> {
 }
 
 /// Holds the instance's run lock file for the life of a run.
-fn run_lock(connector: &Connector, instance: &Instance) -> Result<File, ApiError> {
-    let path = connector.data_dir().join(format!("instance-{}.sync.lock", instance.id));
+/// The instance's run lock, or `None` while a run of it holds the lock (here or in another process).
+fn try_run_lock(data_dir: &std::path::Path, instance_id: i64) -> Result<Option<File>, ApiError> {
+    let path = data_dir.join(format!("instance-{instance_id}.sync.lock"));
     let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(storage)?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(ApiError::new(
-            ErrorCode::Busy,
-            format!("a sync of {:?} is already running (in this or another window)", instance.name),
-        )),
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
         Err(std::fs::TryLockError::Error(error)) => Err(storage(error)),
     }
+}
+
+fn run_lock(connector: &Connector, instance: &Instance) -> Result<File, ApiError> {
+    try_run_lock(connector.data_dir(), instance.id)?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Busy,
+            format!("a sync of {:?} is already running (in this or another window)", instance.name),
+        )
+    })
+}
+
+/// Runs whose process died (killed, crashed, powered off) are closed as interrupted, with what
+/// they had recorded, wherever no run of the instance holds its lock now. Their unfinished
+/// writes stay in the journal for the next run to finish.
+pub fn close_interrupted_runs(data_dir: &std::path::Path, store: &crate::store::Store) -> Result<(), ApiError> {
+    let instances = db::instances_with_open_runs(&store.connection()).map_err(storage)?;
+    for instance_id in instances {
+        if let Some(_turn) = try_run_lock(data_dir, instance_id)? {
+            db::close_interrupted_runs(&store.connection(), instance_id, &stamp(now())).map_err(storage)?;
+        }
+    }
+    Ok(())
 }
 
 /// A QuickBooks refusal in an operator's words, with everything support needs.
@@ -1704,7 +1883,18 @@ fn fault_outcome(module: &ModuleSpec, planned: &Planned, fault: &qbo::Fault) -> 
         "2500" => format!("{} refers to an id QuickBooks does not know", fault.element().unwrap_or("a field")),
         "6000" => first.map(|e| e.detail.clone()).unwrap_or_default(),
         "6540" => "QuickBooks will not change a payment that has been deposited".to_owned(),
+        _ if fault.status == 413 => match sent_body(planned).and_then(longest_text) {
+            Some((field, length)) => format!(
+                "QuickBooks refused this record as too large: {field} is {length} characters long; shorten it here"
+            ),
+            None => "QuickBooks refused this record as too large".to_owned(),
+        },
         _ => first.map(|e| e.message.clone()).unwrap_or_default(),
+    };
+    let element = match fault.element() {
+        Some(element) => Some(element.to_owned()),
+        None if fault.status == 413 => sent_body(planned).and_then(longest_text).map(|(field, _)| field),
+        None => None,
     };
     RecordOutcome {
         module: module.name.clone(),
@@ -1714,9 +1904,16 @@ fn fault_outcome(module: &ModuleSpec, planned: &Planned, fault: &qbo::Fault) -> 
         qbo_id: None,
         message: Some(plain),
         code: Some(fault.code().into()),
-        element: fault.element().map(str::to_owned),
+        element,
         intuit_tid: fault.intuit_tid.clone(),
         fault: Some(fault.summary()),
+    }
+}
+
+fn sent_body(planned: &Planned) -> Option<&Value> {
+    match &planned.operation {
+        Operation::Create { body, .. } | Operation::Update { body, .. } => Some(body),
+        _ => None,
     }
 }
 

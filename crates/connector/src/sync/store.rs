@@ -198,14 +198,63 @@ pub fn outcomes(db: &Connection, run: i64, only_problems: bool) -> rusqlite::Res
     outcomes_page(db, run, only_problems, 0, i64::MAX as usize)
 }
 
-const PROBLEMS: &str = "AND outcome IN ('failed', 'blocked', 'held')";
+/// A record's final outcome in a run: a record can be written more than once in one run (an
+/// interrupted run's write marked unfinished, then sent again), and only its last word counts.
+/// Pushes and pulls of one record are apart.
+const FINAL: &str =
+    "AND id IN (SELECT MAX(id) FROM run_record WHERE run_id = ?1 GROUP BY module, record_id, operation LIKE 'pull%')";
+
+fn filter(only_problems: bool) -> String {
+    if only_problems {
+        format!("{FINAL} AND outcome IN ('failed', 'blocked', 'held')")
+    } else {
+        FINAL.to_owned()
+    }
+}
 
 /// How many records a run has (or had problems with).
 pub fn count_outcomes(db: &Connection, run: i64, only_problems: bool) -> rusqlite::Result<usize> {
-    let filter = if only_problems { PROBLEMS } else { "" };
+    let filter = filter(only_problems);
     db.query_row(&format!("SELECT COUNT(*) FROM run_record WHERE run_id = ?1 {filter}"), [run], |row| {
         row.get::<_, i64>(0).map(|n| n as usize)
     })
+}
+
+/// Closes the instance's runs that never ended as `interrupted`, with the counts of what each
+/// recorded before it died. The caller holds the instance's run lock, so none is still going.
+pub fn close_interrupted_runs(db: &Connection, instance: i64, finished_at: &str) -> rusqlite::Result<Vec<i64>> {
+    let open: Vec<i64> = {
+        let mut statement = db.prepare("SELECT id FROM run WHERE instance_id = ?1 AND finished_at IS NULL")?;
+        let rows = statement.query_map([instance], |row| row.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for &run in &open {
+        let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
+        let mut statement = db.prepare(&format!(
+            "SELECT module, outcome, COUNT(*) FROM run_record WHERE run_id = ?1 {FINAL} GROUP BY module, outcome"
+        ))?;
+        let rows = statement
+            .query_map([run], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?)))?;
+        for row in rows {
+            let (module, outcome, n) = row?;
+            let module_counts = counts.entry(module).or_default();
+            for _ in 0..n {
+                module_counts.add(&outcome);
+            }
+        }
+        db.execute(
+            "UPDATE run SET finished_at = ?2, outcome = 'interrupted', counts = ?3 WHERE id = ?1",
+            params![run, finished_at, serde_json::to_string(&counts).unwrap_or_default()],
+        )?;
+    }
+    Ok(open)
+}
+
+/// Instances that have a run with no end.
+pub fn instances_with_open_runs(db: &Connection) -> rusqlite::Result<Vec<i64>> {
+    let mut statement = db.prepare("SELECT DISTINCT instance_id FROM run WHERE finished_at IS NULL")?;
+    let rows = statement.query_map([], |row| row.get(0))?;
+    rows.collect()
 }
 
 /// A run's records in the order they were recorded, `limit` from `offset`.
@@ -216,7 +265,7 @@ pub fn outcomes_page(
     offset: usize,
     limit: usize,
 ) -> rusqlite::Result<Vec<RecordOutcome>> {
-    let filter = if only_problems { PROBLEMS } else { "" };
+    let filter = filter(only_problems);
     let mut statement = db.prepare_cached(&format!(
         "SELECT module, record_id, operation, outcome, qbo_id, message, code, element, intuit_tid, fault FROM run_record
          WHERE run_id = ?1 {filter} ORDER BY id LIMIT ?2 OFFSET ?3"
