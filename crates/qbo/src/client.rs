@@ -392,23 +392,24 @@ impl Client {
 
     /// The writes of a batch sent one request each, all at once (the throttle keeps them
     /// within the limits): what a client does with the requests a minute leaves after its
-    /// batch calls are used up. Each answer comes back with its item's index.
-    pub async fn send_singly(&self, items: &[BatchItem]) -> Vec<(usize, Result<Value, Error>)> {
-        let sends = items.iter().enumerate().map(|(index, item)| async move {
-            let request_id = RequestId::new();
-            let answer = match item {
-                BatchItem::Create { entity, body } => self.create_json(entity, body, &request_id).await,
-                BatchItem::Update { entity, body, sparse } => {
-                    self.update_json(entity, body, *sparse, &request_id).await
-                }
-                BatchItem::Delete { entity, id, sync_token } => {
-                    self.delete_json(entity, id, sync_token, &request_id).await
-                }
-                BatchItem::Query(text) => self.query_json(text).await,
-            };
-            (index, answer)
-        });
+    /// batch calls are used up. Each write carries its own requestid, so the caller can send
+    /// it again later with the same one. Each answer comes back with its item's index.
+    pub async fn send_singly(&self, items: &[(BatchItem, RequestId)]) -> Vec<(usize, Result<Value, Error>)> {
+        let sends = items
+            .iter()
+            .enumerate()
+            .map(|(index, (item, request_id))| async move { (index, self.send_one(item, request_id).await) });
         futures::future::join_all(sends).await
+    }
+
+    /// One write (or query) of a batch's kind as a request of its own.
+    pub async fn send_one(&self, item: &BatchItem, request_id: &RequestId) -> Result<Value, Error> {
+        match item {
+            BatchItem::Create { entity, body } => self.create_json(entity, body, request_id).await,
+            BatchItem::Update { entity, body, sparse } => self.update_json(entity, body, *sparse, request_id).await,
+            BatchItem::Delete { entity, id, sync_token } => self.delete_json(entity, id, sync_token, request_id).await,
+            BatchItem::Query(text) => self.query_json(text).await,
+        }
     }
 
     /// One query call: the `QueryResponse` object.

@@ -333,6 +333,7 @@ async fn once_the_minutes_batch_calls_are_used_the_writes_go_one_request_each() 
         BatchItem::Create { entity: "Customer".into(), body: json!({"DisplayName": "Single One"}) },
         BatchItem::Create { entity: "Customer".into(), body: json!({"DisplayName": "Single Two"}) },
     ];
+    let items: Vec<(BatchItem, RequestId)> = items.into_iter().map(|item| (item, RequestId::new())).collect();
     let mut answers = client.send_singly(&items).await;
     answers.sort_by_key(|(index, _)| *index);
     assert_eq!(answers.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1, 2]);

@@ -199,4 +199,16 @@ pub const MIGRATIONS: &[Migration] = &[
                   SELECT MAX(id) FROM conflict WHERE resolved_at IS NULL GROUP BY instance_id, module, platform_id);
               CREATE UNIQUE INDEX conflict_open ON conflict (instance_id, module, platform_id) WHERE resolved_at IS NULL;",
     },
+    Migration {
+        version: 11,
+        name: "the journal keeps what resending a write needs",
+        // An update or delete a crash cut off is sent again by the next run exactly as it was:
+        // the same body at the same SyncToken with its own requestid, so QuickBooks answers a
+        // write it already did with that write's answer. Rows journaled before have none and
+        // are planned again instead.
+        sql: "ALTER TABLE journal ADD COLUMN record_request_id TEXT;
+              ALTER TABLE journal ADD COLUMN qbo_id TEXT;
+              ALTER TABLE journal ADD COLUMN sync_token TEXT;
+              CREATE INDEX journal_call ON journal (instance_id, request_id);",
+    },
 ];

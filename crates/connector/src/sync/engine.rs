@@ -167,6 +167,48 @@ enum Sent {
     Singly(Vec<(usize, Result<Value, qbo::Error>)>),
 }
 
+/// Journals writes as pending, in one transaction, before they are sent: the requestid of the
+/// call each goes out in (`call` when they go as one batch call, else each write's own), and
+/// what sending it again as it was needs.
+fn journal_batch(
+    connector: &Connector,
+    instance_id: i64,
+    run_id: i64,
+    module: &str,
+    batch: &[(Planned, RequestId)],
+    call: Option<&RequestId>,
+) -> Result<(), ApiError> {
+    connector.store().transaction(|tx| -> Result<(), ApiError> {
+        for (planned, record_request_id) in batch {
+            let (body, hash, qbo_id, sync_token) = match &planned.operation {
+                Operation::Create { body, hash } => (body.clone(), hash.clone(), None, None),
+                Operation::Update { body, hash, qbo_id, sync_token } => {
+                    (body.clone(), hash.clone(), Some(qbo_id), Some(sync_token))
+                }
+                Operation::Delete { qbo_id, sync_token, action } => {
+                    (json!({"action": action}), String::new(), Some(qbo_id), Some(sync_token))
+                }
+                _ => (Value::Null, String::new(), None, None),
+            };
+            tx.execute(
+                "INSERT INTO journal (instance_id, run_id, module, platform_id, operation, request_id, body, platform_hash, state, created_at, record_request_id, qbo_id, sync_token)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12)",
+                params![instance_id, run_id, module, planned.platform_id, Engine::op_name(&planned.operation), call.unwrap_or(record_request_id).as_str(), body.to_string(), hash, stamp(now()), record_request_id.as_str(), qbo_id, sync_token],
+            )
+            .map_err(storage)?;
+        }
+        Ok(())
+    })
+}
+
+/// Planned writes, each with its own requestid.
+type Writes = Vec<(Planned, RequestId)>;
+
+/// Each write of a batch with its own journaled requestid, to be sent as a request of its own.
+fn singles(items: Vec<BatchItem>, batch: &[(Planned, RequestId)]) -> Vec<(BatchItem, RequestId)> {
+    items.into_iter().zip(batch.iter().map(|(_, request_id)| request_id.clone())).collect()
+}
+
 /// QuickBooks' longest name (a customer's DisplayName, 500 characters): no match field holds more.
 const LONGEST_MATCH_VALUE: usize = 500;
 
@@ -808,9 +850,10 @@ impl<'a> Engine<'a> {
                 .collect();
             for result in self.client.batch(&items, &RequestId::new()).await? {
                 let (index, _) = chunk[result.index];
-                if let Some(row) =
-                    result.outcome.ok().as_ref().and_then(|r| r.get(&module.entity)).and_then(|r| r.get(0))
-                {
+                // A refused look-up (a match field QuickBooks will not filter on) is not "no
+                // twin": taken as one, every record would be created again.
+                let answer = result.outcome.map_err(qbo::Error::Fault)?;
+                if let Some(row) = answer.get(&module.entity).and_then(|r| r.get(0)) {
                     found.push((index, link_state_of(row)));
                 }
             }
@@ -960,29 +1003,32 @@ impl<'a> Engine<'a> {
         done: &mut usize,
         total: usize,
     ) -> Result<(), ApiError> {
-        // Journaled before anything is sent: a crash after this point is finished by the next run.
-        let mut prepared = Vec::new();
-        for batch in writes.chunks(qbo::client::BATCH_MAX) {
-            let request_id = RequestId::new();
-            self.journal(module, batch, &request_id)?;
-            let items: Vec<BatchItem> = batch.iter().filter_map(|(p, _)| Engine::batch_item(module, p)).collect();
-            prepared.push((batch.to_vec(), request_id, items));
-        }
+        let prepared: Vec<(Vec<(Planned, RequestId)>, RequestId)> =
+            writes.chunks(qbo::client::BATCH_MAX).map(|batch| (batch.to_vec(), RequestId::new())).collect();
         // Several batches in flight; the client's throttle keeps them within the company's limits.
         // A cancel stops new batches from starting; those already sent are answered and
         // recorded, so a cancelled run leaves nothing half-known.
         let client = self.client.clone();
         let cancel = self.cancel.clone();
+        let (connector, instance_id, run_id) = (self.connector, self.instance.id, self.run_id);
+        let (module_name, module_spec) = (module.name.clone(), module.clone());
         let unsent = prepared.into_iter().take_while(move |_| !cancel.load(Ordering::Relaxed));
-        let mut in_flight = futures::stream::iter(unsent.map(move |(batch, request_id, items)| {
+        let mut in_flight = futures::stream::iter(unsent.map(move |(batch, request_id)| {
             let client = client.clone();
+            let module_name = module_name.clone();
+            let items: Vec<BatchItem> = batch.iter().filter_map(|(p, _)| Engine::batch_item(&module_spec, p)).collect();
             async move {
                 // 40 batch calls a minute carry 30 records each; once the minute's are used
                 // up, its other 460 requests carry one record each instead of waiting.
-                let answer = if client.has_batch_room() {
+                let as_one_call = client.has_batch_room();
+                // Journaled as it goes out, not before: a crash after this point is finished by
+                // the next run, which then has the calls in flight to finish, not the page.
+                let call = as_one_call.then_some(&request_id);
+                journal_batch(connector, instance_id, run_id, &module_name, &batch, call)?;
+                let answer = if as_one_call {
                     Sent::Batch(client.batch(&items, &request_id).await)
                 } else {
-                    Sent::Singly(client.send_singly(&items).await)
+                    Sent::Singly(client.send_singly(&singles(items, &batch)).await)
                 };
                 Ok::<_, ApiError>((batch, answer))
             }
@@ -991,34 +1037,44 @@ impl<'a> Engine<'a> {
         while let Some(result) = in_flight.next().await {
             let (batch, answer) = result?;
             *done += batch.len();
-            match answer {
-                Sent::Batch(Ok(results)) => {
-                    let mut written = Vec::new();
-                    let mut refused = Vec::new();
-                    for result in results {
-                        let (planned, _) = &batch[result.index];
-                        match result.outcome {
-                            Ok(entity) => written.push((planned, entity)),
-                            Err(fault) => refused.push((planned, fault)),
-                        }
-                    }
-                    self.record_written(module, written)?;
-                    for (planned, fault) in refused {
-                        self.record_answer(module, planned, Err(fault)).await?;
-                    }
-                }
-                Sent::Batch(Err(error)) if batch.len() > 1 && too_large(&error) => {
-                    // One oversized record makes QuickBooks refuse the whole call: each record
-                    // goes alone, so only that one fails.
-                    let items: Vec<BatchItem> =
-                        batch.iter().filter_map(|(p, _)| Engine::batch_item(module, p)).collect();
-                    let answers = self.client.send_singly(&items).await;
-                    self.record_singly(module, &batch, answers).await?;
-                }
-                Sent::Batch(Err(error)) => self.record_call_failure(module, &batch, &error)?,
-                Sent::Singly(answers) => self.record_singly(module, &batch, answers).await?,
-            }
+            self.record_sent(module, &batch, answer).await?;
             self.report(&module.name, "push", *done, total, batch.last().map(|(p, _)| p.platform_id.as_str()));
+        }
+        Ok(())
+    }
+
+    /// Records how a chunk of writes was answered.
+    async fn record_sent(
+        &mut self,
+        module: &ModuleSpec,
+        batch: &[(Planned, RequestId)],
+        answer: Sent,
+    ) -> Result<(), ApiError> {
+        match answer {
+            Sent::Batch(Ok(results)) => {
+                let mut written = Vec::new();
+                let mut refused = Vec::new();
+                for result in results {
+                    let (planned, _) = &batch[result.index];
+                    match result.outcome {
+                        Ok(entity) => written.push((planned, entity)),
+                        Err(fault) => refused.push((planned, fault)),
+                    }
+                }
+                self.record_written(module, written)?;
+                for (planned, fault) in refused {
+                    self.record_answer(module, planned, Err(fault)).await?;
+                }
+            }
+            Sent::Batch(Err(error)) if batch.len() > 1 && too_large(&error) => {
+                // One oversized record makes QuickBooks refuse the whole call: each record
+                // goes alone, so only that one fails.
+                let items: Vec<BatchItem> = batch.iter().filter_map(|(p, _)| Engine::batch_item(module, p)).collect();
+                let answers = self.client.send_singly(&singles(items, batch)).await;
+                self.record_singly(module, batch, answers).await?;
+            }
+            Sent::Batch(Err(error)) => self.record_call_failure(module, batch, &error)?,
+            Sent::Singly(answers) => self.record_singly(module, batch, answers).await?,
         }
         Ok(())
     }
@@ -1064,29 +1120,6 @@ impl<'a> Engine<'a> {
             self.record(failure_outcome(module, planned, error))?;
         }
         Ok(())
-    }
-
-    fn journal(
-        &self,
-        module: &ModuleSpec,
-        batch: &[(Planned, RequestId)],
-        request_id: &RequestId,
-    ) -> Result<(), ApiError> {
-        self.connector.store().transaction(|tx| -> Result<(), ApiError> {
-            for (planned, _) in batch {
-                let (body, hash) = match &planned.operation {
-                    Operation::Create { body, hash } | Operation::Update { body, hash, .. } => (body.clone(), hash.clone()),
-                    _ => (Value::Null, String::new()),
-                };
-                tx.execute(
-                    "INSERT INTO journal (instance_id, run_id, module, platform_id, operation, request_id, body, platform_hash, state, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9)",
-                    params![self.instance.id, self.run_id, module.name, planned.platform_id, Engine::op_name(&planned.operation), request_id.as_str(), body.to_string(), hash, stamp(now())],
-                )
-                .map_err(storage)?;
-            }
-            Ok(())
-        })
     }
 
     fn finish_journal(&self, module: &ModuleSpec, platform_id: &str, state: &str) -> Result<(), ApiError> {
@@ -1408,22 +1441,17 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// Writes left pending by a run that died: look for each in QuickBooks by its marker
-    /// before anything is sent again, so nothing is created twice.
+    /// Writes left pending by a run that died. A create is looked for in QuickBooks by its
+    /// marker before anything is sent again, so nothing is created twice. An update or delete
+    /// is sent again as it was: a whole batch of them as the same call with the same requestid,
+    /// otherwise each alone with its own, so QuickBooks answers a write it already did with
+    /// that write's answer. One whose SyncToken has moved all the same (QuickBooks no longer
+    /// remembered the requestid) goes through the stale-write check, not into the inbox.
     async fn resume_journal(&mut self) -> Result<(), ApiError> {
-        let pending: Vec<(i64, String, String, String)> = {
-            let connection = self.connector.store().connection();
-            let mut statement = connection
-                .prepare("SELECT id, module, platform_id, operation FROM journal WHERE instance_id = ?1 AND state = 'pending' ORDER BY id")
-                .map_err(storage)?;
-            let rows = statement
-                .query_map([self.instance.id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
-                .map_err(storage)?;
-            rows.collect::<Result<_, _>>().map_err(storage)?
-        };
-        let mut by_module: BTreeMap<String, Vec<(i64, String, String)>> = BTreeMap::new();
-        for (journal_id, module_name, platform_id, operation) in pending {
-            by_module.entry(module_name).or_default().push((journal_id, platform_id, operation));
+        let pending = db::pending_writes(&self.connector.store().connection(), self.instance.id).map_err(storage)?;
+        let mut by_module: BTreeMap<String, Vec<db::PendingWrite>> = BTreeMap::new();
+        for write in pending {
+            by_module.entry(write.module.clone()).or_default().push(write);
         }
         for (module_name, entries) in by_module {
             let Some(module) = self.spec.module(&module_name).cloned() else { continue };
@@ -1431,9 +1459,9 @@ impl<'a> Engine<'a> {
             // journaling thousands must not cost thousands of single look-ups.
             let mut candidates: Vec<Candidate> = entries
                 .iter()
-                .filter(|(_, _, operation)| operation == "create")
-                .map(|(_, platform_id, _)| Candidate {
-                    platform_id: platform_id.clone(),
+                .filter(|write| write.operation == "create")
+                .map(|write| Candidate {
+                    platform_id: write.platform_id.clone(),
                     deleted: false,
                     link: None,
                     mapped: Some(Ok((Value::Null, String::new()))),
@@ -1444,6 +1472,14 @@ impl<'a> Engine<'a> {
             self.find_matches(&module, &mut candidates).await?;
             let found: Vec<(String, super::plan::LinkState)> =
                 candidates.into_iter().filter_map(|c| c.matched.map(|m| (c.platform_id, m))).collect();
+            // The newest unfinished update or delete of each record is sent again; an older one
+            // of the same record is superseded by it.
+            let mut resend: BTreeMap<&str, (Planned, RequestId, &db::PendingWrite)> = BTreeMap::new();
+            for write in &entries {
+                if let Some((planned, request_id)) = write.resendable() {
+                    resend.insert(write.platform_id.as_str(), (planned, request_id, write));
+                }
+            }
             let run_id = self.run_id;
             let instance_id = self.instance.id;
             self.connector.store().transaction(|tx| -> Result<(), ApiError> {
@@ -1469,15 +1505,22 @@ impl<'a> Engine<'a> {
                     };
                     db::add_outcome(tx, run_id, &outcome).map_err(storage)?;
                 }
-                // Whatever else it was, the record is a candidate again (its change is after the
-                // cursor, or it is unfinished).
-                for (journal_id, platform_id, operation) in &entries {
-                    tx.execute("UPDATE journal SET state = 'resumed' WHERE id = ?1", [journal_id]).map_err(storage)?;
-                    if operation != "create" {
+                for write in &entries {
+                    let resent = resend
+                        .get(write.platform_id.as_str())
+                        .is_some_and(|(_, _, w)| w.journal_id == write.journal_id);
+                    if resent {
+                        continue; // stays pending until its answer is recorded
+                    }
+                    tx.execute("UPDATE journal SET state = 'resumed' WHERE id = ?1", [write.journal_id])
+                        .map_err(storage)?;
+                    // Journaled by an older version, without what resending needs: the record is a
+                    // candidate again (its change is after the cursor, or it is unfinished).
+                    if write.operation != "create" && write.record_request_id.is_none() {
                         let unfinished = RecordOutcome {
                             module: module.name.clone(),
-                            record_id: platform_id.clone(),
-                            operation: operation.clone(),
+                            record_id: write.platform_id.clone(),
+                            operation: write.operation.clone(),
                             outcome: "blocked".into(),
                             message: Some("an interrupted run left this write unfinished; it is sent again".into()),
                             ..Default::default()
@@ -1490,6 +1533,25 @@ impl<'a> Engine<'a> {
             let counts = self.counts.entry(module.name.clone()).or_default();
             for _ in &found {
                 counts.add("ok");
+            }
+            // By the call they went out in (its first journal row, so calls go again in the order
+            // they went, and its requestid): how many writes it carried, and the ones to send.
+            let mut calls: BTreeMap<(i64, &str), (usize, Writes)> = BTreeMap::new();
+            let mut resend: Vec<_> = resend.into_values().collect();
+            resend.sort_by_key(|(_, _, write)| write.journal_id);
+            for (planned, request_id, write) in resend {
+                let first = calls.keys().find(|(_, id)| *id == write.batch_request_id).copied();
+                let key = first.unwrap_or((write.journal_id, write.batch_request_id.as_str()));
+                calls.entry(key).or_insert_with(|| (write.batch_size, Vec::new())).1.push((planned, request_id));
+            }
+            for ((_, call_request_id), (size, writes)) in calls {
+                let items: Vec<BatchItem> = writes.iter().filter_map(|(p, _)| Engine::batch_item(&module, p)).collect();
+                let same_call = RequestId::parse(call_request_id).ok().filter(|_| writes.len() == size && size > 1);
+                let answer = match same_call {
+                    Some(call) if self.client.has_batch_room() => Sent::Batch(self.client.batch(&items, &call).await),
+                    _ => Sent::Singly(self.client.send_singly(&singles(items, &writes)).await),
+                };
+                self.record_sent(&module, &writes, answer).await?;
             }
         }
         Ok(())

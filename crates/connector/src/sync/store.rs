@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::plan::LinkState;
+use serde_json::Value;
+
+use super::plan::{LinkState, Operation, Planned};
+use crate::spec::DeleteAction;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Link {
@@ -53,6 +56,70 @@ pub fn link_by_platform(
     ))?
     .query_row(params![instance, module, platform_id], to_link)
     .optional()
+}
+
+/// A write journaled but not known to be answered: its run died, or its answer was lost.
+#[derive(Debug, Clone)]
+pub struct PendingWrite {
+    pub journal_id: i64,
+    pub module: String,
+    pub platform_id: String,
+    /// create | update | delete
+    pub operation: String,
+    pub body: Value,
+    pub platform_hash: String,
+    /// The requestid of the call it went out in, and how many writes that call carried.
+    pub batch_request_id: String,
+    pub batch_size: usize,
+    /// Its own requestid, QuickBooks id and SyncToken: `None` in rows an older version wrote.
+    pub record_request_id: Option<String>,
+    pub qbo_id: Option<String>,
+    pub sync_token: Option<String>,
+}
+
+impl PendingWrite {
+    /// The update or delete as it was planned, with its requestid, when it can be sent again as it was.
+    pub fn resendable(&self) -> Option<(Planned, qbo::RequestId)> {
+        let request_id = qbo::RequestId::parse(self.record_request_id.as_deref()?).ok()?;
+        let (qbo_id, sync_token) = (self.qbo_id.clone()?, self.sync_token.clone()?);
+        let operation = match self.operation.as_str() {
+            "update" => {
+                Operation::Update { qbo_id, sync_token, body: self.body.clone(), hash: self.platform_hash.clone() }
+            }
+            "delete" => {
+                let action: DeleteAction = serde_json::from_value(self.body.get("action")?.clone()).ok()?;
+                Operation::Delete { qbo_id, sync_token, action }
+            }
+            _ => return None,
+        };
+        Some((Planned { platform_id: self.platform_id.clone(), operation }, request_id))
+    }
+}
+
+/// The instance's pending writes, oldest first.
+pub fn pending_writes(db: &Connection, instance: i64) -> rusqlite::Result<Vec<PendingWrite>> {
+    let mut statement = db.prepare(
+        "SELECT id, module, platform_id, operation, body, platform_hash, record_request_id, qbo_id, sync_token, request_id,
+                (SELECT COUNT(*) FROM journal call WHERE call.instance_id = journal.instance_id AND call.request_id = journal.request_id)
+         FROM journal WHERE instance_id = ?1 AND state = 'pending' ORDER BY id",
+    )?;
+    let rows = statement.query_map([instance], |row| {
+        let body: String = row.get(4)?;
+        Ok(PendingWrite {
+            journal_id: row.get(0)?,
+            module: row.get(1)?,
+            platform_id: row.get(2)?,
+            operation: row.get(3)?,
+            body: serde_json::from_str(&body).unwrap_or(Value::Null),
+            platform_hash: row.get(5)?,
+            record_request_id: row.get(6)?,
+            qbo_id: row.get(7)?,
+            sync_token: row.get(8)?,
+            batch_request_id: row.get(9)?,
+            batch_size: row.get::<_, i64>(10)? as usize,
+        })
+    })?;
+    rows.collect()
 }
 
 /// Ends the pending journal entry of a record's write as `state` (done, failed).
