@@ -20,7 +20,7 @@ use std::fmt;
 pub use callback::{Callback, CallbackError, PendingAuthorizations};
 pub use flow::{Connection, OAuthApp, OAuthEndpoints};
 pub use loopback::LoopbackListener;
-pub use session::Session;
+pub use session::{Clock, Session, SystemClock};
 pub use store::{GrantKey, KeyringStore, MemoryTokenStore, TokenGrant, TokenStore};
 
 /// The deep link the https relay page forwards the callback to.
