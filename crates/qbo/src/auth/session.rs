@@ -19,9 +19,6 @@ use super::flow::{Connection, OAuthApp};
 use super::store::{GrantKey, TokenGrant, TokenStore};
 use crate::token::{AccessTokens, AuthError, BoxFuture};
 
-/// Refresh this long before the access token's end rather than after a 401.
-const EARLY_REFRESH_SECS: i64 = 60;
-
 /// Where a session reads "now". The app uses [`SystemClock`]; a test hands in the
 /// clock its QuickBooks stand-in uses, so expiry means the same instant on both
 /// sides and the test moves time instead of sleeping.
@@ -58,8 +55,8 @@ pub struct Session {
     store: Arc<dyn TokenStore>,
     lock_dir: PathBuf,
     clock: Arc<dyn Clock>,
-    /// The access token last read or refreshed, with its end: a keyring read costs a
-    /// D-Bus round trip, too much to pay on every request of a large run.
+    /// The access token last read or refreshed, with when it falls due: a keyring read
+    /// costs a D-Bus round trip, too much to pay on every request of a large run.
     current: Mutex<Option<(String, i64)>>,
 }
 
@@ -158,12 +155,12 @@ impl Session {
 
     fn remembered(&self) -> Option<String> {
         let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        current.as_ref().filter(|(_, ends)| ends - self.now() > EARLY_REFRESH_SECS).map(|(token, _)| token.clone())
+        current.as_ref().filter(|(_, due)| self.now() < *due).map(|(token, _)| token.clone())
     }
 
     fn remember(&self, grant: &TokenGrant) {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        *current = Some((grant.access_token.expose().to_owned(), grant.access_expires_at));
+        *current = Some((grant.access_token.expose().to_owned(), grant.refresh_due_at()));
     }
 
     fn not_connected(&self) -> AuthError {
@@ -187,7 +184,7 @@ impl Session {
             })?;
 
         let grant = self.load().await?.ok_or_else(|| self.not_connected())?;
-        let fresh_enough = grant.access_expires_at - self.now() > EARLY_REFRESH_SECS;
+        let fresh_enough = self.now() < grant.refresh_due_at();
         let replaced = rejected.as_deref().is_some_and(|r| r != grant.access_token.expose());
         if fresh_enough && (rejected.is_none() || replaced) {
             self.remember(&grant);
@@ -209,7 +206,7 @@ impl AccessTokens for Session {
                 return Ok(token);
             }
             let grant = self.load().await?.ok_or_else(|| self.not_connected())?;
-            if grant.access_expires_at - self.now() > EARLY_REFRESH_SECS {
+            if self.now() < grant.refresh_due_at() {
                 self.remember(&grant);
                 return Ok(grant.access_token.expose().to_owned());
             }
