@@ -1087,6 +1087,7 @@ mod tests {
             realm_id: "9341453050000001".into(),
             access_token: Secret::new("access"),
             refresh_token: Secret::new("refresh"),
+            access_issued_at: None,
             access_expires_at: 100,
             refresh_expires_at: refresh_ends,
             refresh_hard_expires_at: hard_end,

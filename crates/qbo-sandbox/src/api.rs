@@ -612,6 +612,7 @@ fn admin_router() -> Router<Arc<Shared>> {
         .route("/tokens", post(admin_issue_tokens))
         .route("/oauth", get(admin_get_oauth).post(admin_set_oauth))
         .route("/oauth/expire-access-tokens", post(admin_expire_access_tokens))
+        .route("/oauth/counts", get(admin_oauth_counts))
         .route("/faults", get(admin_get_faults).post(admin_set_faults))
         .route("/limits", get(admin_get_limits).post(admin_set_limits))
         .route("/clock", post(admin_advance_clock))
@@ -677,6 +678,10 @@ async fn admin_expire_access_tokens(State(shared): State<Arc<Shared>>) -> Json<V
     Json(json!({"expired": true}))
 }
 
+async fn admin_oauth_counts(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(serde_json::to_value(shared.oauth.token_counts()).unwrap_or(Value::Null))
+}
+
 async fn admin_get_faults(State(shared): State<Arc<Shared>>) -> Json<Value> {
     Json(serde_json::to_value(shared.injector.config()).unwrap_or(Value::Null))
 }
@@ -710,10 +715,17 @@ async fn admin_set_limits(State(shared): State<Arc<Shared>>, Json(request): Json
 
 #[derive(Deserialize)]
 struct ClockRequest {
+    #[serde(default)]
     advance_seconds: i64,
+    /// Stop real time from moving the clock (a test in another process steps it alone).
+    #[serde(default)]
+    freeze: bool,
 }
 
 async fn admin_advance_clock(State(shared): State<Arc<Shared>>, Json(request): Json<ClockRequest>) -> Json<Value> {
+    if request.freeze {
+        shared.clock.freeze();
+    }
     shared.clock.advance(request.advance_seconds);
     let now = shared.clock.now_utc();
     Json(json!({"now": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()}))

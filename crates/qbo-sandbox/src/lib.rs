@@ -28,5 +28,5 @@ pub use entity::EntityKind;
 pub use fault::Fault;
 pub use inject::FaultInjection;
 pub use limits::Limits;
-pub use oauth::{OAuthConfig, RegisteredApp, TokenSet, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+pub use oauth::{OAuthConfig, RegisteredApp, TokenCounts, TokenSet, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 pub use server::{Sandbox, SandboxConfig, SandboxError};

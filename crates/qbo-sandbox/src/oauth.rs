@@ -6,6 +6,7 @@
 //! at once, so a client that loses the new one is found out here, not in production.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Form, Query, State};
@@ -131,6 +132,22 @@ struct Tokens {
 
 type CompanyList = Arc<dyn Fn() -> Vec<(String, String)> + Send + Sync>;
 
+/// Tokens handed out since the start or the last reset: how tests see how often a
+/// client refreshed, whichever process it ran in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenCounts {
+    /// Successful `grant_type=refresh_token` answers of the token endpoint.
+    pub refresh_grants: u64,
+    /// Access tokens of every origin: code exchange, refresh and `issue_tokens`.
+    pub access_tokens: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    refresh_grants: AtomicU64,
+    access_tokens: AtomicU64,
+}
+
 pub struct OAuthServer {
     config: Mutex<OAuthConfig>,
     clock: Clock,
@@ -138,6 +155,7 @@ pub struct OAuthServer {
     tokens: Mutex<Tokens>,
     consents: Mutex<HashMap<String, Authorization>>,
     codes: Mutex<HashMap<String, IssuedCode>>,
+    counters: Counters,
 }
 
 fn random_token(prefix: &str) -> String {
@@ -190,6 +208,7 @@ impl OAuthServer {
             tokens: Mutex::new(Tokens::default()),
             consents: Mutex::new(HashMap::new()),
             codes: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
         };
         server.register_app(RegisteredApp {
             name: "QuickBooks Connector (demo)".into(),
@@ -216,6 +235,13 @@ impl OAuthServer {
 
     pub fn config(&self) -> OAuthConfig {
         lock(&self.config).clone()
+    }
+
+    pub fn token_counts(&self) -> TokenCounts {
+        TokenCounts {
+            refresh_grants: self.counters.refresh_grants.load(Ordering::Relaxed),
+            access_tokens: self.counters.access_tokens.load(Ordering::Relaxed),
+        }
     }
 
     /// The gateway's check of `Authorization: Bearer …` for a call on `realm_id`.
@@ -264,6 +290,7 @@ impl OAuthServer {
         let config = self.config();
         let now = self.now();
         let access_token = random_token("eyJsandbox.");
+        self.counters.access_tokens.fetch_add(1, Ordering::Relaxed);
         tokens.access.insert(
             access_token.clone(),
             AccessToken { grant: grant_id.into(), expires_at: now + config.access_token_ttl_secs },
@@ -311,6 +338,8 @@ impl OAuthServer {
         tokens.access.clear();
         lock(&self.codes).clear();
         lock(&self.consents).clear();
+        self.counters.refresh_grants.store(0, Ordering::Relaxed);
+        self.counters.access_tokens.store(0, Ordering::Relaxed);
     }
 
     pub fn export_state(&self) -> Value {
@@ -422,6 +451,7 @@ impl OAuthServer {
         } else {
             Some(presented.clone())
         };
+        self.counters.refresh_grants.fetch_add(1, Ordering::Relaxed);
         Ok((self.token_set(&mut tokens, &refresh.grant, keep), refresh.grant))
     }
 
@@ -753,6 +783,17 @@ mod tests {
         let stale = server.refresh(&app(&server), &form(&[("refresh_token", &first.refresh_token)])).unwrap_err();
         assert!(matches!(stale, TokenError::InvalidGrant(ref why) if why.contains("superseded")));
         assert!(server.refresh(&app(&server), &form(&[("refresh_token", &second.refresh_token)])).is_ok());
+    }
+
+    #[test]
+    fn only_tokens_handed_out_are_counted() {
+        let server = server();
+        let first = server.issue_tokens(DEMO_CLIENT_ID, "111");
+        server.refresh(&app(&server), &form(&[("refresh_token", &first.refresh_token)])).unwrap();
+        server.refresh(&app(&server), &form(&[("refresh_token", "unknown")])).unwrap_err();
+        assert_eq!(server.token_counts(), TokenCounts { refresh_grants: 1, access_tokens: 2 });
+        server.reset();
+        assert_eq!(server.token_counts(), TokenCounts::default());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::company::Company;
 use crate::entity::EntityKind;
 use crate::inject::{FaultInjection, Injector};
 use crate::limits::{Limits, Throttle};
-use crate::oauth::{OAuthConfig, OAuthServer, RegisteredApp, TokenSet};
+use crate::oauth::{OAuthConfig, OAuthServer, RegisteredApp, TokenCounts, TokenSet};
 use crate::store::{Store, StoreError, StoredAnswer};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -240,6 +240,11 @@ impl Sandbox {
         self.shared.oauth.expire_access_tokens();
     }
 
+    /// Refresh grants and access tokens handed out since the start or the last reset.
+    pub fn token_counts(&self) -> TokenCounts {
+        self.shared.oauth.token_counts()
+    }
+
     pub fn set_faults(&self, faults: FaultInjection) {
         self.shared.injector.set(faults);
     }
@@ -273,6 +278,12 @@ impl Sandbox {
 
     pub fn advance_clock(&self, seconds: i64) {
         self.shared.clock.advance(seconds);
+    }
+
+    /// The sandbox's own clock (a shared handle): a test that freezes it can give the
+    /// client the same time, so token expiry means the same instant on both sides.
+    pub fn clock(&self) -> Clock {
+        self.shared.clock.clone()
     }
 
     pub fn realms(&self) -> Vec<String> {

@@ -358,3 +358,20 @@ async fn admin_surface_lists_companies_and_requests() {
     assert_eq!(requests[0]["operation"], "read Preferences");
     assert_eq!(requests[0]["client_id"], DEMO_CLIENT_ID);
 }
+
+#[tokio::test]
+async fn the_admin_clock_can_be_frozen_and_then_moves_only_when_told() {
+    let h = Harness::start(unthrottled()).await;
+    let clock = |body: Value| {
+        let request = h.http.post(format!("{}/admin/clock", h.sandbox.base_url())).json(&body);
+        async move {
+            let answer: Value = request.send().await.unwrap().json().await.unwrap();
+            let text = answer["now"].as_str().unwrap().to_owned();
+            time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).unwrap()
+        }
+    };
+    let frozen = clock(serde_json::json!({"freeze": true})).await;
+    assert_eq!(frozen.nanosecond(), 0, "frozen on a whole second");
+    assert_eq!(h.sandbox.clock().now_utc(), frozen);
+    assert_eq!(clock(serde_json::json!({"advance_seconds": 7})).await, frozen + time::Duration::seconds(7));
+}

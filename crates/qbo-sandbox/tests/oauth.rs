@@ -152,3 +152,27 @@ async fn redirect_uris_and_scopes_are_checked_as_intuit_checks_them() {
     let body: Value = unknown.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
 }
+
+#[tokio::test]
+async fn the_token_endpoint_counts_the_refresh_grants_and_access_tokens_it_issues() {
+    let (sandbox, http) = sandbox().await;
+    let tokens = sandbox.issue_tokens("consent-client", seed::US_REALM);
+    let refresh = |token: String| {
+        let request = http
+            .post(format!("{}/oauth2/v1/tokens/bearer", sandbox.base_url()))
+            .basic_auth("consent-client", Some("consent-secret"))
+            .form(&[("grant_type", "refresh_token".to_owned()), ("refresh_token", token)]);
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(refresh(tokens.refresh_token.clone()).await, 200);
+    assert_eq!(refresh(tokens.refresh_token.clone()).await, 200);
+    assert_eq!(refresh("not-a-token".into()).await, 400, "a refused refresh is not counted");
+
+    let counts = qbo_sandbox::TokenCounts { refresh_grants: 2, access_tokens: 3 };
+    assert_eq!(sandbox.token_counts(), counts);
+    let admin: qbo_sandbox::TokenCounts =
+        http.get(format!("{}/admin/oauth/counts", sandbox.base_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(admin, counts, "the admin route tells other processes the same");
+    sandbox.reset(true).unwrap();
+    assert_eq!(sandbox.token_counts(), qbo_sandbox::TokenCounts::default());
+}

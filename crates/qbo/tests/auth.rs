@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use qbo::auth::{
     GrantKey, KeyringStore, LoopbackListener, OAuthApp, OAuthEndpoints, PendingAuthorizations, Secret, Session,
-    TokenStore, ACCOUNTING_SCOPE,
+    TokenGrant, TokenStore, ACCOUNTING_SCOPE,
 };
 use qbo::{AccessTokens, AuthError, Client, ClientConfig};
 use qbo_sandbox::{seed, OAuthConfig, RegisteredApp, Sandbox, SandboxConfig};
@@ -173,7 +173,9 @@ async fn an_expired_access_token_is_refreshed_once_and_the_call_goes_through() {
     assert_ne!(keyring().load(&key).unwrap().unwrap().access_token, before.access_token);
 }
 
-/// Not a test on its own: the body of each child process of the next test.
+/// Not a test on its own: the body of each child process of the two-process tests.
+/// With `now` in its spec it asks for a token at that time (the parent's frozen
+/// sandbox clock); without, it reports `rejected` as refused by QuickBooks.
 #[tokio::test]
 async fn child_refreshes_once() {
     let Ok(spec) = std::env::var(CHILD_ENV) else { return };
@@ -186,7 +188,13 @@ async fn child_refreshes_once() {
         endpoints: OAuthEndpoints::discover(&text("discovery").parse().unwrap()).await.unwrap(),
     };
     let session = Session::new(GrantKey::new(text("instance"), seed::US_REALM), app, keyring(), text("lock_dir"));
-    let token = session.refresh_after_rejection(&text("rejected")).await.unwrap();
+    let token = match spec["now"].as_i64() {
+        Some(now) => {
+            let at = time::OffsetDateTime::from_unix_timestamp(now).unwrap();
+            session.with_clock(move || at).access_token().await.unwrap()
+        }
+        None => session.refresh_after_rejection(&text("rejected")).await.unwrap(),
+    };
     println!("CHILD-TOKEN-LENGTH {}", token.len());
 }
 
@@ -206,6 +214,17 @@ async fn two_processes_refreshing_at_once_end_with_the_newest_token() {
         "discovery": format!("{}/.well-known/openid_sandbox_configuration", sandbox.base_url()),
         "instance": instance, "lock_dir": dir.path(), "rejected": first.access_token.expose(),
     });
+    run_two_children(&spec).await;
+    // Exactly one of them refreshed; the other found the new token. What is stored works.
+    assert_eq!(sandbox.token_counts().refresh_grants, 1);
+    let last = keyring().load(session.key()).unwrap().unwrap();
+    assert_ne!(last.refresh_token, first.refresh_token);
+    let client = api_client(&sandbox, Session::new(session.key().clone(), app, keyring(), dir.path()));
+    client.read_json("CompanyInfo", seed::US_REALM).await.unwrap();
+}
+
+/// Runs this test binary twice at once as `child_refreshes_once` with `spec`.
+async fn run_two_children(spec: &Value) {
     let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..2)
         .map(|_| {
@@ -224,11 +243,54 @@ async fn two_processes_refreshing_at_once_end_with_the_newest_token() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    // Exactly one of them refreshed; the other found the new token. What is stored works.
-    let last = keyring().load(session.key()).unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn two_processes_whose_token_ended_refresh_once_between_them() {
+    if std::env::var(CHILD_ENV).is_ok() {
+        return;
+    }
+    let sandbox = Sandbox::start(auto_approving()).await.unwrap();
+    sandbox.set_oauth_config(OAuthConfig {
+        access_token_ttl_secs: 5,
+        refresh_rotation_secs: 0,
+        ..auto_approving().oauth
+    });
+    sandbox.clock().freeze();
+    let dir = tempfile::tempdir().unwrap();
+    let instance = unique("two-processes-clock");
+    let app = app_for(&sandbox, "http://localhost:8765/callback").await;
+    let key = GrantKey::new(&instance, seed::US_REALM);
+    let issued_at = sandbox.clock().now_utc().unix_timestamp();
+    let tokens = sandbox.issue_tokens(&app.client_id, seed::US_REALM);
+    let first = TokenGrant {
+        realm_id: tokens.realm_id,
+        access_token: Secret::new(tokens.access_token),
+        refresh_token: Secret::new(tokens.refresh_token),
+        access_issued_at: Some(issued_at),
+        access_expires_at: issued_at + tokens.expires_in,
+        refresh_expires_at: issued_at + tokens.x_refresh_token_expires_in,
+        refresh_hard_expires_at: None,
+    };
+    keyring().save(&key, &first).unwrap();
+
+    sandbox.advance_clock(5);
+    let now = sandbox.clock().now_utc().unix_timestamp();
+    let spec = serde_json::json!({
+        "client_id": app.client_id, "client_secret": "s3cr3t-client", "redirect_uri": app.redirect_uri,
+        "discovery": format!("{}/.well-known/openid_sandbox_configuration", sandbox.base_url()),
+        "instance": instance, "lock_dir": dir.path(), "now": now,
+    });
+    run_two_children(&spec).await;
+    // Refresh tokens rotate on every refresh here: a second refresh from the old grant
+    // would have failed a child, and a second from the new one would show in the count.
+    assert_eq!(sandbox.token_counts().refresh_grants, 1);
+    let last = keyring().load(&key).unwrap().unwrap();
     assert_ne!(last.refresh_token, first.refresh_token);
-    let client = api_client(&sandbox, Session::new(session.key().clone(), app, keyring(), dir.path()));
-    client.read_json("CompanyInfo", seed::US_REALM).await.unwrap();
+    let clock = sandbox.clock();
+    let session = Session::new(key, app, keyring(), dir.path()).with_clock(move || clock.now_utc());
+    api_client(&sandbox, session).read_json("CompanyInfo", seed::US_REALM).await.unwrap();
+    assert_eq!(sandbox.token_counts().refresh_grants, 1, "the stored token is used, not refreshed again");
 }
 
 #[tokio::test]

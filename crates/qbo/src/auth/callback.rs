@@ -5,6 +5,7 @@
 //! that the https relay page forwards — go through [`PendingAuthorizations::accept`].
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::sync::Mutex;
 
 use url::Url;
@@ -12,7 +13,7 @@ use url::Url;
 use super::flow::OAuthApp;
 
 /// What a good callback carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Callback {
     pub code: String,
     pub realm_id: String,
@@ -21,10 +22,26 @@ pub struct Callback {
     pub redirect_uri: String,
 }
 
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Callback")
+            .field("realm_id", &self.realm_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The parameters of an OAuth answer that must come once (RFC 6749 §3.1). Taking the
+/// first or the last of two would be a guess, and the relay page keeps the first.
+const SINGLE_PARAMETERS: [&str; 4] = ["state", "code", "realmId", "error"];
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallbackError {
+    /// Holds what came before the query only: the query may carry the code.
     #[error("the callback is not a URL: {0}")]
     NotAUrl(String),
+    #[error("the callback carries {0} more than once; it is not an answer QuickBooks sent — start connecting again")]
+    RepeatedParameter(&'static str),
     #[error("the callback carries no state; it did not come from an authorization this app started")]
     MissingState,
     #[error("the callback's state matches no authorization this app started; it may be forged or from another window — start connecting again")]
@@ -69,9 +86,17 @@ impl PendingAuthorizations {
 
     /// Checks a callback URL and consumes its state.
     pub fn accept(&self, callback_url: &str) -> Result<Callback, CallbackError> {
-        let url =
-            Url::parse(callback_url).map_err(|_| CallbackError::NotAUrl(callback_url.chars().take(80).collect()))?;
-        let params: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        let url = Url::parse(callback_url).map_err(|_| {
+            let before_query = callback_url.split(['?', '#']).next().unwrap_or_default();
+            CallbackError::NotAUrl(before_query.chars().take(80).collect())
+        })?;
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        if let Some(repeated) =
+            SINGLE_PARAMETERS.into_iter().find(|name| pairs.iter().filter(|(key, _)| key == name).count() > 1)
+        {
+            return Err(CallbackError::RepeatedParameter(repeated));
+        }
+        let params: HashMap<String, String> = pairs.into_iter().collect();
         let state = params.get("state").filter(|s| !s.is_empty()).ok_or(CallbackError::MissingState)?;
         let redirect_uri = {
             let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
@@ -173,5 +198,281 @@ mod tests {
             pending.accept(&format!("qbconnector://oauth/callback?state={state}&code=x")),
             Err(CallbackError::MissingRealm)
         );
+    }
+}
+
+/// What the fuzzing below found, kept by name.
+#[cfg(test)]
+mod found_by_fuzzing {
+    use super::*;
+    use crate::auth::flow::OAuthEndpoints;
+    use crate::auth::Secret;
+
+    fn pending_state(pending: &PendingAuthorizations) -> String {
+        let app = OAuthApp {
+            client_id: "cid".into(),
+            client_secret: Secret::new("secret"),
+            redirect_uri: "http://localhost:8765/callback".into(),
+            endpoints: OAuthEndpoints::intuit(),
+        };
+        let url = pending.authorization_url(&app, &["s"]);
+        url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned()
+    }
+
+    #[test]
+    fn a_repeated_parameter_is_refused_not_guessed_and_the_state_stays_pending() {
+        let pending = PendingAuthorizations::new();
+        let state = pending_state(&pending);
+        for (url, name) in [
+            (format!("http://localhost:8765/callback?state={state}&code=a&code=b&realmId=1"), "code"),
+            (format!("qbconnector://oauth/callback?state={state}&code=a&realmId=1&realmId=2"), "realmId"),
+            (format!("qbconnector://oauth/callback?state={state}&code=a&realmId=1&st%61te={state}"), "state"),
+            (format!("qbconnector://oauth/callback?state={state}&error=x&error=access_denied"), "error"),
+        ] {
+            assert_eq!(pending.accept(&url), Err(CallbackError::RepeatedParameter(name)), "{url}");
+        }
+        let good = format!("qbconnector://oauth/callback?state={state}&code=a&realmId=1");
+        assert_eq!(pending.accept(&good).unwrap().code, "a");
+    }
+
+    #[test]
+    fn a_callback_that_is_not_a_url_never_repeats_its_code() {
+        for url in ["?code=AB11secret&state=s&realmId=1", "http://localhost:99999/callback?code=AB11secret#x"] {
+            let error = PendingAuthorizations::new().accept(url).unwrap_err();
+            assert!(matches!(error, CallbackError::NotAUrl(_)), "{error}");
+            assert!(!error.to_string().contains("AB11secret"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_callback_printed_for_debugging_hides_its_code() {
+        let pending = PendingAuthorizations::new();
+        let state = pending_state(&pending);
+        let url = format!("qbconnector://oauth/callback?state={state}&code=AB11secret&realmId=1");
+        let printed = format!("{:?}", pending.accept(&url).unwrap());
+        assert!(!printed.contains("AB11secret") && printed.contains("realm_id"), "{printed}");
+    }
+}
+
+/// Fuzzing of `accept`: whatever arrives by loopback or deep link, it never panics, it
+/// answers Ok only for the one state this process issued, and no error repeats the code.
+/// `PROPTEST_CASES=100000 cargo test -p qbo --lib callback::fuzz` for a longer run.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::auth::flow::OAuthEndpoints;
+    use crate::auth::Secret;
+
+    /// What a code looks like in generated callbacks, so error texts can be searched for it.
+    const CODE_MARK: &str = "AB11CODE";
+
+    fn pending_with_one_state() -> (PendingAuthorizations, String) {
+        let app = OAuthApp {
+            client_id: "cid".into(),
+            client_secret: Secret::new("secret"),
+            redirect_uri: "http://localhost:8765/callback".into(),
+            endpoints: OAuthEndpoints::intuit(),
+        };
+        let pending = PendingAuthorizations::new();
+        let url = pending.authorization_url(&app, &["s"]);
+        let state = url.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned()).unwrap_or_default();
+        (pending, state)
+    }
+
+    #[derive(Debug, Clone)]
+    enum Value {
+        /// The state this process issued.
+        Pending,
+        /// The issued state with something added, or cut short.
+        NearPending(String, bool),
+        Code(String),
+        Text(String),
+        Empty,
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Encoding {
+        Plain,
+        /// Every byte as `%XX`: decodes to the same text.
+        PercentAll,
+        /// `%` itself encoded, so it decodes to the percent form, not the text.
+        Twice,
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            4 => Just(Value::Pending),
+            1 => ("[ a-zA-Z0-9%&=+#]{0,3}", any::<bool>()).prop_map(|(extra, cut)| Value::NearPending(extra, cut)),
+            3 => "[A-Za-z0-9_-]{1,12}".prop_map(|tail| Value::Code(format!("{CODE_MARK}{tail}"))),
+            2 => "\\PC{0,12}".prop_map(Value::Text),
+            1 => Just(Value::Empty),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => prop::sample::select(vec!["code", "state", "realmId"]).prop_map(str::to_owned),
+            1 => prop::sample::select(vec!["error", "error_description", "State", "realmid", "code ", "st%61te", "realm%49d"])
+                .prop_map(str::to_owned),
+            1 => "[a-zA-Z_%]{0,8}",
+        ]
+    }
+
+    fn encoding() -> impl Strategy<Value = Encoding> {
+        prop_oneof![6 => Just(Encoding::Plain), 1 => Just(Encoding::PercentAll), 1 => Just(Encoding::Twice)]
+    }
+
+    fn prefix() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => prop::sample::select(vec![
+                "http://localhost:8765/callback",
+                "http://127.0.0.1:8765/callback",
+                "http://[::1]:8765/callback",
+                "qbconnector://oauth/callback",
+                "QBConnector://OAuth/callback",
+                "qbconnector:oauth/callback",
+                "qbconnector:///callback",
+                "http://localhost:99999/callback",
+                "qbconnector://oauth/callback?",
+                "qbconnector://oauth/callback/..%2f",
+                "",
+            ])
+            .prop_map(str::to_owned),
+            1 => "[a-z]{1,8}://[a-z.]{0,10}(:[0-9]{1,6})?/[a-z/%]{0,10}",
+        ]
+    }
+
+    fn encode(text: &str, encoding: Encoding) -> String {
+        match encoding {
+            Encoding::Plain => text.to_owned(),
+            Encoding::PercentAll => text.bytes().map(|b| format!("%{b:02X}")).collect(),
+            Encoding::Twice => text.bytes().map(|b| format!("%25{b:02X}")).collect(),
+        }
+    }
+
+    /// A callback URL from the parts, with the pending state put in.
+    fn callback_url(
+        prefix: &str,
+        params: &[(String, Value, Encoding)],
+        separator: &str,
+        fragment: &Option<String>,
+        state: &str,
+    ) -> String {
+        let pairs: Vec<String> = params
+            .iter()
+            .map(|(key, value, encoding)| {
+                let value = match value {
+                    Value::Pending => state.to_owned(),
+                    Value::NearPending(extra, true) => format!("{}{extra}", &state[..state.len() / 2]),
+                    Value::NearPending(extra, false) => format!("{state}{extra}"),
+                    Value::Code(code) => code.clone(),
+                    Value::Text(text) => text.clone(),
+                    Value::Empty => String::new(),
+                };
+                format!("{}={}", encode(key, *encoding), encode(&value, *encoding))
+            })
+            .collect();
+        let fragment = fragment.as_ref().map(|f| format!("#{f}")).unwrap_or_default();
+        format!("{prefix}?{}{fragment}", pairs.join(separator))
+    }
+
+    /// What `accept` must answer, from the query as a URL parser decodes it: Ok only for
+    /// one state (the pending one), one non-empty code and company, and no error.
+    fn expected(url: &str, state: &str) -> Option<(String, String)> {
+        let parsed = Url::parse(url).ok()?;
+        let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+        let only = |name: &str| {
+            let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone());
+            match (values.next(), values.next()) {
+                (Some(value), None) => Some(value),
+                _ => None,
+            }
+        };
+        if pairs.iter().any(|(k, _)| k == "error") || only("state")? != state {
+            return None;
+        }
+        let (code, realm) = (only("code")?, only("realmId")?);
+        (!code.is_empty() && !realm.is_empty()).then_some((code, realm))
+    }
+
+    fn check(pending: &PendingAuthorizations, state: &str, url: &str) -> Result<(), TestCaseError> {
+        let answer = pending.accept(url);
+        match (&answer, expected(url, state)) {
+            (Ok(callback), Some((code, realm))) => {
+                prop_assert_eq!(&callback.state, state);
+                prop_assert_eq!((&callback.code, &callback.realm_id), (&code, &realm));
+                prop_assert_eq!(pending.accept(url), Err(CallbackError::ReusedState), "a state answers once");
+            }
+            (Err(error), None) => {
+                let text = error.to_string();
+                match Url::parse(url) {
+                    Err(_) => prop_assert!(!text.contains(CODE_MARK), "the code reached an error: {}", text),
+                    Ok(parsed) => {
+                        let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+                        // QuickBooks' own error words are shown; a code is never repeated.
+                        let shown: String =
+                            pairs.iter().filter(|(k, _)| k.starts_with("error")).map(|(_, v)| v.as_str()).collect();
+                        for (_, code) in pairs.iter().filter(|(k, v)| k == "code" && v.contains(CODE_MARK)) {
+                            prop_assert!(
+                                shown.contains(code.as_str()) || !text.contains(code.as_str()),
+                                "the code reached an error: {}",
+                                text
+                            );
+                        }
+                    }
+                }
+            }
+            (answer, expected) => {
+                prop_assert!(false, "{url:?}: answered {answer:?}, expected Ok: {}", expected.is_some());
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        // ProptestConfig::default() reads PROPTEST_CASES; its 256 cases take well under a second.
+        #![proptest_config(ProptestConfig::default())]
+
+        #[test]
+        fn any_text_is_answered_without_a_panic(text in "\\PC{0,120}") {
+            let (pending, state) = pending_with_one_state();
+            check(&pending, &state, &text)?;
+        }
+
+        #[test]
+        fn near_valid_callbacks_are_accepted_only_with_the_pending_state(
+            prefix in prefix(),
+            params in prop::collection::vec((key(), value(), encoding()), 0..7),
+            separator in prop::sample::select(vec!["&", "&", "&", ";", "&&", "&amp;"]),
+            fragment in proptest::option::of("[a-z=&]{0,12}"),
+        ) {
+            let (pending, state) = pending_with_one_state();
+            check(&pending, &state, &callback_url(&prefix, &params, separator, &fragment, &state))?;
+        }
+
+        #[test]
+        fn a_plain_good_callback_is_accepted_whatever_its_form(
+            prefix in prop::sample::select(vec!["http://localhost:8765/callback", "http://127.0.0.1:53123/callback", "qbconnector://oauth/callback"]),
+            code in "[A-Za-z0-9_-]{1,40}",
+            realm in "[0-9]{1,20}",
+            extra in prop::collection::vec(("[a-z]{1,6}", "[a-z0-9]{0,6}"), 0..3),
+            encoding in encoding().prop_filter("decodes to itself", |e| !matches!(e, Encoding::Twice)),
+            order in any::<prop::sample::Index>(),
+        ) {
+            let (pending, state) = pending_with_one_state();
+            let mut params = vec![
+                ("code".to_owned(), Value::Code(code), encoding),
+                ("state".to_owned(), Value::Pending, encoding),
+                ("realmId".to_owned(), Value::Text(realm), encoding),
+            ];
+            let turn = order.index(params.len());
+            params.rotate_left(turn);
+            params.extend(extra.into_iter().filter(|(k, _)| !["code", "state", "error"].contains(&k.as_str())).map(|(k, v)| (k, Value::Text(v), Encoding::Plain)));
+            let url = callback_url(prefix, &params, "&", &None, &state);
+            prop_assert!(expected(&url, &state).is_some());
+            check(&pending, &state, &url)?;
+        }
     }
 }

@@ -179,6 +179,7 @@ impl OAuthApp {
             realm_id: realm_id.to_owned(),
             access_token: Secret::new(response.access_token().secret().clone()),
             refresh_token,
+            access_issued_at: Some(now),
             access_expires_at: now + response.expires_in().map_or(3600, |d| d.as_secs() as i64),
             refresh_expires_at: now + extra.x_refresh_token_expires_in.unwrap_or(8_726_400),
             refresh_hard_expires_at: extra.x_refresh_token_hard_expires_in.map(|s| now + s),

@@ -20,8 +20,8 @@ use std::fmt;
 pub use callback::{Callback, CallbackError, PendingAuthorizations};
 pub use flow::{Connection, OAuthApp, OAuthEndpoints};
 pub use loopback::LoopbackListener;
-pub use session::Session;
-pub use store::{GrantKey, KeyringStore, MemoryTokenStore, TokenGrant, TokenStore};
+pub use session::{Clock, Session, SystemClock};
+pub use store::{GrantKey, KeyringStore, MemoryTokenStore, TokenGrant, TokenStore, EARLY_REFRESH_SECS};
 
 /// The deep link the https relay page forwards the callback to.
 pub const DEEP_LINK_CALLBACK: &str = "qbconnector://oauth/callback";

@@ -19,8 +19,27 @@ use super::flow::{Connection, OAuthApp};
 use super::store::{GrantKey, TokenGrant, TokenStore};
 use crate::token::{AccessTokens, AuthError, BoxFuture};
 
-/// Refresh this long before the access token's end rather than after a 401.
-const EARLY_REFRESH_SECS: i64 = 60;
+/// Where a session reads "now". The app uses [`SystemClock`]; a test hands in the
+/// clock its QuickBooks stand-in uses, so expiry means the same instant on both
+/// sides and the test moves time instead of sleeping.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+impl<F: Fn() -> OffsetDateTime + Send + Sync> Clock for F {
+    fn now(&self) -> OffsetDateTime {
+        self()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -35,8 +54,9 @@ pub struct Session {
     app: OAuthApp,
     store: Arc<dyn TokenStore>,
     lock_dir: PathBuf,
-    /// The access token last read or refreshed, with its end: a keyring read costs a
-    /// D-Bus round trip, too much to pay on every request of a large run.
+    clock: Arc<dyn Clock>,
+    /// The access token last read or refreshed, with when it falls due: a keyring read
+    /// costs a D-Bus round trip, too much to pay on every request of a large run.
     current: Mutex<Option<(String, i64)>>,
 }
 
@@ -55,10 +75,6 @@ fn lock_file(path: &Path) -> std::io::Result<File> {
     Ok(file)
 }
 
-fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
-}
-
 fn connection_of(grant: &TokenGrant) -> Connection {
     Connection {
         realm_id: grant.realm_id.clone(),
@@ -71,7 +87,17 @@ fn connection_of(grant: &TokenGrant) -> Connection {
 impl Session {
     /// A session over a grant already in `store`; `lock_dir` holds the refresh lock files.
     pub fn new(key: GrantKey, app: OAuthApp, store: Arc<dyn TokenStore>, lock_dir: impl Into<PathBuf>) -> Session {
-        Session { key, app, store, lock_dir: lock_dir.into(), current: Mutex::new(None) }
+        Session { key, app, store, lock_dir: lock_dir.into(), clock: Arc::new(SystemClock), current: Mutex::new(None) }
+    }
+
+    /// The same session reading time from `clock` instead of the system's.
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Session {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
     }
 
     /// Completes a connection: checks the callback (loopback or deep link), exchanges
@@ -85,10 +111,11 @@ impl Session {
         lock_dir: impl Into<PathBuf>,
     ) -> Result<(Session, Connection), ConnectError> {
         let callback = pending.accept(callback_url)?;
-        let grant = app
-            .exchange_code(&callback.code, &callback.redirect_uri, &callback.realm_id, OffsetDateTime::now_utc())
-            .await?;
         let session = Session::new(GrantKey::new(instance, &callback.realm_id), app, store, lock_dir);
+        let grant = session
+            .app
+            .exchange_code(&callback.code, &callback.redirect_uri, &callback.realm_id, session.clock.now())
+            .await?;
         session.save(grant.clone()).await?;
         Ok((session, connection_of(&grant)))
     }
@@ -128,12 +155,12 @@ impl Session {
 
     fn remembered(&self) -> Option<String> {
         let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        current.as_ref().filter(|(_, ends)| ends - now() > EARLY_REFRESH_SECS).map(|(token, _)| token.clone())
+        current.as_ref().filter(|(_, due)| self.now() < *due).map(|(token, _)| token.clone())
     }
 
     fn remember(&self, grant: &TokenGrant) {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        *current = Some((grant.access_token.expose().to_owned(), grant.access_expires_at));
+        *current = Some((grant.access_token.expose().to_owned(), grant.refresh_due_at()));
     }
 
     fn not_connected(&self) -> AuthError {
@@ -157,13 +184,13 @@ impl Session {
             })?;
 
         let grant = self.load().await?.ok_or_else(|| self.not_connected())?;
-        let fresh_enough = grant.access_expires_at - now() > EARLY_REFRESH_SECS;
+        let fresh_enough = self.now() < grant.refresh_due_at();
         let replaced = rejected.as_deref().is_some_and(|r| r != grant.access_token.expose());
         if fresh_enough && (rejected.is_none() || replaced) {
             self.remember(&grant);
             return Ok(grant.access_token.expose().to_owned());
         }
-        let renewed = self.app.refresh(&grant, OffsetDateTime::now_utc()).await?;
+        let renewed = self.app.refresh(&grant, self.clock.now()).await?;
         // Saved before anyone uses it: the old refresh token may already be dead.
         self.save(renewed.clone()).await?;
         self.remember(&renewed);
@@ -179,7 +206,7 @@ impl AccessTokens for Session {
                 return Ok(token);
             }
             let grant = self.load().await?.ok_or_else(|| self.not_connected())?;
-            if grant.access_expires_at - now() > EARLY_REFRESH_SECS {
+            if self.now() < grant.refresh_due_at() {
                 self.remember(&grant);
                 return Ok(grant.access_token.expose().to_owned());
             }

@@ -36,21 +36,44 @@ impl GrantKey {
     }
 }
 
-/// One company's tokens and their end dates (Unix seconds).
+/// An access token is replaced this long before its end, or sooner for a short-lived
+/// one (see [`TokenGrant::refresh_due_at`]): room for clock skew and a request in flight.
+pub const EARLY_REFRESH_SECS: i64 = 60;
+
+/// One company's tokens and their dates (Unix seconds).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenGrant {
     pub realm_id: String,
     pub access_token: Secret,
     pub refresh_token: Secret,
+    /// When the access token was issued: with its end, the lifetime it was given.
+    /// `None` in grants stored before this was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_issued_at: Option<i64>,
     pub access_expires_at: i64,
     pub refresh_expires_at: i64,
     pub refresh_hard_expires_at: Option<i64>,
+}
+
+impl TokenGrant {
+    /// From when the access token should be replaced rather than used: a tenth of its
+    /// lifetime before its end, at most [`EARLY_REFRESH_SECS`]. A fixed margin longer than
+    /// a short lifetime would make every token look ending and refresh before every call.
+    pub fn refresh_due_at(&self) -> i64 {
+        let margin = match self.access_issued_at {
+            Some(issued) => ((self.access_expires_at - issued).max(0) / 10).min(EARLY_REFRESH_SECS),
+            // Stored before the issue time was kept: Intuit's hour-long tokens.
+            None => EARLY_REFRESH_SECS,
+        };
+        self.access_expires_at - margin
+    }
 }
 
 impl fmt::Debug for TokenGrant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenGrant")
             .field("realm_id", &self.realm_id)
+            .field("access_issued_at", &self.access_issued_at)
             .field("access_expires_at", &self.access_expires_at)
             .field("refresh_expires_at", &self.refresh_expires_at)
             .field("refresh_hard_expires_at", &self.refresh_hard_expires_at)
@@ -215,12 +238,42 @@ mod tests {
             realm_id: "1".into(),
             access_token: Secret::new("ACCESS-SECRET-VALUE"),
             refresh_token: Secret::new("REFRESH-SECRET-VALUE"),
+            access_issued_at: Some(0),
             access_expires_at: 1,
             refresh_expires_at: 2,
             refresh_hard_expires_at: None,
         };
         let printed = format!("{grant:?} {:?}", grant.access_token);
         assert!(!printed.contains("SECRET-VALUE"), "{printed}");
+    }
+
+    #[test]
+    fn a_grant_stored_before_the_issue_time_was_kept_still_loads() {
+        let stored = r#"{"realm_id":"1","access_token":"a","refresh_token":"r","access_expires_at":3600,
+            "refresh_expires_at":9000,"refresh_hard_expires_at":null}"#;
+        let grant: TokenGrant = serde_json::from_str(stored).unwrap();
+        assert_eq!(grant.access_issued_at, None);
+        assert_eq!(grant.refresh_due_at(), 3600 - EARLY_REFRESH_SECS, "the margin made for hour-long tokens");
+    }
+
+    #[test]
+    fn the_early_refresh_margin_follows_the_lifetime() {
+        let due = |lifetime: i64| {
+            let grant = TokenGrant {
+                realm_id: "1".into(),
+                access_token: Secret::new("a"),
+                refresh_token: Secret::new("r"),
+                access_issued_at: Some(1_000),
+                access_expires_at: 1_000 + lifetime,
+                refresh_expires_at: 9_999_999,
+                refresh_hard_expires_at: None,
+            };
+            grant.refresh_due_at() - 1_000
+        };
+        assert_eq!(due(3600), 3600 - 60, "Intuit's hour: a minute early");
+        assert_eq!(due(300), 270, "a tenth of a shorter lifetime");
+        assert_eq!(due(5), 5, "five seconds: used to its end, never 'ending' from the start");
+        assert_eq!(due(0), 0);
     }
 
     #[test]
