@@ -1233,4 +1233,159 @@ mod tests {
             assert_eq!(property(kind, "Active"), Some(("Active", Use::Filter)), "{kind}");
         }
     }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A few seconds in a debug build; `PROPTEST_CASES` asks for a longer run.
+        fn config() -> ProptestConfig {
+            let config = ProptestConfig {
+                // A failure becomes a named regression test below, not a file in the tree.
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            };
+            if std::env::var_os("PROPTEST_CASES").is_some() {
+                config
+            } else {
+                ProptestConfig { cases: 400, ..config }
+            }
+        }
+
+        const PIECES: &[&str] = &[
+            "SELECT",
+            "select",
+            "*",
+            "COUNT",
+            "count(*)",
+            "(",
+            ")",
+            ",",
+            "FROM",
+            "Customer",
+            "Invoice",
+            "item",
+            "Preferences",
+            "Nothing",
+            "WHERE",
+            "AND",
+            "OR",
+            "ORDERBY",
+            "ORDER",
+            "BY",
+            "ASC",
+            "DESC",
+            "STARTPOSITION",
+            "MAXRESULTS",
+            "Id",
+            "DisplayName",
+            "Name",
+            "Bogus",
+            "Active",
+            "Balance",
+            "AcctNum",
+            "MetaData.LastUpdatedTime",
+            "PrimaryEmailAddr.Address",
+            "BillAddr.City",
+            ".",
+            "..",
+            "=",
+            "!=",
+            "<>",
+            "<",
+            ">",
+            "<=",
+            ">=",
+            "~",
+            "IN",
+            "LIKE",
+            "'x'",
+            "'%'",
+            "'%a%b%'",
+            "''",
+            "'O\\'Brien'",
+            "'",
+            "'\\",
+            "'2026-03-01T10:00:00-08:00'",
+            "'2026-03-01'",
+            "0",
+            "1",
+            "-1",
+            "-",
+            "1000",
+            "1001",
+            "99999999999999999999999999999",
+            "1.5",
+            "1.2.3",
+            "true",
+            "false",
+            "é",
+            "ß%",
+            "\u{130}",
+        ];
+
+        fn near_valid() -> impl Strategy<Value = String> {
+            let piece = proptest::sample::select(PIECES);
+            let gap = proptest::sample::select(&[" ", " ", " ", "", "\t"][..]);
+            proptest::collection::vec((piece, gap), 0..24)
+                .prop_map(|parts| parts.into_iter().map(|(piece, gap)| format!("{piece}{gap}")).collect())
+        }
+
+        fn shaped() -> impl Strategy<Value = String> {
+            let select = proptest::sample::select(&["*", "COUNT(*)", "Id, DisplayName", "Name", "Id,", "Bogus"][..]);
+            let entity = proptest::sample::select(&["Customer", "Item", "Invoice", "Account", "CompanyInfo"][..]);
+            let field = proptest::sample::select(
+                &["Id", "DisplayName", "Name", "Active", "DocNumber", "MetaData.CreateTime", "Bogus", "AcctNum"][..],
+            );
+            let op = proptest::sample::select(&["=", "<", ">=", "!=", "LIKE", "IN"][..]);
+            let value = "('[^']{0,6}'|-?[0-9]{1,4}|true|\\('[a-z%]{0,3}'(, ?'[a-z]{0,3}'){0,2}\\))";
+            let tail = "( ORDERBY (Id|Name|DisplayName|Bogus)( DESC| ASC)?)?( STARTPOSITION [0-9]{1,3})?( MAXRESULTS [0-9]{1,4})?";
+            (select, entity, proptest::collection::vec((field, op, value), 0..3), tail).prop_map(
+                |(select, entity, conditions, tail)| {
+                    let mut text = format!("SELECT {select} FROM {entity}");
+                    for (n, (field, op, value)) in conditions.into_iter().enumerate() {
+                        text.push_str(if n == 0 { " WHERE " } else { " AND " });
+                        text.push_str(&format!("{field} {op} {value}"));
+                    }
+                    text + &tail
+                },
+            )
+        }
+
+        /// Parsing never panics; it answers a query that runs, or a 4000/4001 fault.
+        fn check(text: &str, company: &Company) {
+            match parse(text) {
+                Ok(query) => {
+                    let response = execute(&query, company);
+                    assert!(response.is_object(), "{text}");
+                }
+                Err(fault) => {
+                    let code = fault.code();
+                    assert!(code == "4000" || code == "4001", "{text}: {code}");
+                    assert_eq!(fault.status, 400, "{text}");
+                    let prefix = if code == "4000" { "QueryParserError: " } else { "QueryValidationError: " };
+                    assert!(fault.errors[0].detail.starts_with(prefix), "{text}: {}", fault.errors[0].detail);
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn any_text(text in any::<String>()) {
+                check(&text, &company());
+            }
+
+            #[test]
+            fn texts_made_of_the_grammars_pieces(text in near_valid()) {
+                check(&text, &company());
+            }
+
+            #[test]
+            fn queries_shaped_like_the_grammar(text in shaped()) {
+                check(&text, &company());
+            }
+        }
+    }
 }
