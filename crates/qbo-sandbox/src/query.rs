@@ -768,8 +768,9 @@ fn filterable(entity: EntityKind, path: &[String]) -> Result<(), Fault> {
     }
 }
 
-/// The value at a dotted path; field names match case-insensitively, and a reference
-/// (`{"value": …}`) stands for its value.
+/// The value at a dotted path; field names match case-insensitively, a reference
+/// (`{"value": …}`) stands for its value and an e-mail address (`PrimaryEmailAddr`) for its
+/// `Address`, as QuickBooks filters them.
 fn field<'a>(entity: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut current = entity;
     for segment in path {
@@ -779,6 +780,7 @@ fn field<'a>(entity: &'a Value, path: &[String]) -> Option<&'a Value> {
     }
     match current {
         Value::Object(reference) if reference.contains_key("value") => reference.get("value"),
+        Value::Object(email) if email.contains_key("Address") => email.get("Address"),
         other => Some(other),
     }
 }
@@ -1063,6 +1065,10 @@ mod tests {
         assert_eq!(names(&run("SELECT * FROM Customer WHERE ParentRef = '1'"), "Customer"), ["Zed"]);
         assert_eq!(
             names(&run("SELECT * FROM Customer WHERE PrimaryEmailAddr.Address = 'office@obrien.example'"), "Customer"),
+            ["O'Brien & Sons"]
+        );
+        assert_eq!(
+            names(&run("SELECT * FROM Customer WHERE PrimaryEmailAddr = 'office@obrien.example'"), "Customer"),
             ["O'Brien & Sons"]
         );
         // Ids compare as numbers: "29" > "28" and "5" < "6" (as text, "10".."29" would be below "6").
