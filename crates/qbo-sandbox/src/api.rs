@@ -396,29 +396,20 @@ fn cdc_response(company: &Company, params: &HashMap<String, String>, now: Offset
     let kinds: Vec<EntityKind> = entities
         .split(',')
         .map(|name| {
-            EntityKind::from_name(name.trim()).filter(|k| !k.is_singleton()).ok_or_else(|| {
-                Fault::validation(
-                    "4001",
-                    "Invalid query",
-                    format!("CDC does not support entity {name}"),
-                    Some("entities"),
-                )
-            })
+            EntityKind::from_name(name.trim())
+                .filter(|k| !k.is_singleton())
+                .ok_or_else(|| Fault::invalid_query(format!("CDC does not support entity {name}"), Some("entities")))
         })
         .collect::<Result<_, _>>()?;
     let since_text = params.get("changedSince").ok_or_else(|| Fault::required("changedSince"))?;
     let since = parse_instant(since_text, company.profile.utc_offset()).ok_or_else(|| {
-            Fault::validation(
-                "4001",
-                "Invalid query",
+            Fault::invalid_query(
                 format!("changedSince is not an ISO 8601 date or timestamp: {since_text} (a '+' offset must be percent-encoded)"),
                 Some("changedSince"),
             )
         })?;
     if since < now - time::Duration::days(CDC_MAX_DAYS) {
-        return Err(Fault::validation(
-            "4001",
-            "Invalid query",
+        return Err(Fault::invalid_query(
             format!("changedSince must be within the last {CDC_MAX_DAYS} days; use a query for older changes"),
             Some("changedSince"),
         ));

@@ -165,6 +165,21 @@ impl Fault {
         Fault::validation("4000", "Error parsing query", format!("QueryParserError: {}", detail.into()), None)
     }
 
+    /// 4001: a query (or CDC request) that parses but that QuickBooks will not run.
+    pub fn invalid_query(detail: impl Into<String>, element: Option<&str>) -> Fault {
+        Fault::validation("4001", "Invalid query", detail, element)
+    }
+
+    /// 4001: a query names a property the entity does not have (or has only for `SELECT *`).
+    pub fn property_not_found(property: &str, entity: &str) -> Fault {
+        Fault::invalid_query(format!("QueryValidationError: Property {property} not found for Entity {entity}"), None)
+    }
+
+    /// 4001: a query filters or sorts on a property QuickBooks does not let it filter on.
+    pub fn not_queryable(property: &str) -> Fault {
+        Fault::invalid_query(format!("QueryValidationError: property '{property}' is not queryable"), None)
+    }
+
     /// A 4xx/5xx system fault (also what fault injection answers with).
     pub fn system(status: u16, detail: impl Into<String>) -> Fault {
         Fault::new(

@@ -1,9 +1,12 @@
 //! The QuickBooks query language: a tokenizer, a recursive-descent parser and an
 //! evaluator over a company's entities.
 //!
-//! `SELECT * | COUNT(*) FROM Entity [WHERE cond AND …] [ORDERBY field [ASC|DESC]]
-//! [STARTPOSITION n] [MAXRESULTS n]` with `= != < > <= >= IN LIKE`. No OR, no joins, no
-//! projections — refused with a QueryParserError fault, as Intuit does.
+//! `SELECT * | COUNT(*) | prop, … FROM Entity [WHERE cond AND …] [ORDERBY field [ASC|DESC]]
+//! [STARTPOSITION n] [MAXRESULTS n]` with `= != < > <= >= IN LIKE`. No OR and no joins:
+//! refused with a QueryParserError (4000), as Intuit does. Every property a query names
+//! must be one QuickBooks knows for the entity ([`QUERYABLE`]), and a filtered or sorted one
+//! must be one it lets a query filter: else a QueryValidationError (4001), so that a typo
+//! is refused instead of answered with an empty list.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -58,6 +61,9 @@ pub struct OrderBy {
 pub struct Query {
     pub entity: EntityKind,
     pub count: bool,
+    /// The properties a projection (`SELECT Id, DisplayName …`) names, by their QuickBooks
+    /// spelling; `None` for `*`.
+    pub projection: Option<Vec<&'static str>>,
     pub conditions: Vec<Condition>,
     pub order_by: Option<OrderBy>,
     /// 1-based.
@@ -309,6 +315,7 @@ fn leak(symbol: &str) -> &'static str {
 pub fn parse(text: &str) -> Result<Query, Fault> {
     let mut p = Parser { tokens: tokenize(text)?, position: 0 };
     p.keyword("SELECT")?;
+    let mut projected: Vec<String> = Vec::new();
     let count = if p.is_keyword("COUNT") {
         p.position += 1;
         p.symbol("(")?;
@@ -319,7 +326,12 @@ pub fn parse(text: &str) -> Result<Query, Fault> {
         p.position += 1;
         false
     } else {
-        return Err(p.unexpected("\"*\" or \"COUNT(*)\" (projections are not supported)"));
+        projected.push(p.word("\"*\", \"COUNT(*)\" or a property name")?);
+        while p.peek() == Some(&Token::Symbol(",")) {
+            p.position += 1;
+            projected.push(p.word("a property name")?);
+        }
+        false
     };
     p.keyword("FROM")?;
     let name = p.word("an entity name")?;
@@ -328,6 +340,7 @@ pub fn parse(text: &str) -> Result<Query, Fault> {
     let mut query = Query {
         entity,
         count,
+        projection: None,
         conditions: Vec::new(),
         order_by: None,
         start_position: 1,
@@ -385,11 +398,379 @@ pub fn parse(text: &str) -> Result<Query, Fault> {
     if p.peek().is_some() {
         return Err(p.unexpected("the end of the query"));
     }
+    // QuickBooks names only the first offending property; the select list comes first.
+    if !projected.is_empty() {
+        let names = projected.iter().map(|name| selectable(entity, name)).collect::<Result<Vec<_>, _>>()?;
+        query.projection = Some(names);
+    }
+    for condition in &query.conditions {
+        filterable(entity, &condition.field)?;
+    }
+    if let Some(order) = &query.order_by {
+        filterable(entity, &order.field)?;
+    }
     Ok(query)
 }
 
-/// The value at a dotted path; field names match case-insensitively, and a reference
-/// (`{"value": …}`) stands for its value.
+/// How a query may use a property of an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// In WHERE and ORDERBY, and (when it is not a dotted path) in a projection.
+    Filter,
+    /// Only in a projection: QuickBooks answers "is not queryable" when it is filtered.
+    Select,
+}
+
+use Use::{Filter, Select};
+
+/// Properties and how a query may use each, after Intuit's API reference (the properties
+/// marked "filterable" are `Filter`). A property missing from an entity's lists is one
+/// QuickBooks answers "not found for Entity" for, even where the entity carries it: compound
+/// ones such as `BillAddr` come only with `SELECT *`. A filterable sub-property is listed by
+/// its dotted path.
+pub type Properties = &'static [(&'static str, Use)];
+
+/// Every entity's.
+const COMMON: Properties = &[
+    ("Id", Filter),
+    ("SyncToken", Select),
+    ("MetaData", Select),
+    ("MetaData.CreateTime", Filter),
+    ("MetaData.LastUpdatedTime", Filter),
+];
+
+/// Customers', vendors' and employees' names and contact details.
+const NAMES: Properties = &[
+    ("DisplayName", Filter),
+    ("Title", Select),
+    ("GivenName", Filter),
+    ("MiddleName", Filter),
+    ("FamilyName", Filter),
+    ("Suffix", Filter),
+    ("PrintOnCheckName", Filter),
+    ("Active", Filter),
+    ("PrimaryEmailAddr", Filter),
+    // The connector matches customers on it; Intuit documents the filter as `PrimaryEmailAddr`.
+    ("PrimaryEmailAddr.Address", Filter),
+    ("PrimaryPhone", Select),
+    ("Mobile", Select),
+    ("Fax", Select),
+    ("WebAddr", Select),
+    ("AlternatePhone", Select),
+];
+
+/// Every transaction's.
+const TRANSACTION: Properties = &[
+    ("DocNumber", Filter),
+    ("TxnDate", Filter),
+    ("TotalAmt", Filter),
+    ("CurrencyRef", Filter),
+    ("PrivateNote", Select),
+    ("Line", Select),
+    ("TxnTaxDetail", Select),
+    ("ExchangeRate", Select),
+    ("HomeTotalAmt", Select),
+    ("LinkedTxn", Select),
+    ("DepartmentRef", Select),
+    ("ClassRef", Select),
+    ("GlobalTaxCalculation", Select),
+];
+
+/// The one table of what each entity kind lets a query name, beside [`COMMON`]. Keep it data:
+/// a property QuickBooks accepts is a row here, never a special case in the parser.
+pub const QUERYABLE: &[(EntityKind, &[Properties])] = &[
+    (
+        EntityKind::Customer,
+        &[
+            NAMES,
+            &[
+                ("CompanyName", Filter),
+                ("FullyQualifiedName", Filter),
+                ("Balance", Filter),
+                ("BalanceWithJobs", Select),
+                ("Job", Filter),
+                ("ParentRef", Filter),
+                ("Level", Select),
+                ("BillWithParent", Select),
+                ("CurrencyRef", Filter),
+                ("Taxable", Select),
+                ("TaxExemptionReasonId", Select),
+                ("DefaultTaxCodeRef", Select),
+                ("SalesTermRef", Select),
+                ("PaymentMethodRef", Select),
+                ("PreferredDeliveryMethod", Select),
+                ("ResaleNum", Select),
+                ("Notes", Select),
+                // Intuit confirmed AcctNum is a property but not a filterable one.
+                ("AcctNum", Select),
+                ("IsProject", Select),
+            ],
+        ],
+    ),
+    (
+        EntityKind::Vendor,
+        &[
+            NAMES,
+            &[
+                ("CompanyName", Filter),
+                ("Balance", Filter),
+                ("CurrencyRef", Filter),
+                ("AcctNum", Select),
+                ("TaxIdentifier", Select),
+                ("TermRef", Select),
+                ("Vendor1099", Select),
+                ("OtherContactInfo", Select),
+            ],
+        ],
+    ),
+    (
+        EntityKind::Employee,
+        &[
+            NAMES,
+            &[
+                ("EmployeeNumber", Filter),
+                ("HiredDate", Filter),
+                ("ReleasedDate", Filter),
+                ("BirthDate", Select),
+                ("Gender", Select),
+                ("SSN", Select),
+                ("BillableTime", Select),
+                ("BillRate", Select),
+            ],
+        ],
+    ),
+    (
+        EntityKind::Account,
+        &[&[
+            ("Name", Filter),
+            ("FullyQualifiedName", Filter),
+            ("Active", Filter),
+            ("Classification", Filter),
+            ("AccountType", Filter),
+            ("AccountSubType", Filter),
+            ("SubAccount", Filter),
+            ("ParentRef", Filter),
+            ("CurrentBalance", Filter),
+            ("CurrentBalanceWithSubAccounts", Filter),
+            ("CurrencyRef", Filter),
+            ("Description", Select),
+            ("AcctNum", Select),
+            ("TaxCodeRef", Select),
+        ]],
+    ),
+    (
+        EntityKind::Item,
+        &[&[
+            ("Name", Filter),
+            ("FullyQualifiedName", Filter),
+            ("Active", Filter),
+            ("Type", Filter),
+            ("Sku", Filter),
+            ("ParentRef", Select),
+            ("SubItem", Select),
+            ("Level", Select),
+            ("Description", Select),
+            ("PurchaseDesc", Select),
+            ("UnitPrice", Select),
+            ("PurchaseCost", Select),
+            ("Taxable", Select),
+            ("SalesTaxCodeRef", Select),
+            ("PurchaseTaxCodeRef", Select),
+            ("IncomeAccountRef", Select),
+            ("ExpenseAccountRef", Select),
+            ("AssetAccountRef", Select),
+            ("TrackQtyOnHand", Select),
+            ("QtyOnHand", Select),
+            ("InvStartDate", Select),
+        ]],
+    ),
+    (
+        EntityKind::Term,
+        &[&[
+            ("Name", Filter),
+            ("Active", Filter),
+            ("Type", Filter),
+            ("DueDays", Select),
+            ("DiscountPercent", Select),
+            ("DiscountDays", Select),
+            ("DayOfMonthDue", Select),
+            ("DueNextMonthDays", Select),
+            ("DiscountDayOfMonth", Select),
+        ]],
+    ),
+    (EntityKind::PaymentMethod, &[&[("Name", Filter), ("Active", Filter), ("Type", Filter)]]),
+    (
+        EntityKind::TaxCode,
+        &[&[
+            ("Name", Filter),
+            ("Active", Filter),
+            ("Taxable", Filter),
+            ("TaxGroup", Filter),
+            ("Description", Select),
+            ("Hidden", Select),
+            ("SalesTaxRateList", Select),
+            ("PurchaseTaxRateList", Select),
+        ]],
+    ),
+    (
+        EntityKind::TaxRate,
+        &[&[
+            ("Name", Filter),
+            ("Active", Filter),
+            ("RateValue", Filter),
+            ("AgencyRef", Filter),
+            ("Description", Select),
+            ("SpecialTaxType", Select),
+            ("DisplayType", Select),
+            ("EffectiveTaxRate", Select),
+            ("TaxReturnLineRef", Select),
+        ]],
+    ),
+    (
+        EntityKind::Invoice,
+        &[
+            TRANSACTION,
+            &[
+                ("CustomerRef", Filter),
+                ("Balance", Filter),
+                ("DueDate", Filter),
+                ("CustomerMemo", Select),
+                ("BillEmail", Select),
+                ("SalesTermRef", Select),
+                ("ShipDate", Select),
+                ("EmailStatus", Select),
+                ("PrintStatus", Select),
+                ("HomeBalance", Select),
+                ("ApplyTaxAfterDiscount", Select),
+                ("AllowOnlinePayment", Select),
+                ("Deposit", Select),
+            ],
+        ],
+    ),
+    (
+        EntityKind::Estimate,
+        &[
+            TRANSACTION,
+            &[
+                ("CustomerRef", Filter),
+                ("TxnStatus", Filter),
+                ("ExpirationDate", Filter),
+                ("AcceptedBy", Select),
+                ("AcceptedDate", Select),
+                ("CustomerMemo", Select),
+                ("BillEmail", Select),
+                ("SalesTermRef", Select),
+                ("EmailStatus", Select),
+                ("PrintStatus", Select),
+            ],
+        ],
+    ),
+    (
+        EntityKind::SalesReceipt,
+        &[
+            TRANSACTION,
+            &[
+                ("CustomerRef", Filter),
+                ("Balance", Select),
+                ("PaymentMethodRef", Select),
+                ("PaymentRefNum", Select),
+                ("DepositToAccountRef", Select),
+                ("CustomerMemo", Select),
+                ("BillEmail", Select),
+                ("EmailStatus", Select),
+                ("PrintStatus", Select),
+            ],
+        ],
+    ),
+    (
+        EntityKind::Payment,
+        &[
+            TRANSACTION,
+            &[
+                ("CustomerRef", Filter),
+                // The connector matches payments on it.
+                ("PaymentRefNum", Filter),
+                ("UnappliedAmt", Select),
+                ("PaymentMethodRef", Select),
+                ("DepositToAccountRef", Select),
+                ("ARAccountRef", Select),
+                ("ProcessPayment", Select),
+            ],
+        ],
+    ),
+    (
+        EntityKind::PurchaseOrder,
+        &[
+            TRANSACTION,
+            &[
+                ("VendorRef", Filter),
+                ("POStatus", Filter),
+                ("DueDate", Filter),
+                ("APAccountRef", Select),
+                ("POEmail", Select),
+                ("Memo", Select),
+                ("EmailStatus", Select),
+                ("SalesTermRef", Select),
+            ],
+        ],
+    ),
+    (
+        EntityKind::CompanyInfo,
+        &[&[
+            ("CompanyName", Filter),
+            ("LegalName", Select),
+            ("CompanyAddr", Select),
+            ("LegalAddr", Select),
+            ("CompanyStartDate", Select),
+            ("FiscalYearStartMonth", Select),
+            ("Country", Select),
+            ("Email", Select),
+            ("SupportedLanguages", Select),
+            ("NameValue", Select),
+        ]],
+    ),
+    (
+        EntityKind::Preferences,
+        &[&[
+            ("AccountingInfoPrefs", Select),
+            ("SalesFormsPrefs", Select),
+            ("VendorAndPurchasesPrefs", Select),
+            ("TaxPrefs", Select),
+            ("CurrencyPrefs", Select),
+            ("OtherPrefs", Select),
+        ]],
+    ),
+];
+
+/// The property as QuickBooks spells it and how a query may use it; names match without
+/// regard to case, as the rest of the language does.
+fn property(entity: EntityKind, name: &str) -> Option<(&'static str, Use)> {
+    let own = QUERYABLE.iter().filter(|(kind, _)| *kind == entity).flat_map(|(_, groups)| groups.iter());
+    std::iter::once(COMMON).chain(own.copied()).flatten().copied().find(|(known, _)| known.eq_ignore_ascii_case(name))
+}
+
+/// A projected property: any property of the entity but a dotted path (QuickBooks selects
+/// whole properties only).
+fn selectable(entity: EntityKind, name: &str) -> Result<&'static str, Fault> {
+    match property(entity, name) {
+        Some((known, _)) if !known.contains('.') => Ok(known),
+        _ => Err(Fault::property_not_found(name, entity.name())),
+    }
+}
+
+/// A property in WHERE or ORDERBY: known, and one QuickBooks filters on.
+fn filterable(entity: EntityKind, path: &[String]) -> Result<(), Fault> {
+    let name = path.join(".");
+    match property(entity, &name) {
+        Some((_, Filter)) => Ok(()),
+        Some((_, Select)) => Err(Fault::not_queryable(&name)),
+        None => Err(Fault::property_not_found(&name, entity.name())),
+    }
+}
+
+/// The value at a dotted path; field names match case-insensitively, a reference
+/// (`{"value": …}`) stands for its value and an e-mail address (`PrimaryEmailAddr`) for its
+/// `Address`, as QuickBooks filters them.
 fn field<'a>(entity: &'a Value, path: &[String]) -> Option<&'a Value> {
     let mut current = entity;
     for segment in path {
@@ -399,6 +780,7 @@ fn field<'a>(entity: &'a Value, path: &[String]) -> Option<&'a Value> {
     }
     match current {
         Value::Object(reference) if reference.contains_key("value") => reference.get("value"),
+        Value::Object(email) if email.contains_key("Address") => email.get("Address"),
         other => Some(other),
     }
 }
@@ -491,6 +873,27 @@ fn order_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
     }
 }
 
+/// A row of a projection as QuickBooks answers one: marked sparse, with its Id (without it
+/// the row could not be read or updated) and the named properties it has a value for.
+fn project(row: &Value, names: &[&'static str]) -> Value {
+    let mut projected = Map::new();
+    projected.insert("domain".into(), json!("QBO"));
+    projected.insert("sparse".into(), json!(true));
+    if let Some(id) = row.get("Id") {
+        projected.insert("Id".into(), id.clone());
+    }
+    if let Some(map) = row.as_object() {
+        for name in names {
+            if let Some(value) =
+                map.get(*name).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+            {
+                projected.insert((*name).to_owned(), value.clone());
+            }
+        }
+    }
+    Value::Object(projected)
+}
+
 fn numeric_id(entity: &Value) -> u64 {
     entity.get("Id").and_then(Value::as_str).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
@@ -545,8 +948,15 @@ pub fn execute(query: &Query, company: &Company) -> Value {
             ordering.then_with(|| numeric_id(a).cmp(&numeric_id(b)))
         });
     }
-    let page: Vec<Value> =
-        rows.into_iter().skip(query.start_position - 1).take(query.max_results).map(public_view).collect();
+    let page: Vec<Value> = rows
+        .into_iter()
+        .skip(query.start_position - 1)
+        .take(query.max_results)
+        .map(|row| match &query.projection {
+            Some(names) => project(row, names),
+            None => public_view(row),
+        })
+        .collect();
     if page.is_empty() {
         return Value::Object(Map::new());
     }
@@ -571,7 +981,7 @@ mod tests {
         });
         let now = time::macros::datetime!(2026-03-01 12:00 UTC);
         let rows = [
-            json!({"DisplayName": "O'Brien & Sons", "Active": true, "Balance": 10.5, "BillAddr": {"City": "Oakland"}}),
+            json!({"DisplayName": "O'Brien & Sons", "Active": true, "Balance": 10.5, "PrimaryEmailAddr": {"Address": "Office@OBrien.example"}}),
             json!({"DisplayName": "Amy's Bird Sanctuary", "Active": true, "Balance": 0, "BillAddr": {"City": "Bayshore"}}),
             json!({"DisplayName": "Cool Cars", "Active": false, "Balance": 3}),
             json!({"DisplayName": "Zed", "Active": true, "Balance": 250, "ParentRef": {"value": "1"}}),
@@ -654,7 +1064,11 @@ mod tests {
         assert_eq!(names(&run("SELECT * FROM Customer WHERE Balance != 0"), "Customer").len(), 2);
         assert_eq!(names(&run("SELECT * FROM Customer WHERE ParentRef = '1'"), "Customer"), ["Zed"]);
         assert_eq!(
-            names(&run("SELECT * FROM Customer WHERE BillAddr.City = 'oakland'"), "Customer"),
+            names(&run("SELECT * FROM Customer WHERE PrimaryEmailAddr.Address = 'office@obrien.example'"), "Customer"),
+            ["O'Brien & Sons"]
+        );
+        assert_eq!(
+            names(&run("SELECT * FROM Customer WHERE PrimaryEmailAddr = 'office@obrien.example'"), "Customer"),
             ["O'Brien & Sons"]
         );
         // Ids compare as numbers: "29" > "28" and "5" < "6" (as text, "10".."29" would be below "6").
@@ -710,8 +1124,9 @@ mod tests {
     fn refusals_are_query_parser_faults() {
         for bad in [
             "SELECT * FROM Customer WHERE DisplayName = 'a' OR DisplayName = 'b'",
-            "SELECT Id, DisplayName FROM Customer",
             "SELECT * FROM Customer, Invoice",
+            "SELECT Id, FROM Customer",
+            "SELECT COUNT(*), Id FROM Customer",
             "SELECT * FROM Nothing",
             "SELECT * FROM Customer WHERE (Balance > 1)",
             "SELECT * FROM Customer MAXRESULTS 1001",
@@ -726,5 +1141,257 @@ mod tests {
         }
         let detail = parse("SELECT * FROM Customer WHERE A = 1 OR B = 2").unwrap_err().errors[0].detail.clone();
         assert!(detail.contains("\"OR\"") && detail.contains("column 36"), "{detail}");
+    }
+
+    fn refusal(text: &str) -> (String, String, String) {
+        let fault = parse(text).unwrap_err();
+        let error = &fault.errors[0];
+        (error.code.clone(), error.message.clone(), error.detail.clone())
+    }
+
+    #[test]
+    fn unknown_properties_are_validation_faults_wherever_they_are_named() {
+        for (text, detail) in [
+            ("SELECT * FROM Customer WHERE Bogus = 'x'", "Property Bogus not found for Entity Customer"),
+            ("select * from customer where bogus in ('x')", "Property bogus not found for Entity Customer"),
+            ("SELECT * FROM Customer ORDERBY Bogus", "Property Bogus not found for Entity Customer"),
+            ("SELECT Id, Bogus FROM Customer", "Property Bogus not found for Entity Customer"),
+            (
+                "SELECT Id, MetaData.CreateTime FROM Customer",
+                "Property MetaData.CreateTime not found for Entity Customer",
+            ),
+            (
+                "SELECT * FROM Customer WHERE CustomerRef.value = '1'",
+                "Property CustomerRef.value not found for Entity Customer",
+            ),
+            ("SELECT * FROM Invoice WHERE DisplayName = 'x'", "Property DisplayName not found for Entity Invoice"),
+            ("SELECT COUNT(*) FROM Item WHERE ShipAddr = 'x'", "Property ShipAddr not found for Entity Item"),
+        ] {
+            assert_eq!(
+                refusal(text),
+                ("4001".into(), "Invalid query".into(), format!("QueryValidationError: {detail}")),
+                "{text}"
+            );
+        }
+        // The first offending property is the one named, the select list before the filter.
+        assert!(refusal("SELECT Nope FROM Customer WHERE Bogus = 1").2.contains("Property Nope "));
+    }
+
+    #[test]
+    fn known_but_unfilterable_properties_are_not_queryable() {
+        for (text, property) in [
+            ("SELECT * FROM Customer WHERE AcctNum = '1'", "AcctNum"),
+            ("SELECT * FROM Vendor WHERE acctnum = '1'", "acctnum"),
+            ("SELECT * FROM Invoice ORDERBY DepartmentRef", "DepartmentRef"),
+            ("SELECT * FROM Item WHERE UnitPrice > 3", "UnitPrice"),
+            ("SELECT * FROM Customer WHERE SyncToken = '0'", "SyncToken"),
+        ] {
+            assert_eq!(
+                refusal(text),
+                (
+                    "4001".into(),
+                    "Invalid query".into(),
+                    format!("QueryValidationError: property '{property}' is not queryable")
+                ),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn projections_keep_the_selected_properties_in_quickbooks_spelling() {
+        let query = parse("select displayname, balance, Id from customer").unwrap();
+        assert_eq!(query.projection, Some(vec!["DisplayName", "Balance", "Id"]));
+        let response = execute(&query, &company());
+        let rows = response["Customer"].as_array().unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0],
+            json!({"domain": "QBO", "sparse": true, "Id": rows[0]["Id"], "DisplayName": "O'Brien & Sons", "Balance": 10.5})
+        );
+        assert!(rows[0]["Id"].is_string());
+        // A reference is projected whole, not as its value.
+        let zed = run("SELECT ParentRef FROM Customer WHERE DisplayName = 'Zed'");
+        assert_eq!(zed["Customer"][0]["ParentRef"], json!({"value": "1"}));
+        // Paging and order apply to projections as to `*`.
+        let page = run("SELECT Name FROM Item ORDERBY Name DESC STARTPOSITION 2 MAXRESULTS 2");
+        assert_eq!(names(&page, "Item"), ["Item 23", "Item 22"]);
+        assert_eq!(run("SELECT Id FROM Item WHERE Name = 'nothing'"), json!({}));
+    }
+
+    #[test]
+    fn the_queryable_table_covers_every_kind_once_without_duplicates() {
+        for kind in EntityKind::ALL {
+            let rows: Vec<_> = QUERYABLE.iter().filter(|(k, _)| *k == kind).collect();
+            assert_eq!(rows.len(), 1, "{kind} must have exactly one row in QUERYABLE");
+            let mut names: Vec<String> = std::iter::once(COMMON)
+                .chain(rows[0].1.iter().copied())
+                .flatten()
+                .map(|(name, _)| name.to_lowercase())
+                .collect();
+            let all = names.len();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), all, "{kind} lists a property twice");
+        }
+        // A name list's Active decides whether inactive rows show, so it must be filterable.
+        for kind in EntityKind::ALL.into_iter().filter(|k| k.is_name_list()) {
+            assert_eq!(property(kind, "Active"), Some(("Active", Use::Filter)), "{kind}");
+        }
+    }
+
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A few seconds in a debug build; `PROPTEST_CASES` asks for a longer run.
+        fn config() -> ProptestConfig {
+            let config = ProptestConfig {
+                // A failure becomes a named regression test below, not a file in the tree.
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            };
+            if std::env::var_os("PROPTEST_CASES").is_some() {
+                config
+            } else {
+                ProptestConfig { cases: 400, ..config }
+            }
+        }
+
+        const PIECES: &[&str] = &[
+            "SELECT",
+            "select",
+            "*",
+            "COUNT",
+            "count(*)",
+            "(",
+            ")",
+            ",",
+            "FROM",
+            "Customer",
+            "Invoice",
+            "item",
+            "Preferences",
+            "Nothing",
+            "WHERE",
+            "AND",
+            "OR",
+            "ORDERBY",
+            "ORDER",
+            "BY",
+            "ASC",
+            "DESC",
+            "STARTPOSITION",
+            "MAXRESULTS",
+            "Id",
+            "DisplayName",
+            "Name",
+            "Bogus",
+            "Active",
+            "Balance",
+            "AcctNum",
+            "MetaData.LastUpdatedTime",
+            "PrimaryEmailAddr.Address",
+            "BillAddr.City",
+            ".",
+            "..",
+            "=",
+            "!=",
+            "<>",
+            "<",
+            ">",
+            "<=",
+            ">=",
+            "~",
+            "IN",
+            "LIKE",
+            "'x'",
+            "'%'",
+            "'%a%b%'",
+            "''",
+            "'O\\'Brien'",
+            "'",
+            "'\\",
+            "'2026-03-01T10:00:00-08:00'",
+            "'2026-03-01'",
+            "0",
+            "1",
+            "-1",
+            "-",
+            "1000",
+            "1001",
+            "99999999999999999999999999999",
+            "1.5",
+            "1.2.3",
+            "true",
+            "false",
+            "é",
+            "ß%",
+            "\u{130}",
+        ];
+
+        fn near_valid() -> impl Strategy<Value = String> {
+            let piece = proptest::sample::select(PIECES);
+            let gap = proptest::sample::select(&[" ", " ", " ", "", "\t"][..]);
+            proptest::collection::vec((piece, gap), 0..24)
+                .prop_map(|parts| parts.into_iter().map(|(piece, gap)| format!("{piece}{gap}")).collect())
+        }
+
+        fn shaped() -> impl Strategy<Value = String> {
+            let select = proptest::sample::select(&["*", "COUNT(*)", "Id, DisplayName", "Name", "Id,", "Bogus"][..]);
+            let entity = proptest::sample::select(&["Customer", "Item", "Invoice", "Account", "CompanyInfo"][..]);
+            let field = proptest::sample::select(
+                &["Id", "DisplayName", "Name", "Active", "DocNumber", "MetaData.CreateTime", "Bogus", "AcctNum"][..],
+            );
+            let op = proptest::sample::select(&["=", "<", ">=", "!=", "LIKE", "IN"][..]);
+            let value = "('[^']{0,6}'|-?[0-9]{1,4}|true|\\('[a-z%]{0,3}'(, ?'[a-z]{0,3}'){0,2}\\))";
+            let tail = "( ORDERBY (Id|Name|DisplayName|Bogus)( DESC| ASC)?)?( STARTPOSITION [0-9]{1,3})?( MAXRESULTS [0-9]{1,4})?";
+            (select, entity, proptest::collection::vec((field, op, value), 0..3), tail).prop_map(
+                |(select, entity, conditions, tail)| {
+                    let mut text = format!("SELECT {select} FROM {entity}");
+                    for (n, (field, op, value)) in conditions.into_iter().enumerate() {
+                        text.push_str(if n == 0 { " WHERE " } else { " AND " });
+                        text.push_str(&format!("{field} {op} {value}"));
+                    }
+                    text + &tail
+                },
+            )
+        }
+
+        /// Parsing never panics; it answers a query that runs, or a 4000/4001 fault.
+        fn check(text: &str, company: &Company) {
+            match parse(text) {
+                Ok(query) => {
+                    let response = execute(&query, company);
+                    assert!(response.is_object(), "{text}");
+                }
+                Err(fault) => {
+                    let code = fault.code();
+                    assert!(code == "4000" || code == "4001", "{text}: {code}");
+                    assert_eq!(fault.status, 400, "{text}");
+                    let prefix = if code == "4000" { "QueryParserError: " } else { "QueryValidationError: " };
+                    assert!(fault.errors[0].detail.starts_with(prefix), "{text}: {}", fault.errors[0].detail);
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn any_text(text in any::<String>()) {
+                check(&text, &company());
+            }
+
+            #[test]
+            fn texts_made_of_the_grammars_pieces(text in near_valid()) {
+                check(&text, &company());
+            }
+
+            #[test]
+            fn queries_shaped_like_the_grammar(text in shaped()) {
+                check(&text, &company());
+            }
+        }
     }
 }
