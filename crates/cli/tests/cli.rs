@@ -245,6 +245,32 @@ async fn a_base_url_with_a_named_environment_is_wrong_usage() {
     ok(&cli(d, &["instance", "set", "Books", "--env", "custom", "--base-url", "http://127.0.0.1:1"]));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_naming_what_the_spec_lacks_or_not_parsing_is_refused_in_words() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    ok(&cli(d, &["instance", "add", "Books", "--env", "sandbox"]));
+    let edit = |expr: &str| {
+        cli(d, &["spec", "edit", "Books", "Contacts", "push_create", "--add", "1", "--target", "Notes", "--expr", expr])
+    };
+    let stderr = refused(&edit("link(\"Nope\"; .AccountId)"), 3);
+    assert!(stderr.contains("link(\"Nope\"; …) (column 7): \"Nope\" is not a module of this spec"), "{stderr}");
+    let stderr = refused(&edit("link(\"Accounts\"; .AccountId"), 3);
+    assert!(stderr.contains("a closing parenthesis \")\" is missing for the \"(\" at column 5"), "{stderr}");
+    assert!(!stderr.contains("Lex(") && !stderr.contains("Delim("), "{stderr}");
+
+    let mut spec: Value = json_of(&cli(d, &["--json", "spec", "show", "Books"]));
+    spec["modules"][1]["methods"]["push_update"]["rules"][0]["expr"] = "var_or(\"Vendr ID\"; null)".into();
+    let file = d.join("spec.json");
+    std::fs::write(&file, spec.to_string()).unwrap();
+    let stderr = refused(&cli(d, &["spec", "import", "Books", file.to_str().unwrap()]), 3);
+    assert!(stderr.contains("\"Vendr ID\" is not a server variable of this spec"), "{stderr}");
+    let output = cli(d, &["spec", "validate", "Books", "--file", file.to_str().unwrap()]);
+    refused(&output, 3);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"Vendr ID\" is not a server variable"));
+    ok(&cli(d, &["spec", "validate", "Books"]));
+}
+
 /// Fields QuickBooks requires on a new entity of each built-in module.
 fn required(module: &str) -> &'static [&'static str] {
     match module {
