@@ -154,7 +154,56 @@ fn from_val(value: &Val) -> Result<Value, String> {
     }
 }
 
+/// Longest rule, in characters: a field rule is a line or a few, never a program.
+pub const EXPR_MAX_CHARS: usize = 5_000;
+
+/// Deepest rule, in levels of jq's syntax tree. jaq parses, compiles and runs a rule by
+/// recursion, a level per nesting (`((…))`, `- - 1`, `1 + 1 + …`), and a deep enough rule
+/// overflowed the stack and aborted the app or the CLI outright: a crash, not an error.
+/// The deepest built-in rule has 17 levels; this leaves room for any honest rule while a
+/// sync thread's stack (2 MB, the least any thread here has) holds it even unoptimized.
+pub const EXPR_MAX_DEPTH: usize = 48;
+
+/// Stack for reading a rule of unknown depth: enough for [`EXPR_MAX_CHARS`] levels of
+/// the deepest-recursing construct in a debug build. Reserved, not used, unless a rule
+/// is that deep.
+const READ_STACK: usize = 256 << 20;
+
+/// Runs `read` where a deep rule cannot overflow the stack.
+fn on_big_stack<T: Send>(read: impl Fn() -> T + Sync) -> T {
+    std::thread::scope(|scope| match std::thread::Builder::new().stack_size(READ_STACK).spawn_scoped(scope, &read) {
+        Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        // No thread to be had: read here, as before this guard.
+        Err(_) => read(),
+    })
+}
+
+/// Refuses what jaq cannot be given safely: a rule too long or too deep. Reading it (and
+/// describing its syntax errors) happens on a big stack; what passes is shallow enough
+/// to compile and run anywhere.
+fn guard(expr: &str) -> Result<(), ExprError> {
+    let length = expr.chars().count();
+    if length > EXPR_MAX_CHARS {
+        return Err(ExprError {
+            reason: format!("is too long: {length} characters, at most {EXPR_MAX_CHARS}"),
+            column: Some(EXPR_MAX_CHARS + 1),
+        });
+    }
+    on_big_stack(|| match read(expr) {
+        Some(reading) if reading.depth > EXPR_MAX_DEPTH => Err(ExprError {
+            reason: format!(
+                "nests too deeply: {} levels, at most {EXPR_MAX_DEPTH} (split it into simpler rules)",
+                reading.depth
+            ),
+            column: None,
+        }),
+        Some(_) => Ok(()),
+        None => load(expr).map(|_| ()),
+    })
+}
+
 fn compile_expression(expr: &str) -> Result<Filter, ExprError> {
+    guard(expr)?;
     let code = format!("{PRELUDE}\n{expr}");
     let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
     let funs = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs());
@@ -172,6 +221,18 @@ fn compile_expression(expr: &str) -> Result<Filter, ExprError> {
             .map(|(name, undefined)| describe_undefined(&code, name, undefined))
             .collect();
         expr_error("does not compile", found)
+    })
+}
+
+/// Lexes and parses a rule with the helpers before it, as a compile does: its syntax errors.
+fn load(expr: &str) -> Result<(), ExprError> {
+    let code = format!("{PRELUDE}\n{expr}");
+    let loader = Loader::new(jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs()));
+    let arena = Arena::default();
+    loader.load(&arena, File { code: &code, path: () }).map(|_| ()).map_err(|errors| {
+        let found: Vec<(String, Option<usize>)> =
+            errors.iter().flat_map(|(_, error)| describe_load_error(&code, error)).collect();
+        expr_error("does not parse", found)
     })
 }
 
@@ -316,11 +377,27 @@ pub struct NameUse {
 }
 
 /// The names an expression gives its helpers as literal text. Names computed at run time
-/// cannot be known here; an expression that does not parse has none (its compile error
-/// says why).
+/// cannot be known here; an expression that does not parse (or is too long to) has none
+/// (its compile error says why).
 pub fn names_used(expr: &str) -> Vec<NameUse> {
+    if expr.chars().count() > EXPR_MAX_CHARS {
+        return Vec::new();
+    }
+    on_big_stack(|| read(expr)).map(|reading| reading.names).unwrap_or_default()
+}
+
+/// What reading a rule's syntax tree finds: its depth and the names it gives helpers.
+struct Reading {
+    depth: usize,
+    names: Vec<NameUse>,
+}
+
+/// Reads a rule by recursion as deep as the rule: call it on a big stack.
+/// `None` when the rule does not lex or parse.
+fn read(expr: &str) -> Option<Reading> {
+    use jaq_core::load::lex::{StrPart, Tok, Token};
     use jaq_core::load::parse::{Def, Pattern, Term};
-    use jaq_core::load::{lex::StrPart, Lexer, Parser};
+    use jaq_core::load::{Lexer, Parser};
     use jaq_core::path::Part;
 
     fn literal(term: &Term<&str>) -> Option<String> {
@@ -347,6 +424,8 @@ pub fn names_used(expr: &str) -> Vec<NameUse> {
         expr: &'e str,
         shadowed: Vec<&'e str>,
         found: Vec<NameUse>,
+        depth: usize,
+        deepest: usize,
     }
     impl<'e> Walk<'e> {
         fn column(&self, part: Option<&str>) -> Option<usize> {
@@ -361,6 +440,12 @@ pub fn names_used(expr: &str) -> Vec<NameUse> {
             }
         }
         fn pattern(&mut self, pattern: &Pattern<&'e str>) {
+            self.depth += 1;
+            self.deepest = self.deepest.max(self.depth);
+            self.pattern_parts(pattern);
+            self.depth -= 1;
+        }
+        fn pattern_parts(&mut self, pattern: &Pattern<&'e str>) {
             match pattern {
                 Pattern::Var(_) => {}
                 Pattern::Arr(items) => items.iter().for_each(|p| self.pattern(p)),
@@ -376,6 +461,12 @@ pub fn names_used(expr: &str) -> Vec<NameUse> {
             self.term(&def.body);
         }
         fn term(&mut self, term: &Term<&'e str>) {
+            self.depth += 1;
+            self.deepest = self.deepest.max(self.depth);
+            self.term_parts(term);
+            self.depth -= 1;
+        }
+        fn term_parts(&mut self, term: &Term<&'e str>) {
             match term {
                 Term::Id | Term::Recurse | Term::Num(_) | Term::Break(_) | Term::Var(_) => {}
                 Term::Str(_, parts) => {
@@ -482,13 +573,41 @@ pub fn names_used(expr: &str) -> Vec<NameUse> {
         }
     }
 
-    let Ok(tokens) = Lexer::new(expr).lex() else { return Vec::new() };
-    let Ok(term) = Parser::new(&tokens).parse(|p| p.term()) else { return Vec::new() };
+    /// How deep blocks and string interpolations nest: the lexer and the parser recurse
+    /// per level, though parentheses leave nothing in the tree.
+    fn nesting(tokens: &[Token<&str>]) -> usize {
+        tokens
+            .iter()
+            .map(|Token(_, tok)| match tok {
+                Tok::Block(inner) => 1 + nesting(inner),
+                Tok::Str(parts) => parts
+                    .iter()
+                    .map(
+                        |part| {
+                            if let StrPart::Term(inner) = part {
+                                1 + nesting(std::slice::from_ref(inner))
+                            } else {
+                                0
+                            }
+                        },
+                    )
+                    .max()
+                    .unwrap_or(0),
+                _ => 0,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    let tokens = Lexer::new(expr).lex().ok()?;
+    let blocks = nesting(&tokens);
+    let term = Parser::new(&tokens).parse(|p| p.term()).ok()?;
     let mut shadowed = Vec::new();
     defined(&term, &mut shadowed);
-    let mut walk = Walk { expr, shadowed, found: Vec::new() };
+    let mut walk = Walk { expr, shadowed, found: Vec::new(), depth: 0, deepest: 0 };
     walk.term(&term);
-    walk.found
+    // Each level costs stack in the tree and in the blocks: the sum bounds the recursion.
+    Some(Reading { depth: walk.deepest + blocks, names: walk.found })
 }
 
 fn map_of<V: Serialize>(map: &BTreeMap<String, V>) -> Value {
@@ -861,5 +980,62 @@ mod tests {
         assert_eq!(used[3].used_as, "$vars[\"AP Account\"]");
         assert!(names_used(r#"def var($n): $n; var("anything")"#).is_empty(), "a rule's own helper is its business");
         assert!(names_used("link(\"Accounts\"").is_empty(), "nothing from what does not parse");
+    }
+
+    /// Ways to nest a rule, each `n` levels deep.
+    fn nested(n: usize) -> Vec<(&'static str, String)> {
+        vec![
+            ("parentheses", format!("{}1{}", "(".repeat(n), ")".repeat(n))),
+            ("brackets", format!("{}1{}", "[".repeat(n), "]".repeat(n))),
+            ("unclosed", "(".repeat(n)),
+            ("negation", format!("{}1", "-".repeat(n))),
+            ("sums", vec!["1"; n].join(" + ")),
+            ("commas", vec!["1"; n].join(", ")),
+            ("pipes", vec![".a?"; n].join(" | ")),
+            ("conditions", format!("{}1{}", "if 1 then ".repeat(n), " else 2 end".repeat(n))),
+            ("objects", format!("{}1{}", "{a: ".repeat(n), "}".repeat(n))),
+            ("interpolation", format!("{}1{}", "\"\\(".repeat(n), ")\"".repeat(n))),
+            ("try", format!("{}1", "try ".repeat(n))),
+            ("reduce", format!("{}1{}", "reduce . as $x (0; ".repeat(n), ")".repeat(n))),
+            ("bindings", format!("{}1", ". as [$x] | ".repeat(n))),
+        ]
+    }
+
+    #[test]
+    fn a_rule_nested_too_deeply_is_refused_instead_of_overflowing_the_stack() {
+        // Found by fuzzing: 200 nested negations or 1,000 parentheses overflowed the
+        // stack in jaq's parser and aborted the process; a spec file could crash the app.
+        for (name, expr) in nested(EXPR_MAX_CHARS) {
+            let expr: String = expr.chars().take(EXPR_MAX_CHARS).collect();
+            let error = check_expression(&expr).unwrap_err();
+            assert!(
+                error.reason.contains("nests too deeply") || error.reason.starts_with("does not parse"),
+                "{name}: {}",
+                error.reason
+            );
+            let _ = names_used(&expr);
+            assert!(CompiledMethod::compile("Accounts", MethodName::PushCreate, &[rule("A", &expr)]).is_err());
+        }
+        let long = format!("\"{}\"", "x".repeat(EXPR_MAX_CHARS));
+        let error = check_expression(&long).unwrap_err();
+        assert_eq!(error.reason, format!("is too long: {} characters, at most {EXPR_MAX_CHARS}", EXPR_MAX_CHARS + 2));
+        // The deepest of each kind that is accepted compiles and runs on an ordinary
+        // thread (a test's, 2 MB), unoptimized.
+        for kind in 0..nested(1).len() {
+            if nested(1)[kind].0 == "unclosed" {
+                continue;
+            }
+            let (name, method, n) = (1..=EXPR_MAX_DEPTH)
+                .rev()
+                .find_map(|n| {
+                    let (name, expr) = nested(n).swap_remove(kind);
+                    CompiledMethod::compile("Accounts", MethodName::PushCreate, &[rule("A", &expr)])
+                        .ok()
+                        .map(|method| (name, method, n))
+                })
+                .unwrap_or_else(|| panic!("{}: not even one level compiles", nested(1)[kind].0));
+            assert!(n >= 10, "{name}: only {n} levels are accepted");
+            method.map(&json!({"a": {"a": 1}}), &Context::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
     }
 }
