@@ -160,7 +160,7 @@ pub const EXPR_MAX_CHARS: usize = 5_000;
 /// Deepest rule, in levels of jq's syntax tree. jaq parses, compiles and runs a rule by
 /// recursion, a level per nesting (`((…))`, `- - 1`, `1 + 1 + …`), and a deep enough rule
 /// overflowed the stack and aborted the app or the CLI outright: a crash, not an error.
-/// The deepest built-in rule has 17 levels; this leaves room for any honest rule while a
+/// The deepest built-in rule has 15 levels; this leaves room for any honest rule while a
 /// sync thread's stack (2 MB, the least any thread here has) holds it even unoptimized.
 pub const EXPR_MAX_DEPTH: usize = 48;
 
