@@ -267,7 +267,21 @@ fn parse_csv(module: Module, text: &str) -> Parsed {
         }
         match earlier.filter(|_| has_lines) {
             Some(index) => {
-                let (existing, _, line_rows) = &mut records[index];
+                let (existing, first_line, line_rows) = &mut records[index];
+                // The record's own cells repeat on each of its rows; one that differs
+                // would be dropped silently, as the first row's value is the one kept.
+                for column in differing(existing, &record, "") {
+                    problems.push(ImportProblem {
+                        path: None,
+                        line: Some(line),
+                        column: Some(column),
+                        record: None,
+                        reason: format!(
+                            "differs from line {first_line}, the first row of {module} {}: the rows of a record repeat its fields",
+                            brief_text(id.as_deref().unwrap_or_default())
+                        ),
+                    });
+                }
                 if let Some(Value::Array(lines)) = existing.get_mut("Lines") {
                     lines.push(Value::Object(record_line));
                 }
@@ -295,6 +309,23 @@ fn parse_csv(module: Module, text: &str) -> Parsed {
         });
     }
     Parsed { records, problems }
+}
+
+/// The columns (dotted) where `row` gives a value other than `first`'s; a cell left
+/// empty on a later row differs from nothing.
+fn differing(first: &Value, row: &Map<String, Value>, prefix: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (key, value) in row {
+        let column = format!("{prefix}{key}");
+        match (first.get(key), value) {
+            (Some(Value::Object(_)), Value::Object(inner)) => {
+                found.extend(differing(&first[key], inner, &format!("{column}.")))
+            }
+            (Some(earlier), value) if earlier == value => {}
+            _ => found.push(column),
+        }
+    }
+    found
 }
 
 /// The CSV column and line of a validation error's field path.
@@ -722,5 +753,25 @@ mod tests {
         assert_eq!(problems[0].line, Some(3));
         assert!(problems[0].reason.contains("not UTF-8"), "{}", problems[0].reason);
         assert_eq!(csv_text("Id,Name\nA1,Café\n".as_bytes()).unwrap(), "Id,Name\nA1,Café\n");
+    }
+
+    #[test]
+    fn rows_of_one_invoice_that_disagree_are_refused_naming_both_lines() {
+        let (_dir, store) = store();
+        let platform = PlatformStore::new(&store);
+        platform.create(Module::Accounts, json!({"Id": "A1", "Name": "Acme"}), NOW).unwrap();
+        platform.create(Module::Products, json!({"Id": "P1", "Name": "Widget", "Price": 5}), NOW).unwrap();
+        let csv = "Id,AccountId,Number,Date,Currency.Mnemonic,Line.ProductId,Line.Quantity,Line.UnitPrice\n\
+                   I1,A1,1001,2026-03-01,USD,P1,2,5\n\
+                   I1,,1001,2026-03-01,,P1,1,5\n\
+                   I1,A1,1002,2026-03-01,EUR,P1,1,5\n";
+        assert_eq!(
+            problems_of(import_csv(&store, Module::Invoices, csv, NOW)),
+            [
+                "line 4, column Number: differs from line 2, the first row of Invoices I1: the rows of a record repeat its fields",
+                "line 4, column Currency.Mnemonic: differs from line 2, the first row of Invoices I1: the rows of a record repeat its fields",
+            ]
+        );
+        assert_eq!(platform.count(Module::Invoices).unwrap(), 0);
     }
 }
