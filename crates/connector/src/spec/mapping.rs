@@ -197,6 +197,12 @@ fn guard(expr: &str) -> Result<(), ExprError> {
             ),
             column: None,
         }),
+        Some(Reading { recursive: Some((name, column)), .. }) => Err(ExprError {
+            reason: format!(
+                "defines {name} in terms of itself; a rule must finish, so a recursive definition is refused"
+            ),
+            column,
+        }),
         Some(_) => Ok(()),
         None => load(expr).map(|_| ()),
     })
@@ -390,6 +396,9 @@ pub fn names_used(expr: &str) -> Vec<NameUse> {
 struct Reading {
     depth: usize,
     names: Vec<NameUse>,
+    /// A function the rule defines that calls itself, and where: jaq runs recursion on
+    /// the stack (`def f: 1 + f; f` aborted the process) or forever (`def f: f; f`).
+    recursive: Option<(String, Option<usize>)>,
 }
 
 /// Reads a rule by recursion as deep as the rule: call it on a big stack.
@@ -426,6 +435,9 @@ fn read(expr: &str) -> Option<Reading> {
         found: Vec<NameUse>,
         depth: usize,
         deepest: usize,
+        /// Every call seen, by name and number of arguments.
+        calls: Vec<(&'e str, usize)>,
+        recursive: Option<(String, Option<usize>)>,
     }
     impl<'e> Walk<'e> {
         fn column(&self, part: Option<&str>) -> Option<usize> {
@@ -458,7 +470,11 @@ fn read(expr: &str) -> Option<Reading> {
             }
         }
         fn def(&mut self, def: &Def<&'e str, Term<&'e str>>) {
+            let before = self.calls.len();
             self.term(&def.body);
+            if self.recursive.is_none() && self.calls[before..].contains(&(def.name, def.args.len())) {
+                self.recursive = Some((def.name.to_owned(), self.column(Some(def.name))));
+            }
         }
         fn term(&mut self, term: &Term<&'e str>) {
             self.depth += 1;
@@ -512,6 +528,7 @@ fn read(expr: &str) -> Option<Reading> {
                     self.term(rest);
                 }
                 Term::Call(name, args) => {
+                    self.calls.push((name, args.len()));
                     if !self.shadowed.contains(name) {
                         let first = args.first();
                         let helper = *name;
@@ -604,10 +621,10 @@ fn read(expr: &str) -> Option<Reading> {
     let term = Parser::new(&tokens).parse(|p| p.term()).ok()?;
     let mut shadowed = Vec::new();
     defined(&term, &mut shadowed);
-    let mut walk = Walk { expr, shadowed, found: Vec::new(), depth: 0, deepest: 0 };
+    let mut walk = Walk { expr, shadowed, found: Vec::new(), depth: 0, deepest: 0, calls: Vec::new(), recursive: None };
     walk.term(&term);
     // Each level costs stack in the tree and in the blocks: the sum bounds the recursion.
-    Some(Reading { depth: walk.deepest + blocks, names: walk.found })
+    Some(Reading { depth: walk.deepest + blocks, names: walk.found, recursive: walk.recursive })
 }
 
 fn map_of<V: Serialize>(map: &BTreeMap<String, V>) -> Value {
@@ -1037,5 +1054,24 @@ mod tests {
             assert!(n >= 10, "{name}: only {n} levels are accepted");
             method.map(&json!({"a": {"a": 1}}), &Context::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
+    }
+
+    #[test]
+    fn a_rule_defining_a_function_by_itself_is_refused_instead_of_running_forever() {
+        // `def f: 1 + f; f` overflowed the stack when a record was mapped (the sync
+        // aborted); `def f: f; f` never finished.
+        for (expr, column) in [
+            ("def f: 1 + f; f", 5),
+            ("def f: f; f", 5),
+            ("def g(x): x | g(x); g(.)", 5),
+            ("1 | def h: [.[] | h]; h", 9),
+        ] {
+            let error = check_expression(expr).unwrap_err();
+            assert!(error.reason.contains("in terms of itself"), "{expr}: {}", error.reason);
+            assert_eq!(error.column, Some(column), "{expr}");
+        }
+        // Calling another definition, or one of the same name with other arguments, is fine.
+        check_expression("def f: 1; def g: f + 1; g").unwrap();
+        check_expression("def f(x): x; def f: f(2); f").unwrap();
     }
 }
