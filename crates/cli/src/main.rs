@@ -964,8 +964,15 @@ fn write_out(out: Option<PathBuf>, text: &str) -> Result<(), ApiError> {
 }
 
 fn read_file(path: &PathBuf) -> Result<String, ApiError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| ApiError::new(ErrorCode::NotFound, format!("cannot read {}: {e}", path.display())))
+    let bytes = read_bytes(path)?;
+    String::from_utf8(bytes)
+        .map_err(|e| ApiError::new(ErrorCode::Validation, format!("{} is not UTF-8 text: {e}", path.display())))
+}
+
+/// A file's bytes; only a file that cannot be read at all is "not found": what it holds
+/// is the importer's to judge (and to name the line of).
+fn read_bytes(path: &PathBuf) -> Result<Vec<u8>, ApiError> {
+    std::fs::read(path).map_err(|e| ApiError::new(ErrorCode::NotFound, format!("cannot read {}: {e}", path.display())))
 }
 
 fn records(connector: &Connector, json: bool, command: RecordsCommand) -> Result<(), ApiError> {
@@ -994,14 +1001,13 @@ fn records(connector: &Connector, json: bool, command: RecordsCommand) -> Result
             show(json, &to_value(&record), || serde_json::to_string_pretty(&record.data).unwrap_or_default());
         }
         RecordsCommand::Import { module, file } => {
-            let report = connector.import_csv(module, &read_file(&file)?)?;
+            let report = connector.import_csv_file(module, &read_bytes(&file)?)?;
             show(json, &to_value(&report), || {
                 format!("Imported: {} created, {} updated.", report.created, report.updated)
             });
         }
         RecordsCommand::ImportAll { file } => {
-            let text = read_file(&file)?;
-            let document: Value = serde_json::from_str(&text)
+            let document: Value = serde_json::from_slice(&read_bytes(&file)?)
                 .map_err(|e| ApiError::new(ErrorCode::Validation, format!("{} is not JSON: {e}", file.display())))?;
             let report = connector.import_json(&document)?;
             show(json, &to_value(&report), || {
@@ -1129,8 +1135,31 @@ fn compact(value: &Option<Value>) -> String {
     value.as_ref().map_or("(none)".into(), |v| v.to_string())
 }
 
+/// What clap's attributes cannot say: `--base-url` names a custom environment, so with
+/// `--env sandbox` or `--env production` one of the two would be ignored.
+fn usage_error(cli: &Cli) -> Option<clap::Error> {
+    use clap::CommandFactory;
+    let settings = match &cli.command {
+        Command::Instance(InstanceCommand::Add { settings, .. } | InstanceCommand::Set { settings, .. }) => settings,
+        _ => return None,
+    };
+    let env = match settings.env {
+        Some(Env::Sandbox) => "sandbox",
+        Some(Env::Production) => "production",
+        Some(Env::Custom) | None => return None,
+    };
+    settings.base_url.as_ref()?;
+    Some(Cli::command().error(
+        clap::error::ErrorKind::ArgumentConflict,
+        format!("--base-url cannot be used with --env {env}: {env} has its own base URL (use --env custom, or leave --env out)"),
+    ))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(error) = usage_error(&cli) {
+        error.exit();
+    }
     let json = cli.json;
     // Diagnostics go to stderr only when asked for: QBCONNECTOR_LOG=debug (or any filter).
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("QBCONNECTOR_LOG") {

@@ -186,6 +186,91 @@ async fn a_csv_import_applies_whole_or_not_at_all() {
     assert!(exported.contains("Café Zoë"));
 }
 
+fn refused(output: &Output, code: i32) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {stderr}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_or_misshapen_import_is_invalid_input_naming_where() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let file = |name: &str, bytes: &[u8]| {
+        let path = d.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let latin1 = file("latin1.csv", b"Id,Name\nA1,Acme\nA2,Caf\xe9 Zo\xeb\n");
+    let stderr = refused(&cli(d, &["records", "import", "Accounts", &latin1]), 3);
+    assert!(stderr.contains("line 3: is not UTF-8 text"), "{stderr}");
+
+    let header_only = file("header.csv", b"Id,Name\n");
+    let stderr = refused(&cli(d, &["records", "import", "Accounts", &header_only]), 3);
+    assert!(stderr.contains("no rows"), "{stderr}");
+
+    let twice = file("twice.csv", b"Id,Name\nA1,Acme\nA1,Acme again\nA2,\n");
+    let stderr = refused(&cli(d, &["records", "import", "Accounts", &twice]), 3);
+    assert!(stderr.contains("line 3, column Id: Accounts A1 is on line 2 already"), "{stderr}");
+    assert!(
+        stderr.contains("line 4, column Name (Accounts A2): is required"),
+        "every problem, not the first: {stderr}"
+    );
+
+    let object = file("object.json", br#"{"format": 1, "Accounts": {"Id": "A1", "Name": "Acme"}}"#);
+    let stderr = refused(&cli(d, &["records", "import-all", &object]), 3);
+    assert!(stderr.contains("Accounts: must be a list of Accounts records"), "{stderr}");
+    let latin1 = file("latin1.json", b"{\"format\": 1, \"Accounts\": [{\"Id\": \"A1\", \"Name\": \"Caf\xe9\"}]}");
+    refused(&cli(d, &["records", "import-all", &latin1]), 3);
+
+    refused(&cli(d, &["records", "import", "Accounts", d.join("missing.csv").to_str().unwrap()]), 4);
+    assert_eq!(json_of(&cli(d, &["--json", "records", "list", "Accounts"])), serde_json::json!([]), "nothing written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_base_url_with_a_named_environment_is_wrong_usage() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let stderr =
+        refused(&cli(d, &["instance", "add", "Books", "--env", "production", "--base-url", "http://127.0.0.1:1"]), 2);
+    assert!(stderr.contains("--base-url cannot be used with --env production"), "{stderr}");
+    assert_eq!(json_of(&cli(d, &["--json", "instance", "list"])), serde_json::json!([]));
+    ok(&cli(d, &["instance", "add", "Books", "--env", "sandbox"]));
+    refused(&cli(d, &["instance", "set", "Books", "--env", "sandbox", "--base-url", "http://127.0.0.1:1"]), 2);
+    ok(&cli(d, &["instance", "set", "Books", "--env", "custom", "--base-url", "http://127.0.0.1:1"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_naming_what_the_spec_lacks_or_not_parsing_is_refused_in_words() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    ok(&cli(d, &["instance", "add", "Books", "--env", "sandbox"]));
+    let edit = |expr: &str| {
+        cli(d, &["spec", "edit", "Books", "Contacts", "push_create", "--add", "1", "--target", "Notes", "--expr", expr])
+    };
+    let stderr = refused(&edit("link(\"Nope\"; .AccountId)"), 3);
+    assert!(stderr.contains("link(\"Nope\"; …) (column 7): \"Nope\" is not a module of this spec"), "{stderr}");
+    let stderr = refused(&edit("link(\"Accounts\"; .AccountId"), 3);
+    assert!(stderr.contains("a closing parenthesis \")\" is missing for the \"(\" at column 5"), "{stderr}");
+    assert!(!stderr.contains("Lex(") && !stderr.contains("Delim("), "{stderr}");
+
+    let mut spec: Value = json_of(&cli(d, &["--json", "spec", "show", "Books"]));
+    spec["modules"][1]["methods"]["push_update"]["rules"][0]["expr"] = "var_or(\"Vendr ID\"; null)".into();
+    let file = d.join("spec.json");
+    std::fs::write(&file, spec.to_string()).unwrap();
+    let stderr = refused(&cli(d, &["spec", "import", "Books", file.to_str().unwrap()]), 3);
+    assert!(stderr.contains("\"Vendr ID\" is not a server variable of this spec"), "{stderr}");
+    let output = cli(d, &["spec", "validate", "Books", "--file", file.to_str().unwrap()]);
+    refused(&output, 3);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("\"Vendr ID\" is not a server variable"));
+    ok(&cli(d, &["spec", "validate", "Books"]));
+}
+
 /// Fields QuickBooks requires on a new entity of each built-in module.
 fn required(module: &str) -> &'static [&'static str] {
     match module {

@@ -564,6 +564,12 @@ impl Connector {
         Ok(exchange::import_csv(&self.store, module, text, now())?)
     }
 
+    /// [`Connector::import_csv`] of a file as read from disk: text that is not UTF-8 is
+    /// refused with the line it goes wrong on.
+    pub fn import_csv_file(&self, module: Module, bytes: &[u8]) -> ApiResult<ImportReport> {
+        self.import_csv(module, exchange::csv_text(bytes)?)
+    }
+
     pub fn import_json(&self, document: &Value) -> ApiResult<ImportReport> {
         Ok(exchange::import_json(&self.store, document, now())?)
     }

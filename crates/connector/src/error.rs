@@ -70,7 +70,7 @@ impl From<crate::instance::InstanceError> for ApiError {
     fn from(error: crate::instance::InstanceError) -> ApiError {
         use crate::instance::InstanceError::*;
         let code = match &error {
-            EmptyName | BadBaseUrl(_) => ErrorCode::Validation,
+            EmptyName | BadName { .. } | BadBaseUrl(_) => ErrorCode::Validation,
             NameTaken { .. } => ErrorCode::Conflict,
             NotFound(_) => ErrorCode::NotFound,
             CorruptSettings { .. } | Database(_) => ErrorCode::Storage,

@@ -96,6 +96,9 @@ pub struct NewInstance {
 pub enum InstanceError {
     #[error("an instance needs a name")]
     EmptyName,
+    /// Names head tray entries, lists and notifications: one printable line.
+    #[error("the name {name:?} cannot be used: {reason}")]
+    BadName { name: String, reason: String },
     #[error("the name {name:?} is already used by the instance {existing:?} (names are compared without case)")]
     NameTaken { name: String, existing: String },
     #[error("no instance is named {0:?}")]
@@ -116,11 +119,31 @@ fn timestamp(now: OffsetDateTime) -> String {
     now.format(&Rfc3339).unwrap_or_default()
 }
 
-fn validate(new: &NewInstance) -> Result<String, InstanceError> {
-    let name = new.name.trim();
+/// Longest name, in characters: a tray menu line and a list column, not a description.
+pub const NAME_MAX: usize = 100;
+
+/// The name as kept: without surrounding blanks (a paste's trailing newline is not part
+/// of it), and refused when it is empty, longer than [`NAME_MAX`] or holds a character
+/// that is not printable on one line (a newline or tab inside would break the tray menu
+/// and every listing).
+pub fn checked_name(name: &str) -> Result<&str, InstanceError> {
+    let name = name.trim();
     if name.is_empty() {
         return Err(InstanceError::EmptyName);
     }
+    let bad = |reason: String| InstanceError::BadName { name: crate::platform::schema::brief_text(name), reason };
+    if let Some(c) = name.chars().find(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}')) {
+        return Err(bad(format!("it holds the control character {:?}; a name is one line of printable text", c)));
+    }
+    let length = name.chars().count();
+    if length > NAME_MAX {
+        return Err(bad(format!("it is {length} characters long; at most {NAME_MAX}")));
+    }
+    Ok(name)
+}
+
+fn validate(new: &NewInstance) -> Result<String, InstanceError> {
+    let name = checked_name(&new.name)?;
     if let Environment::Custom { base_url } = &new.environment {
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             return Err(InstanceError::BadBaseUrl(base_url.clone()));
@@ -218,10 +241,7 @@ impl<'a> Instances<'a> {
 
     pub fn rename(&self, name: &str, new_name: &str, now: OffsetDateTime) -> Result<Instance, InstanceError> {
         let instance = self.get(name)?;
-        let new_name = new_name.trim();
-        if new_name.is_empty() {
-            return Err(InstanceError::EmptyName);
-        }
+        let new_name = checked_name(new_name)?;
         if let Some(existing) = self.find_key(&name_key(new_name))? {
             if existing.id != instance.id {
                 return Err(InstanceError::NameTaken { name: new_name.to_owned(), existing: existing.name });
@@ -303,6 +323,26 @@ mod tests {
             other => panic!("expected NameTaken, got {other:?}"),
         }
         assert!(matches!(instances.activate(new("   "), NOW), Err(InstanceError::EmptyName)));
+    }
+
+    #[test]
+    fn names_are_one_printable_line() {
+        let (_dir, store) = store();
+        let instances = Instances::new(&store);
+        for name in ["Acme\nBooks", "Acme\tBooks", "Acme\rBooks", "Acme\u{7}", "Acme\u{2028}Books", "Acme\u{9b}"] {
+            match instances.activate(new(name), NOW) {
+                Err(error @ InstanceError::BadName { .. }) => {
+                    assert!(error.to_string().contains("one line of printable text"), "{error}")
+                }
+                other => panic!("{name:?}: expected BadName, got {other:?}"),
+            }
+        }
+        assert!(matches!(instances.activate(new(&"a".repeat(NAME_MAX + 1)), NOW), Err(InstanceError::BadName { .. })));
+        // Blanks around a name are not part of it (a pasted name often ends in a newline).
+        assert_eq!(instances.activate(new(" Acme Books\n"), NOW).unwrap().name, "Acme Books");
+        assert_eq!(instances.activate(new(&"é".repeat(NAME_MAX)), NOW).unwrap().name.chars().count(), NAME_MAX);
+        assert!(matches!(instances.rename("Acme Books", "Acme\nBooks", NOW), Err(InstanceError::BadName { .. })));
+        assert_eq!(instances.get("Acme Books").unwrap().name, "Acme Books");
     }
 
     #[test]

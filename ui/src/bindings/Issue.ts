@@ -6,4 +6,9 @@ export type Issue = { severity: Severity, module: string, method: MethodName | n
 /**
  * 1-based rule index.
  */
-rule: number | null, field: string | null, message: string, };
+rule: number | null, field: string | null, message: string, 
+/**
+ * 1-based character position in the rule's expression the message is about, for a
+ * screen to mark.
+ */
+column: number | null, };

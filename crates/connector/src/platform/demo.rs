@@ -282,6 +282,20 @@ mod tests {
     }
 
     #[test]
+    fn demo_records_pass_the_schema_and_quickbooks_lengths() {
+        // Demo records are written without the import's checks; importing them elsewhere
+        // applies every one, the field lengths included.
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let size =
+            DemoSize { accounts: 300, contacts_per_account: 2, products: 100, invoices: 200, orders: 50, payments: 50 };
+        generate(&store, size, 11, &uk_taxes(), "GBP", NOW).unwrap();
+        let other = Store::open(&dir.path().join("other.sqlite")).unwrap();
+        let report = crate::platform::exchange::import_json(&other, &export_json(&store).unwrap(), NOW).unwrap();
+        assert_eq!(report.created, size.total());
+    }
+
+    #[test]
     fn invoice_totals_include_their_tax_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite")).unwrap();

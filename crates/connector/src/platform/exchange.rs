@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use super::schema::{validate, Field, Kind};
+use super::schema::{brief_text, validate, Field, Kind};
 use super::{get, insert, Module, Origin, PlatformError};
 use crate::store::Store;
 
@@ -22,6 +22,9 @@ use crate::store::Store;
 pub struct ImportProblem {
     /// CSV line (the header is line 1), when the problem is in a CSV file.
     pub line: Option<u64>,
+    /// Where in a JSON document (`Contacts[2]`, 1-based), when the problem is in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     pub column: Option<String>,
     pub record: Option<String>,
     pub reason: String,
@@ -29,16 +32,24 @@ pub struct ImportProblem {
 
 impl std::fmt::Display for ImportProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut place = Vec::new();
         if let Some(line) = self.line {
-            write!(f, "line {line}")?;
+            place.push(format!("line {line}"));
+        }
+        if let Some(path) = &self.path {
+            place.push(path.clone());
         }
         if let Some(column) = &self.column {
-            write!(f, ", column {column}")?;
+            place.push(format!("column {column}"));
         }
+        f.write_str(&place.join(", "))?;
         if let Some(record) = &self.record {
             write!(f, " ({record})")?;
         }
-        write!(f, ": {}", self.reason)
+        if !place.is_empty() || self.record.is_some() {
+            f.write_str(": ")?;
+        }
+        f.write_str(&self.reason)
     }
 }
 
@@ -101,12 +112,12 @@ fn cell_value(kind: Kind, cell: &str) -> Result<Value, String> {
         Kind::Bool => match cell.trim().to_lowercase().as_str() {
             "true" | "yes" | "1" => Ok(json!(true)),
             "false" | "no" | "0" => Ok(json!(false)),
-            other => Err(format!("must be true or false, not {other:?}")),
+            other => Err(format!("must be true or false, not {:?}", brief_text(other))),
         },
         Kind::Decimal => serde_json::from_str::<Value>(cell.trim())
             .ok()
             .filter(Value::is_number)
-            .ok_or_else(|| format!("must be a decimal number, not {cell:?}")),
+            .ok_or_else(|| format!("must be a decimal number, not {:?}", brief_text(cell))),
         _ => Ok(json!(cell)),
     }
 }
@@ -140,6 +151,7 @@ fn parse_csv(module: Module, text: &str) -> Parsed {
             return Parsed {
                 records: Vec::new(),
                 problems: vec![ImportProblem {
+                    path: None,
                     line: Some(1),
                     column: None,
                     record: None,
@@ -148,10 +160,35 @@ fn parse_csv(module: Module, text: &str) -> Parsed {
             }
         }
     };
+    if headers.iter().all(String::is_empty) {
+        return Parsed {
+            records: Vec::new(),
+            problems: vec![ImportProblem {
+                path: None,
+                line: Some(1),
+                column: None,
+                record: None,
+                reason: format!(
+                    "the file is empty: a CSV import starts with a header row naming the columns of {module}"
+                ),
+            }],
+        };
+    }
     let known = columns(module);
-    for header in &headers {
+    for (index, header) in headers.iter().enumerate() {
+        // A repeated column would silently overwrite the earlier cell of each row.
+        if headers[..index].contains(header) {
+            problems.push(ImportProblem {
+                path: None,
+                line: Some(1),
+                column: Some(header.clone()),
+                record: None,
+                reason: "is named twice in the header".into(),
+            });
+        }
         if !known.contains(header) {
             problems.push(ImportProblem {
+                path: None,
                 line: Some(1),
                 column: Some(header.clone()),
                 record: None,
@@ -162,6 +199,7 @@ fn parse_csv(module: Module, text: &str) -> Parsed {
     let has_lines = module.fields().iter().any(|f| matches!(f.kind, Kind::Lines(_)));
     if has_lines && !headers.iter().any(|h| h == "Id") {
         problems.push(ImportProblem {
+            path: None,
             line: Some(1),
             column: Some("Id".into()),
             record: None,
@@ -170,12 +208,15 @@ fn parse_csv(module: Module, text: &str) -> Parsed {
     }
     let mut records: Vec<(Value, u64, Vec<u64>)> = Vec::new();
     let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
+    let mut rows = 0;
     for row in reader.records() {
+        rows += 1;
         let row = match row {
             Ok(row) => row,
             Err(error) => {
                 let line = error.position().map(|p| p.line());
                 problems.push(ImportProblem {
+                    path: None,
                     line,
                     column: None,
                     record: None,
@@ -198,6 +239,7 @@ fn parse_csv(module: Module, text: &str) -> Parsed {
                     None => set_path(&mut record, header, value),
                 },
                 Err(reason) => problems.push(ImportProblem {
+                    path: None,
                     line: Some(line),
                     column: Some(header.clone()),
                     record: None,
@@ -206,9 +248,40 @@ fn parse_csv(module: Module, text: &str) -> Parsed {
             }
         }
         let id = record.get("Id").and_then(Value::as_str).map(str::to_owned);
-        match id.as_ref().and_then(|id| by_id.get(id).copied()).filter(|_| has_lines) {
+        let earlier = id.as_ref().and_then(|id| by_id.get(id).copied());
+        if let (Some(index), false) = (earlier, has_lines) {
+            // Without lines, one row is one record: a second row of the same id would
+            // silently replace the first (and count as an update).
+            problems.push(ImportProblem {
+                path: None,
+                line: Some(line),
+                column: Some("Id".into()),
+                record: None,
+                reason: format!(
+                    "{module} {} is on line {} already; each record may be on one row only",
+                    brief_text(id.as_deref().unwrap_or_default()),
+                    records[index].1
+                ),
+            });
+            continue;
+        }
+        match earlier.filter(|_| has_lines) {
             Some(index) => {
-                let (existing, _, line_rows) = &mut records[index];
+                let (existing, first_line, line_rows) = &mut records[index];
+                // The record's own cells repeat on each of its rows; one that differs
+                // would be dropped silently, as the first row's value is the one kept.
+                for column in differing(existing, &record, "") {
+                    problems.push(ImportProblem {
+                        path: None,
+                        line: Some(line),
+                        column: Some(column),
+                        record: None,
+                        reason: format!(
+                            "differs from line {first_line}, the first row of {module} {}: the rows of a record repeat its fields",
+                            brief_text(id.as_deref().unwrap_or_default())
+                        ),
+                    });
+                }
                 if let Some(Value::Array(lines)) = existing.get_mut("Lines") {
                     lines.push(Value::Object(record_line));
                 }
@@ -226,7 +299,33 @@ fn parse_csv(module: Module, text: &str) -> Parsed {
             }
         }
     }
+    if rows == 0 {
+        problems.push(ImportProblem {
+            path: None,
+            line: Some(2),
+            column: None,
+            record: None,
+            reason: "the file has a header row but no rows: there is nothing to import".into(),
+        });
+    }
     Parsed { records, problems }
+}
+
+/// The columns (dotted) where `row` gives a value other than `first`'s; a cell left
+/// empty on a later row differs from nothing.
+fn differing(first: &Value, row: &Map<String, Value>, prefix: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (key, value) in row {
+        let column = format!("{prefix}{key}");
+        match (first.get(key), value) {
+            (Some(Value::Object(_)), Value::Object(inner)) => {
+                found.extend(differing(&first[key], inner, &format!("{column}.")))
+            }
+            (Some(earlier), value) if earlier == value => {}
+            _ => found.push(column),
+        }
+    }
+    found
 }
 
 /// The CSV column and line of a validation error's field path.
@@ -234,19 +333,26 @@ fn locate(field: &str, record_line: u64, line_rows: &[u64]) -> (u64, String) {
     if let Some(rest) = field.strip_prefix("Lines[") {
         if let Some((index, tail)) = rest.split_once("].") {
             let n: usize = index.parse().unwrap_or(1);
-            return (line_rows.get(n - 1).copied().unwrap_or(record_line), format!("{LINE_PREFIX}{tail}"));
+            return (
+                line_rows.get(n.saturating_sub(1)).copied().unwrap_or(record_line),
+                format!("{LINE_PREFIX}{tail}"),
+            );
         }
     }
     (record_line, field.to_owned())
 }
 
-/// Where a record came from in a CSV file: its first line and the line of each of its lines.
-type CsvPosition = Option<(u64, Vec<u64>)>;
+/// Where a record came from: its first CSV line and the line of each of its lines, or
+/// its place in a JSON document (`Accounts[3]`).
+enum Position {
+    Csv { line: u64, line_rows: Vec<u64> },
+    Json { path: String },
+}
 
 /// Checks every record (references may point into the same import), then writes all.
 fn import_records(
     store: &Store,
-    batches: Vec<(Module, Vec<(Value, CsvPosition)>)>,
+    batches: Vec<(Module, Vec<(Value, Position)>)>,
     mut problems: Vec<ImportProblem>,
     now: OffsetDateTime,
 ) -> Result<ImportReport, ImportError> {
@@ -267,17 +373,18 @@ fn import_records(
         for (module, records) in &batches {
             for (data, position) in records {
                 for error in validate(*module, data, &exists) {
-                    let (line, column) = match position {
-                        Some((record_line, line_rows)) => {
-                            let (line, column) = locate(&error.field, *record_line, line_rows);
-                            (Some(line), column)
+                    let (line, path, column) = match position {
+                        Position::Csv { line, line_rows } => {
+                            let (line, column) = locate(&error.field, *line, line_rows);
+                            (Some(line), None, column)
                         }
-                        None => (None, error.field.clone()),
+                        Position::Json { path } => (None, Some(path.clone()), error.field.clone()),
                     };
                     problems.push(ImportProblem {
+                        path,
                         line,
-                        column: Some(column),
-                        record: Some(format!("{module} {}", error.record)),
+                        column: (!column.is_empty()).then_some(column),
+                        record: Some(format!("{module} {}", brief_text(&error.record))),
                         reason: error.reason,
                     });
                 }
@@ -313,41 +420,98 @@ fn import_records(
 /// Imports one module's CSV: all rows or none.
 pub fn import_csv(store: &Store, module: Module, text: &str, now: OffsetDateTime) -> Result<ImportReport, ImportError> {
     let parsed = parse_csv(module, text);
-    let records = parsed.records.into_iter().map(|(data, line, rows)| (data, Some((line, rows)))).collect();
+    let records =
+        parsed.records.into_iter().map(|(data, line, line_rows)| (data, Position::Csv { line, line_rows })).collect();
     import_records(store, vec![(module, records)], parsed.problems, now)
+}
+
+/// The text of a CSV file as read from disk: a file that is not UTF-8 is refused with
+/// the line of its first bad byte (an operator's spreadsheet saved as Latin-1, say).
+pub fn csv_text(bytes: &[u8]) -> Result<&str, ImportError> {
+    std::str::from_utf8(bytes).map_err(|error| {
+        let valid = &bytes[..error.valid_up_to()];
+        let line = 1 + valid.iter().filter(|b| **b == b'\n').count() as u64;
+        let column = 1 + valid.iter().rev().take_while(|b| **b != b'\n').count();
+        ImportError::Problems(vec![ImportProblem {
+            path: None,
+            line: Some(line),
+            column: None,
+            record: None,
+            reason: format!(
+                "is not UTF-8 text (a byte at character {column} of the line cannot be read); save the file as CSV UTF-8"
+            ),
+        }])
+    })
 }
 
 /// Imports a whole JSON document (`{"format": 1, "Accounts": […], …}`): all or nothing.
 pub fn import_json(store: &Store, document: &Value, now: OffsetDateTime) -> Result<ImportReport, ImportError> {
     let mut problems = Vec::new();
-    if document.get("format") != Some(&json!(1)) {
-        problems.push(ImportProblem {
-            line: None,
-            column: Some("format".into()),
-            record: None,
-            reason: "this file is not a QuickBooks Connector export (format 1)".into(),
-        });
+    let problem =
+        |path: Option<String>, reason: String| ImportProblem { path, line: None, column: None, record: None, reason };
+    let Some(map) = document.as_object() else {
+        return Err(ImportError::Problems(vec![problem(
+            None,
+            "this file is not a QuickBooks Connector export: it must be a JSON object".into(),
+        )]));
+    };
+    if map.get("format") != Some(&json!(1)) {
+        problems
+            .push(problem(Some("format".into()), "this file is not a QuickBooks Connector export (format 1)".into()));
     }
-    if let Some(map) = document.as_object() {
-        for key in map.keys().filter(|k| *k != "format") {
-            if key.parse::<Module>().is_err() {
-                problems.push(ImportProblem {
-                    line: None,
-                    column: Some(key.clone()),
-                    record: None,
-                    reason: "is not a module".into(),
-                });
-            }
+    for key in map.keys().filter(|k| *k != "format") {
+        if key.parse::<Module>().is_err() {
+            problems.push(problem(Some(brief_text(key)), "is not a module".into()));
         }
     }
-    let batches = Module::ALL
-        .into_iter()
-        .map(|module| {
-            let records = document.get(module.name()).and_then(Value::as_array).cloned().unwrap_or_default();
-            (module, records.into_iter().map(|r| (r, None)).collect())
-        })
-        .collect();
+    let mut batches = Vec::new();
+    for module in Module::ALL {
+        let records = match map.get(module.name()) {
+            None => Vec::new(),
+            Some(Value::Array(records)) => records.clone(),
+            Some(other) => {
+                // Taking an object for an empty module would drop its records silently.
+                problems.push(problem(
+                    Some(module.name().into()),
+                    format!("must be a list of {module} records ([…]), not {}", kind_of_value(other)),
+                ));
+                Vec::new()
+            }
+        };
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut positioned = Vec::with_capacity(records.len());
+        for (index, record) in records.into_iter().enumerate() {
+            let path = format!("{module}[{}]", index + 1);
+            if let Some(id) = record.get("Id").and_then(Value::as_str) {
+                if let Some(first) = seen.get(id) {
+                    problems.push(ImportProblem {
+                        column: Some("Id".into()),
+                        record: Some(format!("{module} {}", brief_text(id))),
+                        ..problem(
+                            Some(path),
+                            format!("{module}[{first}] has this id already; each record may be listed once"),
+                        )
+                    });
+                    continue;
+                }
+                seen.insert(id.to_owned(), index + 1);
+            }
+            positioned.push((record, Position::Json { path }));
+        }
+        batches.push((module, positioned));
+    }
     import_records(store, batches, problems, now)
+}
+
+fn kind_of_value(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
 
 fn live_records(store: &Store, module: Module) -> Result<Vec<Value>, PlatformError> {
@@ -493,5 +657,121 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].record.as_deref(), Some("Contacts C2"));
         assert_eq!(PlatformStore::new(&store).count(Module::Accounts).unwrap(), 0);
+    }
+
+    fn problems_of(result: Result<ImportReport, ImportError>) -> Vec<String> {
+        match result {
+            Err(ImportError::Problems(problems)) => problems.iter().map(ToString::to_string).collect(),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_value_longer_than_quickbooks_takes_is_refused_with_its_line_and_field() {
+        let (_dir, store) = store();
+        let huge = "x".repeat(10 * 1024 * 1024);
+        let csv = format!(
+            "Id,Name,Phone,Address.PostalCode\nA1,Acme,555-0100,\nA2,{huge},,\nA3,Zoë,{},{}\n",
+            "1".repeat(31),
+            "9".repeat(31)
+        );
+        let described = problems_of(import_csv(&store, Module::Accounts, &csv, NOW));
+        assert_eq!(
+            described,
+            [
+                "line 3, column Name (Accounts A2): is 10485760 characters long; QuickBooks takes at most 500 here",
+                "line 4, column Phone (Accounts A3): is 31 characters long; QuickBooks takes at most 30 here",
+                "line 4, column Address.PostalCode (Accounts A3): is 31 characters long; QuickBooks takes at most 30 here",
+            ]
+        );
+        assert_eq!(PlatformStore::new(&store).count(Module::Accounts).unwrap(), 0, "nothing applied");
+        // Characters, not bytes: 500 accented letters are a valid name.
+        let csv = format!("Id,Name\nA1,{}\n", "é".repeat(500));
+        assert_eq!(import_csv(&store, Module::Accounts, &csv, NOW).unwrap().created, 1);
+    }
+
+    #[test]
+    fn a_repeated_id_is_refused_naming_both_lines() {
+        let (_dir, store) = store();
+        let csv = "Id,Name\nA1,Acme\nA2,Bolt\nA1,Acme again\n";
+        assert_eq!(
+            problems_of(import_csv(&store, Module::Accounts, csv, NOW)),
+            ["line 4, column Id: Accounts A1 is on line 2 already; each record may be on one row only"]
+        );
+        assert_eq!(PlatformStore::new(&store).count(Module::Accounts).unwrap(), 0);
+        let csv = "Name,Name\nAcme,Bolt\n";
+        assert_eq!(
+            problems_of(import_csv(&store, Module::Accounts, csv, NOW)),
+            ["line 1, column Name: is named twice in the header"]
+        );
+        let document = json!({"format": 1, "Accounts": [{"Id": "A1", "Name": "Acme"}, {"Id": "A1", "Name": "Again"}]});
+        assert_eq!(
+            problems_of(import_json(&store, &document, NOW)),
+            ["Accounts[2], column Id (Accounts A1): Accounts[1] has this id already; each record may be listed once"]
+        );
+    }
+
+    #[test]
+    fn a_json_module_that_is_not_a_list_is_refused_by_name() {
+        let (_dir, store) = store();
+        let document = json!({"format": 1,
+            "Accounts": [{"Id": "A1", "Name": "Acme"}],
+            "Products": {"Id": "P1", "Name": "Widget", "Price": 5},
+            "Contacts": [{"Id": "C1", "AccountId": "A1", "FirstName": "Zoë", "LastName": ""}]});
+        assert_eq!(
+            problems_of(import_json(&store, &document, NOW)),
+            [
+                "Products: must be a list of Products records ([…]), not an object",
+                "Contacts[1], column LastName (Contacts C1): must not be empty",
+            ]
+        );
+        assert_eq!(PlatformStore::new(&store).count(Module::Accounts).unwrap(), 0, "nothing applied");
+        assert_eq!(
+            problems_of(import_json(&store, &json!([{"format": 1}]), NOW)),
+            ["this file is not a QuickBooks Connector export: it must be a JSON object"]
+        );
+    }
+
+    #[test]
+    fn an_empty_csv_is_refused_with_why() {
+        let (_dir, store) = store();
+        assert_eq!(
+            problems_of(import_csv(&store, Module::Accounts, "", NOW)),
+            ["line 1: the file is empty: a CSV import starts with a header row naming the columns of Accounts"]
+        );
+        assert_eq!(
+            problems_of(import_csv(&store, Module::Accounts, "Id,Name\n", NOW)),
+            ["line 2: the file has a header row but no rows: there is nothing to import"]
+        );
+    }
+
+    #[test]
+    fn a_csv_that_is_not_utf8_names_its_line() {
+        let bytes = b"Id,Name\nA1,Acme\nA2,Caf\xe9\n";
+        let Err(ImportError::Problems(problems)) = csv_text(bytes) else { panic!("accepted") };
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, Some(3));
+        assert!(problems[0].reason.contains("not UTF-8"), "{}", problems[0].reason);
+        assert_eq!(csv_text("Id,Name\nA1,Café\n".as_bytes()).unwrap(), "Id,Name\nA1,Café\n");
+    }
+
+    #[test]
+    fn rows_of_one_invoice_that_disagree_are_refused_naming_both_lines() {
+        let (_dir, store) = store();
+        let platform = PlatformStore::new(&store);
+        platform.create(Module::Accounts, json!({"Id": "A1", "Name": "Acme"}), NOW).unwrap();
+        platform.create(Module::Products, json!({"Id": "P1", "Name": "Widget", "Price": 5}), NOW).unwrap();
+        let csv = "Id,AccountId,Number,Date,Currency.Mnemonic,Line.ProductId,Line.Quantity,Line.UnitPrice\n\
+                   I1,A1,1001,2026-03-01,USD,P1,2,5\n\
+                   I1,,1001,2026-03-01,,P1,1,5\n\
+                   I1,A1,1002,2026-03-01,EUR,P1,1,5\n";
+        assert_eq!(
+            problems_of(import_csv(&store, Module::Invoices, csv, NOW)),
+            [
+                "line 4, column Number: differs from line 2, the first row of Invoices I1: the rows of a record repeat its fields",
+                "line 4, column Currency.Mnemonic: differs from line 2, the first row of Invoices I1: the rows of a record repeat its fields",
+            ]
+        );
+        assert_eq!(platform.count(Module::Invoices).unwrap(), 0);
     }
 }

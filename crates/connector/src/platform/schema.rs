@@ -106,26 +106,72 @@ pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
     pub required: bool,
+    /// Longest text accepted, in characters. QuickBooks refuses longer values (or the
+    /// whole request, once a body passes its size limit), and only at push time, where
+    /// nothing names the platform record any more; so they are refused when written.
+    pub max_chars: usize,
 }
+
+/// Text with no QuickBooks field of its own (ids and values resolved through lookups):
+/// the longest text field QuickBooks takes (Description, 4000), so nothing longer is
+/// ever useful.
+const TEXT_MAX: usize = 4000;
 
 const fn req(name: &'static str, kind: Kind) -> Field {
-    Field { name, kind, required: true }
+    Field { name, kind, required: true, max_chars: TEXT_MAX }
 }
 const fn opt(name: &'static str, kind: Kind) -> Field {
-    Field { name, kind, required: false }
+    Field { name, kind, required: false, max_chars: TEXT_MAX }
 }
 
+impl Field {
+    const fn max(self, max_chars: usize) -> Field {
+        Field { max_chars, ..self }
+    }
+}
+
+// Lengths are QuickBooks Online's, from the Accounting API v3 entity reference
+// (developer.intuit.com, "all-entities"): the field a platform field is pushed to and
+// pulled from (crates/connector/spec/quickbooks.json) sets its limit. Where a field is
+// pushed to two QuickBooks fields the pull's source wins, so a pulled record always fits.
+
+/// Platform ids are keys, not text; ours, with room for any id scheme.
+const ID_MAX: usize = 100;
+/// Customer.DisplayName (and Item.Name's parent) — DisplayName: max 500 characters.
+const DISPLAY_NAME_MAX: usize = 500;
+/// Customer.GivenName / FamilyName, Item.Name, Item.Sku: max 100 characters.
+const NAME_MAX: usize = 100;
+/// EmailAddress.Address: max 100 characters.
+const EMAIL_MAX: usize = 100;
+/// TelephoneNumber.FreeFormNumber (PrimaryPhone, Fax): max 30 characters.
+const PHONE_MAX: usize = 30;
+/// WebSiteAddress.URI: max 1000 characters.
+const URI_MAX: usize = 1000;
+/// PhysicalAddress.Line1: max 500 characters.
+const ADDRESS_LINE_MAX: usize = 500;
+/// PhysicalAddress.City, CountrySubDivisionCode, Country: max 255 characters.
+const ADDRESS_PART_MAX: usize = 255;
+/// PhysicalAddress.PostalCode: max 30 characters.
+const POSTAL_CODE_MAX: usize = 30;
+/// Item.Description, Line.Description: max 4000 characters.
+const DESCRIPTION_MAX: usize = 4000;
+/// Invoice / PurchaseOrder DocNumber and Payment.PaymentRefNum: max 21 characters
+/// (the sandbox refuses a longer DocNumber too).
+const DOC_NUMBER_MAX: usize = 21;
+
+const ID: Field = opt("Id", Kind::Text).max(ID_MAX);
+
 const ADDRESS: &[Field] = &[
-    opt("Line1", Kind::Text),
-    opt("City", Kind::Text),
-    opt("State", Kind::Text),
-    opt("PostalCode", Kind::Text),
-    opt("Country", Kind::Text),
+    opt("Line1", Kind::Text).max(ADDRESS_LINE_MAX),
+    opt("City", Kind::Text).max(ADDRESS_PART_MAX),
+    opt("State", Kind::Text).max(ADDRESS_PART_MAX),
+    opt("PostalCode", Kind::Text).max(POSTAL_CODE_MAX),
+    opt("Country", Kind::Text).max(ADDRESS_PART_MAX),
 ];
 const CURRENCY: &[Field] = &[req("Mnemonic", Kind::Text), opt("Name", Kind::Text)];
 const LINE: &[Field] = &[
     req("ProductId", Kind::Reference(Module::Products)),
-    opt("Description", Kind::Text),
+    opt("Description", Kind::Text).max(DESCRIPTION_MAX),
     req("Quantity", Kind::Decimal),
     req("UnitPrice", Kind::Decimal),
     opt("TaxCode", Kind::Text),
@@ -133,41 +179,42 @@ const LINE: &[Field] = &[
 const STAMPS: [Field; 2] = [opt("CreatedAt", Kind::Timestamp), opt("UpdatedAt", Kind::Timestamp)];
 
 const ACCOUNT: &[Field] = &[
-    opt("Id", Kind::Text),
-    req("Name", Kind::Text),
-    opt("Phone", Kind::Text),
-    opt("Fax", Kind::Text),
-    opt("WebSite", Kind::Text),
+    ID,
+    // Pushed to DisplayName and CompanyName, pulled from DisplayName.
+    req("Name", Kind::Text).max(DISPLAY_NAME_MAX),
+    opt("Phone", Kind::Text).max(PHONE_MAX),
+    opt("Fax", Kind::Text).max(PHONE_MAX),
+    opt("WebSite", Kind::Text).max(URI_MAX),
     opt("Address", Kind::Object(ADDRESS)),
     opt("IsTaxable", Kind::Bool),
-    opt("CorpEmail", Kind::Text),
+    opt("CorpEmail", Kind::Text).max(EMAIL_MAX),
     opt("Currency", Kind::Object(CURRENCY)),
     STAMPS[0],
     STAMPS[1],
 ];
 const CONTACT: &[Field] = &[
-    opt("Id", Kind::Text),
+    ID,
     req("AccountId", Kind::Reference(Module::Accounts)),
-    req("FirstName", Kind::Text),
-    req("LastName", Kind::Text),
-    opt("Email", Kind::Text),
-    opt("Phone", Kind::Text),
+    req("FirstName", Kind::Text).max(NAME_MAX),
+    req("LastName", Kind::Text).max(NAME_MAX),
+    opt("Email", Kind::Text).max(EMAIL_MAX),
+    opt("Phone", Kind::Text).max(PHONE_MAX),
     STAMPS[0],
     STAMPS[1],
 ];
 const PRODUCT: &[Field] = &[
-    opt("Id", Kind::Text),
-    req("Name", Kind::Text),
-    opt("FullDescription", Kind::Text),
+    ID,
+    req("Name", Kind::Text).max(NAME_MAX),
+    opt("FullDescription", Kind::Text).max(DESCRIPTION_MAX),
     req("Price", Kind::Decimal),
-    opt("Sku", Kind::Text),
+    opt("Sku", Kind::Text).max(NAME_MAX),
     STAMPS[0],
     STAMPS[1],
 ];
 const INVOICE: &[Field] = &[
-    opt("Id", Kind::Text),
+    ID,
     req("AccountId", Kind::Reference(Module::Accounts)),
-    req("Number", Kind::Text),
+    req("Number", Kind::Text).max(DOC_NUMBER_MAX),
     req("Date", Kind::Date),
     opt("DueDate", Kind::Date),
     opt("Currency", Kind::Object(CURRENCY)),
@@ -178,8 +225,8 @@ const INVOICE: &[Field] = &[
     STAMPS[1],
 ];
 const ORDER: &[Field] = &[
-    opt("Id", Kind::Text),
-    req("Number", Kind::Text),
+    ID,
+    req("Number", Kind::Text).max(DOC_NUMBER_MAX),
     req("Date", Kind::Date),
     req("Lines", Kind::Lines(LINE)),
     opt("Total", Kind::Decimal),
@@ -187,7 +234,8 @@ const ORDER: &[Field] = &[
     STAMPS[1],
 ];
 const PAYMENT: &[Field] = &[
-    opt("Id", Kind::Text),
+    // Pushed as PaymentRefNum, which is how a resumed run finds the payment again.
+    opt("Id", Kind::Text).max(DOC_NUMBER_MAX),
     req("AccountId", Kind::Reference(Module::Accounts)),
     opt("InvoiceId", Kind::Reference(Module::Invoices)),
     req("Amount", Kind::Decimal),
@@ -248,6 +296,31 @@ pub fn validate(module: Module, record: &Value, exists: &dyn Fn(Module, &str) ->
     errors
 }
 
+/// A value as an error may quote it: a long one is cut, so that a 10 MB cell gives a
+/// one-line error, not a 10 MB one.
+pub fn brief(value: &Value) -> String {
+    match value {
+        Value::String(text) => format!("{:?}", brief_text(text)),
+        other => brief_text(&other.to_string()),
+    }
+}
+
+/// Text as an error may quote it (see [`brief`]).
+pub fn brief_text(text: &str) -> String {
+    const SHOWN: usize = 40;
+    match text.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+fn check_length(field: Field, text: &str, path: &str, push: &mut dyn FnMut(String, String)) {
+    let length = text.chars().count();
+    if length > field.max_chars {
+        push(path.into(), format!("is {length} characters long; QuickBooks takes at most {} here", field.max_chars));
+    }
+}
+
 fn check_fields(
     fields: &[Field],
     value: &Value,
@@ -269,44 +342,42 @@ fn check_fields(
                     push(path, "is required".into());
                 }
             }
-            Some(value) => check_value(field.kind, value, &path, exists, push),
+            Some(value) => check_value(*field, value, &path, exists, push),
         }
     }
 }
 
 fn check_value(
-    kind: Kind,
+    field: Field,
     value: &Value,
     path: &str,
     exists: &dyn Fn(Module, &str) -> bool,
     push: &mut dyn FnMut(String, String),
 ) {
-    match kind {
-        Kind::Text => {
-            if !value.is_string() {
-                push(path.into(), format!("must be text, not {value}"));
-            } else if value.as_str().is_some_and(|s| s.trim().is_empty()) {
-                push(path.into(), "must not be empty".into());
-            }
-        }
+    match field.kind {
+        Kind::Text => match value.as_str() {
+            None => push(path.into(), format!("must be text, not {}", brief(value))),
+            Some(text) if text.trim().is_empty() => push(path.into(), "must not be empty".into()),
+            Some(text) => check_length(field, text, path, push),
+        },
         Kind::Decimal => {
             if decimal(value).is_none() {
-                push(path.into(), format!("must be a decimal number, not {value}"));
+                push(path.into(), format!("must be a decimal number, not {}", brief(value)));
             }
         }
         Kind::Date => {
             if !value.as_str().is_some_and(is_date) {
-                push(path.into(), format!("must be a date (YYYY-MM-DD), not {value}"));
+                push(path.into(), format!("must be a date (YYYY-MM-DD), not {}", brief(value)));
             }
         }
         Kind::Timestamp => {
             if !value.as_str().is_some_and(is_timestamp) {
-                push(path.into(), format!("must be a timestamp (RFC 3339), not {value}"));
+                push(path.into(), format!("must be a timestamp (RFC 3339), not {}", brief(value)));
             }
         }
         Kind::Bool => {
             if !value.is_boolean() {
-                push(path.into(), format!("must be true or false, not {value}"));
+                push(path.into(), format!("must be true or false, not {}", brief(value)));
             }
         }
         Kind::Object(fields) => {
@@ -318,7 +389,7 @@ fn check_value(
         }
         Kind::Reference(module) => match value.as_str() {
             Some(id) if exists(module, id) => {}
-            Some(id) => push(path.into(), format!("refers to {module} {id}, which does not exist")),
+            Some(id) => push(path.into(), format!("refers to {module} {}, which does not exist", brief_text(id))),
             None => push(path.into(), format!("must be the id of a {module} record")),
         },
         Kind::Lines(fields) => match value.as_array() {

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::document::{MethodName, Spec};
-use super::mapping::check_expression;
+use super::mapping::{check_expression, names_used, NameKind};
 use crate::platform::schema::Module;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -28,6 +28,9 @@ pub struct Issue {
     pub rule: Option<usize>,
     pub field: Option<String>,
     pub message: String,
+    /// 1-based character position in the rule's expression the message is about, for a
+    /// screen to mark.
+    pub column: Option<usize>,
 }
 
 impl fmt::Display for Issue {
@@ -202,6 +205,49 @@ fn known_fields(entity: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// What is wrong with one expression of `spec`, each with its column: it does not
+/// compile, or it gives a helper a name the spec does not have (a link to a module that
+/// is not there fails every record at run time, a misspelt `var_or` silently takes its
+/// default).
+fn expression_problems(spec: &Spec, expr: &str) -> Vec<(String, Option<usize>)> {
+    if let Err(error) = check_expression(expr) {
+        return vec![(error.reason, error.column)];
+    }
+    let listed = |names: Vec<&str>| {
+        if names.is_empty() {
+            "it declares none".to_owned()
+        } else {
+            format!("it has {}", names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "))
+        }
+    };
+    let mut problems = Vec::new();
+    for used in names_used(expr) {
+        let name = used.name.as_str();
+        let known = match used.kind {
+            NameKind::Module => spec.modules.iter().any(|m| m.name == name),
+            NameKind::PlatformModule => Module::ALL.iter().any(|m| m.name() == name),
+            NameKind::Lookup => spec.lookups.iter().any(|l| l.name == name),
+            NameKind::Variable => spec.variables.iter().any(|v| v.name == name),
+        };
+        if known {
+            continue;
+        }
+        let (what, names) = match used.kind {
+            NameKind::Module => ("module of this spec", listed(spec.modules.iter().map(|m| m.name.as_str()).collect())),
+            NameKind::PlatformModule => ("platform module", listed(Module::ALL.iter().map(|m| m.name()).collect())),
+            NameKind::Lookup => {
+                ("lookup table of this spec", listed(spec.lookups.iter().map(|l| l.name.as_str()).collect()))
+            }
+            NameKind::Variable => {
+                ("server variable of this spec", listed(spec.variables.iter().map(|v| v.name.as_str()).collect()))
+            }
+        };
+        let at = used.column.map(|c| format!(" (column {c})")).unwrap_or_default();
+        problems.push((format!("uses {}{at}: {name:?} is not a {what}; {names}", used.used_as), used.column));
+    }
+    problems
+}
+
 /// Every problem of a spec; none with `Severity::Error` means it can be saved.
 pub fn validate(spec: &Spec) -> Vec<Issue> {
     let mut issues = Vec::new();
@@ -214,6 +260,7 @@ pub fn validate(spec: &Spec) -> Vec<Issue> {
             rule,
             field: field.map(str::to_owned),
             message,
+            column: None,
         };
         if !names.insert(module.name.to_lowercase()) {
             issues.push(issue(Severity::Error, None, None, None, "two modules have this name".into()));
@@ -256,14 +303,17 @@ pub fn validate(spec: &Spec) -> Vec<Issue> {
             let Some(rules) = module.methods.rules(method) else { continue };
             for (index, rule) in rules.rules.iter().enumerate() {
                 let rule_no = Some(index + 1);
-                if let Err(reason) = check_expression(&rule.expr) {
-                    issues.push(issue(
-                        Severity::Error,
-                        Some(method),
-                        rule_no,
-                        Some(&rule.target),
-                        format!("the expression {reason}"),
-                    ));
+                for (message, column) in expression_problems(spec, &rule.expr) {
+                    issues.push(Issue {
+                        column,
+                        ..issue(
+                            Severity::Error,
+                            Some(method),
+                            rule_no,
+                            Some(&rule.target),
+                            format!("the expression {message}"),
+                        )
+                    });
                 }
                 let top = rule.target.split('.').next().unwrap_or_default();
                 if rule.target.is_empty() || rule.target.split('.').any(str::is_empty) {
@@ -319,14 +369,31 @@ pub fn validate(spec: &Spec) -> Vec<Issue> {
             }
         }
         for (index, rule) in module.matching.iter().enumerate() {
-            if let Err(reason) = check_expression(&rule.expr) {
-                issues.push(issue(
-                    Severity::Error,
-                    None,
-                    Some(index + 1),
-                    Some(&rule.qbo_field),
-                    format!("the match expression {reason}"),
-                ));
+            for (message, column) in expression_problems(spec, &rule.expr) {
+                issues.push(Issue {
+                    column,
+                    ..issue(
+                        Severity::Error,
+                        None,
+                        Some(index + 1),
+                        Some(&rule.qbo_field),
+                        format!("the match expression {message}"),
+                    )
+                });
+            }
+        }
+        if let Some(condition) = &module.pull_when {
+            for (message, column) in expression_problems(spec, condition) {
+                issues.push(Issue {
+                    column,
+                    ..issue(
+                        Severity::Error,
+                        None,
+                        None,
+                        Some("pull_when"),
+                        format!("the pull_when condition {message}"),
+                    )
+                });
             }
         }
     }
@@ -372,5 +439,50 @@ mod tests {
             assert!(all.contains(&expected.to_owned()), "missing {expected:?} in {all:#?}");
         }
         assert!(all.iter().any(|i| i.starts_with("error: Invoices push_update rule 2 (DocNumber): the expression does not parse")), "{all:#?}");
+    }
+
+    #[test]
+    fn every_name_a_rule_gives_a_helper_must_be_in_the_spec() {
+        let mut spec = Spec::built_in();
+        let contacts = spec.module_mut("Contacts").unwrap();
+        let rule = |target: &str, expr: &str| Rule { target: target.into(), expr: expr.into(), note: None };
+        contacts.methods.push_create.rules.push(rule("ParentRef.value", "link(\"Nope\"; .AccountId)"));
+        contacts.methods.push_update.rules.push(rule("Notes", "lookup(\"colour\"; .Colour)"));
+        contacts.methods.push_update.rules.push(rule("Title", "var_or(\"Titel\"; \"Mr\") + $vars[\"Vendor ID\"]"));
+        contacts.methods.pull_create.rules.push(rule("Email", "record(\"Acounts\"; .Id).Name"));
+        contacts.matching.push(crate::spec::MatchRule { qbo_field: "DisplayName".into(), expr: "$vars.Nobody".into() });
+        contacts.pull_when = Some("link(\"Accounts\"; .ParentRef.value) and var(\"Unset\") != null".into());
+        let errors: Vec<Issue> = validate(&spec).into_iter().filter(|i| i.severity == Severity::Error).collect();
+        let described: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        for expected in [
+            "error: Contacts push_create rule 9 (ParentRef.value): the expression uses link(\"Nope\"; …) (column 7): \"Nope\" is not a module of this spec; it has \"Accounts\", \"Contacts\", \"Products\", \"Invoices\", \"Orders\", \"Payments\"",
+            "error: Contacts push_update rule 9 (Notes): the expression uses lookup(\"colour\"; …) (column 9): \"colour\" is not a lookup table of this spec; it has \"currency\", \"tax_code\", \"payment_method\", \"term\"",
+            "error: Contacts pull_create rule 6 (Email): the expression uses record(\"Acounts\"; …) (column 9): \"Acounts\" is not a platform module; it has \"Accounts\", \"Contacts\", \"Products\", \"Invoices\", \"Orders\", \"Payments\"",
+        ] {
+            assert!(described.contains(&expected.to_owned()), "missing {expected:?} in {described:#?}");
+        }
+        let about = |needle: &str| {
+            errors
+                .iter()
+                .find(|i| i.message.contains(needle))
+                .unwrap_or_else(|| panic!("no issue about {needle}: {described:#?}"))
+        };
+        assert_eq!(about("\"Titel\"").column, Some(9));
+        assert_eq!(about("\"Nobody\"").rule, Some(2), "match rules are checked");
+        assert_eq!(about("\"Unset\"").field.as_deref(), Some("pull_when"));
+        assert!(
+            !described.iter().any(|d| d.contains("uses $vars[\"Vendor ID\"]")),
+            "a declared variable is fine: {described:#?}"
+        );
+        assert_eq!(errors.len(), 6, "{described:#?}");
+    }
+
+    #[test]
+    fn a_parse_error_keeps_its_column() {
+        let mut spec = Spec::built_in();
+        spec.module_mut("Accounts").unwrap().methods.push_create.rules[0].expr = "link(\"Accounts\"; .Id".into();
+        let issue = validate(&spec).into_iter().find(|i| i.severity == Severity::Error).unwrap();
+        assert_eq!((issue.rule, issue.column), (Some(1), Some(5)));
+        assert!(issue.message.starts_with("the expression does not parse: a closing parenthesis"), "{}", issue.message);
     }
 }
