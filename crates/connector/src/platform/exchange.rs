@@ -145,34 +145,19 @@ struct Parsed {
 fn parse_csv(module: Module, text: &str) -> Parsed {
     let mut problems = Vec::new();
     let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::Headers).from_reader(text.as_bytes());
+    // A file whose header row cannot be used has nothing else worth reporting.
+    let refused = |reason: String| Parsed {
+        records: Vec::new(),
+        problems: vec![ImportProblem { path: None, line: Some(1), column: None, record: None, reason }],
+    };
     let headers: Vec<String> = match reader.headers() {
         Ok(headers) => headers.iter().map(str::to_owned).collect(),
-        Err(error) => {
-            return Parsed {
-                records: Vec::new(),
-                problems: vec![ImportProblem {
-                    path: None,
-                    line: Some(1),
-                    column: None,
-                    record: None,
-                    reason: format!("the header row is unreadable: {error}"),
-                }],
-            }
-        }
+        Err(error) => return refused(format!("the header row is unreadable: {error}")),
     };
     if headers.iter().all(String::is_empty) {
-        return Parsed {
-            records: Vec::new(),
-            problems: vec![ImportProblem {
-                path: None,
-                line: Some(1),
-                column: None,
-                record: None,
-                reason: format!(
-                    "the file is empty: a CSV import starts with a header row naming the columns of {module}"
-                ),
-            }],
-        };
+        return refused(format!(
+            "the file is empty: a CSV import starts with a header row naming the columns of {module}"
+        ));
     }
     let known = columns(module);
     for (index, header) in headers.iter().enumerate() {
