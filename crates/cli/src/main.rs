@@ -632,7 +632,7 @@ async fn run(cli: Cli) -> Result<Finished, ApiError> {
             connector.disconnect(&name).await?;
             show(json, &json!({"disconnected": name}), || format!("{name} is disconnected."));
         }
-        Command::Schedule(command) => schedule(&connector, json, command).await?,
+        Command::Schedule(command) => finished = schedule(&connector, json, command).await?,
         Command::Demo { keep_running } => demo::run(&connector, keep_running).await?,
         Command::DemoData { size, seed, currency, taxes } => {
             let size = match size {
@@ -648,7 +648,8 @@ async fn run(cli: Cli) -> Result<Finished, ApiError> {
     Ok(finished)
 }
 
-async fn schedule(connector: &Connector, json: bool, command: ScheduleCommand) -> Result<(), ApiError> {
+async fn schedule(connector: &Connector, json: bool, command: ScheduleCommand) -> Result<Finished, ApiError> {
+    let mut finished = Finished::Done;
     match command {
         ScheduleCommand::Show => {
             let views = connector.schedules(&chrono::Local::now())?;
@@ -683,6 +684,11 @@ async fn schedule(connector: &Connector, json: bool, command: ScheduleCommand) -
             let ran = connector.run_due(&chrono::Local::now(), None).await?;
             for run in &ran {
                 show(json, &to_value(run), || describe_scheduled_run(run));
+                if let ScheduledOutcome::Ran { summary } = &run.outcome {
+                    if Finished::of(summary) == Finished::RecordsNeedAttention {
+                        finished = Finished::RecordsNeedAttention;
+                    }
+                }
             }
             if once {
                 break;
@@ -705,7 +711,7 @@ async fn schedule(connector: &Connector, json: bool, command: ScheduleCommand) -
             }
         },
     }
-    Ok(())
+    Ok(finished)
 }
 
 fn describe_schedule(view: &ScheduleView) -> String {

@@ -439,7 +439,9 @@ async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     assert_eq!(cli(d, &["schedule", "set", "Books", "--every", "0"]).status.code(), Some(3));
     // No quiet hours for the rest, so the test does not depend on the hour it runs at.
     ok(&cli(d, &["schedule", "set", "Books", "--no-quiet"]));
-    let ran = json_of(&cli(d, &["--json", "schedule", "run", "--once"]));
+    let scheduled = cli(d, &["--json", "schedule", "run", "--once"]);
+    assert_eq!(scheduled.status.code(), Some(8), "a cron job can tell that records need attention");
+    let ran: Value = serde_json::from_slice(&scheduled.stdout).unwrap();
     assert_eq!(ran["instance"], "Books");
     assert_eq!(ran["result"], "ran", "{ran}");
     assert_eq!(json_of(&cli(d, &["--json", "runs", "Books"]))[0]["trigger"], "schedule");
