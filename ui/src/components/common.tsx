@@ -4,6 +4,7 @@ import type { ComponentChildren } from 'preact';
 import type { ApiError } from '../bindings/ApiError';
 import type { JsonValue } from '../bindings/serde_json/JsonValue';
 import { errorHint } from '../lib/format';
+import type { RunTotals } from '../lib/history';
 
 export type Notify = (message: ApiError | string) => void;
 
@@ -60,4 +61,27 @@ export function Json({ value, testId }: { value: JsonValue | undefined; testId?:
 
 export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>;
+}
+
+/** The count columns of every table of runs: one order, one wording, problems marked alike. */
+export function CountHeads() {
+  return (
+    <>
+      <th scope="col">Done</th>
+      <th scope="col">Failed</th>
+      <th scope="col">Waiting</th>
+      <th scope="col">Held</th>
+    </>
+  );
+}
+
+export function CountCells({ counts }: { counts: RunTotals }) {
+  return (
+    <>
+      <td>{counts.ok}</td>
+      <td class={counts.failed ? 'bad' : ''}>{counts.failed}</td>
+      <td>{counts.blocked}</td>
+      <td class={counts.held ? 'bad' : ''}>{counts.held}</td>
+    </>
+  );
 }

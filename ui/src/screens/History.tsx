@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, asApiError, events, type InstanceView } from '../api';
 import type { RecordOutcome } from '../bindings/RecordOutcome';
 import type { RunRow } from '../bindings/RunRow';
-import { Empty, Section, type Notify } from '../components/common';
+import { CountCells, CountHeads, Empty, Section, type Notify } from '../components/common';
 import { VirtualList } from '../components/VirtualList';
 import { formatWhen, runDuration } from '../lib/format';
 import { runTotals } from '../lib/history';
@@ -61,10 +61,7 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
                 <th scope="col">Started</th>
                 <th scope="col">How</th>
                 <th scope="col">Outcome</th>
-                <th scope="col">Done</th>
-                <th scope="col">Failed</th>
-                <th scope="col">Waiting</th>
-                <th scope="col">Held</th>
+                <CountHeads />
                 <th scope="col">Duration</th>
               </tr>
             </thead>
@@ -89,10 +86,7 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
                       {run.direction} · {run.trigger}
                     </td>
                     <td>{(run.outcome ?? 'running').replace(/_/g, ' ')}</td>
-                    <td>{totals.ok}</td>
-                    <td class={totals.failed ? 'bad' : ''}>{totals.failed}</td>
-                    <td>{totals.blocked}</td>
-                    <td class={totals.held ? 'bad' : ''}>{totals.held}</td>
+                    <CountCells counts={totals} />
                     <td>{runDuration(run.started_at, run.finished_at)}</td>
                   </tr>
                 );

@@ -7,7 +7,7 @@ import type { Direction } from '../bindings/Direction';
 import type { PlanView } from '../bindings/PlanView';
 import type { Progress } from '../bindings/Progress';
 import type { RunSummary } from '../bindings/RunSummary';
-import { Section, type Notify } from '../components/common';
+import { CountCells, CountHeads, Section, type Notify } from '../components/common';
 import { formatValue } from '../lib/format';
 import type { Operation } from '../bindings/Operation';
 import { countOperations, describeCounts, fieldsOf, worthListing } from '../lib/plan';
@@ -146,10 +146,7 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
               <thead>
                 <tr>
                   <th scope="col">Module</th>
-                  <th scope="col">Done</th>
-                  <th scope="col">Failed</th>
-                  <th scope="col">Waiting</th>
-                  <th scope="col">Held</th>
+                  <CountHeads />
                   <th scope="col">Unchanged</th>
                 </tr>
               </thead>
@@ -157,10 +154,7 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
                 {Object.entries(result.counts).map(([module, c]) => (
                   <tr key={module}>
                     <td>{module}</td>
-                    <td>{c.ok}</td>
-                    <td class={c.failed ? 'bad' : ''}>{c.failed}</td>
-                    <td>{c.blocked}</td>
-                    <td>{c.held}</td>
+                    <CountCells counts={c} />
                     <td>{c.skipped}</td>
                   </tr>
                 ))}
