@@ -1,14 +1,9 @@
 //! "Try it with a demo company": the bundled QuickBooks sandbox, started inside the app
 //! with its data in the app's data directory, and an instance pointed at it.
 
-use connector::api::{Connector, InstanceChanges, InstanceView};
-use connector::error::{ApiError, ErrorCode};
-use connector::instance::{Environment, NewInstance};
-use connector::platform::demo::{DemoSize, TaxCode};
-use connector::platform::Module;
-use qbo_sandbox::oauth::AutoApprove;
-use qbo_sandbox::{seed, OAuthConfig, Sandbox, SandboxConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use rust_decimal::Decimal;
+use connector::api::{demo, InstanceView};
+use connector::error::ApiError;
+use connector::instance::Environment;
 
 use crate::state::AppState;
 
@@ -16,10 +11,8 @@ pub const DEMO_INSTANCE: &str = "Demo company";
 /// One of the demo app's registered redirect URIs: the loopback way, as sandbox keys allow.
 const DEMO_REDIRECT_URI: &str = "http://localhost:8765/callback";
 const SANDBOX_FILE: &str = "demo-sandbox.sqlite";
-
-fn sandbox_error(error: impl std::fmt::Display) -> ApiError {
-    ApiError::new(ErrorCode::Storage, "the demo QuickBooks sandbox could not start").with_detail(error.to_string())
-}
+/// The demo records are the same at every first launch.
+const DEMO_SEED: u64 = 20_261_125;
 
 /// Starts the sandbox once per app run; its companies and grants persist in the data
 /// directory, so a demo connection survives a restart (on a new port).
@@ -28,53 +21,17 @@ async fn ensure_sandbox(state: &AppState) -> Result<String, ApiError> {
     if let Some(sandbox) = running.as_ref() {
         return Ok(sandbox.base_url().to_owned());
     }
-    let config = SandboxConfig {
-        data_file: Some(state.connector.data_dir().join(SANDBOX_FILE)),
-        oauth: OAuthConfig {
-            // The consent screen is Intuit's to show; the demo company says yes at once.
-            auto_approve: Some(AutoApprove { realm_id: Some(seed::US_REALM.into()), deny: false }),
-            ..OAuthConfig::default()
-        },
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.map_err(sandbox_error)?;
+    let sandbox = demo::start_sandbox(Some(state.connector.data_dir().join(SANDBOX_FILE))).await?;
     let base_url = sandbox.base_url().to_owned();
     tracing::info!(%base_url, "demo sandbox started");
     *running = Some(sandbox);
     Ok(base_url)
 }
 
-fn point_at(connector: &Connector, base_url: &str) -> Result<InstanceView, ApiError> {
-    connector.update_instance(
-        DEMO_INSTANCE,
-        InstanceChanges {
-            environment: Some(Environment::Custom { base_url: base_url.to_owned() }),
-            ..InstanceChanges::default()
-        },
-    )
-}
-
 pub async fn start(state: &AppState) -> Result<InstanceView, ApiError> {
     let base_url = ensure_sandbox(state).await?;
-    let connector = &state.connector;
-    let view = match connector.instance(DEMO_INSTANCE) {
-        Ok(_) => point_at(connector, &base_url)?,
-        Err(error) if error.code == ErrorCode::NotFound => connector.activate(
-            NewInstance {
-                name: DEMO_INSTANCE.into(),
-                environment: Environment::Custom { base_url },
-                company_id: None,
-                client_id: Some(DEMO_CLIENT_ID.into()),
-                redirect_uri: Some(DEMO_REDIRECT_URI.into()),
-            },
-            Some(DEMO_CLIENT_SECRET.into()),
-        )?,
-        Err(error) => return Err(error),
-    };
-    if connector.records_page(Module::Accounts, "", 0, 1)?.total == 0 {
-        let taxes = [TaxCode::new("TAX", &[Decimal::new(725, 2), Decimal::ONE]), TaxCode::new("NON", &[])];
-        connector.generate_demo_data(DemoSize::small(), 20_261_125, &taxes, "USD")?;
-    }
+    let view = state.connector.demo_instance(DEMO_INSTANCE, &base_url, DEMO_REDIRECT_URI)?;
+    state.connector.demo_records(DEMO_SEED)?;
     Ok(view)
 }
 
@@ -87,6 +44,6 @@ pub async fn resume(state: &AppState) -> Result<(), ApiError> {
         return Ok(());
     }
     let base_url = ensure_sandbox(state).await?;
-    point_at(&state.connector, &base_url)?;
+    state.connector.demo_instance(DEMO_INSTANCE, &base_url, DEMO_REDIRECT_URI)?;
     Ok(())
 }

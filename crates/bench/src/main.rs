@@ -385,12 +385,7 @@ async fn connect(connector: &Connector, time_scale: f64) -> Result<(), String> {
     connector.set_qbo_time_scale(time_scale);
     let secret = InstanceChanges { client_secret: Some("bench-secret".into()), ..InstanceChanges::default() };
     connector.update_instance("Bench", secret).map_err(|e| e.to_string())?;
-    let url = connector.begin_connect("Bench").await.map_err(|e| e.to_string())?;
-    let no_follow =
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
-    let answer = no_follow.get(url).send().await.map_err(|e| e.to_string())?;
-    let location = answer.headers().get("location").and_then(|v| v.to_str().ok()).ok_or("no redirect")?.to_owned();
-    connector.complete_connect("Bench", &location).await.map_err(|e| e.to_string())?;
+    connector.connect_without_browser("Bench").await.map_err(|e| e.to_string())?;
     let client = connector.qbo_client("Bench").await.map_err(|e| e.to_string())?;
     let income = client
         .query_json("SELECT * FROM Account WHERE AccountType = 'Income' MAXRESULTS 1")

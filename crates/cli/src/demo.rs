@@ -1,16 +1,11 @@
 //! `qbconnector demo`: the product end to end against a bundled sandbox, for a first
 //! look and for machines without a display.
 
-use std::time::Duration;
-
-use connector::api::Connector;
+use connector::api::{demo, Connector};
 use connector::error::{ApiError, ErrorCode};
-use connector::instance::{Environment, NewInstance};
-use connector::platform::demo::{DemoSize, TaxCode};
+use connector::platform::demo::DemoSize;
 use connector::platform::Module;
 use connector::sync::{Direction, RunSummary, SyncRequest, Trigger};
-use qbo_sandbox::{oauth::AutoApprove, seed, OAuthConfig, Sandbox, SandboxConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 const INSTANCE: &str = "Demo (sandbox)";
@@ -45,49 +40,17 @@ async fn sync(connector: &Connector, direction: Direction) -> Result<RunSummary,
 
 pub async fn run(connector: &Connector, keep_running: bool) -> Result<(), ApiError> {
     step("Starting the bundled QuickBooks Online sandbox (five demo companies)");
-    let config = SandboxConfig {
-        oauth: OAuthConfig {
-            auto_approve: Some(AutoApprove { realm_id: Some(seed::US_REALM.into()), deny: false }),
-            ..OAuthConfig::default()
-        },
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(config).await.map_err(|e| fail(e.to_string()))?;
+    let sandbox = demo::start_sandbox(None).await?;
     println!("    {}", sandbox.base_url());
 
     step(&format!("Activating the instance {INSTANCE:?} and connecting it (OAuth 2.0, tokens into the OS keyring)"));
+    // A fresh instance each time: the sandbox, in memory, is new too.
     if connector.instance(INSTANCE).is_ok() {
         connector.remove(INSTANCE)?;
     }
-    let new = NewInstance {
-        name: INSTANCE.into(),
-        environment: Environment::Custom { base_url: sandbox.base_url().into() },
-        company_id: None,
-        client_id: Some(DEMO_CLIENT_ID.into()),
-        redirect_uri: Some(RELAY.into()),
-    };
-    connector.activate(new, Some(DEMO_CLIENT_SECRET.into()))?;
-    let url = connector.begin_connect(INSTANCE).await?;
-    // The sandbox approves at once; its redirect to the relay page carries the answer the
-    // relay would hand to the app's deep link.
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| fail(e.to_string()))?;
-    let answer = browser.get(url).send().await.map_err(|e| fail(e.to_string()))?;
-    let location = answer
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| fail("the sandbox did not redirect"))?;
-    let deep_link = format!(
-        "qbconnector://oauth/callback?{}",
-        url::Url::parse(location).map_err(|e| fail(e.to_string()))?.query().unwrap_or_default()
-    );
-    connector.complete_connect(INSTANCE, &deep_link).await?;
+    connector.demo_instance(INSTANCE, sandbox.base_url(), RELAY)?;
     if let connector::api::ConnectionView::Connected { company_name, realm_id, .. } =
-        connector.connection(INSTANCE).await?
+        connector.connect_without_browser(INSTANCE).await?
     {
         println!("    connected to {} (Company ID {realm_id})", company_name.unwrap_or_default());
     }
@@ -98,8 +61,8 @@ pub async fn run(connector: &Connector, keep_running: bool) -> Result<(), ApiErr
     }
 
     step("Generating platform records (names with quotes, accents and &; US sales tax 7.25% + 1%)");
-    let taxes = [TaxCode::new("TAX", &[Decimal::new(725, 2), Decimal::ONE]), TaxCode::new("NON", &[])];
     let seed_value = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let taxes = demo::demo_taxes();
     for (module, count) in connector.generate_demo_data(DemoSize::small(), seed_value, &taxes, "USD")? {
         println!("    {module:<10} {count}");
     }

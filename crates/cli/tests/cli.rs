@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use qbo_sandbox::{oauth::AutoApprove, seed, OAuthConfig, RegisteredApp, Sandbox, SandboxConfig};
+use qbo_sandbox::{seed, RegisteredApp, Sandbox, SandboxConfig};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_qbconnector");
@@ -34,14 +34,7 @@ fn json_of(output: &Output) -> Value {
 }
 
 async fn sandbox() -> Sandbox {
-    let config = SandboxConfig {
-        oauth: OAuthConfig {
-            auto_approve: Some(AutoApprove { realm_id: Some(seed::US_REALM.into()), deny: false }),
-            ..OAuthConfig::default()
-        },
-        ..SandboxConfig::default()
-    };
-    Sandbox::start(config).await.unwrap()
+    Sandbox::start(SandboxConfig::auto_approving(seed::US_REALM)).await.unwrap()
 }
 
 fn free_port() -> u16 {
@@ -346,34 +339,16 @@ async fn every_built_in_push_method_previews_a_complete_body() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     use connector::api::Connector;
-    use connector::instance::{Environment, NewInstance};
     use connector::platform::Module;
 
     let sandbox = sandbox().await;
-    let redirect = "https://relay.example/cb";
-    sandbox.register_app(RegisteredApp {
-        name: "CLI".into(),
-        client_id: "cli-client".into(),
-        client_secret: "cli-secret".into(),
-        redirect_uris: vec![redirect.into()],
-    });
     let data = tempfile::tempdir().unwrap();
     let d = data.path();
     {
         // Connected in-process (the loopback flow has its own test); the CLI does the rest.
         let connector = Connector::open(d).unwrap();
-        let new = NewInstance {
-            name: "Books".into(),
-            environment: Environment::Custom { base_url: sandbox.base_url().into() },
-            company_id: None,
-            client_id: Some("cli-client".into()),
-            redirect_uri: Some(redirect.into()),
-        };
-        connector.activate(new, Some("cli-secret".into())).unwrap();
-        let url = connector.begin_connect("Books").await.unwrap();
-        let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let answer = no_follow.get(url).send().await.unwrap();
-        connector.complete_connect("Books", answer.headers()["location"].to_str().unwrap()).await.unwrap();
+        let app = RegisteredApp::named("CLI", "https://relay.example/cb");
+        connector.connect_to_sandbox("Books", &sandbox, app).await.unwrap();
         connector
             .create_record(Module::Accounts, serde_json::json!({"Id": "GOOD-1", "Name": "Heron Supplies"}))
             .unwrap();

@@ -8,54 +8,28 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use connector::api::{Connector, InstanceChanges};
-use connector::instance::{Environment, NewInstance};
+use connector::api::Connector;
 use connector::platform::Module;
-use qbo_sandbox::{
-    oauth::AutoApprove, seed, EntityKind, FaultInjection, Limits, OAuthConfig, RegisteredApp, Sandbox, SandboxConfig,
-};
+use qbo_sandbox::{seed, EntityKind, FaultInjection, Limits, RegisteredApp, Sandbox, SandboxConfig};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qbconnector");
-const REDIRECT: &str = "https://relay.example/cb";
 
 async fn sandbox(drop_after_commit_rate: f64) -> Sandbox {
     let config = SandboxConfig {
         limits: Limits { enabled: false, ..Limits::default() },
         faults: FaultInjection { seed: 11, drop_after_commit_rate, ..FaultInjection::default() },
-        oauth: OAuthConfig {
-            auto_approve: Some(AutoApprove { realm_id: Some(seed::US_REALM.into()), deny: false }),
-            ..OAuthConfig::default()
-        },
-        ..SandboxConfig::default()
+        ..SandboxConfig::auto_approving(seed::US_REALM)
     };
-    let sandbox = Sandbox::start(config).await.unwrap();
-    sandbox.register_app(RegisteredApp {
-        name: "Crash".into(),
-        client_id: "crash-app".into(),
-        client_secret: "crash-secret".into(),
-        redirect_uris: vec![REDIRECT.into()],
-    });
-    sandbox
+    Sandbox::start(config).await.unwrap()
 }
 
 /// An instance "Books" connected to the sandbox's US company, with `accounts` imported.
 async fn books(sandbox: &Sandbox, dir: &Path, accounts: Vec<Value>) {
     let connector = Connector::open(dir).unwrap();
-    let new = NewInstance {
-        name: "Books".into(),
-        environment: Environment::Custom { base_url: sandbox.base_url().into() },
-        company_id: None,
-        client_id: Some("crash-app".into()),
-        redirect_uri: Some(REDIRECT.into()),
-    };
-    connector.activate(new, Some("crash-secret".into())).unwrap();
-    let url = connector.begin_connect("Books").await.unwrap();
-    let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let answer = no_follow.get(url).send().await.unwrap();
-    connector.complete_connect("Books", answer.headers()["location"].to_str().unwrap()).await.unwrap();
-    connector.update_instance("Books", InstanceChanges::default()).unwrap();
+    let app = RegisteredApp::named("Crash", "https://relay.example/cb");
+    connector.connect_to_sandbox("Books", sandbox, app).await.unwrap();
     if !accounts.is_empty() {
         connector.import_json(&json!({"format": 1, "Accounts": accounts})).unwrap();
     }

@@ -40,6 +40,20 @@ pub struct RegisteredApp {
     pub redirect_uris: Vec<String>,
 }
 
+impl RegisteredApp {
+    /// An app named `name` whose client id is `name` lower-cased with "-app", its secret
+    /// `…-secret`, sending its answers to `redirect_uri`: tests need an app, not its details.
+    pub fn named(name: &str, redirect_uri: &str) -> RegisteredApp {
+        let id = name.to_lowercase();
+        RegisteredApp {
+            name: name.into(),
+            client_id: format!("{id}-app"),
+            client_secret: format!("{id}-secret"),
+            redirect_uris: vec![redirect_uri.into()],
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AutoApprove {
     /// The company to connect; the first one when absent.

@@ -46,6 +46,20 @@ impl Default for SandboxConfig {
     }
 }
 
+impl SandboxConfig {
+    /// A sandbox whose consent screen approves `realm_id` at once: for tests and the demo,
+    /// where no person clicks through Intuit's page.
+    pub fn auto_approving(realm_id: &str) -> SandboxConfig {
+        SandboxConfig {
+            oauth: OAuthConfig {
+                auto_approve: Some(crate::oauth::AutoApprove { realm_id: Some(realm_id.into()), deny: false }),
+                ..OAuthConfig::default()
+            },
+            ..SandboxConfig::default()
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     #[error("cannot listen on {addr}: {source}")]

@@ -29,6 +29,8 @@ const CLIENT_SECRET: &str = "client_secret";
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+pub mod demo;
+
 /// What the app shows of an instance (never a secret; only whether it is set).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct InstanceView {

@@ -1,0 +1,116 @@
+//! The demo: the bundled QuickBooks sandbox and an instance connected to its US company with
+//! demo records, set up the same way by the desktop app, the CLI and the tests.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use qbo_sandbox::{seed, RegisteredApp, Sandbox, SandboxConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use rust_decimal::Decimal;
+
+use super::{ApiResult, ConnectionView, Connector, InstanceChanges, InstanceView};
+use crate::error::{ApiError, ErrorCode};
+use crate::instance::{Environment, NewInstance};
+use crate::platform::demo::{DemoSize, TaxCode};
+use crate::platform::Module;
+
+/// The sales tax codes of the sandbox's US company (California 7.25% with Alameda's 1%, and
+/// none), which the demo records use.
+pub fn demo_taxes() -> Vec<TaxCode> {
+    vec![TaxCode::new("TAX", &[Decimal::new(725, 2), Decimal::ONE]), TaxCode::new("NON", &[])]
+}
+
+/// Starts the bundled sandbox with its five companies on a free loopback port. Its consent
+/// screen is Intuit's to show; here the US company says yes at once. `data_file` keeps its
+/// companies and grants across restarts; in memory without it.
+pub async fn start_sandbox(data_file: Option<PathBuf>) -> ApiResult<Sandbox> {
+    let config = SandboxConfig { data_file, ..SandboxConfig::auto_approving(seed::US_REALM) };
+    Sandbox::start(config).await.map_err(|error| {
+        ApiError::new(ErrorCode::Storage, "the demo QuickBooks sandbox could not start").with_detail(error.to_string())
+    })
+}
+
+impl Connector {
+    /// The instance `name` pointed at the demo sandbox at `base_url`, with the demo app's keys:
+    /// activated the first time, its address updated after (the sandbox's port changes).
+    pub fn demo_instance(&self, name: &str, base_url: &str, redirect_uri: &str) -> ApiResult<InstanceView> {
+        self.sandbox_instance(name, base_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, redirect_uri)
+    }
+
+    fn sandbox_instance(
+        &self,
+        name: &str,
+        base_url: &str,
+        client_id: &str,
+        client_secret: &str,
+        redirect_uri: &str,
+    ) -> ApiResult<InstanceView> {
+        let environment = Environment::Custom { base_url: base_url.to_owned() };
+        match self.instance(name) {
+            Ok(_) => self.update_instance(
+                name,
+                InstanceChanges { environment: Some(environment), ..InstanceChanges::default() },
+            ),
+            Err(error) if error.code == ErrorCode::NotFound => self.activate(
+                NewInstance {
+                    name: name.into(),
+                    environment,
+                    company_id: None,
+                    client_id: Some(client_id.into()),
+                    redirect_uri: Some(redirect_uri.into()),
+                },
+                Some(client_secret.into()),
+            ),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// `name` activated against a sandbox that approves at once, with `app` registered there
+    /// (its first redirect URI), and connected: how tests and benchmarks get a company.
+    pub async fn connect_to_sandbox(
+        &self,
+        name: &str,
+        sandbox: &Sandbox,
+        app: RegisteredApp,
+    ) -> ApiResult<ConnectionView> {
+        let redirect_uri = app.redirect_uris.first().cloned().unwrap_or_default();
+        let (client_id, client_secret) = (app.client_id.clone(), app.client_secret.clone());
+        sandbox.register_app(app);
+        self.sandbox_instance(name, sandbox.base_url(), &client_id, &client_secret, &redirect_uri)?;
+        self.connect_without_browser(name).await
+    }
+
+    /// Demo records (US sales tax), unless the store has accounts already. Answers how many
+    /// of each module were made, none when there were records.
+    pub fn demo_records(&self, seed: u64) -> ApiResult<Vec<(Module, usize)>> {
+        if self.records_page(Module::Accounts, "", 0, 1)?.total > 0 {
+            return Ok(Vec::new());
+        }
+        Ok(self.generate_demo_data(DemoSize::small(), seed, &demo_taxes(), "USD")?.into_iter().collect())
+    }
+
+    /// Connects `name` to a server that approves at once (the bundled sandbox's auto-approval):
+    /// follows the authorization address without a browser and hands the redirect it answers
+    /// with to [`Connector::complete_connect`], as the loopback listener or the relay page
+    /// would. An operator's browser takes the same steps with a person in them.
+    pub async fn connect_without_browser(&self, name: &str) -> ApiResult<ConnectionView> {
+        let url = self.begin_connect(name).await?;
+        let no_follow = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| ApiError::new(ErrorCode::QuickBooks, e.to_string()))?;
+        let answer = no_follow.get(url).send().await.map_err(|e| {
+            ApiError::new(ErrorCode::QuickBooks, "the authorization server did not answer").with_detail(e.to_string())
+        })?;
+        let location = answer.headers().get("location").and_then(|v| v.to_str().ok()).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::QuickBooks,
+                format!(
+                    "the authorization server asked for a person (HTTP {}) instead of approving at once",
+                    answer.status()
+                ),
+            )
+        })?;
+        self.complete_connect(name, location).await
+    }
+}
