@@ -692,6 +692,22 @@ async fn leaving_a_collision_closes_it_for_good_and_the_record_stays_unlinked() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collision_settled_outside_the_inbox_leaves_no_entry_asking_about_it() {
+    let (setup, customer_id, _, second) = twin_accounts(true).await;
+    let c = &setup.connector;
+    let record = c.record(Module::Accounts, &second).unwrap();
+    let mut data = record.data.clone();
+    data["Name"] = json!("Twin Co East");
+    c.update_record(Module::Accounts, &second, data, record.version).unwrap();
+
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    let created = linked(&setup, &second).expect("renamed by hand, then created");
+    assert_ne!(created, customer_id);
+    assert!(c.conflicts("Books").unwrap().is_empty(), "nothing left to decide");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_too_large_for_quickbooks_fails_alone_with_its_field_named() {
     let setup = setup(seed::US_REALM).await;
     let ids: Vec<String> = ["Small One", "Huge One", "Small Two"]

@@ -876,7 +876,7 @@ impl<'a> Engine<'a> {
             let plan = plan_push(candidates, switches);
             self.push_page(module, plan, only, &mut done, total).await?;
             if self.cancel.load(Ordering::Relaxed) {
-                return Ok(());
+                break;
             }
             // Each finished page moves the cursor, so a run that dies re-reads one page, not all.
             if let Some(seq) = latest_seq {
@@ -889,6 +889,16 @@ impl<'a> Engine<'a> {
                 .map_err(storage)?;
             }
         }
+        // A collision the operator settled outside the inbox (renamed or removed the record, or
+        // unlinked the other) leaves no entry asking about it.
+        db::settle_same_entity(
+            &self.connector.store().connection(),
+            self.instance.id,
+            &module.name,
+            module.platform_module(),
+            &stamp(now()),
+        )
+        .map_err(storage)?;
         Ok(())
     }
 

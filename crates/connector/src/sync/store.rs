@@ -304,6 +304,25 @@ pub fn same_entity_left(
     .query_row(params![instance, module, platform_id, qbo_id, other_platform_id], |row| row.get(0))
 }
 
+/// Closes the module's open same-entity entries that no longer wait for anyone: the record is
+/// linked now (renamed or unlinked elsewhere, then sent) or deleted here.
+pub fn settle_same_entity(
+    db: &Connection,
+    instance: i64,
+    module: &str,
+    platform_module: &str,
+    at: &str,
+) -> rusqlite::Result<usize> {
+    db.prepare_cached(
+        "UPDATE conflict SET resolved_at = ?4, resolution = 'settled'
+         WHERE instance_id = ?1 AND module = ?2 AND kind = 'same_entity' AND resolved_at IS NULL
+           AND (EXISTS (SELECT 1 FROM link WHERE link.instance_id = ?1 AND link.module = ?2 AND link.platform_id = conflict.platform_id)
+                OR EXISTS (SELECT 1 FROM platform_record record WHERE record.module = ?3 AND record.id = conflict.platform_id
+                           AND record.deleted_at IS NOT NULL))",
+    )?
+    .execute(params![instance, module, platform_module, at])
+}
+
 /// Closes an open entry of the inbox, saying how (`fields`, `link_instead`, `renamed`, `dismissed`).
 pub fn close_conflict(db: &Connection, conflict_id: i64, resolution: &str, at: &str) -> rusqlite::Result<usize> {
     db.execute(
