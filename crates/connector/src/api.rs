@@ -818,9 +818,10 @@ pub struct ConflictView {
     pub other_platform_id: Option<String>,
     /// Same entity: the value QuickBooks compared (a name or a number), when known.
     pub matched_value: Option<String>,
-    /// Same entity: the platform field a rename changes; `None` where renaming does not apply
-    /// (the reason is in `message`).
+    /// Same entity: the platform field a rename changes; `None` where renaming does not apply.
     pub rename_field: Option<String>,
+    /// Same entity: why renaming does not apply, where it does not.
+    pub rename_refused: Option<String>,
     /// Same entity: the decision in an operator's words.
     pub message: Option<String>,
     pub platform_version: Value,
@@ -1061,6 +1062,7 @@ impl Connector {
                 other_platform_id: row.get(9)?,
                 matched_value: row.get(10)?,
                 rename_field: None,
+                rename_refused: None,
                 message: None,
                 platform_version: serde_json::from_str(&platform).unwrap_or(Value::Null),
                 qbo_version: serde_json::from_str(&qbo).unwrap_or(Value::Null),
@@ -1082,6 +1084,7 @@ impl Connector {
                 ConflictKind::SameEntity => {
                     let rename = module.map_or_else(|| Err(format!("no module {}", view.module)), rename_field);
                     view.rename_field = rename.clone().ok();
+                    view.rename_refused = rename.clone().err();
                     view.message = Some(same_entity_message(view, &rename));
                 }
             }

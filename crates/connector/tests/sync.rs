@@ -612,6 +612,7 @@ async fn a_name_collision_waits_in_the_inbox_as_one_same_entity_decision_not_for
     assert_eq!(entry.entity, "Customer");
     assert_eq!(entry.matched_value.as_deref(), Some("Twin Co"));
     assert_eq!(entry.rename_field.as_deref(), Some("Name"));
+    assert_eq!(entry.rename_refused, None);
     assert_eq!(entry.platform_version["Phone"], "222");
     assert_eq!(entry.qbo_version["DisplayName"], "Twin Co", "the QuickBooks entity as read");
     let message = entry.message.clone().unwrap_or_default();
