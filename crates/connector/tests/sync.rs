@@ -709,6 +709,35 @@ async fn a_collision_settled_outside_the_inbox_leaves_no_entry_asking_about_it()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_runs_create_that_finds_an_entity_linked_to_another_record_fails_alone() {
+    let setup = setup(seed::US_REALM).await;
+    let c = &setup.connector;
+    let first = c.create_record(Module::Accounts, json!({"Name": "Twin Co"})).unwrap().id;
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.outcome, "succeeded");
+    let customer_id = linked(&setup, &first).unwrap();
+    // A second "Twin Co" whose create a run journaled and then died with: the next run looks
+    // for it in QuickBooks by name and finds the first's customer.
+    let second = c.create_record(Module::Accounts, json!({"Name": "Twin Co"})).unwrap().id;
+    c.store()
+        .connection()
+        .execute(
+            "INSERT INTO journal (instance_id, run_id, module, platform_id, operation, request_id, body, platform_hash, state, created_at)
+             VALUES (1, ?1, 'Accounts', ?2, 'create', 'dead-run-call', '{\"DisplayName\": \"Twin Co\"}', 'h', 'pending', 't')",
+            rusqlite::params![run.run_id, second],
+        )
+        .unwrap();
+
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].failed, 1, "{:#?}", problems(&setup, &run));
+    assert_eq!(linked(&setup, &first).as_deref(), Some(customer_id.as_str()));
+    assert_eq!(linked(&setup, &second), None);
+    let conflicts = c.conflicts("Books").unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:#?}");
+    assert_eq!(conflicts[0].other_platform_id.as_deref(), Some(first.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_too_large_for_quickbooks_fails_alone_with_its_field_named() {
     let setup = setup(seed::US_REALM).await;
     let ids: Vec<String> = ["Small One", "Huge One", "Small Two"]

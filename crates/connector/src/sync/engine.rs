@@ -1539,8 +1539,22 @@ impl<'a> Engine<'a> {
                 .collect();
             candidates.dedup_by(|a, b| a.platform_id == b.platform_id);
             self.find_matches(&module, &mut candidates).await?;
-            let found: Vec<(String, super::plan::LinkState)> =
-                candidates.into_iter().filter_map(|c| c.matched.map(|m| (c.platform_id, m))).collect();
+            // A twin found for one record may be linked to another already. Linking it would
+            // break the run on the link's uniqueness; the record is planned again instead, and
+            // its push meets the same twin and puts the choice in the inbox (once).
+            let mut found: Vec<(String, super::plan::LinkState)> = Vec::new();
+            for (platform_id, matched) in candidates.into_iter().filter_map(|c| c.matched.map(|m| (c.platform_id, m))) {
+                let holder = db::link_by_qbo(
+                    &self.connector.store().connection(),
+                    self.instance.id,
+                    &module.name,
+                    &matched.qbo_id,
+                )
+                .map_err(storage)?;
+                if holder.is_none_or(|holder| holder.platform_id == platform_id) {
+                    found.push((platform_id, matched));
+                }
+            }
             // The newest unfinished update or delete of each record is sent again; an older one
             // of the same record is superseded by it.
             let mut resend: BTreeMap<&str, (Planned, RequestId, &db::PendingWrite)> = BTreeMap::new();
