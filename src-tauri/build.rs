@@ -43,6 +43,7 @@ const COMMANDS: &[&str] = &[
     "unlink",
     "conflicts",
     "resolve_conflict",
+    "resolve_same_entity",
 ];
 
 fn main() {

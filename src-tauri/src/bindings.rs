@@ -37,6 +37,7 @@ mod tests {
             OutcomePage,
             TestOutcome,
             ConflictView,
+            SameEntityChoice,
             Side,
             connector::error::ApiError,
             connector::spec::Spec,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use connector::api::{
     ConflictView, ConnectionView, InstanceChanges, InstanceView, LookupRow, OutcomePage, Preview, PreviewSource,
-    RecordPage, Side, TestOutcome,
+    RecordPage, SameEntityChoice, Side, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
@@ -372,6 +372,19 @@ pub async fn resolve_conflict(
     choices: BTreeMap<String, Side>,
 ) -> Answer<RunSummary> {
     let result = state.connector.resolve(&name, conflict_id, &choices).await;
+    crate::runs::finished(&app, &name, &result);
+    result
+}
+
+#[tauri::command]
+pub async fn resolve_same_entity(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    conflict_id: i64,
+    choice: SameEntityChoice,
+) -> Answer<RunSummary> {
+    let result = state.connector.resolve_same_entity(&name, conflict_id, &choice).await;
     crate::runs::finished(&app, &name, &result);
     result
 }

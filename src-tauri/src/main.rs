@@ -167,6 +167,7 @@ fn main() {
             commands::unlink,
             commands::conflicts,
             commands::resolve_conflict,
+            commands::resolve_same_entity,
         ])
         .build(tauri::generate_context!());
     match app {

@@ -28,6 +28,7 @@ import type { Record as PlatformRecord } from './bindings/Record';
 import type { RecordPage } from './bindings/RecordPage';
 import type { RunRow } from './bindings/RunRow';
 import type { RunSummary } from './bindings/RunSummary';
+import type { SameEntityChoice } from './bindings/SameEntityChoice';
 import type { Schedule } from './bindings/Schedule';
 import type { ScheduleView } from './bindings/ScheduleView';
 import type { Side } from './bindings/Side';
@@ -103,6 +104,8 @@ export const api = {
   conflicts: (name: string) => call<ConflictView[]>('conflicts', { name }),
   resolveConflict: (name: string, conflictId: number, choices: Record<string, Side>) =>
     call<RunSummary>('resolve_conflict', { name, conflictId, choices }),
+  resolveSameEntity: (name: string, conflictId: number, choice: SameEntityChoice) =>
+    call<RunSummary>('resolve_same_entity', { name, conflictId, choice }),
 };
 
 export const events = {

@@ -12,7 +12,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use connector::api::{ConnectionView, Connector, InstanceChanges, LookupRow, PreviewSource, Side};
+use connector::api::{
+    ConflictKind, ConflictView, ConnectionView, Connector, InstanceChanges, LookupRow, PreviewSource, SameEntityChoice,
+    Side,
+};
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::{Environment, NewInstance};
 use connector::platform::demo::{DemoSize, TaxCode};
@@ -98,14 +101,25 @@ enum Command {
     Link { name: String, module: String, id: String, qbo_id: String },
     /// Break a record's link.
     Unlink { name: String, module: String, id: String },
-    /// Records changed on both sides that wait for a decision.
+    /// What waits for a decision: records changed on both sides, and records QuickBooks sees
+    /// as the entity another record here is linked to.
     Conflicts { name: String },
-    /// Resolve a held conflict: fields named with --take get QuickBooks' value, the rest keep the platform's.
+    /// Resolve an open conflict. Changed on both sides: fields named with --take get QuickBooks'
+    /// value, the rest keep the platform's. Same entity: --link-instead, --rename or --dismiss.
     Resolve {
         name: String,
         id: i64,
-        #[arg(long = "take")]
+        #[arg(long = "take", value_name = "FIELD", conflicts_with_all = ["link_instead", "rename", "dismiss"])]
         take: Vec<String>,
+        /// Same entity: unlink the other record and link this one to the QuickBooks entity (sent as an update).
+        #[arg(long, conflicts_with_all = ["rename", "dismiss"])]
+        link_instead: bool,
+        /// Same entity: give this record a new name (or number) and send it as a new QuickBooks entity.
+        #[arg(long, value_name = "NEW NAME", conflicts_with = "dismiss")]
+        rename: Option<String>,
+        /// Same entity: leave the record unlinked (it fails alone on later runs until renamed or removed).
+        #[arg(long)]
+        dismiss: bool,
     },
     /// When instances sync by themselves: show, set, pause, resume, and run the scheduler.
     #[command(subcommand)]
@@ -610,21 +624,23 @@ async fn run(cli: Cli) -> Result<Finished, ApiError> {
                 if conflicts.is_empty() {
                     return "No conflicts.".into();
                 }
-                conflicts
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "#{} {} {} (QuickBooks {})\n  here:       {}\n  QuickBooks: {}",
-                            c.id, c.module, c.platform_id, c.qbo_id, c.platform_version, c.qbo_version
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                conflicts.iter().map(|c| describe_conflict(&name, c)).collect::<Vec<_>>().join("\n")
             });
         }
-        Command::Resolve { name, id, take } => {
-            let choices = take.into_iter().map(|field| (field, Side::Quickbooks)).collect();
-            let summary = connector.resolve(&name, id, &choices).await?;
+        Command::Resolve { name, id, take, link_instead, rename, dismiss } => {
+            let same_entity = match (link_instead, rename, dismiss) {
+                (true, _, _) => Some(SameEntityChoice::LinkInstead),
+                (_, Some(new_name), _) => Some(SameEntityChoice::Rename { name: new_name }),
+                (_, _, true) => Some(SameEntityChoice::Dismiss),
+                _ => None,
+            };
+            let summary = match same_entity {
+                Some(choice) => connector.resolve_same_entity(&name, id, &choice).await?,
+                None => {
+                    let choices = take.into_iter().map(|field| (field, Side::Quickbooks)).collect();
+                    connector.resolve(&name, id, &choices).await?
+                }
+            };
             show(json, &to_value(&summary), || describe_summary(&summary));
             finished = Finished::of(&summary);
         }
@@ -1135,6 +1151,35 @@ fn spec(connector: &Connector, json: bool, command: SpecCommand) -> Result<(), A
         }
     }
     Ok(())
+}
+
+fn describe_conflict(instance: &str, conflict: &ConflictView) -> String {
+    match conflict.kind {
+        ConflictKind::ChangedOnBothSides => format!(
+            "#{} {} {} (QuickBooks {}), changed on both sides\n  here:       {}\n  QuickBooks: {}",
+            conflict.id,
+            conflict.module,
+            conflict.platform_id,
+            conflict.qbo_id,
+            conflict.platform_version,
+            conflict.qbo_version
+        ),
+        ConflictKind::SameEntity => {
+            let other = conflict.other_platform_id.as_deref().unwrap_or("another record");
+            let named = conflict.matched_value.as_deref().map(|v| format!(" {v:?}")).unwrap_or_default();
+            let rename = if conflict.rename_field.is_some() { " | --rename \"NEW NAME\"" } else { "" };
+            format!(
+                "#{id} {module} {this} and {module} {other} are one QuickBooks {entity}{named} ({entity} {qbo_id})\n  {message}\n  \
+                 decide: qbconnector resolve {instance:?} {id} --link-instead{rename} | --dismiss",
+                id = conflict.id,
+                module = conflict.module,
+                this = conflict.platform_id,
+                entity = conflict.entity,
+                qbo_id = conflict.qbo_id,
+                message = conflict.message.as_deref().unwrap_or_default(),
+            )
+        }
+    }
 }
 
 fn compact(value: &Option<Value>) -> String {

@@ -336,6 +336,49 @@ async fn every_built_in_push_method_previews_a_complete_body() {
     );
 }
 
+/// An instance "Books" connected to the sandbox in-process (the loopback flow has its own
+/// test), for the CLI to do the rest.
+async fn connected_books(sandbox: &Sandbox, data: &Path) -> connector::api::Connector {
+    let connector = connector::api::Connector::open(data).unwrap();
+    let app = RegisteredApp::named("CLI", "https://relay.example/cb");
+    connector.connect_to_sandbox("Books", sandbox, app).await.unwrap();
+    connector
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_records_quickbooks_sees_as_one_are_shown_in_words_and_one_is_renamed_apart() {
+    use connector::platform::Module;
+
+    let sandbox = sandbox().await;
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    {
+        let connector = connected_books(&sandbox, d).await;
+        for id in ["TWIN-1", "TWIN-2"] {
+            connector.create_record(Module::Accounts, serde_json::json!({"Id": id, "Name": "Twin Co"})).unwrap();
+        }
+    }
+    assert_eq!(cli(d, &["push", "Books"]).status.code(), Some(8), "the second twin fails");
+    let shown = ok(&cli(d, &["conflicts", "Books"]));
+    assert!(shown.contains("Accounts TWIN-2 and Accounts TWIN-1 are one QuickBooks Customer \"Twin Co\""), "{shown}");
+    assert!(shown.contains("--link-instead | --rename \"NEW NAME\" | --dismiss"), "{shown}");
+    let conflicts = json_of(&cli(d, &["--json", "conflicts", "Books"]));
+    assert_eq!(conflicts[0]["kind"], "same_entity");
+    let id = conflicts[0]["id"].as_i64().unwrap().to_string();
+
+    assert_eq!(cli(d, &["resolve", "Books", &id, "--rename", "X", "--dismiss"]).status.code(), Some(2));
+    assert_eq!(cli(d, &["resolve", "Books", &id, "--take", "Name", "--link-instead"]).status.code(), Some(2));
+    let field_by_field = cli(d, &["resolve", "Books", &id, "--take", "Name"]);
+    assert!(refused(&field_by_field, 3).contains("no fields to pick"));
+
+    ok(&cli(d, &["resolve", "Books", &id, "--rename", "Twin Co West"]));
+    let customers = sandbox.entities(seed::US_REALM, qbo_sandbox::EntityKind::Customer);
+    let named = |name: &str| customers.iter().filter(|c| c["DisplayName"] == name).count();
+    assert_eq!((named("Twin Co"), named("Twin Co West")), (1, 1));
+    assert_eq!(ok(&cli(d, &["conflicts", "Books"])).trim(), "No conflicts.");
+    assert_eq!(cli(d, &["push", "Books"]).status.code(), Some(0), "nothing fails any more");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     use connector::api::Connector;
@@ -345,10 +388,7 @@ async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     let data = tempfile::tempdir().unwrap();
     let d = data.path();
     {
-        // Connected in-process (the loopback flow has its own test); the CLI does the rest.
-        let connector = Connector::open(d).unwrap();
-        let app = RegisteredApp::named("CLI", "https://relay.example/cb");
-        connector.connect_to_sandbox("Books", &sandbox, app).await.unwrap();
+        let connector = connected_books(&sandbox, d).await;
         connector
             .create_record(Module::Accounts, serde_json::json!({"Id": "GOOD-1", "Name": "Heron Supplies"}))
             .unwrap();

@@ -566,6 +566,177 @@ async fn two_records_quickbooks_sees_as_one_fail_alone_and_the_rest_of_the_run_g
     assert_eq!(failed[0].element.as_deref(), Some("DisplayName"));
 }
 
+/// Two accounts named "Twin Co" and the QuickBooks customer the first is linked to, after a
+/// push met the collision: (setup, the customer's id, first, second).
+async fn twin_accounts(existing_in_quickbooks: bool) -> (support::Setup, String, String, String) {
+    let setup = setup(seed::US_REALM).await;
+    let c = &setup.connector;
+    if existing_in_quickbooks {
+        let client = c.qbo_client("Books").await.unwrap();
+        let body = json!({"DisplayName": "Twin Co", "PrimaryPhone": {"FreeFormNumber": "QB-0"}});
+        client.create_json("Customer", &body, &qbo::RequestId::new()).await.unwrap();
+    }
+    let first = c.create_record(Module::Accounts, json!({"Name": "Twin Co", "Phone": "111"})).unwrap().id;
+    let second = c.create_record(Module::Accounts, json!({"Name": "Twin Co", "Phone": "222"})).unwrap().id;
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].failed, 1, "{:#?}", problems(&setup, &run));
+    let customer = linked(&setup, &first).expect("the first is linked");
+    (setup, customer, first, second)
+}
+
+fn linked(setup: &support::Setup, platform_id: &str) -> Option<String> {
+    let links = setup.connector.links("Books", "Accounts").unwrap();
+    links.into_iter().find(|l| l.platform_id == platform_id).map(|l| l.qbo_id)
+}
+
+fn customer(setup: &support::Setup, qbo_id: &str) -> Value {
+    let customers = setup.sandbox.entities(seed::US_REALM, EntityKind::Customer);
+    customers.into_iter().find(|c| c["Id"] == qbo_id).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_collision_waits_in_the_inbox_as_one_same_entity_decision_not_for_field_by_field() {
+    use connector::api::ConflictKind;
+
+    let (setup, customer_id, first, second) = twin_accounts(true).await;
+    let c = &setup.connector;
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].failed, 1, "the second push meets it again");
+
+    let conflicts = c.conflicts("Books").unwrap();
+    assert_eq!(conflicts.len(), 1, "one entry, not one a push: {conflicts:#?}");
+    let entry = &conflicts[0];
+    assert_eq!(entry.kind, ConflictKind::SameEntity);
+    assert_eq!((entry.platform_id.as_str(), entry.qbo_id.as_str()), (second.as_str(), customer_id.as_str()));
+    assert_eq!(entry.other_platform_id.as_deref(), Some(first.as_str()));
+    assert_eq!(entry.entity, "Customer");
+    assert_eq!(entry.matched_value.as_deref(), Some("Twin Co"));
+    assert_eq!(entry.rename_field.as_deref(), Some("Name"));
+    assert_eq!(entry.rename_refused, None);
+    assert_eq!(entry.platform_version["Phone"], "222");
+    assert_eq!(entry.qbo_version["DisplayName"], "Twin Co", "the QuickBooks entity as read");
+    let message = entry.message.clone().unwrap_or_default();
+    assert!(message.contains(&first) && message.contains(&second) && message.contains("fails alone"), "{message}");
+
+    let refused = c.resolve("Books", entry.id, &Default::default()).await.unwrap_err();
+    assert_eq!(refused.code, connector::error::ErrorCode::Validation, "{refused}");
+    assert!(refused.message.contains("no fields to pick"), "{refused}");
+    assert_eq!(c.conflicts("Books").unwrap().len(), 1, "still open");
+    assert_eq!(linked(&setup, &second), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_instead_moves_the_link_and_sends_this_records_values_as_an_update() {
+    use connector::api::SameEntityChoice;
+
+    // No customer beforehand: the first is created, the second meets QuickBooks' 6240.
+    let (setup, customer_id, first, second) = twin_accounts(false).await;
+    let c = &setup.connector;
+    let entry = c.conflicts("Books").unwrap().remove(0);
+    assert_eq!(entry.other_platform_id.as_deref(), Some(first.as_str()));
+    let customers_before = setup.sandbox.count(seed::US_REALM, EntityKind::Customer);
+
+    let run = c.resolve_same_entity("Books", entry.id, &SameEntityChoice::LinkInstead).await.unwrap();
+    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(run.counts["Accounts"].ok, 1);
+    assert_eq!(linked(&setup, &second).as_deref(), Some(customer_id.as_str()));
+    assert_eq!(linked(&setup, &first), None, "the other record let go");
+    assert_eq!(customer(&setup, &customer_id)["PrimaryPhone"]["FreeFormNumber"], "222", "this record's values");
+    assert_eq!(setup.sandbox.count(seed::US_REALM, EntityKind::Customer), customers_before, "nothing created");
+    assert!(c.conflicts("Books").unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_sends_the_record_as_a_new_entity_under_its_new_name() {
+    use connector::api::SameEntityChoice;
+
+    let (setup, customer_id, first, second) = twin_accounts(true).await;
+    let c = &setup.connector;
+    let entry = c.conflicts("Books").unwrap().remove(0);
+
+    let same = SameEntityChoice::Rename { name: " twin co ".into() };
+    let refused = c.resolve_same_entity("Books", entry.id, &same).await.unwrap_err();
+    assert_eq!(refused.code, connector::error::ErrorCode::Validation, "a change of case is the same name: {refused}");
+
+    let rename = SameEntityChoice::Rename { name: "Twin Co West".into() };
+    let run = c.resolve_same_entity("Books", entry.id, &rename).await.unwrap();
+    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(c.record(Module::Accounts, &second).unwrap().data["Name"], "Twin Co West");
+    let created = linked(&setup, &second).expect("the renamed record is linked");
+    assert_ne!(created, customer_id);
+    assert_eq!(customer(&setup, &created)["DisplayName"], "Twin Co West");
+    assert_eq!(linked(&setup, &first).as_deref(), Some(customer_id.as_str()), "the first keeps its link");
+    assert!(c.conflicts("Books").unwrap().is_empty());
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.outcome, "succeeded", "nothing fails any more: {:#?}", problems(&setup, &run));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_a_collision_closes_it_for_good_and_the_record_stays_unlinked() {
+    use connector::api::SameEntityChoice;
+
+    let (setup, _, _, second) = twin_accounts(true).await;
+    let c = &setup.connector;
+    let entry = c.conflicts("Books").unwrap().remove(0);
+
+    let run = c.resolve_same_entity("Books", entry.id, &SameEntityChoice::Dismiss).await.unwrap();
+    assert_eq!(run.counts["Accounts"].failed, 1, "it still fails alone");
+    assert!(c.conflicts("Books").unwrap().is_empty());
+    assert_eq!(linked(&setup, &second), None);
+
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].failed, 1);
+    assert!(c.conflicts("Books").unwrap().is_empty(), "a later run does not ask again");
+    let failed = c.run_records("Books", run.run_id, true).unwrap();
+    let message = failed[0].message.clone().unwrap_or_default();
+    assert!(message.contains("left unlinked"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collision_settled_outside_the_inbox_leaves_no_entry_asking_about_it() {
+    let (setup, customer_id, _, second) = twin_accounts(true).await;
+    let c = &setup.connector;
+    let record = c.record(Module::Accounts, &second).unwrap();
+    let mut data = record.data.clone();
+    data["Name"] = json!("Twin Co East");
+    c.update_record(Module::Accounts, &second, data, record.version).unwrap();
+
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    let created = linked(&setup, &second).expect("renamed by hand, then created");
+    assert_ne!(created, customer_id);
+    assert!(c.conflicts("Books").unwrap().is_empty(), "nothing left to decide");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_runs_create_that_finds_an_entity_linked_to_another_record_fails_alone() {
+    let setup = setup(seed::US_REALM).await;
+    let c = &setup.connector;
+    let first = c.create_record(Module::Accounts, json!({"Name": "Twin Co"})).unwrap().id;
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.outcome, "succeeded");
+    let customer_id = linked(&setup, &first).unwrap();
+    // A second "Twin Co" whose create a run journaled and then died with: the next run looks
+    // for it in QuickBooks by name and finds the first's customer.
+    let second = c.create_record(Module::Accounts, json!({"Name": "Twin Co"})).unwrap().id;
+    c.store()
+        .connection()
+        .execute(
+            "INSERT INTO journal (instance_id, run_id, module, platform_id, operation, request_id, body, platform_hash, state, created_at)
+             VALUES (1, ?1, 'Accounts', ?2, 'create', 'dead-run-call', '{\"DisplayName\": \"Twin Co\"}', 'h', 'pending', 't')",
+            rusqlite::params![run.run_id, second],
+        )
+        .unwrap();
+
+    let run = sync(&setup, Direction::Push).await;
+    assert_eq!(run.counts["Accounts"].failed, 1, "{:#?}", problems(&setup, &run));
+    assert_eq!(linked(&setup, &first).as_deref(), Some(customer_id.as_str()));
+    assert_eq!(linked(&setup, &second), None);
+    let conflicts = c.conflicts("Books").unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:#?}");
+    assert_eq!(conflicts[0].other_platform_id.as_deref(), Some(first.as_str()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_too_large_for_quickbooks_fails_alone_with_its_field_named() {
     let setup = setup(seed::US_REALM).await;
@@ -760,6 +931,11 @@ async fn a_held_conflict_is_resolved_field_by_field_and_newest_wins_goes_by_the_
         "100",
         "what both had agreed on"
     );
+
+    let refused =
+        c.resolve_same_entity("Books", conflict.id, &connector::api::SameEntityChoice::Dismiss).await.unwrap_err();
+    assert_eq!(refused.code, connector::error::ErrorCode::Validation, "{refused}");
+    assert_eq!(c.conflicts("Books").unwrap().len(), 1, "still open");
 
     // The operator takes QuickBooks' phone and e-mail and keeps the platform's website.
     let choices = [("Phone".to_owned(), Side::Quickbooks), ("CorpEmail".to_owned(), Side::Quickbooks)].into();

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PlanView } from '../bindings/PlanView';
 import type { Spec } from '../bindings/Spec';
 import { asApiError, isApiError } from '../api';
-import { conflictFields } from './conflicts';
+import type { ConflictView } from '../bindings/ConflictView';
+import { conflictFields, conflictTitle, inWords, renameChoice, sameEntityOutcomes, sameEntitySentence } from './conflicts';
 import { debounce } from './debounce';
 import { errorHint, formatDuration, formatValue, runDuration } from './format';
 import { runTotals } from './history';
@@ -231,22 +232,69 @@ describe('plans and formats', () => {
 });
 
 describe('conflicts', () => {
+  const entry = (fields: Partial<ConflictView>): ConflictView => ({
+    id: 1,
+    kind: 'changed_on_both_sides',
+    module: 'Accounts',
+    entity: 'Customer',
+    platform_id: 'A-1',
+    qbo_id: '47',
+    other_platform_id: null,
+    matched_value: null,
+    rename_field: null,
+    rename_refused: null,
+    message: null,
+    platform_version: {},
+    qbo_version: {},
+    quickbooks_as_platform: null,
+    last_synced: null,
+    created_at: '2026-11-25T10:00:00Z',
+    ...fields,
+  });
+  const twins = entry({
+    kind: 'same_entity',
+    platform_id: 'ACC-2',
+    qbo_id: '58',
+    other_platform_id: 'ACC-1',
+    matched_value: 'Twin Co',
+    rename_field: 'Name',
+    platform_version: { Id: 'ACC-2', Name: 'Twin Co' },
+  });
+
   it('offers the fields QuickBooks maps, the differing ones first, never the platform bookkeeping', () => {
-    const rows = conflictFields({
-      id: 1,
-      module: 'Accounts',
-      platform_id: 'A-1',
-      qbo_id: '47',
-      platform_version: { Id: 'A-1', Name: 'Café', Phone: '+1 555 0199', UpdatedAt: 'x' },
-      qbo_version: {},
-      quickbooks_as_platform: { Name: 'Café', Phone: '+1 555 0100' },
-      last_synced: null,
-      created_at: '2026-11-25T10:00:00Z',
-    });
+    const rows = conflictFields(
+      entry({
+        platform_version: { Id: 'A-1', Name: 'Café', Phone: '+1 555 0199', UpdatedAt: 'x' },
+        quickbooks_as_platform: { Name: 'Café', Phone: '+1 555 0100' },
+      }),
+    );
     expect(rows.map((r) => [r.field, r.differs])).toEqual([
       ['Phone', true],
       ['Name', false],
     ]);
+  });
+
+  it('puts two records QuickBooks sees as one in an operator\'s words', () => {
+    expect(sameEntitySentence(twins)).toBe('QuickBooks sees Accounts ACC-2 as the same customer as ACC-1 (Twin Co)');
+    expect(sameEntitySentence({ ...twins, matched_value: null })).toBe(
+      'QuickBooks sees Accounts ACC-2 as the same customer as ACC-1',
+    );
+    expect(inWords('PurchaseOrder')).toBe('purchase order');
+    expect(sameEntityOutcomes(twins).rename).toBe('ACC-2 gets a new name here and QuickBooks creates it as a customer of its own.');
+    expect(conflictTitle(twins)).toBe('Accounts ACC-2 and ACC-1: one customer in QuickBooks');
+    expect(conflictTitle(entry({}))).toBe('Accounts A-1 ↔ QuickBooks 47');
+    const outcomes = sameEntityOutcomes(twins);
+    expect(outcomes.link).toMatch(/^ACC-1 is unlinked; ACC-2 is linked to QuickBooks customer 58/);
+    expect(outcomes.leave).toMatch(/fails alone on every sync until it is renamed or removed/);
+  });
+
+  it('sends a rename only when it is a new name, and says why not otherwise', () => {
+    expect(renameChoice(twins, '  Twin Co West ')).toEqual({ choice: { choice: 'rename', name: 'Twin Co West' } });
+    expect(renameChoice(twins, '   ').problem).toBe('Type the new name.');
+    expect(renameChoice(twins, 'TWIN CO').problem).toMatch(/still see it as the same customer/);
+    const contact = { ...twins, module: 'Contacts', rename_field: null, rename_refused: 'its name is made of three fields' };
+    expect(renameChoice(contact, 'Ann Lee').problem).toBe('Renaming does not apply: its name is made of three fields.');
+    expect(sameEntityOutcomes(contact).rename).toBe('Renaming does not apply: its name is made of three fields.');
   });
 });
 

@@ -802,14 +802,32 @@ pub enum PreviewSource {
 
 // ------------------------------------------------------------ sync
 
-/// A held conflict: both versions and the last one both sides agreed on.
+pub use crate::sync::store::ConflictKind;
+
+/// An open entry of the conflict inbox: a record changed on both sides (both versions and the
+/// last one both sides agreed on), or a record QuickBooks sees as the entity another record
+/// here is linked to already.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ConflictView {
     pub id: i64,
+    pub kind: ConflictKind,
     pub module: String,
+    /// The QuickBooks entity the module syncs with (Customer, Item…).
+    pub entity: String,
     pub platform_id: String,
     pub qbo_id: String,
+    /// Same entity: the record here the QuickBooks entity is already linked to.
+    pub other_platform_id: Option<String>,
+    /// Same entity: the value QuickBooks compared (a name or a number), when known.
+    pub matched_value: Option<String>,
+    /// Same entity: the platform field a rename changes; `None` where renaming does not apply.
+    pub rename_field: Option<String>,
+    /// Same entity: why renaming does not apply, where it does not.
+    pub rename_refused: Option<String>,
+    /// Same entity: the decision in an operator's words.
+    pub message: Option<String>,
     pub platform_version: Value,
+    /// Same entity: `null` when QuickBooks could not be read when the collision was met.
     pub qbo_version: Value,
     /// The body both sides last agreed on, when there was one: what each side changed since.
     pub last_synced: Option<Value>,
@@ -817,6 +835,68 @@ pub struct ConflictView {
     /// give, to set beside `platform_version` field by field. `None` if it does not map.
     pub quickbooks_as_platform: Option<Value>,
     pub created_at: String,
+}
+
+/// How the operator settles a same-entity entry of the conflict inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "choice", rename_all = "snake_case")]
+pub enum SameEntityChoice {
+    /// The other record lets go of the QuickBooks entity and this one takes it: this record's
+    /// values go to QuickBooks as an update.
+    LinkInstead,
+    /// This record gets a new name (or number) here and is sent, so QuickBooks creates it as
+    /// an entity of its own.
+    Rename { name: String },
+    /// The entry is closed and the record stays unlinked: it fails alone on every later run
+    /// until it is renamed or removed, without coming back to the inbox.
+    Dismiss,
+}
+
+/// The platform field a module's first match rule reads as it is (`.Name`, `.Number`): what
+/// "rename" changes so that QuickBooks no longer sees the record as another. `Err` says why
+/// renaming does not apply to the module.
+pub fn rename_field(module: &crate::spec::ModuleSpec) -> Result<String, String> {
+    let Some(rule) = module.matching.first() else {
+        return Err(format!("{} has no match rule, so QuickBooks never sees two of them as one", module.name));
+    };
+    let expr = rule.expr.trim();
+    let field = expr.strip_prefix('.').filter(|field| {
+        field.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
+    match field {
+        Some("Id") => Err(format!(
+            "{} are matched by their own id ({}), which cannot be changed: link this one instead or leave it",
+            module.name, rule.qbo_field
+        )),
+        Some(field) => Ok(field.to_owned()),
+        None => Err(format!(
+            "the {} match rule builds QuickBooks' {} from more than one field ({expr}): change those fields on the record instead",
+            module.name, rule.qbo_field
+        )),
+    }
+}
+
+/// The same-entity decision in words, for the CLI and as the entry's `message`.
+fn same_entity_message(view: &ConflictView, rename: &Result<String, String>) -> String {
+    let (module, this) = (&view.module, &view.platform_id);
+    let other = view.other_platform_id.as_deref().unwrap_or("another record");
+    let compared = view.matched_value.as_deref().map(|value| format!(" (both {value:?})")).unwrap_or_default();
+    let seen = format!(
+        "QuickBooks sees {module} {this} as {} {}{compared}, which is already linked to {module} {other}.",
+        view.entity, view.qbo_id
+    );
+    let left =
+        format!("left, {this} stays unlinked and fails alone on every later run until it is renamed or removed.");
+    match rename {
+        Ok(field) => format!(
+            "{seen} Link this one instead ({other} is unlinked), give it another {field} and send it as a new {}, or leave it: {left}",
+            view.entity
+        ),
+        Err(why) => format!(
+            "{seen} Link this one instead ({other} is unlinked) or leave it: {left} Renaming does not apply: {why}."
+        ),
+    }
 }
 
 /// For each platform field of a held conflict: keep the platform's value or take QuickBooks'.
@@ -963,18 +1043,29 @@ impl Connector {
 
     pub fn conflicts(&self, name: &str) -> ApiResult<Vec<ConflictView>> {
         let instance = self.instance_id(name)?;
+        let spec = self.spec(name)?;
         let connection = self.store.connection();
         let mut statement = connection.prepare(
-            "SELECT id, module, platform_id, qbo_id, platform_version, qbo_version, created_at, last_synced FROM conflict WHERE instance_id = ?1 AND resolved_at IS NULL ORDER BY id",
+            "SELECT id, module, platform_id, qbo_id, platform_version, qbo_version, created_at, last_synced,
+                    kind, other_platform_id, matched_value
+             FROM conflict WHERE instance_id = ?1 AND resolved_at IS NULL ORDER BY id",
         )?;
         let rows = statement.query_map([instance], |row| {
             let platform: String = row.get(4)?;
             let qbo: String = row.get(5)?;
+            let kind: String = row.get(8)?;
             Ok(ConflictView {
                 id: row.get(0)?,
+                kind: ConflictKind::parse(&kind).unwrap_or(ConflictKind::ChangedOnBothSides),
                 module: row.get(1)?,
+                entity: String::new(),
                 platform_id: row.get(2)?,
                 qbo_id: row.get(3)?,
+                other_platform_id: row.get(9)?,
+                matched_value: row.get(10)?,
+                rename_field: None,
+                rename_refused: None,
+                message: None,
                 platform_version: serde_json::from_str(&platform).unwrap_or(Value::Null),
                 qbo_version: serde_json::from_str(&qbo).unwrap_or(Value::Null),
                 created_at: row.get(6)?,
@@ -986,9 +1077,28 @@ impl Connector {
         drop(statement);
         drop(connection);
         for view in &mut views {
-            view.quickbooks_as_platform = self.quickbooks_as_platform(name, view).ok();
+            let module = spec.module(&view.module);
+            view.entity = module.map(|m| m.entity.clone()).unwrap_or_default();
+            match view.kind {
+                ConflictKind::ChangedOnBothSides => {
+                    view.quickbooks_as_platform = self.quickbooks_as_platform(name, view).ok();
+                }
+                ConflictKind::SameEntity => {
+                    let rename = module.map_or_else(|| Err(format!("no module {}", view.module)), rename_field);
+                    view.rename_field = rename.clone().ok();
+                    view.rename_refused = rename.clone().err();
+                    view.message = Some(same_entity_message(view, &rename));
+                }
+            }
         }
         Ok(views)
+    }
+
+    fn open_conflict(&self, name: &str, conflict_id: i64) -> ApiResult<ConflictView> {
+        self.conflicts(name)?
+            .into_iter()
+            .find(|c| c.id == conflict_id)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no open conflict {conflict_id}")))
     }
 
     /// QuickBooks' side of a conflict as platform fields, through the module's pull mapping.
@@ -1026,11 +1136,20 @@ impl Connector {
         conflict_id: i64,
         choices: &BTreeMap<String, Side>,
     ) -> ApiResult<crate::sync::RunSummary> {
-        let conflict = self
-            .conflicts(name)?
-            .into_iter()
-            .find(|c| c.id == conflict_id)
-            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no open conflict {conflict_id}")))?;
+        let conflict = self.open_conflict(name, conflict_id)?;
+        if conflict.kind != ConflictKind::ChangedOnBothSides {
+            return Err(ApiError::new(
+                ErrorCode::Validation,
+                format!(
+                    "conflict {conflict_id} has no fields to pick: QuickBooks sees {} {} as the {} {} is linked to. \
+                     Link this one instead, rename it or leave it",
+                    conflict.module,
+                    conflict.platform_id,
+                    conflict.entity,
+                    conflict.other_platform_id.as_deref().unwrap_or("another record"),
+                ),
+            ));
+        }
         let spec = self.spec(name)?;
         let module = spec
             .module(&conflict.module)
@@ -1073,17 +1192,138 @@ impl Connector {
             link.platform_hash = None;
             crate::sync::store::save_link(&self.store.connection(), instance, &link)?;
         }
-        self.store.connection().execute(
-            "UPDATE conflict SET resolved_at = ?2 WHERE id = ?1",
-            params![
-                conflict_id,
-                time::OffsetDateTime::now_utc()
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default()
-            ],
-        )?;
+        crate::sync::store::close_conflict(&self.store.connection(), conflict_id, "fields", &stamp_now())?;
         self.resync(name, &module.name, &conflict.platform_id).await
     }
+
+    /// Settles a same-entity entry (two records here that QuickBooks sees as one entity): link
+    /// this record instead of the other, rename it and send it as new, or leave it. Each closes
+    /// the entry and sends the record again, so the run shows what came of the choice.
+    pub async fn resolve_same_entity(
+        &self,
+        name: &str,
+        conflict_id: i64,
+        choice: &SameEntityChoice,
+    ) -> ApiResult<crate::sync::RunSummary> {
+        let conflict = self.open_conflict(name, conflict_id)?;
+        if conflict.kind != ConflictKind::SameEntity {
+            return Err(ApiError::new(
+                ErrorCode::Validation,
+                format!(
+                    "conflict {conflict_id} is {} {} changed here and in QuickBooks: resolve it field by field",
+                    conflict.module, conflict.platform_id
+                ),
+            ));
+        }
+        let spec = self.spec(name)?;
+        let module = spec
+            .module(&conflict.module)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no module {}", conflict.module)))?;
+        let platform_module: Module =
+            module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let instance = self.instance_id(name)?;
+        let platform_id = conflict.platform_id.as_str();
+        let resolution = match choice {
+            SameEntityChoice::LinkInstead => {
+                self.take_entity_over(name, instance, module, &conflict).await?;
+                "link_instead"
+            }
+            SameEntityChoice::Rename { name: new_name } => {
+                let field = rename_field(module).map_err(|why| ApiError::new(ErrorCode::Validation, why))?;
+                let new_name = new_name.trim();
+                if new_name.is_empty() {
+                    return Err(ApiError::new(ErrorCode::Validation, format!("the new {field} is empty")));
+                }
+                let platform = PlatformStore::new(&self.store);
+                let record = platform.get(platform_module, platform_id)?;
+                // QuickBooks compares names without regard to case: a change of case alone
+                // would meet the same entity again.
+                let current = record.data.get(&field).and_then(Value::as_str).unwrap_or_default();
+                if current.to_lowercase() == new_name.to_lowercase() {
+                    return Err(ApiError::new(
+                        ErrorCode::Validation,
+                        format!(
+                            "{} {platform_id} is already called {current:?}, which QuickBooks sees as {} {}: give it another {field}",
+                            conflict.module, conflict.entity, conflict.qbo_id
+                        ),
+                    ));
+                }
+                let mut renamed = record.data.clone();
+                renamed[field.as_str()] = Value::String(new_name.to_owned());
+                platform.update(platform_module, platform_id, renamed, record.version, now())?;
+                "renamed"
+            }
+            SameEntityChoice::Dismiss => "dismissed",
+        };
+        if !matches!(choice, SameEntityChoice::LinkInstead) {
+            crate::sync::store::close_conflict(&self.store.connection(), conflict_id, resolution, &stamp_now())?;
+        }
+        self.resync(name, &module.name, platform_id).await
+    }
+
+    /// Link instead: the other record lets go of the entity and this one takes it, at the
+    /// entity's current SyncToken, in one transaction with closing the entry. With no hash on
+    /// the link, the next push of the record is an update.
+    async fn take_entity_over(
+        &self,
+        name: &str,
+        instance: i64,
+        module: &crate::spec::ModuleSpec,
+        conflict: &ConflictView,
+    ) -> ApiResult<()> {
+        let entity = self.qbo_client(name).await?.read_json(&module.entity, &conflict.qbo_id).await?;
+        let platform_id = conflict.platform_id.as_str();
+        self.store.transaction(|tx| -> ApiResult<()> {
+            if let Some(own) = crate::sync::store::link_by_platform(tx, instance, &module.name, platform_id)? {
+                if own.qbo_id != conflict.qbo_id {
+                    return Err(ApiError::new(
+                        ErrorCode::Conflict,
+                        format!(
+                            "{} {platform_id} has been linked to {} {} since: this entry no longer applies; leave it",
+                            module.name, module.entity, own.qbo_id
+                        ),
+                    ));
+                }
+            }
+            if let Some(holder) = crate::sync::store::link_by_qbo(tx, instance, &module.name, &conflict.qbo_id)? {
+                // The holder's own open entry (changed on both sides) would be about an entity
+                // it no longer holds.
+                let holder_open: Option<i64> = tx
+                    .query_row(
+                        "SELECT id FROM conflict WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3 AND resolved_at IS NULL",
+                        params![instance, module.name, holder.platform_id],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if let Some(open) = holder_open.filter(|_| holder.platform_id != platform_id) {
+                    return Err(ApiError::new(
+                        ErrorCode::Conflict,
+                        format!(
+                            "{} {} has an open conflict of its own (#{open}): resolve that first",
+                            module.name, holder.platform_id
+                        ),
+                    ));
+                }
+                crate::sync::store::delete_link(tx, instance, &module.name, &holder.platform_id)?;
+            }
+            let link = crate::sync::store::Link {
+                module: module.name.clone(),
+                platform_id: platform_id.to_owned(),
+                qbo_id: conflict.qbo_id.clone(),
+                sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
+                platform_hash: None,
+                qbo_hash: None,
+                synced_at: stamp_now(),
+            };
+            crate::sync::store::save_link(tx, instance, &link)?;
+            crate::sync::store::close_conflict(tx, conflict.id, "link_instead", &stamp_now())?;
+            Ok(())
+        })
+    }
+}
+
+fn stamp_now() -> String {
+    now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -1100,6 +1340,20 @@ mod tests {
             refresh_expires_at: refresh_ends,
             refresh_hard_expires_at: hard_end,
         }
+    }
+
+    #[test]
+    fn renaming_changes_the_field_the_match_rule_reads_and_is_refused_where_there_is_none() {
+        let spec = Spec::built_in();
+        let field = |module: &str| rename_field(spec.module(module).unwrap());
+        assert_eq!(field("Accounts").as_deref(), Ok("Name"));
+        assert_eq!(field("Products").as_deref(), Ok("Name"));
+        assert_eq!(field("Invoices").as_deref(), Ok("Number"));
+        assert_eq!(field("Orders").as_deref(), Ok("Number"));
+        let contacts = field("Contacts").unwrap_err();
+        assert!(contacts.contains("more than one field"), "{contacts}");
+        let payments = field("Payments").unwrap_err();
+        assert!(payments.contains("own id"), "{payments}");
     }
 
     #[test]

@@ -211,4 +211,17 @@ pub const MIGRATIONS: &[Migration] = &[
               ALTER TABLE journal ADD COLUMN sync_token TEXT;
               CREATE INDEX journal_call ON journal (instance_id, request_id);",
     },
+    Migration {
+        version: 12,
+        name: "same-entity decisions in the conflict inbox",
+        // Two records here that QuickBooks sees as one entity wait for the operator beside the
+        // records changed on both sides: which record the entity is already linked to, the value
+        // QuickBooks compared (the name or number), and how each entry was closed, so that one
+        // the operator chose to leave is not opened again by every later run.
+        sql: "ALTER TABLE conflict ADD COLUMN kind TEXT NOT NULL DEFAULT 'changed_on_both_sides'
+                  CHECK (kind IN ('changed_on_both_sides', 'same_entity'));
+              ALTER TABLE conflict ADD COLUMN other_platform_id TEXT;
+              ALTER TABLE conflict ADD COLUMN matched_value TEXT;
+              ALTER TABLE conflict ADD COLUMN resolution TEXT;",
+    },
 ];

@@ -135,6 +135,30 @@ mod tests {
     }
 
     #[test]
+    fn conflicts_held_before_migration_12_are_changed_on_both_sides_and_stay_one_open_a_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let mut connection = Connection::open(&path).unwrap();
+        migrate(&mut connection, &path, &MIGRATIONS[..11]).unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO instance (id, name, name_key, environment, created_at, updated_at) VALUES (1, 'A', 'a', 'sandbox', 't', 't');
+                 INSERT INTO conflict (instance_id, module, platform_id, qbo_id, platform_version, qbo_version, created_at)
+                 VALUES (1, 'Accounts', 'ACC-1', '58', '{}', '{}', 't');",
+            )
+            .unwrap();
+        migrate(&mut connection, &path, MIGRATIONS).unwrap();
+        let kind: String = connection.query_row("SELECT kind FROM conflict", [], |row| row.get(0)).unwrap();
+        assert_eq!(kind, "changed_on_both_sides");
+        let second = connection.execute(
+            "INSERT INTO conflict (instance_id, module, platform_id, qbo_id, platform_version, qbo_version, created_at, kind)
+             VALUES (1, 'Accounts', 'ACC-1', '58', '{}', 'null', 't', 'same_entity')",
+            [],
+        );
+        assert!(second.is_err(), "one open entry a record, whatever its kind");
+    }
+
+    #[test]
     fn a_failing_migration_leaves_the_file_as_it_was() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite");

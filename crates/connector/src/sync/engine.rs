@@ -876,7 +876,7 @@ impl<'a> Engine<'a> {
             let plan = plan_push(candidates, switches);
             self.push_page(module, plan, only, &mut done, total).await?;
             if self.cancel.load(Ordering::Relaxed) {
-                return Ok(());
+                break;
             }
             // Each finished page moves the cursor, so a run that dies re-reads one page, not all.
             if let Some(seq) = latest_seq {
@@ -889,6 +889,16 @@ impl<'a> Engine<'a> {
                 .map_err(storage)?;
             }
         }
+        // A collision the operator settled outside the inbox (renamed or removed the record, or
+        // unlinked the other) leaves no entry asking about it.
+        db::settle_same_entity(
+            &self.connector.store().connection(),
+            self.instance.id,
+            &module.name,
+            module.platform_module(),
+            &stamp(now()),
+        )
+        .map_err(storage)?;
         Ok(())
     }
 
@@ -928,8 +938,10 @@ impl<'a> Engine<'a> {
                         ..Default::default()
                     })?;
                 }
-                Operation::Link { qbo_id, .. } if self.link_taken(module, &planned.platform_id, qbo_id)? => {}
                 Operation::Link { qbo_id, sync_token, hash } => {
+                    if self.link_taken(module, &planned.platform_id, qbo_id).await? {
+                        continue;
+                    }
                     let link = Link {
                         module: module.name.clone(),
                         platform_id: planned.platform_id.clone(),
@@ -1212,8 +1224,13 @@ impl<'a> Engine<'a> {
                     matched: None,
                 }];
                 self.find_matches(module, &mut candidate).await?;
-                match candidate.pop().and_then(|c| c.matched) {
-                    Some(found) if self.link_taken(module, &planned.platform_id, &found.qbo_id)? => {}
+                let found = candidate.pop().and_then(|c| c.matched);
+                let taken = match &found {
+                    Some(found) => self.link_taken(module, &planned.platform_id, &found.qbo_id).await?,
+                    None => false,
+                };
+                match found {
+                    Some(_) if taken => {}
                     Some(found) => {
                         let link = Link {
                             module: module.name.clone(),
@@ -1326,13 +1343,34 @@ impl<'a> Engine<'a> {
 
     /// Whether `qbo_id` is linked to another record of the module already; if so, this record
     /// fails with both named. Two records here that QuickBooks sees as one (two products
-    /// of the same name) must not stop the run: each other record goes on.
-    fn link_taken(&mut self, module: &ModuleSpec, platform_id: &str, qbo_id: &str) -> Result<bool, ApiError> {
+    /// of the same name) must not stop the run: each other record goes on. The operator
+    /// decides in the conflict inbox, unless they already chose to leave this collision be.
+    async fn link_taken(&mut self, module: &ModuleSpec, platform_id: &str, qbo_id: &str) -> Result<bool, ApiError> {
         let owner = db::link_by_qbo(&self.connector.store().connection(), self.instance.id, &module.name, qbo_id)
             .map_err(storage)?;
         let Some(owner) = owner.filter(|owner| owner.platform_id != platform_id) else { return Ok(false) };
         let field = module.matching.first().map(|rule| rule.qbo_field.clone());
         self.finish_journal(module, platform_id, "failed")?;
+        let left = db::same_entity_left(
+            &self.connector.store().connection(),
+            self.instance.id,
+            &module.name,
+            platform_id,
+            qbo_id,
+            &owner.platform_id,
+        )
+        .map_err(storage)?;
+        if !left {
+            self.hold_same_entity(module, platform_id, qbo_id, &owner.platform_id).await?;
+        }
+        let what_now = if left {
+            format!(
+                "left unlinked as chosen in the conflict inbox: give one of the two another name here, or unlink {} first",
+                owner.platform_id
+            )
+        } else {
+            "link this one instead, rename it or leave it: the choice waits in the conflict inbox".to_owned()
+        };
         self.record(RecordOutcome {
             module: module.name.clone(),
             record_id: platform_id.to_owned(),
@@ -1340,17 +1378,47 @@ impl<'a> Engine<'a> {
             outcome: "failed".into(),
             qbo_id: Some(qbo_id.to_owned()),
             message: Some(format!(
-                "QuickBooks sees this record as {} {qbo_id}{}, which is already linked to {} {}: give one of the two another name here, or unlink {} first",
+                "QuickBooks sees this record as {} {qbo_id}{}, which is already linked to {} {}: {what_now}",
                 module.entity,
                 field.as_deref().map(|f| format!(" (same {f})")).unwrap_or_default(),
                 module.name,
-                owner.platform_id,
                 owner.platform_id,
             )),
             element: field,
             ..Default::default()
         })?;
         Ok(true)
+    }
+
+    /// Puts the collision before the operator with what is known of both sides. The entity is
+    /// read afresh; when that fails the entry is written all the same, since its id and the
+    /// record it is linked to are enough to decide.
+    async fn hold_same_entity(
+        &self,
+        module: &ModuleSpec,
+        platform_id: &str,
+        qbo_id: &str,
+        other_platform_id: &str,
+    ) -> Result<(), ApiError> {
+        let platform_module: Module =
+            module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let record = PlatformStore::new(self.connector.store()).get(platform_module, platform_id)?;
+        let entity = self.client.read_json(&module.entity, qbo_id).await.unwrap_or(Value::Null);
+        let matched_value = match Engine::matcher(module) {
+            Some((matcher, _)) => Engine::match_value(&matcher, &record.data, &self.push_context(&record.data)?),
+            None => None,
+        };
+        let entry = db::SameEntity {
+            module: &module.name,
+            platform_id,
+            qbo_id,
+            other_platform_id,
+            platform_version: &record.data,
+            qbo_version: &entity,
+            matched_value: matched_value.as_deref(),
+            created_at: &stamp(now()),
+        };
+        db::hold_same_entity(&self.connector.store().connection(), self.instance.id, &entry).map_err(storage)
     }
 
     /// Both sides changed: the module's policy decides.
@@ -1419,7 +1487,8 @@ impl<'a> Engine<'a> {
                         "INSERT INTO conflict (instance_id, module, platform_id, qbo_id, platform_version, qbo_version, last_synced, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                          ON CONFLICT (instance_id, module, platform_id) WHERE resolved_at IS NULL DO UPDATE SET
                              qbo_id = excluded.qbo_id, platform_version = excluded.platform_version, qbo_version = excluded.qbo_version,
-                             last_synced = excluded.last_synced, created_at = excluded.created_at",
+                             last_synced = excluded.last_synced, created_at = excluded.created_at,
+                             kind = 'changed_on_both_sides', other_platform_id = NULL, matched_value = NULL",
                         params![self.instance.id, module.name, planned.platform_id, qbo_id, record.data.to_string(), current.to_string(), last, stamp(now())],
                     )
                     .map_err(storage)?;
@@ -1470,8 +1539,22 @@ impl<'a> Engine<'a> {
                 .collect();
             candidates.dedup_by(|a, b| a.platform_id == b.platform_id);
             self.find_matches(&module, &mut candidates).await?;
-            let found: Vec<(String, super::plan::LinkState)> =
-                candidates.into_iter().filter_map(|c| c.matched.map(|m| (c.platform_id, m))).collect();
+            // A twin found for one record may be linked to another already. Linking it would
+            // break the run on the link's uniqueness; the record is planned again instead, and
+            // its push meets the same twin and puts the choice in the inbox (once).
+            let mut found: Vec<(String, super::plan::LinkState)> = Vec::new();
+            for (platform_id, matched) in candidates.into_iter().filter_map(|c| c.matched.map(|m| (c.platform_id, m))) {
+                let holder = db::link_by_qbo(
+                    &self.connector.store().connection(),
+                    self.instance.id,
+                    &module.name,
+                    &matched.qbo_id,
+                )
+                .map_err(storage)?;
+                if holder.is_none_or(|holder| holder.platform_id == platform_id) {
+                    found.push((platform_id, matched));
+                }
+            }
             // The newest unfinished update or delete of each record is sent again; an older one
             // of the same record is superseded by it.
             let mut resend: BTreeMap<&str, (Planned, RequestId, &db::PendingWrite)> = BTreeMap::new();
