@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use connector::api::ConnectionView;
 use connector::error::{ApiError, ErrorCode};
-use qbo::auth::LoopbackListener;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_opener::OpenerExt;
 
-use crate::events::{self, ConnectStart, ConnectWay, ConnectionChangedEvent};
+use crate::events::{self, ConnectStart, ConnectionChangedEvent};
 use crate::state::AppState;
 
 /// How long a loopback listener waits for the operator to finish in the browser.
@@ -18,54 +17,41 @@ const LOOPBACK_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// A command that opens URLs instead of the desktop's browser (tests use it).
 const OPEN_URL_ENV: &str = "QBCONNECTOR_OPEN_URL_WITH";
 
-fn is_loopback(redirect_uri: &str) -> bool {
-    url::Url::parse(redirect_uri)
-        .is_ok_and(|url| url.scheme() == "http" && matches!(url.host_str(), Some("localhost" | "127.0.0.1")))
-}
-
 pub async fn start(app: &AppHandle, name: &str) -> Result<ConnectStart, ApiError> {
     let state = app.state::<AppState>();
-    let instance = state.connector.instance(name)?.instance;
-    let redirect_uri = instance.redirect_uri.clone().unwrap_or_default();
-    let url = state.connector.begin_connect(name).await?;
-    let way = if is_loopback(&redirect_uri) {
-        state.stop_loopback_wait(name).await;
-        // Listening before the browser opens: the answer cannot arrive too early.
-        let listener = LoopbackListener::bind(&redirect_uri).await.map_err(ApiError::from)?;
-        let app_for_wait = app.clone();
-        let name_for_wait = name.to_owned();
-        let wait = tauri::async_runtime::spawn(async move {
-            let (app, name) = (app_for_wait, name_for_wait);
-            match listener.receive(LOOPBACK_TIMEOUT).await {
-                // Finished apart from the wait, so that a later Connect stopping the wait
-                // cannot cut a code exchange in half.
-                Ok(callback) => {
-                    tauri::async_runtime::spawn(async move {
-                        let result = finish(&app, &name, &callback).await;
-                        report(&app, &name, result);
-                    });
+    // A Connect pressed again frees the port the first one listens on.
+    state.stop_loopback_wait(name).await;
+    let connecting = state.connector.start_connect(name).await?;
+    match connecting.listener {
+        Some(listener) => {
+            let app_for_wait = app.clone();
+            let name_for_wait = name.to_owned();
+            let wait = tauri::async_runtime::spawn(async move {
+                let (app, name) = (app_for_wait, name_for_wait);
+                match listener.receive(LOOPBACK_TIMEOUT).await {
+                    // Finished apart from the wait, so that a later Connect stopping the wait
+                    // cannot cut a code exchange in half.
+                    Ok(callback) => {
+                        tauri::async_runtime::spawn(async move {
+                            let result = finish(&app, &name, &callback).await;
+                            report(&app, &name, result);
+                        });
+                    }
+                    Err(error) => report(&app, &name, Err(ApiError::from(error))),
                 }
-                Err(error) => report(&app, &name, Err(ApiError::from(error))),
-            }
-        });
-        state.loopback_waiting(name, wait);
-        ConnectWay::Loopback
-    } else {
-        state.await_callback(name);
-        ConnectWay::DeepLink
-    };
-    open_in_browser(app, url.as_str())?;
-    Ok(ConnectStart { url: url.to_string(), way })
+            });
+            state.loopback_waiting(name, wait);
+        }
+        None => state.await_callback(name),
+    }
+    open_in_browser(app, connecting.url.as_str())?;
+    Ok(ConnectStart { url: connecting.url.to_string(), way: connecting.way })
 }
 
 async fn finish(app: &AppHandle, name: &str, callback: &str) -> Result<ConnectionView, ApiError> {
     let state = app.state::<AppState>();
-    let connection = state.connector.complete_connect(name, callback).await?;
+    let connection = state.connector.finish_connect(name, callback).await?;
     state.callback_accepted(name);
-    if name == crate::demo::DEMO_INSTANCE {
-        // The demo company's accounts exist only now: point the server variables at them.
-        state.connector.fill_variables_from_company(name).await?;
-    }
     Ok(connection)
 }
 
@@ -124,20 +110,5 @@ fn open_in_browser(app: &AppHandle, url: &str) -> Result<(), ApiError> {
             std::process::Command::new(command).arg(url).spawn().map(drop).map_err(|e| failed(e.to_string()))
         }
         _ => app.opener().open_url(url, None::<&str>).map_err(|e| failed(e.to_string())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_loopback;
-
-    #[test]
-    fn only_plain_http_to_this_machine_is_a_loopback_redirect() {
-        assert!(is_loopback("http://localhost:8765/callback"));
-        assert!(is_loopback("http://127.0.0.1:9000/cb"));
-        assert!(!is_loopback("https://localhost/callback"));
-        assert!(!is_loopback("https://qbconnector.example/oauth-relay"));
-        assert!(!is_loopback("http://example.com/callback"));
-        assert!(!is_loopback(""));
     }
 }

@@ -52,19 +52,10 @@ pub struct AppInfo {
     pub tray_available: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectWay {
-    /// The browser comes back to a listener of the app on this machine (sandbox keys).
-    Loopback,
-    /// The browser comes back through the https relay page and the `qbconnector://` link.
-    DeepLink,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct ConnectStart {
     pub url: String,
-    pub way: ConnectWay,
+    pub way: connector::api::connection::ConnectWay,
 }
 
 /// Sends an event to the UI; a window that is gone has nobody to tell.

@@ -956,20 +956,24 @@ fn instance(connector: &Connector, json: bool, command: InstanceCommand) -> Resu
 }
 
 async fn connect(connector: &Connector, json: bool, args: ConnectArgs) -> Result<(), ApiError> {
-    let url = connector.begin_connect(&args.name).await?;
     let callback = match args.callback {
-        Some(callback) => callback,
+        Some(callback) => {
+            connector.begin_connect(&args.name).await?;
+            callback
+        }
         None => {
-            let redirect = connector.instance(&args.name)?.instance.redirect_uri.unwrap_or_default();
-            let listener = qbo::auth::LoopbackListener::bind(&redirect).await.map_err(|e| {
-                ApiError::from(e).with_detail("Without a http://localhost redirect URI, finish with --callback URL (from the relay page's deep link).")
+            let connecting = connector.start_connect(&args.name).await?;
+            let listener = connecting.listener.ok_or_else(|| {
+                ApiError::new(ErrorCode::Validation, "this instance's redirect URI is not on this machine").with_detail(
+                    "Without a http://localhost redirect URI, finish with --callback URL (from the relay page's deep link).",
+                )
             })?;
-            println!("Open this address in your browser to connect {}:\n{url}", args.name);
+            println!("Open this address in your browser to connect {}:\n{}", args.name, connecting.url);
             let _ = std::io::stdout().flush();
             listener.receive(Duration::from_secs(args.timeout)).await?
         }
     };
-    let view = connector.complete_connect(&args.name, &callback).await?;
+    let view = connector.finish_connect(&args.name, &callback).await?;
     show(json, &to_value(&view), || describe_connection(&view));
     Ok(())
 }

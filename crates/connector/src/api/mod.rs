@@ -29,6 +29,7 @@ const CLIENT_SECRET: &str = "client_secret";
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+pub mod connection;
 pub mod demo;
 
 /// What the app shows of an instance (never a secret; only whether it is set).
