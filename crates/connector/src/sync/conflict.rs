@@ -2,7 +2,6 @@
 //! records QuickBooks sees as one entity.
 
 use qbo::RequestId;
-use rusqlite::params;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -232,18 +231,15 @@ impl<'a> Engine<'a> {
                     &planned.platform_id,
                 )
                 .map_err(storage)?;
-                self.connector
-                    .store()
-                    .connection()
-                    .execute(
-                        // One open entry a record: held again, it shows both sides as they are now.
-                        "INSERT INTO conflict (instance_id, module, platform_id, qbo_id, platform_version, qbo_version, last_synced, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                         ON CONFLICT (instance_id, module, platform_id) WHERE resolved_at IS NULL DO UPDATE SET
-                             qbo_id = excluded.qbo_id, platform_version = excluded.platform_version, qbo_version = excluded.qbo_version,
-                             last_synced = excluded.last_synced, created_at = excluded.created_at,
-                             kind = 'changed_on_both_sides', other_platform_id = NULL, matched_value = NULL",
-                        params![self.instance.id, module.name, planned.platform_id, qbo_id, record.data.to_string(), current.to_string(), last, stamp(now())],
-                    )
+                let entry = db::BothChanged {
+                    module: &module.name,
+                    platform_id: &planned.platform_id,
+                    qbo_id,
+                    platform_version: &record.data,
+                    qbo_version: &current,
+                    last_synced: last.as_deref(),
+                };
+                db::hold_both_changed(&self.connector.store().connection(), self.instance.id, &entry, &stamp(now()))
                     .map_err(storage)?;
                 self.record(RecordOutcome {
                     module: module.name.clone(),

@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use qbo::Client;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
@@ -154,16 +153,8 @@ impl<'a> Engine<'a> {
         };
         let trigger =
             serde_json::to_value(request.trigger).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let run_id = {
-            let store = connector.store().connection();
-            store
-                .execute(
-                    "INSERT INTO run (instance_id, trigger, direction, started_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![instance.id, trigger, direction, stamp(now())],
-                )
-                .map_err(storage)?;
-            store.last_insert_rowid()
-        };
+        let run_id = db::start_run(&connector.store().connection(), instance.id, &trigger, direction, &stamp(now()))
+            .map_err(storage)?;
         let mut engine = Engine {
             connector,
             instance,
@@ -187,13 +178,7 @@ impl<'a> Engine<'a> {
             Ok(()) if engine.counts.values().any(|c| c.failed + c.blocked + c.held > 0) => "failed_records",
             Ok(()) => "succeeded",
         };
-        connector
-            .store()
-            .connection()
-            .execute(
-                "UPDATE run SET finished_at = ?2, outcome = ?3, counts = ?4 WHERE id = ?1",
-                params![run_id, stamp(now()), outcome, serde_json::to_string(&engine.counts).unwrap_or_default()],
-            )
+        db::finish_run(&connector.store().connection(), run_id, &stamp(now()), outcome, &engine.counts)
             .map_err(storage)?;
         result?;
         Ok(RunSummary { run_id, outcome: outcome.into(), counts: engine.counts })

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use qbo::{BatchItem, RequestId};
-use rusqlite::params;
 use serde_json::{json, Value};
 
 use super::engine::*;
@@ -37,12 +36,18 @@ pub(super) fn journal_batch(
                 }
                 _ => (Value::Null, String::new(), None, None),
             };
-            tx.execute(
-                "INSERT INTO journal (instance_id, run_id, module, platform_id, operation, request_id, body, platform_hash, state, created_at, record_request_id, qbo_id, sync_token)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?12)",
-                params![instance_id, run_id, module, planned.platform_id, Engine::op_name(&planned.operation), call.unwrap_or(record_request_id).as_str(), body.to_string(), hash, stamp(now()), record_request_id.as_str(), qbo_id, sync_token],
-            )
-            .map_err(storage)?;
+            let write = db::NewWrite {
+                module,
+                platform_id: &planned.platform_id,
+                operation: Engine::op_name(&planned.operation),
+                call_request_id: call.unwrap_or(record_request_id).as_str(),
+                record_request_id: record_request_id.as_str(),
+                body: &body,
+                platform_hash: &hash,
+                qbo_id: qbo_id.map(String::as_str),
+                sync_token: sync_token.map(String::as_str),
+            };
+            db::journal_write(tx, instance_id, run_id, &write, &stamp(now())).map_err(storage)?;
         }
         Ok(())
     })
@@ -134,8 +139,7 @@ impl<'a> Engine<'a> {
                     if resent {
                         continue; // stays pending until its answer is recorded
                     }
-                    tx.execute("UPDATE journal SET state = 'resumed' WHERE id = ?1", [write.journal_id])
-                        .map_err(storage)?;
+                    db::mark_resumed(tx, write.journal_id).map_err(storage)?;
                     // Journaled by an older version, without what resending needs: the record is a
                     // candidate again (its change is after the cursor, or it is unfinished).
                     if write.operation != "create" && write.record_request_id.is_none() {
