@@ -35,6 +35,12 @@ pub const BATCH_MAX: usize = 30;
 const NAME_LISTS: [&str; 9] =
     ["Account", "Customer", "Vendor", "Employee", "Item", "Term", "PaymentMethod", "TaxCode", "TaxRate"];
 
+/// Whether `entity` is a name list: made inactive rather than deleted, and hidden from queries
+/// while inactive unless the query asks for them.
+pub fn is_name_list(entity: &str) -> bool {
+    NAME_LISTS.contains(&entity)
+}
+
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     pub base_url: Url,

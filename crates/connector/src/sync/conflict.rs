@@ -14,6 +14,40 @@ use crate::error::{ApiError, ErrorCode};
 use crate::platform::{Module, PlatformStore};
 use crate::spec::{DeleteAction, ModuleSpec};
 
+/// What the module's policy makes of a record changed on both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictDecision {
+    /// The platform's version goes to QuickBooks, at QuickBooks' current SyncToken.
+    SendPlatform,
+    /// QuickBooks' version is stored here.
+    TakeQuickBooks,
+    /// Both versions wait in the inbox for the operator.
+    Hold,
+}
+
+/// Decides a conflict between the platform record and QuickBooks' entity by the module's
+/// policy. Newest wins compares the record's `UpdatedAt` with the entity's
+/// `MetaData.LastUpdatedTime` as instants (offsets apart); a tie, or a time QuickBooks does
+/// not give, goes to the platform, and a platform record without a time loses to one with.
+pub fn decide_conflict(policy: ConflictPolicy, platform: &Value, quickbooks: &Value) -> ConflictDecision {
+    let instant = |value: Option<&Value>| {
+        value.and_then(Value::as_str).and_then(|text| OffsetDateTime::parse(text, &Rfc3339).ok())
+    };
+    match policy {
+        ConflictPolicy::PlatformWins => ConflictDecision::SendPlatform,
+        ConflictPolicy::QuickbooksWins => ConflictDecision::TakeQuickBooks,
+        ConflictPolicy::Hold => ConflictDecision::Hold,
+        ConflictPolicy::NewestWins => {
+            let quickbooks_time = instant(quickbooks.pointer("/MetaData/LastUpdatedTime"));
+            if instant(platform.get("UpdatedAt")) >= quickbooks_time {
+                ConflictDecision::SendPlatform
+            } else {
+                ConflictDecision::TakeQuickBooks
+            }
+        }
+    }
+}
+
 impl<'a> Engine<'a> {
     /// QuickBooks refused a write as stale (5010): its SyncToken moved since ours. That is our
     /// own earlier write that a crash cut off before its answer was recorded, another app's edit
@@ -179,27 +213,8 @@ impl<'a> Engine<'a> {
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
         let record = PlatformStore::new(self.connector.store()).get(platform_module, &planned.platform_id)?;
-        let policy = match self.policy(&module.name) {
-            ConflictPolicy::NewestWins => {
-                let qbo_time = current
-                    .pointer("/MetaData/LastUpdatedTime")
-                    .and_then(Value::as_str)
-                    .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
-                let platform_time = record
-                    .data
-                    .get("UpdatedAt")
-                    .and_then(Value::as_str)
-                    .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
-                if platform_time >= qbo_time {
-                    ConflictPolicy::PlatformWins
-                } else {
-                    ConflictPolicy::QuickbooksWins
-                }
-            }
-            other => other,
-        };
-        match policy {
-            ConflictPolicy::PlatformWins => {
+        match decide_conflict(self.policy(&module.name), &record.data, &current) {
+            ConflictDecision::SendPlatform => {
                 let mut retry = body.clone();
                 retry["Id"] = json!(qbo_id);
                 retry["SyncToken"] = current["SyncToken"].clone();
@@ -218,11 +233,11 @@ impl<'a> Engine<'a> {
                     Err(error) => self.record(failure_outcome(module, &planned, &error))?,
                 }
             }
-            ConflictPolicy::QuickbooksWins => {
+            ConflictDecision::TakeQuickBooks => {
                 let connector = self.connector;
                 connector.store().transaction(|tx| self.pull_entity(tx, module, &current))?;
             }
-            _ => {
+            ConflictDecision::Hold => {
                 // What was last sent and accepted: the version both sides agreed on.
                 let last = db::last_sent_body(
                     &self.connector.store().connection(),
@@ -257,5 +272,42 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{decide_conflict, ConflictDecision as D};
+    use crate::sync::ConflictPolicy as P;
+
+    #[test]
+    fn each_policy_decides_and_newest_wins_compares_instants() {
+        let platform =
+            |at: Option<&str>| at.map_or(json!({"Name": "Kea"}), |at| json!({"Name": "Kea", "UpdatedAt": at}));
+        let quickbooks = |at: Option<&str>| {
+            at.map_or(json!({"Id": "7"}), |at| json!({"Id": "7", "MetaData": {"LastUpdatedTime": at}}))
+        };
+        let cases = [
+            (P::PlatformWins, Some("2026-01-01T00:00:00Z"), Some("2026-06-01T00:00:00Z"), D::SendPlatform),
+            (P::QuickbooksWins, Some("2026-06-01T00:00:00Z"), Some("2026-01-01T00:00:00Z"), D::TakeQuickBooks),
+            (P::Hold, Some("2026-06-01T00:00:00Z"), Some("2026-01-01T00:00:00Z"), D::Hold),
+            (P::NewestWins, Some("2026-06-01T10:00:00Z"), Some("2026-06-01T09:00:00Z"), D::SendPlatform),
+            (P::NewestWins, Some("2026-06-01T09:00:00Z"), Some("2026-06-01T10:00:00Z"), D::TakeQuickBooks),
+            // 10:00 in California is 17:00 UTC: QuickBooks' edit is the later one.
+            (P::NewestWins, Some("2026-06-01T12:00:00Z"), Some("2026-06-01T10:00:00-07:00"), D::TakeQuickBooks),
+            (P::NewestWins, Some("2026-06-01T10:00:00Z"), Some("2026-06-01T10:00:00Z"), D::SendPlatform),
+            (P::NewestWins, Some("2026-06-01T10:00:00Z"), None, D::SendPlatform),
+            (P::NewestWins, None, Some("2026-06-01T10:00:00Z"), D::TakeQuickBooks),
+            (P::NewestWins, Some("not a time"), Some("2026-06-01T10:00:00Z"), D::TakeQuickBooks),
+        ];
+        for (policy, ours, theirs, expected) in cases {
+            assert_eq!(
+                decide_conflict(policy, &platform(ours), &quickbooks(theirs)),
+                expected,
+                "{policy:?} {ours:?} {theirs:?}"
+            );
+        }
     }
 }

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+pub(super) use qbo::client::is_name_list;
 use qbo::Client;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -129,10 +130,6 @@ pub struct Engine<'a> {
 }
 
 pub(super) type CompiledResult = Result<Arc<CompiledMethod>, Vec<crate::spec::mapping::CompileError>>;
-
-pub(super) fn is_name_list(entity: &str) -> bool {
-    matches!(entity, "Customer" | "Vendor" | "Employee" | "Item" | "Account" | "Term" | "PaymentMethod")
-}
 
 impl<'a> Engine<'a> {
     /// Runs a sync of `name`. One run per instance at a time, across processes.
