@@ -3,11 +3,18 @@
 //! page that forwards to the `qbconnector://oauth/callback` deep link. The app and the CLI
 //! both start and finish a connection here; only opening the browser is theirs.
 
-use qbo::auth::LoopbackListener;
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use super::{ApiResult, ConnectionView, Connector};
-use crate::error::ApiError;
+use qbo::auth::{GrantKey, OAuthApp, OAuthEndpoints, Session, ACCOUNTING_SCOPE};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::instance::{Environment, Instance, Instances};
+use qbo::auth::LoopbackListener;
+
+use super::*;
 
 /// How the browser's answer comes back once the operator has approved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -57,6 +64,143 @@ impl Connector {
             self.fill_variables_from_company(name).await?;
         }
         Ok(connection)
+    }
+}
+
+impl Connector {
+    pub(super) async fn oauth_app(&self, instance: &Instance) -> ApiResult<OAuthApp> {
+        let missing = |what: &str| {
+            ApiError::new(ErrorCode::Validation, format!("instance {:?} has no {what}; set it first", instance.name))
+        };
+        let client_id = instance.client_id.clone().ok_or_else(|| missing("Client ID"))?;
+        let redirect_uri = instance.redirect_uri.clone().ok_or_else(|| missing("redirect URI"))?;
+        let key = self.secret_key(instance);
+        let client_secret =
+            self.blocking_secret(|s| s.load_secret(&key, CLIENT_SECRET))?.ok_or_else(|| missing("Client Secret"))?;
+        let endpoints = match &instance.environment {
+            Environment::Sandbox | Environment::Production => OAuthEndpoints::intuit(),
+            Environment::Custom { base_url } => {
+                let discovery = format!("{}/.well-known/openid_sandbox_configuration", base_url.trim_end_matches('/'));
+                OAuthEndpoints::discover(
+                    &discovery
+                        .parse()
+                        .map_err(|e| ApiError::new(ErrorCode::Validation, format!("bad base URL: {e}")))?,
+                )
+                .await?
+            }
+        };
+        Ok(OAuthApp { client_id, client_secret, redirect_uri, endpoints })
+    }
+
+    /// The address to open in a browser to connect `name` to a QuickBooks company.
+    pub async fn begin_connect(&self, name: &str) -> ApiResult<url::Url> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let app = self.oauth_app(&instance).await?;
+        Ok(self.pending.authorization_url(&app, &[ACCOUNTING_SCOPE]))
+    }
+
+    /// Finishes connecting with the callback URL (from the loopback listener or the deep link).
+    pub async fn complete_connect(&self, name: &str, callback_url: &str) -> ApiResult<ConnectionView> {
+        let instances = Instances::new(&self.store);
+        let mut instance = instances.get(name)?;
+        let app = self.oauth_app(&instance).await?;
+        let key = self.secret_key(&instance);
+        let (_, connection) =
+            Session::connect(app, &self.pending, callback_url, &key, self.secrets.clone(), self.data_dir.clone())
+                .await?;
+        instance.company_id = Some(connection.realm_id.clone());
+        instances.save(&instance, now())?;
+        self.connection(name).await
+    }
+
+    /// Revokes the grant at Intuit (best effort) and forgets it here. The company id stays,
+    /// so reconnecting goes back to the same company.
+    pub async fn disconnect(&self, name: &str) -> ApiResult<()> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let Some(realm) = instance.company_id.clone() else { return Ok(()) };
+        let app = self.oauth_app(&instance).await?;
+        let key = GrantKey::new(self.secret_key(&instance), &realm);
+        Session::new(key, app, self.secrets.clone(), self.data_dir.clone()).disconnect().await?;
+        Ok(())
+    }
+
+    pub(super) fn base_url(instance: &Instance) -> url::Url {
+        let text = match &instance.environment {
+            Environment::Sandbox => qbo::client::SANDBOX_BASE_URL.to_owned(),
+            Environment::Production => qbo::client::PRODUCTION_BASE_URL.to_owned(),
+            Environment::Custom { base_url } => base_url.clone(),
+        };
+        text.parse().unwrap_or_else(|_| qbo::client::SANDBOX_BASE_URL.parse().expect("a valid URL"))
+    }
+
+    /// A QuickBooks client for the instance's connected company.
+    pub async fn qbo_client(&self, name: &str) -> ApiResult<qbo::Client> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let realm = instance.company_id.clone().ok_or_else(|| {
+            ApiError::new(ErrorCode::ReconnectRequired, format!("instance {name:?} is not connected"))
+        })?;
+        let app = self.oauth_app(&instance).await?;
+        let session = Session::new(
+            GrantKey::new(self.secret_key(&instance), &realm),
+            app,
+            self.secrets.clone(),
+            self.data_dir.clone(),
+        );
+        let mut config = qbo::ClientConfig::custom(Connector::base_url(&instance), realm);
+        config.limits.time_scale = *self.qbo_time_scale.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(qbo::Client::new(config, Arc::new(session)))
+    }
+
+    /// The connection's state, with the company's name when QuickBooks answers.
+    pub async fn connection(&self, name: &str) -> ApiResult<ConnectionView> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let Some(realm) = instance.company_id.clone() else { return Ok(ConnectionView::NotConnected) };
+        let grant_key = GrantKey::new(self.secret_key(&instance), &realm);
+        let Some(grant) = self.blocking_secret(|s| s.load(&grant_key))? else {
+            return Ok(ConnectionView::NotConnected);
+        };
+        let client = self.qbo_client(name).await?;
+        let company_name = match client.read_json("CompanyInfo", &realm).await {
+            Ok(info) => info.get("CompanyName").and_then(Value::as_str).map(str::to_owned),
+            Err(qbo::Error::ReconnectRequired { reason }) => return Ok(ConnectionView::ReconnectRequired { reason }),
+            Err(_) => None,
+        };
+        let grant = self.blocking_secret(|s| s.load(&grant_key))?.unwrap_or(grant);
+        Ok(ConnectionView::Connected {
+            realm_id: realm,
+            company_name,
+            access_expires_at: grant.access_expires_at,
+            refresh_expires_at: grant.refresh_expires_at,
+            refresh_hard_expires_at: grant.refresh_hard_expires_at,
+        })
+    }
+
+    /// Fills the demo company's server variables that are still empty (the income account
+    /// of products, the vendor of purchase orders) with the first fitting QuickBooks record.
+    pub async fn fill_variables_from_company(&self, name: &str) -> ApiResult<BTreeMap<String, String>> {
+        let client = self.qbo_client(name).await?;
+        let current = Instances::new(&self.store).get(name)?.settings.variables;
+        let wanted = [
+            ("Income Account", "SELECT * FROM Account WHERE AccountType = 'Income' MAXRESULTS 1"),
+            ("Vendor ID", "SELECT * FROM Vendor MAXRESULTS 1"),
+        ];
+        let mut filled = BTreeMap::new();
+        for (variable, query) in wanted {
+            if current.get(variable).is_some_and(|v| !v.is_empty()) {
+                continue;
+            }
+            let answer = client.query_json(query).await?;
+            let id = answer
+                .as_object()
+                .and_then(|m| m.values().find_map(|v| v.get(0)?.get("Id")?.as_str().map(str::to_owned)));
+            if let Some(id) = id {
+                filled.insert(variable.to_owned(), id);
+            }
+        }
+        if !filled.is_empty() {
+            self.update_instance(name, InstanceChanges { variables: filled.clone(), ..InstanceChanges::default() })?;
+        }
+        Ok(filled)
     }
 }
 

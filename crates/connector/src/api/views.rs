@@ -1,0 +1,191 @@
+//! What crosses to the app and the CLI: the views and inputs of `connector::api`, serialized
+//! and exported to TypeScript; no logic beyond how a value is worded.
+
+use std::collections::BTreeMap;
+
+use qbo::auth::TokenGrant;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::instance::{Environment, Instance};
+use crate::platform::Record;
+use crate::spec::MethodName;
+
+use super::*;
+
+/// What the app shows of an instance (never a secret; only whether it is set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct InstanceView {
+    #[serde(flatten)]
+    pub instance: Instance,
+    pub client_secret_set: bool,
+    /// Read from the keyring's grant, not from the company id: the id stays after a
+    /// disconnect so that reconnecting goes back to the same company.
+    pub connection: ConnectionState,
+}
+
+/// Whether an instance can reach its company now, as lists and the tray show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    NotConnected,
+    Connected,
+    /// A grant is stored but its refresh token has ended: only a new consent helps.
+    ReconnectNeeded,
+}
+
+impl ConnectionState {
+    pub(super) fn of(grant: Option<&TokenGrant>, at: i64) -> ConnectionState {
+        match grant {
+            None => ConnectionState::NotConnected,
+            Some(grant)
+                if grant.refresh_expires_at <= at || grant.refresh_hard_expires_at.is_some_and(|end| end <= at) =>
+            {
+                ConnectionState::ReconnectNeeded
+            }
+            Some(_) => ConnectionState::Connected,
+        }
+    }
+}
+
+/// Changes to an instance's settings; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+pub struct InstanceChanges {
+    pub environment: Option<Environment>,
+    pub company_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub redirect_uri: Option<String>,
+    /// Variable → value; an empty value returns to the spec's default.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// (module, method, on)
+    #[serde(default)]
+    pub methods: Vec<(String, MethodName, bool)>,
+    /// Module → what happens when a record changed on both sides.
+    #[serde(default)]
+    pub conflict_policies: BTreeMap<String, crate::sync::ConflictPolicy>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionView {
+    NotConnected,
+    Connected {
+        realm_id: String,
+        company_name: Option<String>,
+        access_expires_at: i64,
+        refresh_expires_at: i64,
+        refresh_hard_expires_at: Option<i64>,
+    },
+    ReconnectRequired {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct LookupRow {
+    pub lookup: String,
+    pub platform_value: String,
+    pub qbo_value: String,
+}
+
+/// The body a method would send (or the platform change a pull would make) and which
+/// rule made each field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Preview {
+    pub module: String,
+    pub method: MethodName,
+    pub entity: String,
+    pub record_id: String,
+    pub body: Value,
+    /// Output field → (rule number, target, expression).
+    pub rules: BTreeMap<String, (usize, String)>,
+}
+
+/// One page of a run's records, and how many it has in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct OutcomePage {
+    pub total: usize,
+    pub records: Vec<crate::sync::store::RecordOutcome>,
+}
+
+/// One page of a module's platform records, and how many match in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RecordPage {
+    pub total: usize,
+    pub records: Vec<Record>,
+}
+
+/// What QuickBooks made of a mapped body sent as a test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum TestOutcome {
+    Accepted { preview: Preview, entity: Value },
+    Refused { preview: Preview, error: ApiError },
+}
+
+/// What a preview maps.
+pub enum PreviewSource {
+    /// A platform record's id (for pushes).
+    Platform(String),
+    /// A QuickBooks entity as JSON (for pulls).
+    QuickBooks(Value),
+}
+
+/// An open entry of the conflict inbox: a record changed on both sides (both versions and the
+/// last one both sides agreed on), or a record QuickBooks sees as the entity another record
+/// here is linked to already.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ConflictView {
+    pub id: i64,
+    pub kind: ConflictKind,
+    pub module: String,
+    /// The QuickBooks entity the module syncs with (Customer, Item…).
+    pub entity: String,
+    pub platform_id: String,
+    pub qbo_id: String,
+    /// Same entity: the record here the QuickBooks entity is already linked to.
+    pub other_platform_id: Option<String>,
+    /// Same entity: the value QuickBooks compared (a name or a number), when known.
+    pub matched_value: Option<String>,
+    /// Same entity: the platform field a rename changes; `None` where renaming does not apply.
+    pub rename_field: Option<String>,
+    /// Same entity: why renaming does not apply, where it does not.
+    pub rename_refused: Option<String>,
+    /// Same entity: the decision in an operator's words.
+    pub message: Option<String>,
+    pub platform_version: Value,
+    /// Same entity: `null` when QuickBooks could not be read when the collision was met.
+    pub qbo_version: Value,
+    /// The body both sides last agreed on, when there was one: what each side changed since.
+    pub last_synced: Option<Value>,
+    /// QuickBooks' version through the module's pull mapping: the platform fields it would
+    /// give, to set beside `platform_version` field by field. `None` if it does not map.
+    pub quickbooks_as_platform: Option<Value>,
+    pub created_at: String,
+}
+
+/// How the operator settles a same-entity entry of the conflict inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "choice", rename_all = "snake_case")]
+pub enum SameEntityChoice {
+    /// The other record lets go of the QuickBooks entity and this one takes it: this record's
+    /// values go to QuickBooks as an update.
+    LinkInstead,
+    /// This record gets a new name (or number) here and is sent, so QuickBooks creates it as
+    /// an entity of its own.
+    Rename { name: String },
+    /// The entry is closed and the record stays unlinked: it fails alone on every later run
+    /// until it is renamed or removed, without coming back to the inbox.
+    Dismiss,
+}
+
+/// For each platform field of a held conflict: keep the platform's value or take QuickBooks'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Platform,
+    Quickbooks,
+}
