@@ -1041,7 +1041,7 @@ async fn progress_is_reported_per_module_and_a_cancelled_run_is_finished_by_the_
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
 
-    use connector::sync::{Engine, Progress, SyncRequest, Trigger};
+    use connector::sync::{Progress, SyncRequest, Trigger};
 
     let setup = setup(seed::US_REALM).await;
     for n in 0..600 {
@@ -1068,7 +1068,7 @@ async fn progress_is_reported_per_module_and_a_cancelled_run_is_finished_by_the_
         progress: Some(&report),
         only: None,
     };
-    let run = Engine::run(&setup.connector, "Books", request).await.unwrap();
+    let run = setup.connector.sync("Books", request).await.unwrap();
     assert_eq!(run.outcome, "cancelled");
     let sent = run.counts["Accounts"].ok;
     assert!((60..600).contains(&sent), "stopped between batches, after {sent}");

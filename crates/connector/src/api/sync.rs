@@ -5,6 +5,8 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::instance::Instances;
+use crate::spec::Context;
+use crate::sync::engine::RunInput;
 
 use super::*;
 
@@ -13,14 +15,26 @@ impl Connector {
         Ok(Instances::new(&self.store).get(name)?.id)
     }
 
+    /// Everything a run of `name` needs: the engine is handed this and reads nothing of the API.
+    async fn run_input(&self, name: &str) -> ApiResult<RunInput<'_>> {
+        let instance = self.instance(name)?.instance;
+        let spec = self.spec(name)?;
+        let client = self.qbo_client(name).await?;
+        let mut context = Context { vars: self.variables(name)?, ..Context::default() };
+        for row in self.lookups(name)? {
+            context.lookups.entry(row.lookup).or_default().insert(row.platform_value, row.qbo_value);
+        }
+        Ok(RunInput { store: &self.store, data_dir: &self.data_dir, instance, spec, client, context })
+    }
+
     /// Runs a sync (push, pull or both) and answers its summary.
     pub async fn sync(&self, name: &str, request: crate::sync::SyncRequest<'_>) -> ApiResult<crate::sync::RunSummary> {
-        crate::sync::Engine::run(self, name, request).await
+        crate::sync::Engine::run(self.run_input(name).await?, request).await
     }
 
     /// What a push would do, module by module, without writing anything.
     pub async fn plan(&self, name: &str, modules: Option<Vec<String>>) -> ApiResult<Vec<crate::sync::PlanView>> {
-        crate::sync::Engine::dry_run(self, name, modules).await
+        crate::sync::Engine::dry_run(self.run_input(name).await?, modules).await
     }
 
     pub fn runs(&self, name: &str, limit: usize) -> ApiResult<Vec<crate::sync::store::RunRow>> {

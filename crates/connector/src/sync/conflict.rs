@@ -127,13 +127,13 @@ impl<'a> Engine<'a> {
         platform_id: &str,
         qbo_id: &str,
     ) -> Result<bool, ApiError> {
-        let owner = db::link_by_qbo(&self.connector.store().connection(), self.instance.id, &module.name, qbo_id)
-            .map_err(storage)?;
+        let owner =
+            db::link_by_qbo(&self.store.connection(), self.instance.id, &module.name, qbo_id).map_err(storage)?;
         let Some(owner) = owner.filter(|owner| owner.platform_id != platform_id) else { return Ok(false) };
         let field = module.matching.first().map(|rule| rule.qbo_field.clone());
         self.finish_journal(module, platform_id, "failed")?;
         let left = db::same_entity_left(
-            &self.connector.store().connection(),
+            &self.store.connection(),
             self.instance.id,
             &module.name,
             platform_id,
@@ -183,7 +183,7 @@ impl<'a> Engine<'a> {
     ) -> Result<(), ApiError> {
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
-        let record = PlatformStore::new(self.connector.store()).get(platform_module, platform_id)?;
+        let record = PlatformStore::new(self.store).get(platform_module, platform_id)?;
         let entity = self.client.read_json(&module.entity, qbo_id).await.unwrap_or(Value::Null);
         let matched_value = match Engine::matcher(module) {
             Some((matcher, _)) => Engine::match_value(&matcher, &record.data, &self.push_context(&record.data)?),
@@ -199,7 +199,7 @@ impl<'a> Engine<'a> {
             matched_value: matched_value.as_deref(),
             created_at: &stamp(now()),
         };
-        db::hold_same_entity(&self.connector.store().connection(), self.instance.id, &entry).map_err(storage)
+        db::hold_same_entity(&self.store.connection(), self.instance.id, &entry).map_err(storage)
     }
 
     /// Both sides changed: the module's policy decides.
@@ -212,7 +212,7 @@ impl<'a> Engine<'a> {
         let Operation::Update { qbo_id, body, hash, .. } = &planned.operation else { return Ok(()) };
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
-        let record = PlatformStore::new(self.connector.store()).get(platform_module, &planned.platform_id)?;
+        let record = PlatformStore::new(self.store).get(platform_module, &planned.platform_id)?;
         match decide_conflict(self.policy(&module.name), &record.data, &current) {
             ConflictDecision::SendPlatform => {
                 let mut retry = body.clone();
@@ -234,18 +234,14 @@ impl<'a> Engine<'a> {
                 }
             }
             ConflictDecision::TakeQuickBooks => {
-                let connector = self.connector;
-                connector.store().transaction(|tx| self.pull_entity(tx, module, &current))?;
+                let store = self.store;
+                store.transaction(|tx| self.pull_entity(tx, module, &current))?;
             }
             ConflictDecision::Hold => {
                 // What was last sent and accepted: the version both sides agreed on.
-                let last = db::last_sent_body(
-                    &self.connector.store().connection(),
-                    self.instance.id,
-                    &module.name,
-                    &planned.platform_id,
-                )
-                .map_err(storage)?;
+                let last =
+                    db::last_sent_body(&self.store.connection(), self.instance.id, &module.name, &planned.platform_id)
+                        .map_err(storage)?;
                 let entry = db::BothChanged {
                     module: &module.name,
                     platform_id: &planned.platform_id,
@@ -254,7 +250,7 @@ impl<'a> Engine<'a> {
                     qbo_version: &current,
                     last_synced: last.as_deref(),
                 };
-                db::hold_both_changed(&self.connector.store().connection(), self.instance.id, &entry, &stamp(now()))
+                db::hold_both_changed(&self.store.connection(), self.instance.id, &entry, &stamp(now()))
                     .map_err(storage)?;
                 self.record(RecordOutcome {
                     module: module.name.clone(),

@@ -10,10 +10,8 @@ use serde_json::Value;
 
 use super::engine::*;
 use super::plan::{plan_push, Operation, Planned};
-use crate::api::Connector;
 use crate::error::ApiError;
 use crate::platform::PlatformStore;
-use crate::spec::Context;
 
 /// What a dry run would do, per module.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -73,20 +71,10 @@ pub fn field_changes(sent: &Value, current: &Value) -> Vec<FieldChange> {
 
 impl<'a> Engine<'a> {
     /// The plan of a push, without writing anything.
-    pub async fn dry_run(
-        connector: &'a Connector,
-        name: &str,
-        modules: Option<Vec<String>>,
-    ) -> Result<Vec<PlanView>, ApiError> {
-        let instance = connector.instance(name)?.instance;
-        let spec = connector.spec(name)?;
-        let client = connector.qbo_client(name).await?;
-        let mut context = Context { vars: connector.variables(name)?, ..Context::default() };
-        for row in connector.lookups(name)? {
-            context.lookups.entry(row.lookup).or_default().insert(row.platform_value, row.qbo_value);
-        }
+    pub async fn dry_run(input: RunInput<'a>, modules: Option<Vec<String>>) -> Result<Vec<PlanView>, ApiError> {
+        let RunInput { store, instance, spec, client, context, .. } = input;
         let mut engine = Engine {
-            connector,
+            store,
             instance,
             spec: spec.clone(),
             client,
@@ -105,7 +93,7 @@ impl<'a> Engine<'a> {
         for module in engine.ordered_modules(modules.as_deref()) {
             let mut operations = Vec::new();
             let mut pages = engine.push_pages(&module, None)?;
-            while let Some((ids, _)) = pages.next(&PlatformStore::new(engine.connector.store()))? {
+            while let Some((ids, _)) = pages.next(&PlatformStore::new(engine.store))? {
                 let candidates = engine.push_candidates(&module, ids).await?;
                 operations.extend(plan_push(candidates, engine.switches(&module)));
             }

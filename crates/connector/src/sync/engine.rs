@@ -22,10 +22,10 @@ use time::OffsetDateTime;
 use super::matching::*;
 use super::plan::PushSwitches;
 use super::store::{self as db, Counts, RecordOutcome};
-use crate::api::Connector;
 use crate::error::{ApiError, ErrorCode};
 use crate::instance::Instance;
 use crate::spec::{CompiledMethod, Context, MethodName, ModuleSpec, Spec};
+use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -103,9 +103,22 @@ pub(super) fn storage(error: impl std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::Storage, error.to_string())
 }
 
+/// What a run needs of its instance, gathered by `connector::api` before the run: the engine
+/// reads nothing further up than this.
+pub struct RunInput<'a> {
+    pub store: &'a Store,
+    /// Where the instances' run locks are.
+    pub data_dir: &'a std::path::Path,
+    pub instance: Instance,
+    pub spec: Spec,
+    pub client: Client,
+    /// The instance's server variables and lookups.
+    pub context: Context,
+}
+
 /// One run's working state.
 pub struct Engine<'a> {
-    pub(super) connector: &'a Connector,
+    pub(super) store: &'a Store,
     pub(super) instance: Instance,
     pub(super) spec: Spec,
     pub(super) client: Client,
@@ -133,16 +146,10 @@ pub(super) type CompiledResult = Result<Arc<CompiledMethod>, Vec<crate::spec::ma
 
 impl<'a> Engine<'a> {
     /// Runs a sync of `name`. One run per instance at a time, across processes.
-    pub async fn run(connector: &'a Connector, name: &str, request: SyncRequest<'a>) -> Result<RunSummary, ApiError> {
-        let instance = connector.instance(name)?.instance;
-        let _turn = run_lock(connector, &instance)?;
-        db::close_interrupted_runs(&connector.store().connection(), instance.id, &stamp(now())).map_err(storage)?;
-        let spec = connector.spec(name)?;
-        let client = connector.qbo_client(name).await?;
-        let mut context = Context { vars: connector.variables(name)?, ..Context::default() };
-        for row in connector.lookups(name)? {
-            context.lookups.entry(row.lookup).or_default().insert(row.platform_value, row.qbo_value);
-        }
+    pub async fn run(input: RunInput<'a>, request: SyncRequest<'a>) -> Result<RunSummary, ApiError> {
+        let RunInput { store, data_dir, instance, spec, client, context } = input;
+        let _turn = run_lock(data_dir, &instance)?;
+        db::close_interrupted_runs(&store.connection(), instance.id, &stamp(now())).map_err(storage)?;
         let direction = match request.direction {
             Direction::Push => "push",
             Direction::Pull => "pull",
@@ -150,10 +157,10 @@ impl<'a> Engine<'a> {
         };
         let trigger =
             serde_json::to_value(request.trigger).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let run_id = db::start_run(&connector.store().connection(), instance.id, &trigger, direction, &stamp(now()))
-            .map_err(storage)?;
+        let run_id =
+            db::start_run(&store.connection(), instance.id, &trigger, direction, &stamp(now())).map_err(storage)?;
         let mut engine = Engine {
-            connector,
+            store,
             instance,
             spec,
             client,
@@ -175,8 +182,7 @@ impl<'a> Engine<'a> {
             Ok(()) if engine.counts.values().any(|c| c.failed + c.blocked + c.held > 0) => "failed_records",
             Ok(()) => "succeeded",
         };
-        db::finish_run(&connector.store().connection(), run_id, &stamp(now()), outcome, &engine.counts)
-            .map_err(storage)?;
+        db::finish_run(&store.connection(), run_id, &stamp(now()), outcome, &engine.counts).map_err(storage)?;
         result?;
         Ok(RunSummary { run_id, outcome: outcome.into(), counts: engine.counts })
     }
@@ -247,8 +253,8 @@ impl<'a> Engine<'a> {
     }
 
     pub(super) fn record(&mut self, outcome: RecordOutcome) -> Result<(), ApiError> {
-        let connector = self.connector;
-        self.record_in(&connector.store().connection(), outcome)
+        let store = self.store;
+        self.record_in(&store.connection(), outcome)
     }
 
     /// An outcome written through `connection` (the caller's transaction, when it holds one).
@@ -300,8 +306,8 @@ pub(super) fn try_run_lock(data_dir: &std::path::Path, instance_id: i64) -> Resu
 }
 
 /// Holds the instance's run lock file for the life of a run.
-pub(super) fn run_lock(connector: &Connector, instance: &Instance) -> Result<File, ApiError> {
-    try_run_lock(connector.data_dir(), instance.id)?.ok_or_else(|| {
+pub(super) fn run_lock(data_dir: &std::path::Path, instance: &Instance) -> Result<File, ApiError> {
+    try_run_lock(data_dir, instance.id)?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::Busy,
             format!("a sync of {:?} is already running (in this or another window)", instance.name),

@@ -10,21 +10,21 @@ use super::engine::*;
 use super::plan::{Candidate, Operation, Planned};
 use super::push::*;
 use super::store::{self as db, Link, RecordOutcome};
-use crate::api::Connector;
 use crate::error::ApiError;
+use crate::store::Store;
 
 /// Journals writes as pending, in one transaction, before they are sent: the requestid of the
 /// call each goes out in (`call` when they go as one batch call, else each write's own), and
 /// what sending it again as it was needs.
 pub(super) fn journal_batch(
-    connector: &Connector,
+    store: &Store,
     instance_id: i64,
     run_id: i64,
     module: &str,
     batch: &[(Planned, RequestId)],
     call: Option<&RequestId>,
 ) -> Result<(), ApiError> {
-    connector.store().transaction(|tx| -> Result<(), ApiError> {
+    store.transaction(|tx| -> Result<(), ApiError> {
         for (planned, record_request_id) in batch {
             let (body, hash, qbo_id, sync_token) = match &planned.operation {
                 Operation::Create { body, hash } => (body.clone(), hash.clone(), None, None),
@@ -61,7 +61,7 @@ impl<'a> Engine<'a> {
     /// that write's answer. One whose SyncToken has moved all the same (QuickBooks no longer
     /// remembered the requestid) goes through the stale-write check, not into the inbox.
     pub(super) async fn resume_journal(&mut self) -> Result<(), ApiError> {
-        let pending = db::pending_writes(&self.connector.store().connection(), self.instance.id).map_err(storage)?;
+        let pending = db::pending_writes(&self.store.connection(), self.instance.id).map_err(storage)?;
         let mut by_module: BTreeMap<String, Vec<db::PendingWrite>> = BTreeMap::new();
         for write in pending {
             by_module.entry(write.module.clone()).or_default().push(write);
@@ -88,13 +88,8 @@ impl<'a> Engine<'a> {
             // its push meets the same twin and puts the choice in the inbox (once).
             let mut found: Vec<(String, super::plan::LinkState)> = Vec::new();
             for (platform_id, matched) in candidates.into_iter().filter_map(|c| c.matched.map(|m| (c.platform_id, m))) {
-                let holder = db::link_by_qbo(
-                    &self.connector.store().connection(),
-                    self.instance.id,
-                    &module.name,
-                    &matched.qbo_id,
-                )
-                .map_err(storage)?;
+                let holder = db::link_by_qbo(&self.store.connection(), self.instance.id, &module.name, &matched.qbo_id)
+                    .map_err(storage)?;
                 if holder.is_none_or(|holder| holder.platform_id == platform_id) {
                     found.push((platform_id, matched));
                 }
@@ -109,7 +104,7 @@ impl<'a> Engine<'a> {
             }
             let run_id = self.run_id;
             let instance_id = self.instance.id;
-            self.connector.store().transaction(|tx| -> Result<(), ApiError> {
+            self.store.transaction(|tx| -> Result<(), ApiError> {
                 for (platform_id, matched) in &found {
                     let link = Link {
                         module: module.name.clone(),

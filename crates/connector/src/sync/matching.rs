@@ -55,7 +55,7 @@ impl<'a> Engine<'a> {
         let Some((matcher, field)) = Engine::matcher(module) else { return Ok(()) };
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
-        let platform = PlatformStore::new(self.connector.store());
+        let platform = PlatformStore::new(self.store);
         let mut wanted: Vec<(usize, String)> = Vec::new();
         for (index, candidate) in candidates.iter().enumerate() {
             if candidate.link.is_some() || candidate.deleted || !matches!(candidate.mapped, Some(Ok(_))) {

@@ -40,12 +40,12 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let cursor_name = format!("qbo_since:{}", module.name);
-        self.pull_again = db::pull_retries(&self.connector.store().connection(), self.instance.id, &module.name)
+        self.pull_again = db::pull_retries(&self.store.connection(), self.instance.id, &module.name)
             .map_err(storage)?
             .into_iter()
             .collect();
         self.pull_again_unread = self.pull_again.clone();
-        let since = db::cursor(&self.connector.store().connection(), self.instance.id, &cursor_name)
+        let since = db::cursor(&self.store.connection(), self.instance.id, &cursor_name)
             .map_err(storage)?
             .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
         // A little in the past: QuickBooks stamps many records in one second.
@@ -138,8 +138,8 @@ impl<'a> Engine<'a> {
                     return Ok(false);
                 }
                 done += group.len();
-                let connector = self.connector;
-                connector.store().transaction(|tx| -> Result<(), ApiError> {
+                let store = self.store;
+                store.transaction(|tx| -> Result<(), ApiError> {
                     for change in group {
                         self.pull_change(tx, module, filter.as_ref(), change)?;
                     }
@@ -155,7 +155,7 @@ impl<'a> Engine<'a> {
         }
         self.pull_again_by_id(module, filter.as_ref()).await?;
         self.report(&module.name, "pull", total, total, None);
-        db::set_cursor(&self.connector.store().connection(), self.instance.id, &cursor_name, &stamp(next_cursor))
+        db::set_cursor(&self.store.connection(), self.instance.id, &cursor_name, &stamp(next_cursor))
             .map_err(storage)?;
         Ok(())
     }
@@ -179,8 +179,8 @@ impl<'a> Engine<'a> {
                     rows.iter().filter_map(|row| row.get("Id").and_then(Value::as_str)).collect();
                 chunk.iter().filter(|id| !found.contains(id.as_str())).cloned().collect()
             };
-            let connector = self.connector;
-            connector.store().transaction(|tx| -> Result<(), ApiError> {
+            let store = self.store;
+            store.transaction(|tx| -> Result<(), ApiError> {
                 // Deleted in QuickBooks since: nothing is left to store.
                 for id in &gone {
                     self.pull_stored(tx, &module.name, id, true)?;

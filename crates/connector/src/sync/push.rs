@@ -73,7 +73,7 @@ impl<'a> Engine<'a> {
     /// The context for mapping one platform record: links and related records of the ids it refers to.
     pub(super) fn push_context(&self, record: &Value) -> Result<Context, ApiError> {
         let mut context = self.context.clone();
-        let store = self.connector.store();
+        let store = self.store;
         let platform = PlatformStore::new(store);
         for id in crate::spec::mapping::referenced_ids(record) {
             for (module, qbo_id) in
@@ -108,7 +108,7 @@ impl<'a> Engine<'a> {
     ) -> Result<PushPages, ApiError> {
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
-        let connection = self.connector.store().connection();
+        let connection = self.store.connection();
         Ok(match only {
             Some(only) => PushPages {
                 module: platform_module,
@@ -146,7 +146,7 @@ impl<'a> Engine<'a> {
     ) -> Result<Vec<Candidate>, ApiError> {
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
-        let store = self.connector.store();
+        let store = self.store;
         let platform = PlatformStore::new(store);
         let create = self.compiled(&module.name, MethodName::PushCreate);
         let update = self.compiled(&module.name, MethodName::PushUpdate);
@@ -212,10 +212,10 @@ impl<'a> Engine<'a> {
     ) -> Result<(), ApiError> {
         let switches = self.switches(module);
         let mut pages = self.push_pages(module, only)?;
-        let total = pages.total(&PlatformStore::new(self.connector.store()))?;
+        let total = pages.total(&PlatformStore::new(self.store))?;
         let mut done = 0;
         self.report(&module.name, "push", 0, total, None);
-        while let Some((ids, latest_seq)) = pages.next(&PlatformStore::new(self.connector.store()))? {
+        while let Some((ids, latest_seq)) = pages.next(&PlatformStore::new(self.store))? {
             let candidates = self.push_candidates(module, ids).await?;
             let plan = plan_push(candidates, switches);
             self.push_page(module, plan, only, &mut done, total).await?;
@@ -225,7 +225,7 @@ impl<'a> Engine<'a> {
             // Each finished page moves the cursor, so a run that dies re-reads one page, not all.
             if let Some(seq) = latest_seq {
                 db::set_cursor(
-                    &self.connector.store().connection(),
+                    &self.store.connection(),
                     self.instance.id,
                     &format!("platform_seq:{}", module.name),
                     &seq.to_string(),
@@ -236,7 +236,7 @@ impl<'a> Engine<'a> {
         // A collision the operator settled outside the inbox (renamed or removed the record, or
         // unlinked the other) leaves no entry asking about it.
         db::settle_same_entity(
-            &self.connector.store().connection(),
+            &self.store.connection(),
             self.instance.id,
             &module.name,
             module.platform_module(),
@@ -295,7 +295,7 @@ impl<'a> Engine<'a> {
                         qbo_hash: None,
                         synced_at: stamp(now()),
                     };
-                    db::save_link(&self.connector.store().connection(), self.instance.id, &link).map_err(storage)?;
+                    db::save_link(&self.store.connection(), self.instance.id, &link).map_err(storage)?;
                     let _ = hash;
                     self.record(RecordOutcome {
                         module: module.name.clone(),
@@ -366,7 +366,7 @@ impl<'a> Engine<'a> {
         // recorded, so a cancelled run leaves nothing half-known.
         let client = self.client.clone();
         let cancel = self.cancel.clone();
-        let (connector, instance_id, run_id) = (self.connector, self.instance.id, self.run_id);
+        let (store, instance_id, run_id) = (self.store, self.instance.id, self.run_id);
         let (module_name, module_spec) = (module.name.clone(), module.clone());
         let unsent = prepared.into_iter().take_while(move |_| !cancel.load(Ordering::Relaxed));
         let mut in_flight = futures::stream::iter(unsent.map(move |(batch, request_id)| {
@@ -380,7 +380,7 @@ impl<'a> Engine<'a> {
                 // Journaled as it goes out, not before: a crash after this point is finished by
                 // the next run, which then has the calls in flight to finish, not the page.
                 let call = as_one_call.then_some(&request_id);
-                journal_batch(connector, instance_id, run_id, &module_name, &batch, call)?;
+                journal_batch(store, instance_id, run_id, &module_name, &batch, call)?;
                 let answer = if as_one_call {
                     Sent::Batch(client.batch(&items, &request_id).await)
                 } else {
@@ -479,14 +479,14 @@ impl<'a> Engine<'a> {
     }
 
     pub(super) fn finish_journal(&self, module: &ModuleSpec, platform_id: &str, state: &str) -> Result<(), ApiError> {
-        db::finish_journal(&self.connector.store().connection(), self.instance.id, &module.name, platform_id, state)
+        db::finish_journal(&self.store.connection(), self.instance.id, &module.name, platform_id, state)
             .map_err(storage)
     }
 
     /// The pull mapping's hash of an entity: what a later pull compares to skip our own echo.
     pub(super) fn qbo_hash(&self, module: &ModuleSpec, entity: &Value) -> Option<String> {
         let method = self.compiled(&module.name, MethodName::PullUpdate).ok()?;
-        let context = self.pull_context(&self.connector.store().connection(), entity).ok()?;
+        let context = self.pull_context(&self.store.connection(), entity).ok()?;
         method.map(entity, &context).ok().map(|m| content_hash(&m.body))
     }
 
@@ -509,7 +509,7 @@ impl<'a> Engine<'a> {
             .collect();
         let instance_id = self.instance.id;
         let run_id = self.run_id;
-        self.connector.store().transaction(|tx| -> Result<(), ApiError> {
+        self.store.transaction(|tx| -> Result<(), ApiError> {
             for ((planned, entity), qbo_hash) in written.iter().zip(qbo_hashes) {
                 let qbo_id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
                 match &planned.operation {
@@ -589,8 +589,7 @@ impl<'a> Engine<'a> {
                             qbo_hash: None,
                             synced_at: stamp(now()),
                         };
-                        db::save_link(&self.connector.store().connection(), self.instance.id, &link)
-                            .map_err(storage)?;
+                        db::save_link(&self.store.connection(), self.instance.id, &link).map_err(storage)?;
                         self.record(RecordOutcome {
                             module: module.name.clone(),
                             record_id: planned.platform_id.clone(),

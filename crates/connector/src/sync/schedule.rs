@@ -19,9 +19,9 @@ use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, T
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::engine::{Direction, RunSummary, SyncRequest, Trigger};
-use crate::api::Connector;
+use super::engine::RunSummary;
 use crate::error::{ApiError, ErrorCode};
+use crate::store::Store;
 
 /// The first wait after a failed run; it doubles with each further failure.
 const FIRST_BACKOFF_MINUTES: i64 = 5;
@@ -216,9 +216,8 @@ pub fn next_due<Tz: TimeZone>(schedule: &Schedule, state: &ScheduleState, now: &
 
 // ------------------------------------------------------------------ state in the store
 
-pub(crate) fn load_state(connector: &Connector, instance_id: i64) -> Result<ScheduleState, ApiError> {
-    let row = connector
-        .store()
+pub(crate) fn load_state(store: &Store, instance_id: i64) -> Result<ScheduleState, ApiError> {
+    let row = store
         .connection()
         .query_row(
             "SELECT last_started_at, failures, last_run_id, last_outcome, last_error FROM schedule_state WHERE instance_id = ?1",
@@ -247,9 +246,8 @@ pub(crate) fn load_state(connector: &Connector, instance_id: i64) -> Result<Sche
     })
 }
 
-fn save_state(connector: &Connector, instance_id: i64, state: &ScheduleState) -> Result<(), ApiError> {
-    connector
-        .store()
+pub(crate) fn save_state(store: &Store, instance_id: i64, state: &ScheduleState) -> Result<(), ApiError> {
+    store
         .connection()
         .execute(
             "INSERT INTO schedule_state (instance_id, last_started_at, failures, last_run_id, last_outcome, last_error)
@@ -315,101 +313,6 @@ pub trait RunObserver: Sync {
     fn progress(&self, instance: &str, progress: super::Progress);
     /// The run that `starting` allowed has ended, however it ended.
     fn ended(&self, instance: &str);
-}
-
-impl Connector {
-    /// Every instance's schedule, next due time and standing, as of `now`.
-    pub fn schedules<Tz: TimeZone>(&self, now: &DateTime<Tz>) -> Result<Vec<ScheduleView>, ApiError> {
-        let mut views = Vec::new();
-        // The instances as stored: a schedule needs no keyring read.
-        for instance in crate::instance::Instances::new(self.store()).list()? {
-            let state = load_state(self, instance.id)?;
-            let schedule = instance.settings.schedule.clone();
-            views.push(ScheduleView {
-                instance: instance.name,
-                next_due: next_due(&schedule, &state, now).map(|t| t.to_rfc3339()),
-                schedule,
-                failures: state.failures,
-                last_started: state.last_started.map(|t| t.to_rfc3339()),
-                last_run_id: state.last_run_id,
-                last_outcome: state.last_outcome,
-                last_error: state.last_error,
-            });
-        }
-        Ok(views)
-    }
-
-    /// Runs every instance whose scheduled run is due at `now`, one after the other;
-    /// `observer` hears each run start, progress and end.
-    pub async fn run_due<Tz: TimeZone>(
-        &self,
-        now: &DateTime<Tz>,
-        observer: Option<&dyn RunObserver>,
-    ) -> Result<Vec<ScheduledRun>, ApiError> {
-        let mut ran = Vec::new();
-        // The instances as stored: a schedule needs no keyring read.
-        for instance in crate::instance::Instances::new(self.store()).list()? {
-            let mut state = load_state(self, instance.id)?;
-            let Some(due) = next_due(&instance.settings.schedule, &state, now) else { continue };
-            if due > now.with_timezone(&Utc) {
-                continue;
-            }
-            let cancel = match observer.map(|o| o.starting(&instance.name)).transpose() {
-                Ok(cancel) => cancel,
-                Err(error) if error.code == ErrorCode::Busy => {
-                    ran.push(ScheduledRun { instance: instance.name, outcome: ScheduledOutcome::Busy });
-                    continue;
-                }
-                Err(error) => return Err(error),
-            };
-            let name = instance.name.clone();
-            let forward = move |progress: super::Progress| {
-                if let Some(observer) = observer {
-                    observer.progress(&name, progress);
-                }
-            };
-            let request = SyncRequest {
-                direction: Direction::Sync,
-                modules: None,
-                trigger: Trigger::Schedule,
-                cancel,
-                progress: Some(&forward),
-                only: None,
-            };
-            let result = self.sync(&instance.name, request).await;
-            if let Some(observer) = observer {
-                observer.ended(&instance.name);
-            }
-            let outcome = match result {
-                Err(error) if error.code == ErrorCode::Busy => ScheduledOutcome::Busy,
-                result => {
-                    state.last_started = Some(now.with_timezone(&Utc));
-                    let outcome = match result {
-                        Ok(summary) => {
-                            state.failures = 0;
-                            state.last_run_id = Some(summary.run_id);
-                            state.last_outcome = Some(summary.outcome.clone());
-                            state.last_error = None;
-                            ScheduledOutcome::Ran { summary }
-                        }
-                        Err(error) => {
-                            state.failures = state.failures.saturating_add(1);
-                            state.last_outcome = Some("failed".into());
-                            state.last_error = Some(error.message.clone());
-                            if let Some(latest) = self.runs(&instance.name, 1)?.first() {
-                                state.last_run_id = Some(latest.id);
-                            }
-                            ScheduledOutcome::Failed { error, failures: state.failures }
-                        }
-                    };
-                    save_state(self, instance.id, &state)?;
-                    outcome
-                }
-            };
-            ran.push(ScheduledRun { instance: instance.name, outcome });
-        }
-        Ok(ran)
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! instance connected through the real OAuth flow, and runs.
 
 use connector::api::Connector;
-use connector::sync::{Direction, Engine, RunSummary, SyncRequest, Trigger};
+use connector::sync::{Direction, RunSummary, SyncRequest, Trigger};
 use qbo_sandbox::{Limits, RegisteredApp, Sandbox, SandboxConfig};
 
 pub struct Setup {
@@ -29,7 +29,7 @@ pub async fn setup(realm: &str) -> Setup {
 pub async fn sync(setup: &Setup, direction: Direction) -> RunSummary {
     let request =
         SyncRequest { direction, modules: None, trigger: Trigger::Cli, cancel: None, progress: None, only: None };
-    Engine::run(&setup.connector, "Books", request).await.unwrap()
+    setup.connector.sync("Books", request).await.unwrap()
 }
 
 pub fn problems(setup: &Setup, run: &RunSummary) -> Vec<String> {
