@@ -44,7 +44,7 @@ impl Connector {
     /// Starts connecting `name`: the address to open, and for a loopback redirect URI the
     /// listener its answer comes to, bound before anyone can open the address.
     pub async fn start_connect(&self, name: &str) -> ApiResult<Connecting> {
-        let redirect_uri = self.instance(name)?.instance.redirect_uri.unwrap_or_default();
+        let redirect_uri = Instances::new(&self.store).get(name)?.redirect_uri.unwrap_or_default();
         let (way, listener) = if is_loopback(&redirect_uri) {
             (ConnectWay::Loopback, Some(LoopbackListener::bind(&redirect_uri).await.map_err(ApiError::from)?))
         } else {
@@ -59,7 +59,7 @@ impl Connector {
     /// vendor) pointed at the demo company's records, which it can read only now.
     pub async fn finish_connect(&self, name: &str, callback_url: &str) -> ApiResult<ConnectionView> {
         let connection = self.complete_connect(name, callback_url).await?;
-        let instance = self.instance(name)?.instance;
+        let instance = Instances::new(&self.store).get(name)?;
         if instance.client_id.as_deref() == Some(qbo_sandbox::DEMO_CLIENT_ID) {
             self.fill_variables_from_company(name).await?;
         }

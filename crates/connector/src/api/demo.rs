@@ -45,23 +45,20 @@ impl Connector {
         redirect_uri: &str,
     ) -> ApiResult<InstanceView> {
         let environment = Environment::Custom { base_url: base_url.to_owned() };
-        match self.instance(name) {
-            Ok(_) => self.update_instance(
-                name,
-                InstanceChanges { environment: Some(environment), ..InstanceChanges::default() },
-            ),
-            Err(error) if error.code == ErrorCode::NotFound => self.activate(
-                NewInstance {
-                    name: name.into(),
-                    environment,
-                    company_id: None,
-                    client_id: Some(client_id.into()),
-                    redirect_uri: Some(redirect_uri.into()),
-                },
-                Some(client_secret.into()),
-            ),
-            Err(error) => Err(error),
+        if !self.is_name_free(name)? {
+            let changes = InstanceChanges { environment: Some(environment), ..InstanceChanges::default() };
+            return self.update_instance(name, changes);
         }
+        self.activate(
+            NewInstance {
+                name: name.into(),
+                environment,
+                company_id: None,
+                client_id: Some(client_id.into()),
+                redirect_uri: Some(redirect_uri.into()),
+            },
+            Some(client_secret.into()),
+        )
     }
 
     /// `name` activated against a sandbox that approves at once, with `app` registered there

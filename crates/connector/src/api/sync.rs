@@ -17,7 +17,7 @@ impl Connector {
 
     /// Everything a run of `name` needs: the engine is handed this and reads nothing of the API.
     async fn run_input(&self, name: &str) -> ApiResult<RunInput<'_>> {
-        let instance = self.instance(name)?.instance;
+        let instance = Instances::new(&self.store).get(name)?;
         let spec = self.spec(name)?;
         let client = self.qbo_client(name).await?;
         let mut context = Context { vars: self.variables(name)?, ..Context::default() };

@@ -39,7 +39,7 @@ pub(super) fn journal_batch(
             let write = db::NewWrite {
                 module,
                 platform_id: &planned.platform_id,
-                operation: Engine::op_name(&planned.operation),
+                operation: planned.operation.name(),
                 call_request_id: call.unwrap_or(record_request_id).as_str(),
                 record_request_id: record_request_id.as_str(),
                 body: &body,

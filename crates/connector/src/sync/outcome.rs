@@ -2,7 +2,6 @@
 
 use serde_json::Value;
 
-use super::engine::*;
 use super::plan::{Operation, Planned};
 use super::store::RecordOutcome;
 use crate::spec::ModuleSpec;
@@ -70,7 +69,7 @@ pub(super) fn fault_outcome(module: &ModuleSpec, planned: &Planned, fault: &qbo:
     RecordOutcome {
         module: module.name.clone(),
         record_id: planned.platform_id.clone(),
-        operation: Engine::op_name(&planned.operation).into(),
+        operation: planned.operation.name().into(),
         outcome: "failed".into(),
         qbo_id: None,
         message: Some(plain),
@@ -94,7 +93,7 @@ pub(super) fn failure_outcome(module: &ModuleSpec, planned: &Planned, error: &qb
         None => RecordOutcome {
             module: module.name.clone(),
             record_id: planned.platform_id.clone(),
-            operation: Engine::op_name(&planned.operation).into(),
+            operation: planned.operation.name().into(),
             outcome: "failed".into(),
             message: Some(error.to_string()),
             ..Default::default()

@@ -64,6 +64,20 @@ pub enum Operation {
     },
 }
 
+impl Operation {
+    /// The operation as runs and the journal write it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Create { .. } => "create",
+            Operation::Update { .. } => "update",
+            Operation::Delete { .. } => "delete",
+            Operation::Link { .. } => "link",
+            Operation::Skip { .. } => "skip",
+            Operation::Fail { .. } => "fail",
+        }
+    }
+}
+
 /// Why a record is not sent, for a screen to group and count without reading the reason's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -189,17 +203,7 @@ mod tests {
             Some(Err(MappingProblem { message: "Accounts A9 is not in QuickBooks yet".into(), dependency: true }));
 
         let plan = plan_push(vec![candidate("new"), changed, same, gone, never, twin, bad, waiting], ALL_ON);
-        let ops: Vec<&str> = plan
-            .iter()
-            .map(|p| match &p.operation {
-                Operation::Create { .. } => "create",
-                Operation::Update { .. } => "update",
-                Operation::Delete { .. } => "delete",
-                Operation::Link { .. } => "link",
-                Operation::Skip { .. } => "skip",
-                Operation::Fail { .. } => "fail",
-            })
-            .collect();
+        let ops: Vec<&str> = plan.iter().map(|p| p.operation.name()).collect();
         assert_eq!(ops, ["create", "update", "skip", "delete", "skip", "link", "fail", "skip"]);
         assert!(matches!(&plan[1].operation, Operation::Update { sync_token, .. } if sync_token == "3"));
         let whys: Vec<SkipWhy> = plan

@@ -341,17 +341,6 @@ impl<'a> Engine<'a> {
         })
     }
 
-    pub(super) fn op_name(operation: &Operation) -> &'static str {
-        match operation {
-            Operation::Create { .. } => "create",
-            Operation::Update { .. } => "update",
-            Operation::Delete { .. } => "delete",
-            Operation::Link { .. } => "link",
-            Operation::Skip { .. } => "skip",
-            Operation::Fail { .. } => "fail",
-        }
-    }
-
     pub(super) async fn execute_writes(
         &mut self,
         module: &ModuleSpec,
@@ -536,7 +525,7 @@ impl<'a> Engine<'a> {
                 let outcome = RecordOutcome {
                     module: module.name.clone(),
                     record_id: planned.platform_id.clone(),
-                    operation: Engine::op_name(&planned.operation).into(),
+                    operation: planned.operation.name().into(),
                     outcome: "ok".into(),
                     qbo_id: Some(qbo_id),
                     ..Default::default()
@@ -555,7 +544,7 @@ impl<'a> Engine<'a> {
         planned: &Planned,
         outcome: Result<Value, qbo::Fault>,
     ) -> Result<(), ApiError> {
-        let operation = Engine::op_name(&planned.operation);
+        let operation = planned.operation.name();
         match outcome {
             Ok(entity) => self.record_written(module, vec![(planned, entity)])?,
             Err(fault) if fault.code() == qbo::fault::codes::STALE_OBJECT => {
