@@ -15,7 +15,7 @@ use connector::api::{Connector, InstanceChanges};
 use connector::instance::{Environment, NewInstance};
 use connector::platform::demo::{DemoSize, TaxCode};
 use connector::platform::Module;
-use connector::sync::{Direction, RunSummary, SyncRequest, Trigger};
+use connector::sync::{Direction, Outcome, RunSummary, SyncRequest, Trigger};
 use qbo::{BatchItem, Query, RequestId};
 use qbo_sandbox::{oauth::AutoApprove, seed, Limits, OAuthConfig, RegisteredApp, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
@@ -361,8 +361,9 @@ async fn engine_step(args: &[String]) -> Result<Value, String> {
             connect(&connector, 1.0).await?;
             let (run, seconds) = timed_sync(&connector, Direction::Sync).await?;
             let outcomes = connector.run_records("Bench", run.run_id, false).map_err(|e| e.to_string())?;
-            let count =
-                |f: &dyn Fn(&str) -> bool| outcomes.iter().filter(|o| o.outcome == "ok" && f(&o.operation)).count();
+            let count = |f: &dyn Fn(&str) -> bool| {
+                outcomes.iter().filter(|o| o.outcome == Outcome::Ok && f(o.operation.as_str())).count()
+            };
             let pushed = count(&|op| !op.starts_with("pull"));
             let pulled = count(&|op| op.starts_with("pull"));
             let failed: usize = run.counts.values().map(|c| c.failed + c.blocked + c.held).sum();
@@ -413,7 +414,7 @@ async fn timed_sync(connector: &Connector, direction: Direction) -> Result<(RunS
 
 fn first_problem(connector: &Connector, run: &RunSummary, what: String) -> String {
     let problems = connector.run_records("Bench", run.run_id, true).unwrap_or_default();
-    let first = problems.iter().find(|o| o.outcome == "failed").or(problems.first());
+    let first = problems.iter().find(|o| o.outcome == Outcome::Failed).or(problems.first());
     format!("{what} ({}); first problem: {first:?}", run.outcome)
 }
 

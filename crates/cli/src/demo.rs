@@ -26,7 +26,7 @@ fn summary(run: &RunSummary) {
             c.ok, c.failed, c.blocked, c.held
         );
     }
-    println!("    run #{}: {}", run.run_id, run.outcome.replace('_', " "));
+    println!("    run #{}: {}", run.run_id, run.outcome.in_words());
 }
 
 async fn sync(connector: &Connector, direction: Direction) -> Result<RunSummary, ApiError> {

@@ -25,8 +25,8 @@ use connector::spec::{MethodName, Rule, Spec};
 use connector::sync::plan::Operation;
 use connector::sync::store::RecordOutcome;
 use connector::sync::{
-    Cadence, ClockTime, Direction, Progress, QuietHours, RunSummary, ScheduleView, ScheduledOutcome, ScheduledRun,
-    SyncRequest, Trigger,
+    Cadence, ClockTime, Direction, Progress, QuietHours, RunOutcome, RunSummary, ScheduleView, ScheduledOutcome,
+    ScheduledRun, SyncRequest, Trigger,
 };
 use serde_json::{json, Value};
 
@@ -425,7 +425,7 @@ enum Finished {
 
 impl Finished {
     fn of(summary: &RunSummary) -> Finished {
-        if summary.outcome == "failed_records" {
+        if summary.outcome == RunOutcome::FailedRecords {
             Finished::RecordsNeedAttention
         } else {
             Finished::Done
@@ -589,7 +589,7 @@ async fn run(cli: Cli) -> Result<Finished, ApiError> {
                             r.started_at,
                             r.trigger,
                             r.direction,
-                            r.outcome.as_deref().unwrap_or("running")
+                            r.outcome.map_or("running", RunOutcome::in_words)
                         )
                     })
                     .collect::<Vec<_>>()
@@ -776,7 +776,7 @@ fn describe_outcome(o: &RecordOutcome) -> String {
 }
 
 fn describe_summary(summary: &RunSummary) -> String {
-    let mut text = format!("Run #{}: {}", summary.run_id, summary.outcome.replace('_', " "));
+    let mut text = format!("Run #{}: {}", summary.run_id, summary.outcome.in_words());
     for (module, c) in &summary.counts {
         text.push_str(&format!(
             "\n  {module:<10} {} done, {} failed, {} waiting on others, {} held, {} skipped",
@@ -842,7 +842,7 @@ async fn run_sync(
         SyncRequest { direction, modules, trigger: Trigger::Cli, cancel: None, progress: Some(&progress), only: None };
     let summary = connector.sync(&args.name, request).await?;
     show(json, &to_value(&summary), || describe_summary(&summary));
-    if summary.outcome == "failed_records" && !json {
+    if summary.outcome == RunOutcome::FailedRecords && !json {
         eprintln!("Some records need attention: qbconnector run {} {} --problems", args.name, summary.run_id);
     }
     Ok(Finished::of(&summary))

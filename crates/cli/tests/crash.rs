@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use connector::api::Connector;
 use connector::platform::Module;
+use connector::sync::RunOutcome;
 use qbo_sandbox::{seed, EntityKind, FaultInjection, Limits, RegisteredApp, Sandbox, SandboxConfig};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -211,7 +212,7 @@ async fn updates_and_deletes_survive_kills(drop_after_commit_rate: f64, seed: u6
     let last = &runs[0];
     assert!(connector.run_records("Books", last.id, true).unwrap().is_empty(), "the last run has no problem left");
     for killed in &runs[1..4] {
-        assert_eq!(killed.outcome.as_deref(), Some("interrupted"), "a killed run is closed as interrupted");
+        assert_eq!(killed.outcome, Some(RunOutcome::Interrupted), "a killed run is closed as interrupted");
         assert!(killed.finished_at.is_some());
     }
 }
@@ -281,5 +282,5 @@ async fn a_pull_killed_three_times_stores_each_record_exactly_once() {
     assert_eq!(links.len(), in_quickbooks.len(), "every customer arrived");
     assert_eq!(connector.records(Module::Accounts, "", 0, 1_000_000).unwrap().len(), in_quickbooks.len());
     let runs = connector.runs("Books", 4).unwrap();
-    assert!(runs[1..].iter().all(|run| run.outcome.as_deref() == Some("interrupted")), "{runs:?}");
+    assert!(runs[1..].iter().all(|run| run.outcome == Some(RunOutcome::Interrupted)), "{runs:?}");
 }

@@ -86,7 +86,7 @@ pub fn instance_line(view: &InstanceView, last_run: Option<&RunRow>) -> String {
     let last_run = match last_run {
         None => "never run".to_owned(),
         Some(RunRow { outcome: None, .. }) => "running".to_owned(),
-        Some(RunRow { outcome: Some(outcome), .. }) => format!("last run {}", outcome.replace('_', " ")),
+        Some(RunRow { outcome: Some(outcome), .. }) => format!("last run {}", outcome.in_words()),
     };
     format!("{} — {connection} · {last_run}", view.instance.name)
 }

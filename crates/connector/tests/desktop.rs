@@ -8,7 +8,7 @@ use connector::desktop::{instance_line, scheduled_run_notice, TrayAction};
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::{Environment, NewInstance};
 use connector::sync::store::Counts;
-use connector::sync::{Cadence, RunSummary, Schedule, ScheduledOutcome, ScheduledRun};
+use connector::sync::{Cadence, RunOutcome, RunSummary, Schedule, ScheduledOutcome, ScheduledRun};
 
 fn activate(connector: &Connector, name: &str, company: Option<&str>) {
     connector
@@ -94,7 +94,7 @@ fn a_scheduled_run_is_announced_only_when_the_operator_must_act() {
         outcome: ScheduledOutcome::Ran {
             summary: RunSummary {
                 run_id: 1,
-                outcome: if failed > 0 { "failed_records" } else { "succeeded" }.into(),
+                outcome: if failed > 0 { RunOutcome::FailedRecords } else { RunOutcome::Succeeded },
                 counts: BTreeMap::from([("Invoices".to_owned(), Counts { ok: 3, failed, ..Counts::default() })]),
             },
         },

@@ -7,7 +7,7 @@
 mod support;
 
 use connector::platform::{Module, Record};
-use connector::sync::Direction;
+use connector::sync::{Direction, RunOutcome};
 use qbo::{Op, Query, RequestId};
 use qbo_sandbox::{seed, EntityKind};
 use rust_decimal::Decimal;
@@ -392,13 +392,13 @@ async fn cell(module: Module, method: Method) {
         Method::PushCreate | Method::PushUpdate | Method::PushDelete => {
             let id = create_on_platform(&setup, module);
             let run = sync(&setup, Direction::Push).await;
-            assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+            assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
             assert_eq!(ok(&run), 1);
             let mut record = setup.connector.record(module, &id).unwrap();
             if matches!(method, Method::PushUpdate) {
                 record = edit_on_platform(&setup, module, &id);
                 let run = sync(&setup, Direction::Push).await;
-                assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+                assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
                 assert_eq!(ok(&run), 1, "only the edited record is sent: {:?}", run.counts);
                 assert_eq!(run.counts.values().map(|c| c.ok).sum::<usize>(), 1, "{:?}", run.counts);
             }
@@ -406,7 +406,7 @@ async fn cell(module: Module, method: Method) {
             if matches!(method, Method::PushDelete) {
                 setup.connector.delete_record(module, &id).unwrap();
                 let run = sync(&setup, Direction::Push).await;
-                assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+                assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
                 assert_eq!(ok(&run), 1);
                 match kind_of(module) {
                     EntityKind::Customer | EntityKind::Item => {
@@ -425,12 +425,12 @@ async fn cell(module: Module, method: Method) {
         Method::PullCreate | Method::PullUpdate => {
             let mut qbo = create_in_quickbooks(&setup, module).await;
             let run = sync(&setup, Direction::Pull).await;
-            assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+            assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
             let id = qbo["Id"].as_str().unwrap().to_owned();
             if matches!(method, Method::PullUpdate) {
                 qbo = edit_in_quickbooks(&setup, module, &qbo).await;
                 let run = sync(&setup, Direction::Pull).await;
-                assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+                assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
                 assert_eq!(ok(&run), 1, "the edited entity comes back: {:?}", run.counts);
                 assert_eq!(run.counts.values().map(|c| c.ok).sum::<usize>(), 1, "and nothing else: {:?}", run.counts);
             }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use connector::api::ConnectionState;
 use connector::platform::demo::{DemoSize, TaxCode};
 use connector::platform::Module;
-use connector::sync::{ConflictPolicy, Direction};
+use connector::sync::{ConflictPolicy, Direction, RecordOp, RunOutcome, Trigger};
 use qbo::{Op, Query};
 use qbo_sandbox::{seed, EntityKind, FaultInjection};
 use rust_decimal::Decimal;
@@ -47,7 +47,7 @@ async fn a_first_push_sends_every_module_once_and_a_second_sends_nothing() {
     assert!(customer.starts_with("(new Customer for Accounts "), "CustomerRef {customer}");
 
     let run = sync(&setup, Direction::Push).await;
-    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
     let ok = |module: &str| run.counts.get(module).map_or(0, |c| c.ok);
     for module in Module::ALL {
         assert_eq!(ok(module.name()), counts[&module], "{module}");
@@ -105,7 +105,7 @@ async fn updates_and_deletes_follow_the_platform_and_pulls_follow_quickbooks() {
     let product = setup.connector.create_record(Module::Products, json!({"Name": "Lamp repair", "Price": 30})).unwrap();
     let invoice = setup.connector.create_record(Module::Invoices, json!({"AccountId": account.id, "Number": "HL-1", "Date": "2026-11-01", "Lines": [{"ProductId": product.id, "Quantity": 2, "UnitPrice": 30, "TaxCode": "NON"}]})).unwrap();
     let run = sync(&setup, Direction::Push).await;
-    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
 
     let renamed = setup
         .connector
@@ -119,7 +119,7 @@ async fn updates_and_deletes_follow_the_platform_and_pulls_follow_quickbooks() {
     setup.connector.delete_record(Module::Contacts, &contact.id).unwrap();
     setup.connector.delete_record(Module::Invoices, &invoice.id).unwrap();
     let run = sync(&setup, Direction::Push).await;
-    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
     let customers = setup.sandbox.entities(seed::US_REALM, EntityKind::Customer);
     let qbo_account = customers.iter().find(|c| c["CompanyName"] == "Harbour Lights Ltd").unwrap();
     assert_eq!(qbo_account["PrimaryEmailAddr"]["Address"], "billing@harbour.example");
@@ -152,7 +152,7 @@ async fn updates_and_deletes_follow_the_platform_and_pulls_follow_quickbooks() {
         .await
         .unwrap();
     let run = sync(&setup, Direction::Pull).await;
-    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
     assert_eq!(setup.connector.record(Module::Accounts, &account.id).unwrap().data["Phone"], "+64 4 555 0199");
     let made = setup.connector.records(Module::Accounts, "made in quickbooks", 0, 10).unwrap();
     assert_eq!(made.len(), 1);
@@ -187,7 +187,7 @@ async fn a_pulled_record_that_could_not_be_stored_is_read_again_until_it_is() {
     // failure brings it back.
     connector.reset_spec("Books").unwrap();
     let second = sync(&setup, Direction::Pull).await;
-    assert_eq!(second.outcome, "succeeded", "{:#?}", problems(&setup, &second));
+    assert_eq!(second.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &second));
     assert_eq!(second.counts["Accounts"].ok, 1, "{:?}", second.counts);
     assert_eq!(connector.records(Module::Accounts, "refused rowan", 0, 10).unwrap().len(), 1);
 
@@ -210,9 +210,8 @@ async fn a_first_sync_links_records_quickbooks_already_has() {
         "one linked, one created, no twin"
     );
     let outcomes = connector::sync::store::outcomes(&setup.connector.store().connection(), run.run_id, false).unwrap();
-    assert!(outcomes.iter().any(
-        |o| o.operation == "link" && o.message.as_deref().unwrap_or_default().contains("linked instead of created")
-    ));
+    assert!(outcomes.iter().any(|o| o.operation == RecordOp::Link
+        && o.message.as_deref().unwrap_or_default().contains("linked instead of created")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,8 +238,8 @@ async fn through_5xx_429_and_dropped_answers_2000_records_land_exactly_once() {
     loop {
         runs += 1;
         let run = sync(&setup, Direction::Push).await;
-        if run.outcome == "succeeded" || runs == 5 {
-            assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+        if run.outcome == RunOutcome::Succeeded || runs == 5 {
+            assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
             break;
         }
     }
@@ -290,7 +289,7 @@ async fn one_bad_record_among_1500_fails_alone_with_the_field_named_and_alone_is
 
     setup.connector.update_record(Module::Accounts, &bad.id, json!({"Name": "Fixed Colon Inc"}), bad.version).unwrap();
     let again = sync(&setup, Direction::Push).await;
-    assert_eq!(again.outcome, "succeeded", "{:#?}", problems(&setup, &again));
+    assert_eq!(again.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &again));
     assert_eq!(again.counts["Accounts"].ok, 1, "the fixed record, once, and nothing else");
     let customers = setup.sandbox.entities(seed::US_REALM, EntityKind::Customer);
     let ours = customers.iter().filter(|c| {
@@ -393,7 +392,7 @@ async fn a_stale_write_both_sides_agree_on_is_done_and_a_record_held_twice_is_on
     change_here("P-2");
     let run = sync(&setup, Direction::Push).await;
     assert_eq!((run.counts["Accounts"].ok, run.counts["Accounts"].held), (1, 0), "{:#?}", problems(&setup, &run));
-    assert_eq!(run.outcome, "succeeded");
+    assert_eq!(run.outcome, RunOutcome::Succeeded);
     assert!(setup.connector.conflicts("Books").unwrap().is_empty());
     let current = client.read_json("Customer", &qbo_id).await.unwrap();
     assert_eq!(
@@ -535,7 +534,7 @@ async fn a_run_whose_process_died_is_closed_as_interrupted_with_what_it_had_reco
 
     let reopened = connector::api::Connector::open(setup.connector.data_dir()).unwrap();
     let closed = &reopened.runs("Books", 1).unwrap()[0];
-    assert_eq!(closed.outcome.as_deref(), Some("interrupted"));
+    assert_eq!(closed.outcome, Some(RunOutcome::Interrupted));
     assert!(closed.finished_at.is_some());
     assert_eq!(closed.counts, run.counts, "the counts are what the run had recorded");
 }
@@ -551,7 +550,7 @@ async fn two_records_quickbooks_sees_as_one_fail_alone_and_the_rest_of_the_run_g
     let single = setup.connector.create_record(Module::Accounts, json!({"Name": "Single Co"})).unwrap();
 
     let run = sync(&setup, Direction::Push).await;
-    assert_eq!(run.outcome, "failed_records");
+    assert_eq!(run.outcome, RunOutcome::FailedRecords);
     assert_eq!((run.counts["Accounts"].ok, run.counts["Accounts"].failed), (2, 1), "{:#?}", problems(&setup, &run));
     let links = setup.connector.links("Books", "Accounts").unwrap();
     let linked = |id: &str| links.iter().find(|l| l.platform_id == id).map(|l| l.qbo_id.clone());
@@ -637,7 +636,7 @@ async fn link_instead_moves_the_link_and_sends_this_records_values_as_an_update(
     let customers_before = setup.sandbox.count(seed::US_REALM, EntityKind::Customer);
 
     let run = c.resolve_same_entity("Books", entry.id, &SameEntityChoice::LinkInstead).await.unwrap();
-    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
     assert_eq!(run.counts["Accounts"].ok, 1);
     assert_eq!(linked(&setup, &second).as_deref(), Some(customer_id.as_str()));
     assert_eq!(linked(&setup, &first), None, "the other record let go");
@@ -660,7 +659,7 @@ async fn rename_sends_the_record_as_a_new_entity_under_its_new_name() {
 
     let rename = SameEntityChoice::Rename { name: "Twin Co West".into() };
     let run = c.resolve_same_entity("Books", entry.id, &rename).await.unwrap();
-    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
     assert_eq!(c.record(Module::Accounts, &second).unwrap().data["Name"], "Twin Co West");
     let created = linked(&setup, &second).expect("the renamed record is linked");
     assert_ne!(created, customer_id);
@@ -668,7 +667,7 @@ async fn rename_sends_the_record_as_a_new_entity_under_its_new_name() {
     assert_eq!(linked(&setup, &first).as_deref(), Some(customer_id.as_str()), "the first keeps its link");
     assert!(c.conflicts("Books").unwrap().is_empty());
     let run = sync(&setup, Direction::Push).await;
-    assert_eq!(run.outcome, "succeeded", "nothing fails any more: {:#?}", problems(&setup, &run));
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "nothing fails any more: {:#?}", problems(&setup, &run));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -702,7 +701,7 @@ async fn a_collision_settled_outside_the_inbox_leaves_no_entry_asking_about_it()
     c.update_record(Module::Accounts, &second, data, record.version).unwrap();
 
     let run = sync(&setup, Direction::Push).await;
-    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
     let created = linked(&setup, &second).expect("renamed by hand, then created");
     assert_ne!(created, customer_id);
     assert!(c.conflicts("Books").unwrap().is_empty(), "nothing left to decide");
@@ -714,7 +713,7 @@ async fn a_dead_runs_create_that_finds_an_entity_linked_to_another_record_fails_
     let c = &setup.connector;
     let first = c.create_record(Module::Accounts, json!({"Name": "Twin Co"})).unwrap().id;
     let run = sync(&setup, Direction::Push).await;
-    assert_eq!(run.outcome, "succeeded");
+    assert_eq!(run.outcome, RunOutcome::Succeeded);
     let customer_id = linked(&setup, &first).unwrap();
     // A second "Twin Co" whose create a run journaled and then died with: the next run looks
     // for it in QuickBooks by name and finds the first's customer.
@@ -816,7 +815,7 @@ async fn the_scheduler_runs_what_is_due_yields_to_a_running_sync_and_backs_off_a
     let observer = Observer::default();
     let ran = connector.run_due(&start, Some(&observer)).await.unwrap();
     assert!(
-        matches!(&ran[..], [run] if matches!(&run.outcome, ScheduledOutcome::Ran { summary } if summary.outcome == "succeeded")),
+        matches!(&ran[..], [run] if matches!(&run.outcome, ScheduledOutcome::Ran { summary } if summary.outcome == RunOutcome::Succeeded)),
         "{ran:?}"
     );
     let heard = observer.heard.lock().unwrap().clone();
@@ -831,7 +830,7 @@ async fn the_scheduler_runs_what_is_due_yields_to_a_running_sync_and_backs_off_a
     assert!(matches!(ran[0].outcome, ScheduledOutcome::Busy), "{ran:?}");
     assert_eq!(connector.runs("Books", 100).unwrap().len(), runs_before, "no run was started");
     assert_eq!(observer.heard.lock().unwrap().len(), heard.len(), "a run that did not start does not end");
-    assert_eq!(connector.runs("Books", 1).unwrap()[0].trigger, "schedule");
+    assert_eq!(connector.runs("Books", 1).unwrap()[0].trigger, Trigger::Schedule);
     let names: Vec<Value> = setup
         .sandbox
         .entities(seed::US_REALM, EntityKind::Customer)
@@ -940,7 +939,7 @@ async fn a_held_conflict_is_resolved_field_by_field_and_newest_wins_goes_by_the_
     // The operator takes QuickBooks' phone and e-mail and keeps the platform's website.
     let choices = [("Phone".to_owned(), Side::Quickbooks), ("CorpEmail".to_owned(), Side::Quickbooks)].into();
     let run = c.resolve("Books", conflict.id, &choices).await.unwrap();
-    assert_eq!(run.outcome, "succeeded", "{:#?}", problems(&setup, &run));
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
     assert!(c.conflicts("Books").unwrap().is_empty());
     let here = c.record(Module::Accounts, &account.id).unwrap().data;
     assert_eq!(
@@ -1069,7 +1068,7 @@ async fn progress_is_reported_per_module_and_a_cancelled_run_is_finished_by_the_
         only: None,
     };
     let run = setup.connector.sync("Books", request).await.unwrap();
-    assert_eq!(run.outcome, "cancelled");
+    assert_eq!(run.outcome, RunOutcome::Cancelled);
     let sent = run.counts["Accounts"].ok;
     assert!((60..600).contains(&sent), "stopped between batches, after {sent}");
     {
@@ -1095,7 +1094,7 @@ async fn progress_is_reported_per_module_and_a_cancelled_run_is_finished_by_the_
     assert_eq!(setup.connector.links("Books", "Accounts").unwrap().len(), sent);
 
     let rest = sync(&setup, Direction::Push).await;
-    assert_eq!(rest.outcome, "succeeded", "{:#?}", problems(&setup, &rest));
+    assert_eq!(rest.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &rest));
     assert_eq!(rest.counts["Accounts"].ok, 600 - sent, "the rest, and only the rest");
     assert_eq!(rest.counts["Products"].ok, 1);
     assert_eq!(customers(&setup), 600);

@@ -6,7 +6,8 @@ import type { ConflictView } from '../bindings/ConflictView';
 import { conflictFields, conflictTitle, inWords, renameChoice, sameEntityOutcomes, sameEntitySentence } from './conflicts';
 import { debounce } from './debounce';
 import { errorHint, formatDuration, formatValue, runDuration } from './format';
-import { runTotals } from './history';
+import type { RunRow } from '../bindings/RunRow';
+import { isPull, runOutcomeWords, runTotals } from './history';
 import { countOperations, describeCounts, fieldsOf, worthListing } from './plan';
 import { addModule, addRule, moveRule, removeRule, rulesOf, updateRule, withRules } from './rules';
 import { describeSchedule, formFromSchedule, scheduleFromForm } from './schedule';
@@ -326,7 +327,7 @@ describe('the theme', () => {
 describe('run history', () => {
   it('adds a run up over its modules, keeping what waits and what is held apart from failures', () => {
     const counts = (ok: number, failed: number, blocked: number, held: number) => ({ ok, failed, skipped: 7, blocked, held });
-    const run = {
+    const run: RunRow = {
       id: 2,
       trigger: 'button',
       direction: 'sync',
@@ -336,5 +337,12 @@ describe('run history', () => {
       counts: { Accounts: counts(4, 0, 0, 1), Invoices: counts(6, 2, 3, 0) },
     };
     expect(runTotals(run)).toEqual({ ok: 10, failed: 2, blocked: 3, held: 1 });
+  });
+
+  it('says how a run ended in words and tells pulled records from pushed ones', () => {
+    expect(runOutcomeWords('failed_records')).toBe('failed records');
+    expect(runOutcomeWords(null)).toBe('running');
+    expect(isPull('pull_delete')).toBe(true);
+    expect(isPull('update')).toBe(false);
   });
 });

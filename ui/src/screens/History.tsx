@@ -8,7 +8,7 @@ import type { RunRow } from '../bindings/RunRow';
 import { CountCells, CountHeads, Empty, Section, type Notify } from '../components/common';
 import { VirtualList } from '../components/VirtualList';
 import { formatWhen, runDuration } from '../lib/format';
-import { runTotals } from '../lib/history';
+import { isPull, runOutcomeWords, runTotals } from '../lib/history';
 
 /** Room for the record line, the error in words and its code line. */
 const OUTCOME_ROW_HEIGHT = 76;
@@ -85,7 +85,7 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
                     <td>
                       {run.direction} · {run.trigger}
                     </td>
-                    <td>{(run.outcome ?? 'running').replace(/_/g, ' ')}</td>
+                    <td>{runOutcomeWords(run.outcome)}</td>
                     <CountCells counts={totals} />
                     <td>{runDuration(run.started_at, run.finished_at)}</td>
                   </tr>
@@ -147,7 +147,7 @@ export function History({ instance, notify }: { instance: InstanceView; notify: 
                     )}
                     <div class="row-actions">
                       {/* A pulled record that failed has no platform record to send; the next pull reads it again. */}
-                      {(!o.operation.startsWith('pull') || o.outcome === 'ok') && (
+                      {(!isPull(o.operation) || o.outcome === 'ok') && (
                       <button
                         type="button"
                         class="ghost"

@@ -10,6 +10,7 @@ import type { ScheduleView } from '../bindings/ScheduleView';
 import { Section, type Notify } from '../components/common';
 import relayPage from '../../../docs/oauth-relay.html?raw';
 import { formatWhen } from '../lib/format';
+import { runOutcomeWords } from '../lib/history';
 import { scheduleFromForm, type ScheduleForm } from '../lib/schedule';
 import { formChanges, formFromInstance, rebaseForm, type SettingsForm } from '../lib/settingsform';
 
@@ -403,7 +404,7 @@ function ScheduleStanding({ view }: { view: ScheduleView }) {
   return (
     <p class="hint" data-testid="schedule-standing">
       {view.next_due ? `Next run ${formatWhen(view.next_due)}.` : 'Runs only when you press Sync.'}
-      {view.last_outcome && ` Last scheduled run: ${view.last_outcome.replace(/_/g, ' ')}.`}
+      {view.last_outcome && ` Last scheduled run: ${runOutcomeWords(view.last_outcome)}.`}
       {view.failures > 0 && ` ${view.failures} failed in a row, so it waits longer each time: ${view.last_error ?? ''}`}
     </p>
   );

@@ -9,6 +9,7 @@ import type { Progress } from '../bindings/Progress';
 import type { RunSummary } from '../bindings/RunSummary';
 import { CountCells, CountHeads, Section, type Notify } from '../components/common';
 import { formatValue } from '../lib/format';
+import { runOutcomeWords } from '../lib/history';
 import type { Operation } from '../bindings/Operation';
 import { countOperations, describeCounts, fieldsOf, worthListing } from '../lib/plan';
 
@@ -140,7 +141,7 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
         {result && (
           <div class="result" data-testid="sync-result" data-outcome={result.outcome} data-run-id={result.run_id}>
             <p>
-              Run #{result.run_id}: <strong>{result.outcome.replace(/_/g, ' ')}</strong>
+              Run #{result.run_id}: <strong>{runOutcomeWords(result.outcome)}</strong>
             </p>
             <table class="table compact">
               <thead>

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::sync::schedule::*;
-use crate::sync::{Direction, SyncRequest, Trigger};
+use crate::sync::{Direction, RunOutcome, SyncRequest, Trigger};
 
 use super::*;
 
@@ -80,13 +80,13 @@ impl Connector {
                         Ok(summary) => {
                             state.failures = 0;
                             state.last_run_id = Some(summary.run_id);
-                            state.last_outcome = Some(summary.outcome.clone());
+                            state.last_outcome = Some(summary.outcome);
                             state.last_error = None;
                             ScheduledOutcome::Ran { summary }
                         }
                         Err(error) => {
                             state.failures = state.failures.saturating_add(1);
-                            state.last_outcome = Some("failed".into());
+                            state.last_outcome = Some(RunOutcome::Failed);
                             state.last_error = Some(error.message.clone());
                             if let Some(latest) = self.runs(&instance.name, 1)?.first() {
                                 state.last_run_id = Some(latest.id);

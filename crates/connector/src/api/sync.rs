@@ -88,7 +88,7 @@ impl Connector {
         let only: std::collections::BTreeSet<(String, String)> = self
             .run_records(name, run_id, true)?
             .into_iter()
-            .filter(|o| !o.operation.starts_with("pull"))
+            .filter(|o| !o.operation.is_pull())
             .map(|o| (o.module, o.record_id))
             .collect();
         let modules =

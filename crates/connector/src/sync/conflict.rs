@@ -13,6 +13,7 @@ use super::{dry_run::*, outcome::*};
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::{Module, PlatformStore};
 use crate::spec::{DeleteAction, ModuleSpec};
+use crate::sync::vocabulary::{Outcome, RecordOp};
 
 /// What the module's policy makes of a record changed on both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,10 +154,6 @@ impl<'a> Engine<'a> {
             "link this one instead, rename it or leave it: the choice waits in the conflict inbox".to_owned()
         };
         self.record(RecordOutcome {
-            module: module.name.clone(),
-            record_id: platform_id.to_owned(),
-            operation: "link".into(),
-            outcome: "failed".into(),
             qbo_id: Some(qbo_id.to_owned()),
             message: Some(format!(
                 "QuickBooks sees this record as {} {qbo_id}{}, which is already linked to {} {}: {what_now}",
@@ -166,7 +163,7 @@ impl<'a> Engine<'a> {
                 owner.platform_id,
             )),
             element: field,
-            ..Default::default()
+            ..RecordOutcome::new(module.name.clone(), platform_id.to_owned(), RecordOp::Link, Outcome::Failed)
         })?;
         Ok(true)
     }
@@ -253,17 +250,18 @@ impl<'a> Engine<'a> {
                 db::hold_both_changed(&self.store.connection(), self.instance.id, &entry, &stamp(now()))
                     .map_err(storage)?;
                 self.record(RecordOutcome {
-                    module: module.name.clone(),
-                    record_id: planned.platform_id.clone(),
-                    operation: "conflict".into(),
-                    outcome: "held".into(),
                     qbo_id: Some(qbo_id.clone()),
                     message: Some(
                         "changed in QuickBooks and here since the last sync: both versions wait in the conflict inbox"
                             .into(),
                     ),
                     code: Some("5010".into()),
-                    ..Default::default()
+                    ..RecordOutcome::new(
+                        module.name.clone(),
+                        planned.platform_id.clone(),
+                        RecordOp::Conflict,
+                        Outcome::Held,
+                    )
                 })?;
             }
         }

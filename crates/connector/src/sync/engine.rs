@@ -22,27 +22,11 @@ use time::OffsetDateTime;
 use super::matching::*;
 use super::plan::PushSwitches;
 use super::store::{self as db, Counts, RecordOutcome};
+use super::vocabulary::{Direction, Phase, RunOutcome, Trigger};
 use crate::error::{ApiError, ErrorCode};
 use crate::instance::Instance;
 use crate::spec::{CompiledMethod, Context, MethodName, ModuleSpec, Spec};
 use crate::store::Store;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    Push,
-    Pull,
-    Sync,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    Button,
-    Schedule,
-    Cli,
-    Retry,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -58,7 +42,7 @@ pub enum ConflictPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Progress {
     pub module: String,
-    pub phase: String,
+    pub phase: Phase,
     pub done: usize,
     pub total: usize,
     pub current: Option<String>,
@@ -67,7 +51,7 @@ pub struct Progress {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RunSummary {
     pub run_id: i64,
-    pub outcome: String,
+    pub outcome: RunOutcome,
     pub counts: BTreeMap<String, Counts>,
 }
 
@@ -150,15 +134,8 @@ impl<'a> Engine<'a> {
         let RunInput { store, data_dir, instance, spec, client, context } = input;
         let _turn = run_lock(data_dir, &instance)?;
         db::close_interrupted_runs(&store.connection(), instance.id, &stamp(now())).map_err(storage)?;
-        let direction = match request.direction {
-            Direction::Push => "push",
-            Direction::Pull => "pull",
-            Direction::Sync => "sync",
-        };
-        let trigger =
-            serde_json::to_value(request.trigger).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let run_id =
-            db::start_run(&store.connection(), instance.id, &trigger, direction, &stamp(now())).map_err(storage)?;
+        let run_id = db::start_run(&store.connection(), instance.id, request.trigger, request.direction, &stamp(now()))
+            .map_err(storage)?;
         let mut engine = Engine {
             store,
             instance,
@@ -177,14 +154,14 @@ impl<'a> Engine<'a> {
         };
         let result = engine.run_all(&request).await;
         let outcome = match &result {
-            Err(_) => "failed",
-            Ok(()) if engine.cancel.load(Ordering::Relaxed) => "cancelled",
-            Ok(()) if engine.counts.values().any(|c| c.failed + c.blocked + c.held > 0) => "failed_records",
-            Ok(()) => "succeeded",
+            Err(_) => RunOutcome::Failed,
+            Ok(()) if engine.cancel.load(Ordering::Relaxed) => RunOutcome::Cancelled,
+            Ok(()) if engine.counts.values().any(|c| c.failed + c.blocked + c.held > 0) => RunOutcome::FailedRecords,
+            Ok(()) => RunOutcome::Succeeded,
         };
         db::finish_run(&store.connection(), run_id, &stamp(now()), outcome, &engine.counts).map_err(storage)?;
         result?;
-        Ok(RunSummary { run_id, outcome: outcome.into(), counts: engine.counts })
+        Ok(RunSummary { run_id, outcome, counts: engine.counts })
     }
 
     pub(super) fn ordered_modules(&self, only: Option<&[String]>) -> Vec<ModuleSpec> {
@@ -232,15 +209,9 @@ impl<'a> Engine<'a> {
         self.instance.settings.conflict_policies.get(module).copied().unwrap_or_default()
     }
 
-    pub(super) fn report(&self, module: &str, phase: &str, done: usize, total: usize, current: Option<&str>) {
+    pub(super) fn report(&self, module: &str, phase: Phase, done: usize, total: usize, current: Option<&str>) {
         if let Some(progress) = self.progress {
-            progress(Progress {
-                module: module.into(),
-                phase: phase.into(),
-                done,
-                total,
-                current: current.map(str::to_owned),
-            });
+            progress(Progress { module: module.into(), phase, done, total, current: current.map(str::to_owned) });
         }
     }
 
@@ -263,7 +234,7 @@ impl<'a> Engine<'a> {
         connection: &rusqlite::Connection,
         outcome: RecordOutcome,
     ) -> Result<(), ApiError> {
-        self.counts.entry(outcome.module.clone()).or_default().add(&outcome.outcome);
+        self.counts.entry(outcome.module.clone()).or_default().add(outcome.outcome);
         db::add_outcome(connection, self.run_id, &outcome).map_err(storage)
     }
 

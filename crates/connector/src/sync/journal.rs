@@ -12,6 +12,7 @@ use super::push::*;
 use super::store::{self as db, Link, RecordOutcome};
 use crate::error::ApiError;
 use crate::store::Store;
+use crate::sync::vocabulary::{Outcome, RecordOp};
 
 /// Journals writes as pending, in one transaction, before they are sent: the requestid of the
 /// call each goes out in (`call` when they go as one batch call, else each write's own), and
@@ -72,7 +73,7 @@ impl<'a> Engine<'a> {
             // journaling thousands must not cost thousands of single look-ups.
             let mut candidates: Vec<Candidate> = entries
                 .iter()
-                .filter(|write| write.operation == "create")
+                .filter(|write| write.operation == RecordOp::Create)
                 .map(|write| Candidate {
                     platform_id: write.platform_id.clone(),
                     deleted: false,
@@ -117,13 +118,9 @@ impl<'a> Engine<'a> {
                     };
                     db::save_link(tx, instance_id, &link).map_err(storage)?;
                     let outcome = RecordOutcome {
-                        module: module.name.clone(),
-                        record_id: platform_id.clone(),
-                        operation: "link".into(),
-                        outcome: "ok".into(),
                         qbo_id: Some(matched.qbo_id.clone()),
                         message: Some("finished a write an interrupted run had sent".into()),
-                        ..Default::default()
+                        ..RecordOutcome::new(module.name.clone(), platform_id.clone(), RecordOp::Link, Outcome::Ok)
                     };
                     db::add_outcome(tx, run_id, &outcome).map_err(storage)?;
                 }
@@ -137,14 +134,15 @@ impl<'a> Engine<'a> {
                     db::mark_resumed(tx, write.journal_id).map_err(storage)?;
                     // Journaled by an older version, without what resending needs: the record is a
                     // candidate again (its change is after the cursor, or it is unfinished).
-                    if write.operation != "create" && write.record_request_id.is_none() {
+                    if write.operation != RecordOp::Create && write.record_request_id.is_none() {
                         let unfinished = RecordOutcome {
-                            module: module.name.clone(),
-                            record_id: write.platform_id.clone(),
-                            operation: write.operation.clone(),
-                            outcome: "blocked".into(),
                             message: Some("an interrupted run left this write unfinished; it is sent again".into()),
-                            ..Default::default()
+                            ..RecordOutcome::new(
+                                module.name.clone(),
+                                write.platform_id.clone(),
+                                write.operation,
+                                Outcome::Blocked,
+                            )
                         };
                         db::add_outcome(tx, run_id, &unfinished).map_err(storage)?;
                     }
@@ -153,7 +151,7 @@ impl<'a> Engine<'a> {
             })?;
             let counts = self.counts.entry(module.name.clone()).or_default();
             for _ in &found {
-                counts.add("ok");
+                counts.add(Outcome::Ok);
             }
             // By the call they went out in (its first journal row, so calls go again in the order
             // they went, and its requestid): how many writes it carried, and the ones to send.

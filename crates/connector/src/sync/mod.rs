@@ -11,9 +11,11 @@ mod pull;
 mod push;
 pub mod schedule;
 pub mod store;
+pub mod vocabulary;
 
 pub use dry_run::{field_changes, FieldChange, PlanView};
-pub use engine::{ConflictPolicy, Direction, Engine, Progress, RunSummary, SyncRequest, Trigger};
+pub use engine::{ConflictPolicy, Engine, Progress, RunSummary, SyncRequest};
 pub use schedule::{
     Cadence, ClockTime, QuietHours, RunObserver, Schedule, ScheduleView, ScheduledOutcome, ScheduledRun,
 };
+pub use vocabulary::{Direction, Outcome, Phase, RecordOp, RunOutcome, Trigger, UnknownWord};

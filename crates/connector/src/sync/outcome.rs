@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::plan::{Operation, Planned};
 use super::store::RecordOutcome;
 use crate::spec::ModuleSpec;
+use crate::sync::vocabulary::Outcome;
 
 /// Whether QuickBooks refused a request for its size (HTTP 413).
 pub(super) fn too_large(error: &qbo::Error) -> bool {
@@ -69,8 +70,8 @@ pub(super) fn fault_outcome(module: &ModuleSpec, planned: &Planned, fault: &qbo:
     RecordOutcome {
         module: module.name.clone(),
         record_id: planned.platform_id.clone(),
-        operation: planned.operation.name().into(),
-        outcome: "failed".into(),
+        operation: planned.operation.name(),
+        outcome: Outcome::Failed,
         qbo_id: None,
         message: Some(plain),
         code: Some(fault.code().into()),
@@ -91,12 +92,13 @@ pub(super) fn failure_outcome(module: &ModuleSpec, planned: &Planned, error: &qb
     match error.fault() {
         Some(fault) => fault_outcome(module, planned, fault),
         None => RecordOutcome {
-            module: module.name.clone(),
-            record_id: planned.platform_id.clone(),
-            operation: planned.operation.name().into(),
-            outcome: "failed".into(),
             message: Some(error.to_string()),
-            ..Default::default()
+            ..RecordOutcome::new(
+                module.name.clone(),
+                planned.platform_id.clone(),
+                planned.operation.name(),
+                Outcome::Failed,
+            )
         },
     }
 }

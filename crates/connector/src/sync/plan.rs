@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::spec::DeleteAction;
+use crate::sync::vocabulary::RecordOp;
 
 /// What is known of one platform record before planning.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,14 +67,14 @@ pub enum Operation {
 
 impl Operation {
     /// The operation as runs and the journal write it.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> RecordOp {
         match self {
-            Operation::Create { .. } => "create",
-            Operation::Update { .. } => "update",
-            Operation::Delete { .. } => "delete",
-            Operation::Link { .. } => "link",
-            Operation::Skip { .. } => "skip",
-            Operation::Fail { .. } => "fail",
+            Operation::Create { .. } => RecordOp::Create,
+            Operation::Update { .. } => RecordOp::Update,
+            Operation::Delete { .. } => RecordOp::Delete,
+            Operation::Link { .. } => RecordOp::Link,
+            Operation::Skip { .. } => RecordOp::Skip,
+            Operation::Fail { .. } => RecordOp::Fail,
         }
     }
 }
@@ -203,7 +204,7 @@ mod tests {
             Some(Err(MappingProblem { message: "Accounts A9 is not in QuickBooks yet".into(), dependency: true }));
 
         let plan = plan_push(vec![candidate("new"), changed, same, gone, never, twin, bad, waiting], ALL_ON);
-        let ops: Vec<&str> = plan.iter().map(|p| p.operation.name()).collect();
+        let ops: Vec<&str> = plan.iter().map(|p| p.operation.name().as_str()).collect();
         assert_eq!(ops, ["create", "update", "skip", "delete", "skip", "link", "fail", "skip"]);
         assert!(matches!(&plan[1].operation, Operation::Update { sync_token, .. } if sync_token == "3"));
         let whys: Vec<SkipWhy> = plan

@@ -15,6 +15,7 @@ use super::store::{self as db, Link, RecordOutcome};
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::Module;
 use crate::spec::{CompiledMethod, Context, MethodName, ModuleSpec};
+use crate::sync::vocabulary::{Outcome, Phase, RecordOp};
 
 /// How many pulled records share one transaction: one disk commit instead of one per write.
 pub(super) const PULL_GROUP: usize = 200;
@@ -145,7 +146,7 @@ impl<'a> Engine<'a> {
                     }
                     Ok(())
                 })?;
-                self.report(&module.name, "pull", done, total, None);
+                self.report(&module.name, Phase::Pull, done, total, None);
             }
             Ok::<bool, ApiError>(true)
         };
@@ -154,7 +155,7 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         self.pull_again_by_id(module, filter.as_ref()).await?;
-        self.report(&module.name, "pull", total, total, None);
+        self.report(&module.name, Phase::Pull, total, total, None);
         db::set_cursor(&self.store.connection(), self.instance.id, &cursor_name, &stamp(next_cursor))
             .map_err(storage)?;
         Ok(())
@@ -268,13 +269,9 @@ impl<'a> Engine<'a> {
         self.record_in(
             tx,
             RecordOutcome {
-                module: module.name.clone(),
-                record_id: link.platform_id,
-                operation: "pull_delete".into(),
-                outcome: "ok".into(),
                 qbo_id: Some(qbo_id.into()),
                 message: Some("deleted or made inactive in QuickBooks: marked deleted here".into()),
-                ..Default::default()
+                ..RecordOutcome::new(module.name.clone(), link.platform_id, RecordOp::PullDelete, Outcome::Ok)
             },
         )
     }
@@ -300,19 +297,18 @@ impl<'a> Engine<'a> {
         let mapped = match compiled.map(entity, &context) {
             Ok(mapped) => mapped,
             Err(error) => {
-                let outcome =
-                    if error.reason.contains("not linked to a platform record yet") { "blocked" } else { "failed" };
+                let outcome = if error.reason.contains("not linked to a platform record yet") {
+                    Outcome::Blocked
+                } else {
+                    Outcome::Failed
+                };
                 self.pull_stored(tx, &module.name, &qbo_id, false)?;
                 return self.record_in(
                     tx,
                     RecordOutcome {
-                        module: module.name.clone(),
-                        record_id: qbo_id.clone(),
-                        operation: method.as_str().into(),
-                        outcome: outcome.into(),
-                        qbo_id: Some(qbo_id),
+                        qbo_id: Some(qbo_id.clone()),
                         message: Some(error.to_string()),
-                        ..Default::default()
+                        ..RecordOutcome::new(module.name.clone(), qbo_id, method.into(), outcome)
                     },
                 );
             }
@@ -352,12 +348,8 @@ impl<'a> Engine<'a> {
                 self.record_in(
                     tx,
                     RecordOutcome {
-                        module: module.name.clone(),
-                        record_id: record.id,
-                        operation: method.as_str().into(),
-                        outcome: "ok".into(),
                         qbo_id: Some(qbo_id),
-                        ..Default::default()
+                        ..RecordOutcome::new(module.name.clone(), record.id, method.into(), Outcome::Ok)
                     },
                 )
             }
@@ -367,13 +359,9 @@ impl<'a> Engine<'a> {
                 self.record_in(
                     tx,
                     RecordOutcome {
-                        module: module.name.clone(),
-                        record_id: qbo_id.clone(),
-                        operation: method.as_str().into(),
-                        outcome: "failed".into(),
-                        qbo_id: Some(qbo_id),
+                        qbo_id: Some(qbo_id.clone()),
                         message: Some(error.to_string()),
-                        ..Default::default()
+                        ..RecordOutcome::new(module.name.clone(), qbo_id, method.into(), Outcome::Failed)
                     },
                 )
             }

@@ -14,6 +14,7 @@ use super::{journal::*, outcome::*};
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::{Module, PlatformStore};
 use crate::spec::{Context, DeleteAction, MethodName, ModuleSpec};
+use crate::sync::vocabulary::{Outcome, Phase, RecordOp};
 
 /// How a chunk of writes went out: as one batch call, or as one request per record.
 pub(super) enum Sent {
@@ -214,7 +215,7 @@ impl<'a> Engine<'a> {
         let mut pages = self.push_pages(module, only)?;
         let total = pages.total(&PlatformStore::new(self.store))?;
         let mut done = 0;
-        self.report(&module.name, "push", 0, total, None);
+        self.report(&module.name, Phase::Push, 0, total, None);
         while let Some((ids, latest_seq)) = pages.next(&PlatformStore::new(self.store))? {
             let candidates = self.push_candidates(module, ids).await?;
             let plan = plan_push(candidates, switches);
@@ -260,26 +261,28 @@ impl<'a> Engine<'a> {
         for planned in plan {
             match &planned.operation {
                 Operation::Skip { why, reason } => {
-                    let outcome = if *why == SkipWhy::Waiting { "blocked" } else { "skipped" };
-                    if outcome == "blocked" || only.is_some() {
+                    let outcome = if *why == SkipWhy::Waiting { Outcome::Blocked } else { Outcome::Skipped };
+                    if outcome == Outcome::Blocked || only.is_some() {
                         self.record(RecordOutcome {
-                            module: module.name.clone(),
-                            record_id: planned.platform_id.clone(),
-                            operation: "skip".into(),
-                            outcome: outcome.into(),
                             message: Some(reason.clone()),
-                            ..Default::default()
+                            ..RecordOutcome::new(
+                                module.name.clone(),
+                                planned.platform_id.clone(),
+                                RecordOp::Skip,
+                                outcome,
+                            )
                         })?;
                     }
                 }
                 Operation::Fail { reason } => {
                     self.record(RecordOutcome {
-                        module: module.name.clone(),
-                        record_id: planned.platform_id.clone(),
-                        operation: "map".into(),
-                        outcome: "failed".into(),
                         message: Some(reason.clone()),
-                        ..Default::default()
+                        ..RecordOutcome::new(
+                            module.name.clone(),
+                            planned.platform_id.clone(),
+                            RecordOp::Map,
+                            Outcome::Failed,
+                        )
                     })?;
                 }
                 Operation::Link { qbo_id, sync_token, hash } => {
@@ -298,16 +301,17 @@ impl<'a> Engine<'a> {
                     db::save_link(&self.store.connection(), self.instance.id, &link).map_err(storage)?;
                     let _ = hash;
                     self.record(RecordOutcome {
-                        module: module.name.clone(),
-                        record_id: planned.platform_id.clone(),
-                        operation: "link".into(),
-                        outcome: "ok".into(),
                         qbo_id: Some(qbo_id.clone()),
                         message: Some(format!(
                             "already in QuickBooks as {} {qbo_id}: linked instead of created",
                             module.entity
                         )),
-                        ..Default::default()
+                        ..RecordOutcome::new(
+                            module.name.clone(),
+                            planned.platform_id.clone(),
+                            RecordOp::Link,
+                            Outcome::Ok,
+                        )
                     })?;
                     // The next run sends the platform's version as an update.
                 }
@@ -315,7 +319,7 @@ impl<'a> Engine<'a> {
             }
         }
         *done += planned_count - writes.len();
-        self.report(&module.name, "push", *done, total, None);
+        self.report(&module.name, Phase::Push, *done, total, None);
         self.execute_writes(module, writes, done, total).await
     }
 
@@ -383,7 +387,7 @@ impl<'a> Engine<'a> {
             let (batch, answer) = result?;
             *done += batch.len();
             self.record_sent(module, &batch, answer).await?;
-            self.report(&module.name, "push", *done, total, batch.last().map(|(p, _)| p.platform_id.as_str()));
+            self.report(&module.name, Phase::Push, *done, total, batch.last().map(|(p, _)| p.platform_id.as_str()));
         }
         Ok(())
     }
@@ -523,12 +527,13 @@ impl<'a> Engine<'a> {
                 }
                 db::finish_journal(tx, instance_id, &module.name, &planned.platform_id, "done").map_err(storage)?;
                 let outcome = RecordOutcome {
-                    module: module.name.clone(),
-                    record_id: planned.platform_id.clone(),
-                    operation: planned.operation.name().into(),
-                    outcome: "ok".into(),
                     qbo_id: Some(qbo_id),
-                    ..Default::default()
+                    ..RecordOutcome::new(
+                        module.name.clone(),
+                        planned.platform_id.clone(),
+                        planned.operation.name(),
+                        Outcome::Ok,
+                    )
                 };
                 db::add_outcome(tx, run_id, &outcome).map_err(storage)?;
             }
@@ -550,7 +555,7 @@ impl<'a> Engine<'a> {
             Err(fault) if fault.code() == qbo::fault::codes::STALE_OBJECT => {
                 self.stale_write(module, planned, &fault).await?;
             }
-            Err(fault) if fault.code() == qbo::fault::codes::DUPLICATE_NAME && operation == "create" => {
+            Err(fault) if fault.code() == qbo::fault::codes::DUPLICATE_NAME && operation == RecordOp::Create => {
                 // The name is taken: the record is most likely already there. Link, don't fail.
                 self.finish_journal(module, &planned.platform_id, "failed")?;
                 let mut candidate = vec![Candidate {
@@ -580,10 +585,6 @@ impl<'a> Engine<'a> {
                         };
                         db::save_link(&self.store.connection(), self.instance.id, &link).map_err(storage)?;
                         self.record(RecordOutcome {
-                            module: module.name.clone(),
-                            record_id: planned.platform_id.clone(),
-                            operation: "link".into(),
-                            outcome: "ok".into(),
                             qbo_id: Some(found.qbo_id.clone()),
                             message: Some(format!(
                                 "QuickBooks already had this name ({}): linked to {} {} instead of creating a twin",
@@ -593,7 +594,12 @@ impl<'a> Engine<'a> {
                             )),
                             code: Some(fault.code().into()),
                             intuit_tid: fault.intuit_tid.clone(),
-                            ..Default::default()
+                            ..RecordOutcome::new(
+                                module.name.clone(),
+                                planned.platform_id.clone(),
+                                RecordOp::Link,
+                                Outcome::Ok,
+                            )
                         })?;
                     }
                     None => {

@@ -15,6 +15,7 @@ use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use crate::sync::vocabulary::RunOutcome;
 use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -147,7 +148,7 @@ pub struct ScheduleState {
     /// Scheduled runs in a row that failed as a whole (not connected, QuickBooks unreachable…).
     pub failures: u32,
     pub last_run_id: Option<i64>,
-    pub last_outcome: Option<String>,
+    pub last_outcome: Option<RunOutcome>,
     pub last_error: Option<String>,
 }
 
@@ -227,7 +228,7 @@ pub(crate) fn load_state(store: &Store, instance_id: i64) -> Result<ScheduleStat
                     row.get::<_, Option<String>>(0)?,
                     row.get::<_, u32>(1)?,
                     row.get::<_, Option<i64>>(2)?,
-                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, Option<RunOutcome>>(3)?,
                     row.get::<_, Option<String>>(4)?,
                 ))
             },
@@ -279,7 +280,7 @@ pub struct ScheduleView {
     pub failures: u32,
     pub last_started: Option<String>,
     pub last_run_id: Option<i64>,
-    pub last_outcome: Option<String>,
+    pub last_outcome: Option<RunOutcome>,
     pub last_error: Option<String>,
 }
 

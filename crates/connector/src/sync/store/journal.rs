@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::spec::DeleteAction;
 use crate::sync::plan::{Operation, Planned};
+use crate::sync::vocabulary::RecordOp;
 
 /// A write journaled but not known to be answered: its run died, or its answer was lost.
 #[derive(Debug, Clone)]
@@ -12,8 +13,8 @@ pub struct PendingWrite {
     pub journal_id: i64,
     pub module: String,
     pub platform_id: String,
-    /// create | update | delete
-    pub operation: String,
+    /// Create, update or delete.
+    pub operation: RecordOp,
     pub body: Value,
     pub platform_hash: String,
     /// The requestid of the call it went out in, and how many writes that call carried.
@@ -30,11 +31,11 @@ impl PendingWrite {
     pub fn resendable(&self) -> Option<(Planned, qbo::RequestId)> {
         let request_id = qbo::RequestId::parse(self.record_request_id.as_deref()?).ok()?;
         let (qbo_id, sync_token) = (self.qbo_id.clone()?, self.sync_token.clone()?);
-        let operation = match self.operation.as_str() {
-            "update" => {
+        let operation = match self.operation {
+            RecordOp::Update => {
                 Operation::Update { qbo_id, sync_token, body: self.body.clone(), hash: self.platform_hash.clone() }
             }
-            "delete" => {
+            RecordOp::Delete => {
                 let action: DeleteAction = serde_json::from_value(self.body.get("action")?.clone()).ok()?;
                 Operation::Delete { qbo_id, sync_token, action }
             }
@@ -104,8 +105,8 @@ pub fn last_sent_body(
 pub struct NewWrite<'a> {
     pub module: &'a str,
     pub platform_id: &'a str,
-    /// create | update | delete
-    pub operation: &'a str,
+    /// Create, update or delete.
+    pub operation: RecordOp,
     /// The requestid of the call it goes out in: a batch's, or its own.
     pub call_request_id: &'a str,
     pub record_request_id: &'a str,

@@ -5,20 +5,39 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
+use crate::sync::vocabulary::{Direction, Outcome, RecordOp, RunOutcome, Trigger};
+
 /// One record's outcome in a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RecordOutcome {
     pub module: String,
     pub record_id: String,
-    pub operation: String,
-    /// ok | failed | skipped | blocked | held
-    pub outcome: String,
+    pub operation: RecordOp,
+    pub outcome: Outcome,
     pub qbo_id: Option<String>,
     pub message: Option<String>,
     pub code: Option<String>,
     pub element: Option<String>,
     pub intuit_tid: Option<String>,
     pub fault: Option<String>,
+}
+
+impl RecordOutcome {
+    /// An outcome with nothing from QuickBooks attached yet.
+    pub fn new(module: impl Into<String>, record_id: impl Into<String>, operation: RecordOp, outcome: Outcome) -> Self {
+        RecordOutcome {
+            module: module.into(),
+            record_id: record_id.into(),
+            operation,
+            outcome,
+            qbo_id: None,
+            message: None,
+            code: None,
+            element: None,
+            intuit_tid: None,
+            fault: None,
+        }
+    }
 }
 
 pub fn add_outcome(db: &Connection, run: i64, outcome: &RecordOutcome) -> rusqlite::Result<()> {
@@ -54,7 +73,8 @@ const FINAL: &str =
 
 fn filter(only_problems: bool) -> String {
     if only_problems {
-        format!("{FINAL} AND outcome IN ('failed', 'blocked', 'held')")
+        let problems: Vec<String> = Outcome::ALL.iter().filter(|o| o.is_problem()).map(|o| format!("'{o}'")).collect();
+        format!("{FINAL} AND outcome IN ({})", problems.join(", "))
     } else {
         FINAL.to_owned()
     }
@@ -82,18 +102,15 @@ pub fn close_interrupted_runs(db: &Connection, instance: i64, finished_at: &str)
             "SELECT module, outcome, COUNT(*) FROM run_record WHERE run_id = ?1 {FINAL} GROUP BY module, outcome"
         ))?;
         let rows = statement
-            .query_map([run], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?)))?;
+            .query_map([run], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Outcome>(1)?, row.get::<_, i64>(2)?)))?;
         for row in rows {
             let (module, outcome, n) = row?;
             let module_counts = counts.entry(module).or_default();
             for _ in 0..n {
-                module_counts.add(&outcome);
+                module_counts.add(outcome);
             }
         }
-        db.execute(
-            "UPDATE run SET finished_at = ?2, outcome = 'interrupted', counts = ?3 WHERE id = ?1",
-            params![run, finished_at, serde_json::to_string(&counts).unwrap_or_default()],
-        )?;
+        finish_run(db, run, finished_at, RunOutcome::Interrupted, &counts)?;
     }
     Ok(open)
 }
@@ -159,25 +176,26 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn add(&mut self, outcome: &str) {
-        match outcome {
-            "ok" => self.ok += 1,
-            "failed" => self.failed += 1,
-            "blocked" => self.blocked += 1,
-            "held" => self.held += 1,
-            _ => self.skipped += 1,
-        }
+    pub fn add(&mut self, outcome: Outcome) {
+        let count = match outcome {
+            Outcome::Ok => &mut self.ok,
+            Outcome::Failed => &mut self.failed,
+            Outcome::Skipped => &mut self.skipped,
+            Outcome::Blocked => &mut self.blocked,
+            Outcome::Held => &mut self.held,
+        };
+        *count += 1;
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RunRow {
     pub id: i64,
-    pub trigger: String,
-    pub direction: String,
+    pub trigger: Trigger,
+    pub direction: Direction,
     pub started_at: String,
     pub finished_at: Option<String>,
-    pub outcome: Option<String>,
+    pub outcome: Option<RunOutcome>,
     pub counts: BTreeMap<String, Counts>,
 }
 
@@ -203,8 +221,8 @@ pub fn runs(db: &Connection, instance: i64, limit: usize) -> rusqlite::Result<Ve
 pub fn start_run(
     db: &Connection,
     instance: i64,
-    trigger: &str,
-    direction: &str,
+    trigger: Trigger,
+    direction: Direction,
     started_at: &str,
 ) -> rusqlite::Result<i64> {
     db.execute(
@@ -219,7 +237,7 @@ pub fn finish_run(
     db: &Connection,
     run: i64,
     finished_at: &str,
-    outcome: &str,
+    outcome: RunOutcome,
     counts: &BTreeMap<String, Counts>,
 ) -> rusqlite::Result<()> {
     db.execute(
