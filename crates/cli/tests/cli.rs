@@ -1,5 +1,6 @@
 //! The `qbconnector` binary against qbo-sandbox, as an operator or a script uses it.
 //! Needs a Secret Service (the test command runs it under scripts/with-keyring.sh).
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -5,6 +5,7 @@
 //!
 //! Few cases by default, so each property takes seconds in a debug build;
 //! `PROPTEST_CASES=5000 cargo test -p connector --test fuzz_inputs` for a longer run.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 use std::sync::OnceLock;
 

@@ -3,6 +3,7 @@
 //! by field against what the operator wrote. Expectations are spelled out here, not
 //! derived from the spec, so a wrong rule in the spec fails its cell.
 //! Needs a Secret Service (run under scripts/with-keyring.sh, as the test command does).
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 mod support;
 

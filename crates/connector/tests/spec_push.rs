@@ -2,6 +2,7 @@
 //! QuickBooks' rules, pull mappings bring the record back, invoice tax comes out as
 //! the platform computed it in five countries, and the reference connector's own
 //! Contact → chart-of-accounts mapping works as a custom module.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! The sync engine against qbo-sandbox: push and pull for the six modules, exactly once
 //! through injected faults, first sync without twins, conflicts, failures explained.
 //! Needs a Secret Service (run under scripts/with-keyring.sh, as the test command does).
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 use std::collections::BTreeSet;
 

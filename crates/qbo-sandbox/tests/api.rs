@@ -1,5 +1,6 @@
 //! The sandbox over HTTP: the gate (auth, throttle, injection), the operations, the
 //! requestid memory, CDC, batch and persistence — as a client sees them.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 mod common;
 

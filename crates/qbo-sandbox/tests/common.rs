@@ -1,5 +1,5 @@
 //! Shared set-up for the sandbox's HTTP tests: a running sandbox and a token for the demo app.
-
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 #![allow(dead_code)]
 
 use qbo_sandbox::{Sandbox, SandboxConfig, DEMO_CLIENT_ID};

@@ -1,5 +1,6 @@
 //! Intuit's OAuth over HTTP: discovery, the consent page with its company picker,
 //! redirect URI checks, the token endpoint and the hard-expiry header.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 use qbo_sandbox::{seed, RegisteredApp, Sandbox, SandboxConfig};
 use reqwest::redirect::Policy;

@@ -1,5 +1,6 @@
 //! The query language over HTTP: what QuickBooks answers is answered, and what it refuses is
 //! refused with its code and wording, so a client's typo fails here as it would at Intuit.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The client against qbo-sandbox over loopback: every operation on every typed
 //! entity, faults kept whole, and retries that never write twice.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 use std::sync::Arc;
 

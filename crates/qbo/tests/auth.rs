@@ -1,6 +1,7 @@
 //! Connecting and staying connected, against qbo-sandbox's OAuth server, with tokens
 //! in the real OS keyring. Run under `scripts/with-keyring.sh` (the test command does):
 //! without a Secret Service these tests fail, they never fall back to memory.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 use std::path::Path;
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 //! ends at the same instant on both sides and time moves only when a test says so.
 //! Tokens live in memory here (the keyring's part is in `auth.rs`, with the test of
 //! two real processes).
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed, which is what it should do
 
 use std::path::Path;
 use std::sync::Arc;
