@@ -11,3 +11,6 @@ pub mod platform;
 pub mod spec;
 pub mod store;
 pub mod sync;
+
+/// Where the connector reads "now": the system clock, or a test's clock it moves by hand.
+pub use qbo::auth::session::{Clock, SystemClock};

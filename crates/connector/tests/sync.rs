@@ -1100,3 +1100,25 @@ async fn progress_is_reported_per_module_and_a_cancelled_run_is_finished_by_the_
     assert_eq!(rest.counts["Products"].ok, 1);
     assert_eq!(customers(&setup), 600);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_reads_the_time_from_the_clock_the_connector_was_given() {
+    let setup = setup(seed::US_REALM).await;
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(400);
+    let connector = setup.connector.with_clock(std::sync::Arc::new(move || later));
+    connector.generate_demo_data(DemoSize::small(), 7, &us_taxes(), "USD").unwrap();
+    let request = connector::sync::SyncRequest {
+        direction: Direction::Push,
+        modules: Some(vec!["Accounts".into()]),
+        trigger: Trigger::Cli,
+        cancel: None,
+        progress: None,
+        only: None,
+    };
+    let run = connector.sync("Books", request).await.unwrap();
+    let stamp = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let row = connector.runs("Books", 1).unwrap().remove(0);
+    assert_eq!(row.id, run.run_id);
+    assert_eq!(row.started_at, stamp(later), "the run started on the given clock");
+    assert_eq!(row.finished_at, Some(stamp(later)), "and ended on it: nothing read the system's");
+}

@@ -196,7 +196,7 @@ impl Connector {
             &conflict.platform_id,
             merged,
             record.version,
-            now(),
+            self.now(),
         )?;
         // The link takes QuickBooks' current SyncToken: the resolved version is sent as an update.
         // Bound first: the connection guard of the look-up must be gone before the save.
@@ -211,7 +211,7 @@ impl Connector {
             link.platform_hash = None;
             crate::sync::store::save_link(&self.store.connection(), instance, &link)?;
         }
-        crate::sync::store::close_conflict(&self.store.connection(), conflict_id, "fields", &stamp_now())?;
+        crate::sync::store::close_conflict(&self.store.connection(), conflict_id, "fields", &self.stamp_now())?;
         self.resync(name, &module.name, &conflict.platform_id).await
     }
 
@@ -269,13 +269,13 @@ impl Connector {
                 }
                 let mut renamed = record.data.clone();
                 renamed[field.as_str()] = Value::String(new_name.to_owned());
-                platform.update(platform_module, platform_id, renamed, record.version, now())?;
+                platform.update(platform_module, platform_id, renamed, record.version, self.now())?;
                 "renamed"
             }
             SameEntityChoice::Dismiss => "dismissed",
         };
         if !matches!(choice, SameEntityChoice::LinkInstead) {
-            crate::sync::store::close_conflict(&self.store.connection(), conflict_id, resolution, &stamp_now())?;
+            crate::sync::store::close_conflict(&self.store.connection(), conflict_id, resolution, &self.stamp_now())?;
         }
         self.resync(name, &module.name, platform_id).await
     }
@@ -332,10 +332,10 @@ impl Connector {
                 sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
                 platform_hash: None,
                 qbo_hash: None,
-                synced_at: stamp_now(),
+                synced_at: self.stamp_now(),
             };
             crate::sync::store::save_link(tx, instance, &link)?;
-            crate::sync::store::close_conflict(tx, conflict.id, "link_instead", &stamp_now())?;
+            crate::sync::store::close_conflict(tx, conflict.id, "link_instead", &self.stamp_now())?;
             Ok(())
         })
     }

@@ -109,7 +109,7 @@ impl Connector {
             Session::connect(app, &self.pending, callback_url, &key, self.secrets.clone(), self.data_dir.clone())
                 .await?;
         instance.company_id = Some(connection.realm_id.clone());
-        instances.save(&instance, now())?;
+        instances.save(&instance, self.now())?;
         self.connection(name).await
     }
 
@@ -145,7 +145,11 @@ impl Connector {
             app,
             self.secrets.clone(),
             self.data_dir.clone(),
-        );
+        )
+        .with_clock({
+            let clock = self.clock.clone();
+            move || clock.now()
+        });
         let mut config = qbo::ClientConfig::custom(Connector::base_url(&instance), realm);
         config.limits.time_scale = *self.qbo_time_scale.lock().unwrap_or_else(|p| p.into_inner());
         Ok(qbo::Client::new(config, Arc::new(session)))

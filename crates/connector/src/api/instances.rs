@@ -18,7 +18,7 @@ impl Connector {
             Some(realm) => self.blocking_secret(|s| s.load(&GrantKey::new(key.clone(), realm)))?,
             None => None,
         };
-        let connection = ConnectionState::of(grant.as_ref(), now().unix_timestamp());
+        let connection = ConnectionState::of(grant.as_ref(), self.now().unix_timestamp());
         Ok(InstanceView { instance, client_secret_set, connection })
     }
 
@@ -27,7 +27,7 @@ impl Connector {
     }
 
     pub fn activate(&self, new: NewInstance, client_secret: Option<String>) -> ApiResult<InstanceView> {
-        let instance = Instances::new(&self.store).activate(new, now())?;
+        let instance = Instances::new(&self.store).activate(new, self.now())?;
         if let Some(secret) = client_secret.filter(|s| !s.is_empty()) {
             let key = self.secret_key(&instance);
             if let Err(error) = self.blocking_secret(|s| s.save_secret(&key, CLIENT_SECRET, &Secret::new(secret))) {
@@ -88,7 +88,7 @@ impl Connector {
             }
             instance.settings.conflict_policies.insert(module, policy);
         }
-        let saved = instances.save(&instance, now())?;
+        let saved = instances.save(&instance, self.now())?;
         if let Some(secret) = changes.client_secret {
             let key = self.secret_key(&saved);
             if secret.is_empty() {
@@ -106,7 +106,7 @@ impl Connector {
         let instances = Instances::new(&self.store);
         let mut instance = instances.get(name)?;
         instance.settings.schedule = schedule;
-        self.view(instances.save(&instance, now())?)
+        self.view(instances.save(&instance, self.now())?)
     }
 
     /// Pauses or resumes the schedules of one instance, or of all when `name` is `None`.
@@ -119,13 +119,13 @@ impl Connector {
         let mut changed = Vec::new();
         for mut instance in targets {
             instance.settings.schedule.paused = paused;
-            changed.push(self.view(instances.save(&instance, now())?)?);
+            changed.push(self.view(instances.save(&instance, self.now())?)?);
         }
         Ok(changed)
     }
 
     pub fn rename(&self, name: &str, new_name: &str) -> ApiResult<InstanceView> {
-        self.view(Instances::new(&self.store).rename(name, new_name, now())?)
+        self.view(Instances::new(&self.store).rename(name, new_name, self.now())?)
     }
 
     /// Removes an instance and its secrets (client secret, tokens) from the keyring.

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::error::{ApiError, ErrorCode};
 use crate::instance::Instance;
 use crate::store::Store;
+use crate::{Clock, SystemClock};
 
 /// The keyring service every secret of the app is stored under.
 pub const KEYRING_SERVICE: &str = "qbconnector";
@@ -41,10 +42,7 @@ pub struct Connector {
     /// QuickBooks minutes per real minute for the client's throttle; only a sandbox run
     /// with a time scale (benchmarks, demos) sets it.
     qbo_time_scale: std::sync::Mutex<f64>,
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
+    clock: Arc<dyn Clock>,
 }
 
 impl Connector {
@@ -62,7 +60,8 @@ impl Connector {
             store
                 .connection()
                 .query_row("SELECT value FROM store_meta WHERE key = 'store_id'", [], |row| row.get(0))?;
-        crate::sync::engine::close_interrupted_runs(data_dir, &store)?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        crate::sync::engine::close_interrupted_runs(data_dir, &store, clock.now())?;
         Ok(Connector {
             store,
             secrets,
@@ -70,7 +69,22 @@ impl Connector {
             pending: PendingAuthorizations::new(),
             store_id,
             qbo_time_scale: std::sync::Mutex::new(1.0),
+            clock,
         })
+    }
+
+    /// Reads "now" from `clock` from here on: runs, schedules, stamps and token expiry.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Connector {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    fn stamp_now(&self) -> String {
+        crate::sync::engine::stamp(self.now())
     }
 
     /// Matches the client's throttle to a sandbox started with `--time-scale`.
@@ -94,30 +108,12 @@ impl Connector {
         format!("{}-instance-{}", self.store_id, instance.id)
     }
 
-    // ------------------------------------------------------------ instances
-
-    // ------------------------------------------------------------ lookups
-
-    // ------------------------------------------------------------ connection
-
-    // ------------------------------------------------------------ spec
-
-    // ------------------------------------------------------------ records
-
     // ------------------------------------------------------------ preview
 }
-
-impl Connector {}
 
 // ------------------------------------------------------------ sync
 
 pub use crate::sync::store::ConflictKind;
-
-impl Connector {}
-
-fn stamp_now() -> String {
-    now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
 
 #[cfg(test)]
 mod tests {

@@ -20,19 +20,19 @@ impl Connector {
     }
 
     pub fn create_record(&self, module: Module, data: Value) -> ApiResult<Record> {
-        Ok(PlatformStore::new(&self.store).create(module, data, now())?)
+        Ok(PlatformStore::new(&self.store).create(module, data, self.now())?)
     }
 
     pub fn update_record(&self, module: Module, id: &str, data: Value, version: i64) -> ApiResult<Record> {
-        Ok(PlatformStore::new(&self.store).update(module, id, data, version, now())?)
+        Ok(PlatformStore::new(&self.store).update(module, id, data, version, self.now())?)
     }
 
     pub fn delete_record(&self, module: Module, id: &str) -> ApiResult<Record> {
-        Ok(PlatformStore::new(&self.store).delete(module, id, now())?)
+        Ok(PlatformStore::new(&self.store).delete(module, id, self.now())?)
     }
 
     pub fn import_csv(&self, module: Module, text: &str) -> ApiResult<ImportReport> {
-        Ok(exchange::import_csv(&self.store, module, text, now())?)
+        Ok(exchange::import_csv(&self.store, module, text, self.now())?)
     }
 
     /// [`Connector::import_csv`] of a file as read from disk: text that is not UTF-8 is
@@ -42,7 +42,7 @@ impl Connector {
     }
 
     pub fn import_json(&self, document: &Value) -> ApiResult<ImportReport> {
-        Ok(exchange::import_json(&self.store, document, now())?)
+        Ok(exchange::import_json(&self.store, document, self.now())?)
     }
 
     pub fn export_csv(&self, module: Module) -> ApiResult<String> {
@@ -60,7 +60,7 @@ impl Connector {
         taxes: &[TaxCode],
         currency: &str,
     ) -> ApiResult<BTreeMap<Module, usize>> {
-        Ok(crate::platform::demo::generate(&self.store, size, seed, taxes, currency, now())?)
+        Ok(crate::platform::demo::generate(&self.store, size, seed, taxes, currency, self.now())?)
     }
 
     pub fn records_page(&self, module: Module, search: &str, offset: usize, limit: usize) -> ApiResult<RecordPage> {

@@ -24,7 +24,15 @@ impl Connector {
         for row in self.lookups(name)? {
             context.lookups.entry(row.lookup).or_default().insert(row.platform_value, row.qbo_value);
         }
-        Ok(RunInput { store: &self.store, data_dir: &self.data_dir, instance, spec, client, context })
+        Ok(RunInput {
+            store: &self.store,
+            data_dir: &self.data_dir,
+            instance,
+            spec,
+            client,
+            context,
+            clock: self.clock.clone(),
+        })
     }
 
     /// Runs a sync (push, pull or both) and answers its summary.

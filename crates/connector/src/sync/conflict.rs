@@ -194,7 +194,7 @@ impl<'a> Engine<'a> {
             platform_version: &record.data,
             qbo_version: &entity,
             matched_value: matched_value.as_deref(),
-            created_at: &stamp(now()),
+            created_at: &stamp(self.now()),
         };
         db::hold_same_entity(&self.store.connection(), self.instance.id, &entry).map_err(storage)
     }
@@ -247,7 +247,7 @@ impl<'a> Engine<'a> {
                     qbo_version: &current,
                     last_synced: last.as_deref(),
                 };
-                db::hold_both_changed(&self.store.connection(), self.instance.id, &entry, &stamp(now()))
+                db::hold_both_changed(&self.store.connection(), self.instance.id, &entry, &stamp(self.now()))
                     .map_err(storage)?;
                 self.record(RecordOutcome {
                     qbo_id: Some(qbo_id.clone()),

@@ -1,7 +1,7 @@
 //! A dry run: the plan of a push without writing anything, each update field by field
 //! against a fresh read of QuickBooks.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use qbo::Query;
@@ -72,23 +72,7 @@ pub fn field_changes(sent: &Value, current: &Value) -> Vec<FieldChange> {
 impl<'a> Engine<'a> {
     /// The plan of a push, without writing anything.
     pub async fn dry_run(input: RunInput<'a>, modules: Option<Vec<String>>) -> Result<Vec<PlanView>, ApiError> {
-        let RunInput { store, instance, spec, client, context, .. } = input;
-        let mut engine = Engine {
-            store,
-            instance,
-            spec: spec.clone(),
-            client,
-            context,
-            run_id: 0,
-            counts: BTreeMap::new(),
-            cancel: Arc::default(),
-            progress: None,
-            compiled: Default::default(),
-            read_all: Default::default(),
-            planned_links: HashMap::new(),
-            pull_again: HashSet::new(),
-            pull_again_unread: HashSet::new(),
-        };
+        let mut engine = Engine::new(input, 0, Arc::default());
         let mut views = Vec::new();
         for module in engine.ordered_modules(modules.as_deref()) {
             let mut operations = Vec::new();

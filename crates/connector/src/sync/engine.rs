@@ -27,6 +27,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::instance::Instance;
 use crate::spec::{CompiledMethod, Context, MethodName, ModuleSpec, Spec};
 use crate::store::Store;
+use crate::Clock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -65,11 +66,7 @@ pub struct SyncRequest<'a> {
     pub only: Option<BTreeSet<(String, String)>>,
 }
 
-pub(super) fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
-}
-
-pub(super) fn stamp(time: OffsetDateTime) -> String {
+pub(crate) fn stamp(time: OffsetDateTime) -> String {
     time.format(&Rfc3339).unwrap_or_default()
 }
 
@@ -98,6 +95,7 @@ pub struct RunInput<'a> {
     pub client: Client,
     /// The instance's server variables and lookups.
     pub context: Context,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// One run's working state.
@@ -107,6 +105,7 @@ pub struct Engine<'a> {
     pub(super) spec: Spec,
     pub(super) client: Client,
     pub(super) context: Context,
+    pub(super) clock: Arc<dyn Clock>,
     pub(super) run_id: i64,
     pub(super) counts: BTreeMap<String, Counts>,
     pub(super) cancel: Arc<AtomicBool>,
@@ -131,27 +130,16 @@ pub(super) type CompiledResult = Result<Arc<CompiledMethod>, Vec<crate::spec::ma
 impl<'a> Engine<'a> {
     /// Runs a sync of `name`. One run per instance at a time, across processes.
     pub async fn run(input: RunInput<'a>, request: SyncRequest<'a>) -> Result<RunSummary, ApiError> {
-        let RunInput { store, data_dir, instance, spec, client, context } = input;
+        let RunInput { store, data_dir, instance, spec, client, context, clock } = input;
         let _turn = run_lock(data_dir, &instance)?;
-        db::close_interrupted_runs(&store.connection(), instance.id, &stamp(now())).map_err(storage)?;
-        let run_id = db::start_run(&store.connection(), instance.id, request.trigger, request.direction, &stamp(now()))
+        let started = stamp(clock.now());
+        db::close_interrupted_runs(&store.connection(), instance.id, &started).map_err(storage)?;
+        let run_id = db::start_run(&store.connection(), instance.id, request.trigger, request.direction, &started)
             .map_err(storage)?;
-        let mut engine = Engine {
-            store,
-            instance,
-            spec,
-            client,
-            context,
-            run_id,
-            counts: BTreeMap::new(),
-            cancel: request.cancel.clone().unwrap_or_default(),
-            progress: request.progress,
-            compiled: Default::default(),
-            read_all: Default::default(),
-            planned_links: HashMap::new(),
-            pull_again: HashSet::new(),
-            pull_again_unread: HashSet::new(),
-        };
+        let cancel = request.cancel.clone().unwrap_or_default();
+        let mut engine =
+            Engine::new(RunInput { store, data_dir, instance, spec, client, context, clock }, run_id, cancel);
+        engine.progress = request.progress;
         let result = engine.run_all(&request).await;
         let outcome = match &result {
             Err(_) => RunOutcome::Failed,
@@ -159,7 +147,7 @@ impl<'a> Engine<'a> {
             Ok(()) if engine.counts.values().any(|c| c.failed + c.blocked + c.held > 0) => RunOutcome::FailedRecords,
             Ok(()) => RunOutcome::Succeeded,
         };
-        db::finish_run(&store.connection(), run_id, &stamp(now()), outcome, &engine.counts).map_err(storage)?;
+        db::finish_run(&store.connection(), run_id, &stamp(engine.now()), outcome, &engine.counts).map_err(storage)?;
         result?;
         Ok(RunSummary { run_id, outcome, counts: engine.counts })
     }
@@ -207,6 +195,32 @@ impl<'a> Engine<'a> {
 
     pub(super) fn policy(&self, module: &str) -> ConflictPolicy {
         self.instance.settings.conflict_policies.get(module).copied().unwrap_or_default()
+    }
+
+    /// A run's working state, nothing read or planned yet.
+    pub(super) fn new(input: RunInput<'a>, run_id: i64, cancel: Arc<AtomicBool>) -> Engine<'a> {
+        let RunInput { store, instance, spec, client, context, clock, .. } = input;
+        Engine {
+            store,
+            instance,
+            spec,
+            client,
+            context,
+            clock,
+            run_id,
+            counts: BTreeMap::new(),
+            cancel,
+            progress: None,
+            compiled: Default::default(),
+            read_all: Default::default(),
+            planned_links: HashMap::new(),
+            pull_again: HashSet::new(),
+            pull_again_unread: HashSet::new(),
+        }
+    }
+
+    pub(super) fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     pub(super) fn report(&self, module: &str, phase: Phase, done: usize, total: usize, current: Option<&str>) {
@@ -289,11 +303,15 @@ pub(super) fn run_lock(data_dir: &std::path::Path, instance: &Instance) -> Resul
 /// Runs whose process died (killed, crashed, powered off) are closed as interrupted, with what
 /// they had recorded, wherever no run of the instance holds its lock now. Their unfinished
 /// writes stay in the journal for the next run to finish.
-pub fn close_interrupted_runs(data_dir: &std::path::Path, store: &crate::store::Store) -> Result<(), ApiError> {
+pub fn close_interrupted_runs(
+    data_dir: &std::path::Path,
+    store: &crate::store::Store,
+    now: OffsetDateTime,
+) -> Result<(), ApiError> {
     let instances = db::instances_with_open_runs(&store.connection()).map_err(storage)?;
     for instance_id in instances {
         if let Some(_turn) = try_run_lock(data_dir, instance_id)? {
-            db::close_interrupted_runs(&store.connection(), instance_id, &stamp(now())).map_err(storage)?;
+            db::close_interrupted_runs(&store.connection(), instance_id, &stamp(now)).map_err(storage)?;
         }
     }
     Ok(())

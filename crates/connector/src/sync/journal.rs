@@ -24,6 +24,7 @@ pub(super) fn journal_batch(
     module: &str,
     batch: &[(Planned, RequestId)],
     call: Option<&RequestId>,
+    journaled_at: &str,
 ) -> Result<(), ApiError> {
     store.transaction(|tx| -> Result<(), ApiError> {
         for (planned, record_request_id) in batch {
@@ -48,7 +49,7 @@ pub(super) fn journal_batch(
                 qbo_id: qbo_id.map(String::as_str),
                 sync_token: sync_token.map(String::as_str),
             };
-            db::journal_write(tx, instance_id, run_id, &write, &stamp(now())).map_err(storage)?;
+            db::journal_write(tx, instance_id, run_id, &write, journaled_at).map_err(storage)?;
         }
         Ok(())
     })
@@ -114,7 +115,7 @@ impl<'a> Engine<'a> {
                         sync_token: matched.sync_token.clone(),
                         platform_hash: None,
                         qbo_hash: None,
-                        synced_at: stamp(now()),
+                        synced_at: stamp(self.now()),
                     };
                     db::save_link(tx, instance_id, &link).map_err(storage)?;
                     let outcome = RecordOutcome {

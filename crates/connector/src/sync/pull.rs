@@ -50,14 +50,14 @@ impl<'a> Engine<'a> {
             .map_err(storage)?
             .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
         // A little in the past: QuickBooks stamps many records in one second.
-        let next_cursor = now() - time::Duration::seconds(60);
+        let next_cursor = self.now() - time::Duration::seconds(60);
         // Changes arrive through a channel from a reader running beside the loop below: the
         // next page is read while this one is applied, and no more than two pages are held
         // whatever the company's size.
         let (mut sender, changes) = futures::channel::mpsc::channel::<Result<qbo::Change, qbo::Error>>(2 * 1000);
         let client = self.client.clone();
         let (total, reader): (usize, futures::future::BoxFuture<'_, ()>) = match since {
-            Some(since) if since > now() - time::Duration::days(29) => {
+            Some(since) if since > self.now() - time::Duration::days(29) => {
                 let found = self
                     .client
                     .cdc(&[&module.entity], since)
@@ -265,7 +265,7 @@ impl<'a> Engine<'a> {
         if crate::platform::get(tx, platform_module, &link.platform_id)?.is_none_or(|r| r.deleted) {
             return Ok(());
         }
-        crate::platform::apply_pulled_delete(tx, platform_module, &link.platform_id, now())?;
+        crate::platform::apply_pulled_delete(tx, platform_module, &link.platform_id, self.now())?;
         self.record_in(
             tx,
             RecordOutcome {
@@ -332,7 +332,7 @@ impl<'a> Engine<'a> {
         };
         // A record the store refuses is undone alone; the rest of the group goes on.
         tx.execute_batch("SAVEPOINT pulled_record").map_err(storage)?;
-        match crate::platform::apply_pulled(tx, platform_module, data, now()) {
+        match crate::platform::apply_pulled(tx, platform_module, data, self.now()) {
             Ok(record) => {
                 tx.execute_batch("RELEASE pulled_record").map_err(storage)?;
                 let saved = Link {
@@ -342,7 +342,7 @@ impl<'a> Engine<'a> {
                     sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
                     platform_hash: link.as_ref().and_then(|l| l.platform_hash.clone()),
                     qbo_hash: Some(hash),
-                    synced_at: stamp(now()),
+                    synced_at: stamp(self.now()),
                 };
                 db::save_link(tx, self.instance.id, &saved).map_err(storage)?;
                 self.record_in(

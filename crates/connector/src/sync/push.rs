@@ -241,7 +241,7 @@ impl<'a> Engine<'a> {
             self.instance.id,
             &module.name,
             module.platform_module(),
-            &stamp(now()),
+            &stamp(self.now()),
         )
         .map_err(storage)?;
         Ok(())
@@ -296,7 +296,7 @@ impl<'a> Engine<'a> {
                         sync_token: sync_token.clone(),
                         platform_hash: None,
                         qbo_hash: None,
-                        synced_at: stamp(now()),
+                        synced_at: stamp(self.now()),
                     };
                     db::save_link(&self.store.connection(), self.instance.id, &link).map_err(storage)?;
                     let _ = hash;
@@ -360,11 +360,13 @@ impl<'a> Engine<'a> {
         let client = self.client.clone();
         let cancel = self.cancel.clone();
         let (store, instance_id, run_id) = (self.store, self.instance.id, self.run_id);
+        let clock = self.clock.clone();
         let (module_name, module_spec) = (module.name.clone(), module.clone());
         let unsent = prepared.into_iter().take_while(move |_| !cancel.load(Ordering::Relaxed));
         let mut in_flight = futures::stream::iter(unsent.map(move |(batch, request_id)| {
             let client = client.clone();
             let module_name = module_name.clone();
+            let clock = clock.clone();
             let items: Vec<BatchItem> = batch.iter().filter_map(|(p, _)| Engine::batch_item(&module_spec, p)).collect();
             async move {
                 // 40 batch calls a minute carry 30 records each; once the minute's are used
@@ -373,7 +375,7 @@ impl<'a> Engine<'a> {
                 // Journaled as it goes out, not before: a crash after this point is finished by
                 // the next run, which then has the calls in flight to finish, not the page.
                 let call = as_one_call.then_some(&request_id);
-                journal_batch(store, instance_id, run_id, &module_name, &batch, call)?;
+                journal_batch(store, instance_id, run_id, &module_name, &batch, call, &stamp(clock.now()))?;
                 let answer = if as_one_call {
                     Sent::Batch(client.batch(&items, &request_id).await)
                 } else {
@@ -520,7 +522,7 @@ impl<'a> Engine<'a> {
                                 _ => None,
                             },
                             qbo_hash,
-                            synced_at: stamp(now()),
+                            synced_at: stamp(self.now()),
                         };
                         db::save_link(tx, instance_id, &link).map_err(storage)?;
                     }
@@ -581,7 +583,7 @@ impl<'a> Engine<'a> {
                             sync_token: found.sync_token,
                             platform_hash: None,
                             qbo_hash: None,
-                            synced_at: stamp(now()),
+                            synced_at: stamp(self.now()),
                         };
                         db::save_link(&self.store.connection(), self.instance.id, &link).map_err(storage)?;
                         self.record(RecordOutcome {
