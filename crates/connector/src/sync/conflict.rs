@@ -232,7 +232,7 @@ impl<'a> Engine<'a> {
             }
             ConflictDecision::TakeQuickBooks => {
                 let store = self.store;
-                store.transaction(|tx| self.pull_entity(tx, module, &current))?;
+                store.transaction(|tx| self.pull_change(tx, module, None, qbo::Change::Changed(current)))?;
             }
             ConflictDecision::Hold => {
                 // What was last sent and accepted: the version both sides agreed on.

@@ -11,6 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::engine::*;
+use super::plan::{plan_pull, pull_read, PullRead, PullStep, PullSwitches, PulledChange};
 use super::store::{self as db, Link, RecordOutcome};
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::Module;
@@ -35,9 +36,7 @@ impl<'a> Engine<'a> {
     }
 
     pub(super) async fn pull_module(&mut self, module: &ModuleSpec) -> Result<(), ApiError> {
-        let pull_create = self.method_on(module, MethodName::PullCreate);
-        let pull_update = self.method_on(module, MethodName::PullUpdate);
-        if !pull_create && !pull_update && !module.pull_deletes {
+        if !self.pull_switches(module).any() {
             return Ok(());
         }
         let cursor_name = format!("qbo_since:{}", module.name);
@@ -49,15 +48,14 @@ impl<'a> Engine<'a> {
         let since = db::cursor(&self.store.connection(), self.instance.id, &cursor_name)
             .map_err(storage)?
             .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
-        // A little in the past: QuickBooks stamps many records in one second.
-        let next_cursor = self.now() - time::Duration::seconds(60);
+        let (read, next_cursor) = pull_read(since, self.now());
         // Changes arrive through a channel from a reader running beside the loop below: the
         // next page is read while this one is applied, and no more than two pages are held
         // whatever the company's size.
         let (mut sender, changes) = futures::channel::mpsc::channel::<Result<qbo::Change, qbo::Error>>(2 * 1000);
         let client = self.client.clone();
-        let (total, reader): (usize, futures::future::BoxFuture<'_, ()>) = match since {
-            Some(since) if since > self.now() - time::Duration::days(29) => {
+        let (total, reader): (usize, futures::future::BoxFuture<'_, ()>) = match read {
+            PullRead::Changes { since } => {
                 let found = self
                     .client
                     .cdc(&[&module.entity], since)
@@ -75,16 +73,13 @@ impl<'a> Engine<'a> {
                 };
                 (total, Box::pin(reader))
             }
-            since => {
-                // CDC reaches back 30 days at most; an older cursor (or none) reads by
-                // LastUpdatedTime instead: after the cursor, up to the new cursor, which is
-                // a little in the past so a change committed late is read next time.
+            PullRead::Query { after, up_to } => {
                 let narrow = |mut query: Query| {
-                    if let Some(since) = since {
-                        query = query.filter("MetaData.LastUpdatedTime", Op::Gt, since).filter(
+                    if let Some(after) = after {
+                        query = query.filter("MetaData.LastUpdatedTime", Op::Gt, after).filter(
                             "MetaData.LastUpdatedTime",
                             Op::Le,
-                            next_cursor,
+                            up_to,
                         );
                     }
                     if is_name_list(&module.entity) {
@@ -214,6 +209,15 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// Which of the module's pull methods are on for this instance.
+    pub(super) fn pull_switches(&self, module: &ModuleSpec) -> PullSwitches {
+        PullSwitches {
+            create: self.method_on(module, MethodName::PullCreate),
+            update: self.method_on(module, MethodName::PullUpdate),
+            deletes: module.pull_deletes,
+        }
+    }
+
     /// One change read from QuickBooks, applied inside the caller's transaction.
     pub(super) fn pull_change(
         &mut self,
@@ -222,44 +226,42 @@ impl<'a> Engine<'a> {
         filter: Option<&CompiledMethod>,
         change: qbo::Change,
     ) -> Result<(), ApiError> {
-        let entity = match change {
-            qbo::Change::Deleted { id, .. } => return self.pull_delete(tx, module, &id),
-            qbo::Change::Changed(entity) => entity,
-        };
-        // Read again now: whatever comes of it below is its latest word, and only a failure
-        // asks for another read.
-        if let Some(id) = entity.get("Id").and_then(Value::as_str) {
-            self.pull_again_unread.remove(id);
-            self.pull_stored(tx, &module.name, id, true)?;
-        }
-        if let Some(filter) = filter {
-            let keep = filter
-                .map(&entity, &Context::default())
-                .map(|m| m.body.get("keep") == Some(&Value::Bool(true)))
-                .unwrap_or(false);
-            if !keep {
-                return Ok(());
+        let (qbo_id, entity) = match change {
+            qbo::Change::Deleted { id, .. } => (id, None),
+            qbo::Change::Changed(entity) => {
+                let id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
+                // Read again now: whatever comes of it below is its latest word, and only a
+                // failure asks for another read.
+                self.pull_again_unread.remove(&id);
+                self.pull_stored(tx, &module.name, &id, true)?;
+                (id, Some(entity))
             }
+        };
+        let kept = match (filter, &entity) {
+            (Some(filter), Some(entity)) => filter
+                .map(entity, &Context::default())
+                .map(|m| m.body.get("keep") == Some(&Value::Bool(true)))
+                .unwrap_or(false),
+            _ => true,
+        };
+        let gone = entity.as_ref().is_none_or(|e| e.get("Active") == Some(&Value::Bool(false)));
+        let link = db::link_by_qbo(tx, self.instance.id, &module.name, &qbo_id).map_err(storage)?;
+        let change = PulledChange { gone, kept, linked: link.is_some() };
+        match (plan_pull(change, self.pull_switches(module)), link, entity) {
+            (PullStep::MarkDeleted, Some(link), _) => self.pull_delete(tx, module, &qbo_id, link),
+            (PullStep::Store(method), link, Some(entity)) => self.pull_entity(tx, module, &entity, link, method),
+            _ => Ok(()),
         }
-        if entity.get("Active") == Some(&Value::Bool(false)) {
-            let id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
-            return self.pull_delete(tx, module, &id);
-        }
-        self.pull_entity(tx, module, &entity)
     }
 
+    /// Marks the platform record linked to `qbo_id` deleted, unless it is already.
     pub(super) fn pull_delete(
         &mut self,
         tx: &Transaction<'_>,
         module: &ModuleSpec,
         qbo_id: &str,
+        link: Link,
     ) -> Result<(), ApiError> {
-        if !module.pull_deletes {
-            return Ok(());
-        }
-        let Some(link) = db::link_by_qbo(tx, self.instance.id, &module.name, qbo_id).map_err(storage)? else {
-            return Ok(());
-        };
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
         if crate::platform::get(tx, platform_module, &link.platform_id)?.is_none_or(|r| r.deleted) {
@@ -276,20 +278,19 @@ impl<'a> Engine<'a> {
         )
     }
 
+    /// Maps a changed entity with `method` and stores it with its link, unless it maps to
+    /// what was stored last time.
     pub(super) fn pull_entity(
         &mut self,
         tx: &Transaction<'_>,
         module: &ModuleSpec,
         entity: &Value,
+        link: Option<Link>,
+        method: MethodName,
     ) -> Result<(), ApiError> {
         let qbo_id = entity.get("Id").and_then(Value::as_str).unwrap_or_default().to_owned();
         let platform_module: Module =
             module.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
-        let link = db::link_by_qbo(tx, self.instance.id, &module.name, &qbo_id).map_err(storage)?;
-        let method = if link.is_some() { MethodName::PullUpdate } else { MethodName::PullCreate };
-        if !self.method_on(module, method) {
-            return Ok(());
-        }
         let context = self.pull_context(tx, entity)?;
         let compiled = self
             .compiled(&module.name, method)
