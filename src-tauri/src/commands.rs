@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use connector::api::{
     ConflictView, ConnectionView, InstanceChanges, InstanceView, LookupRow, OutcomePage, Preview, PreviewSource,
-    RecordPage, SameEntityChoice, Side, TestOutcome,
+    RecordPage, RunKind, SameEntityChoice, Side, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
@@ -18,10 +18,10 @@ use connector::sync::store::RunRow;
 use connector::sync::{Direction, PlanView, RunSummary, Schedule, Trigger};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
 
-use crate::events::{self, AppInfo, ConnectStart, InstancesChangedEvent};
+use crate::events::{self, AppInfo, ConnectStart};
 use crate::state::AppState;
 
 type Answer<T> = Result<T, ApiError>;
@@ -32,17 +32,6 @@ type Answer<T> = Result<T, ApiError>;
 pub enum PreviewInput {
     Platform(String),
     Quickbooks(Value),
-}
-
-pub(crate) fn instances_changed(app: &AppHandle) {
-    events::emit(app, events::INSTANCES_CHANGED, InstancesChangedEvent {});
-    crate::tray::refresh(app);
-}
-
-/// A schedule was set, paused or resumed: the scheduler looks at once, the window and tray redraw.
-pub(crate) fn schedules_changed(app: &AppHandle) {
-    app.state::<AppState>().schedules_changed.notify_one();
-    instances_changed(app);
 }
 
 #[tauri::command]
@@ -75,14 +64,14 @@ pub fn activate_instance(
     client_secret: Option<String>,
 ) -> Answer<InstanceView> {
     let view = state.connector.activate(instance, client_secret.filter(|s| !s.is_empty()))?;
-    instances_changed(&app);
+    events::instances_changed(&app);
     Ok(view)
 }
 
 #[tauri::command]
 pub async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Answer<InstanceView> {
     let view = crate::demo::start(&state).await?;
-    instances_changed(&app);
+    events::instances_changed(&app);
     Ok(view)
 }
 
@@ -94,14 +83,14 @@ pub fn update_instance(
     changes: InstanceChanges,
 ) -> Answer<InstanceView> {
     let view = state.connector.update_instance(&name, changes)?;
-    instances_changed(&app);
+    events::instances_changed(&app);
     Ok(view)
 }
 
 #[tauri::command]
 pub fn remove_instance(app: AppHandle, state: State<'_, AppState>, name: String) -> Answer<()> {
     state.connector.remove(&name)?;
-    instances_changed(&app);
+    events::instances_changed(&app);
     Ok(())
 }
 
@@ -128,7 +117,7 @@ pub fn set_schedule(
     schedule: Schedule,
 ) -> Answer<InstanceView> {
     let view = state.connector.set_schedule(&name, schedule)?;
-    schedules_changed(&app);
+    crate::scheduler::schedules_changed(&app);
     Ok(view)
 }
 
@@ -173,7 +162,7 @@ pub async fn connection(state: State<'_, AppState>, name: String) -> Answer<Conn
 #[tauri::command]
 pub async fn disconnect(app: AppHandle, state: State<'_, AppState>, name: String) -> Answer<()> {
     state.connector.disconnect(&name).await?;
-    instances_changed(&app);
+    events::instances_changed(&app);
     Ok(())
 }
 
@@ -302,7 +291,7 @@ pub async fn sync(
     direction: Direction,
     modules: Option<Vec<String>>,
 ) -> Answer<RunSummary> {
-    crate::runs::run(&app, &name, direction, modules, Trigger::Button).await
+    crate::runs::run(&app, &name, RunKind::Sync { direction, modules, trigger: Trigger::Button }).await
 }
 
 /// The instances with a run going, so that a screen opened mid-run offers Cancel.
@@ -334,23 +323,13 @@ pub fn run_records(
 }
 
 #[tauri::command]
-pub async fn retry_failed(app: AppHandle, state: State<'_, AppState>, name: String, run_id: i64) -> Answer<RunSummary> {
-    let result = state.connector.retry_failed(&name, run_id).await;
-    crate::runs::finished(&app, &name, &result);
-    result
+pub async fn retry_failed(app: AppHandle, name: String, run_id: i64) -> Answer<RunSummary> {
+    crate::runs::run(&app, &name, RunKind::Retry { run_id }).await
 }
 
 #[tauri::command]
-pub async fn resync(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    name: String,
-    module: String,
-    platform_id: String,
-) -> Answer<RunSummary> {
-    let result = state.connector.resync(&name, &module, &platform_id).await;
-    crate::runs::finished(&app, &name, &result);
-    result
+pub async fn resync(app: AppHandle, name: String, module: String, platform_id: String) -> Answer<RunSummary> {
+    crate::runs::run(&app, &name, RunKind::Resync { module, platform_id }).await
 }
 
 #[tauri::command]
@@ -366,25 +345,19 @@ pub fn conflicts(state: State<'_, AppState>, name: String) -> Answer<Vec<Conflic
 #[tauri::command]
 pub async fn resolve_conflict(
     app: AppHandle,
-    state: State<'_, AppState>,
     name: String,
     conflict_id: i64,
     choices: BTreeMap<String, Side>,
 ) -> Answer<RunSummary> {
-    let result = state.connector.resolve(&name, conflict_id, &choices).await;
-    crate::runs::finished(&app, &name, &result);
-    result
+    crate::runs::run(&app, &name, RunKind::Resolve { conflict_id, choices }).await
 }
 
 #[tauri::command]
 pub async fn resolve_same_entity(
     app: AppHandle,
-    state: State<'_, AppState>,
     name: String,
     conflict_id: i64,
     choice: SameEntityChoice,
 ) -> Answer<RunSummary> {
-    let result = state.connector.resolve_same_entity(&name, conflict_id, &choice).await;
-    crate::runs::finished(&app, &name, &result);
-    result
+    crate::runs::run(&app, &name, RunKind::ResolveSameEntity { conflict_id, choice }).await
 }

@@ -68,7 +68,6 @@ fn report(app: &AppHandle, name: &str, result: Result<ConnectionView, ApiError>)
         events::CONNECTION_CHANGED,
         ConnectionChangedEvent { instance: name.to_owned(), connection, error },
     );
-    crate::tray::refresh(app);
 }
 
 /// The `qbconnector://` links the OS hands to the app (first launch or a second one).
@@ -77,7 +76,7 @@ pub fn handle_deep_links(app: &AppHandle, urls: Vec<url::Url>) {
         if url.scheme() != "qbconnector" {
             continue;
         }
-        crate::show_main_window(app);
+        crate::window::show_main_window(app);
         let is_callback = url.host_str() == Some("oauth") && url.path().trim_end_matches('/') == "/callback";
         if !is_callback {
             tracing::warn!(%url, "an unknown qbconnector link was ignored");

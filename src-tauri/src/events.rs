@@ -64,3 +64,8 @@ pub fn emit<T: Serialize + Clone>(app: &AppHandle, event: &str, payload: T) {
         tracing::warn!(event, %error, "the event did not reach the window");
     }
 }
+
+/// The list of instances, or something each shows, changed: the window and the tray redraw.
+pub fn instances_changed(app: &AppHandle) {
+    emit(app, INSTANCES_CHANGED, InstancesChangedEvent {});
+}

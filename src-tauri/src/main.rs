@@ -12,33 +12,17 @@ mod runs;
 mod scheduler;
 mod state;
 mod tray;
+mod window;
 
 use connector::api::Connector;
 use tauri::{AppHandle, Manager, WindowEvent};
 use tauri_plugin_deep_link::DeepLinkExt;
-use tauri_plugin_notification::NotificationExt;
 
 use crate::state::AppState;
+use crate::window::{notify, show_main_window, MAIN_WINDOW};
 
-const MAIN_WINDOW: &str = "main";
 /// `QBCONNECTOR_DEMO=1` opens the app with the demo company ready (the README's run command).
 const DEMO_ENV: &str = "QBCONNECTOR_DEMO";
-
-pub fn show_main_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
-}
-
-/// A desktop notification; without a notification service it is only logged.
-pub fn notify(app: &AppHandle, notice: &connector::desktop::Notice) {
-    tracing::info!(title = notice.title, body = notice.body, "notification");
-    if let Err(error) = app.notification().builder().title(&notice.title).body(&notice.body).show() {
-        tracing::warn!(%error, "the notification could not be shown");
-    }
-}
 
 /// Closing the window while a schedule is active keeps the app running in the tray,
 /// so scheduled runs still happen; the operator is told so the first time.
@@ -100,6 +84,7 @@ fn main() {
             if let Ok(Some(urls)) = app.deep_link().get_current() {
                 connect::handle_deep_links(&handle, urls);
             }
+            tray::follow_events(&handle);
             match tray::create(&handle) {
                 Ok(()) => handle.state::<AppState>().tray_available.store(true, std::sync::atomic::Ordering::Relaxed),
                 Err(error) => tracing::warn!(%error, "no tray icon: the app quits when its window closes"),
@@ -112,7 +97,7 @@ fn main() {
                 if let Err(error) = started {
                     tracing::warn!("the demo sandbox did not start: {}", error.message);
                 }
-                events::emit(&resumed, events::INSTANCES_CHANGED, events::InstancesChangedEvent {});
+                events::instances_changed(&resumed);
             });
             scheduler::spawn(handle);
             Ok(())

@@ -1,12 +1,13 @@
-//! A sync started from the window or the tray: its cancel switch, its progress streamed
-//! to the UI, its end announced, the tray brought up to date.
+//! A run started from the window or the tray (a sync, a retry, a re-sync, a resolved
+//! conflict): its cancel switch, its progress streamed to the UI, its end announced.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use connector::api::{RunKind, RunWatch};
 use connector::error::ApiError;
-use connector::sync::{Direction, Progress, RunObserver, RunSummary, SyncRequest, Trigger};
+use connector::sync::{Progress, RunObserver, RunSummary};
 use tauri::{AppHandle, Manager};
 
 use crate::events::{self, SyncFinishedEvent, SyncProgressEvent};
@@ -39,20 +40,15 @@ impl ProgressForwarder {
     }
 }
 
-pub async fn run(
-    app: &AppHandle,
-    instance: &str,
-    direction: Direction,
-    modules: Option<Vec<String>>,
-    trigger: Trigger,
-) -> Result<RunSummary, ApiError> {
+/// Runs `kind` on `instance`: refused while another run of it is going, listed in
+/// `running_syncs` and cancellable while it runs.
+pub async fn run(app: &AppHandle, instance: &str, kind: RunKind) -> Result<RunSummary, ApiError> {
     let state = app.state::<AppState>();
     let cancel = state.start_run(instance)?;
     let forwarder = ProgressForwarder::new(app);
     let progress = |p: Progress| forwarder.report(instance, p);
-    let request =
-        SyncRequest { direction, modules, trigger, cancel: Some(cancel), progress: Some(&progress), only: None };
-    let result = state.connector.sync(instance, request).await;
+    let watch = RunWatch { cancel: Some(cancel), progress: Some(&progress) };
+    let result = state.connector.run(instance, kind, watch).await;
     state.end_run(instance);
     finished(app, instance, &result);
     result
@@ -91,5 +87,4 @@ pub fn finished(app: &AppHandle, instance: &str, result: &Result<RunSummary, Api
         Err(error) => (None, Some(error.clone())),
     };
     events::emit(app, events::SYNC_FINISHED, SyncFinishedEvent { instance: instance.to_owned(), summary, error });
-    crate::tray::refresh(app);
 }

@@ -13,6 +13,12 @@ use crate::state::AppState;
 /// Due times are minutes apart; looking twice a minute starts a run at most 30 s late.
 const TICK: Duration = Duration::from_secs(30);
 
+/// A schedule was set, paused or resumed: the scheduler looks at once, the window and tray redraw.
+pub fn schedules_changed(app: &AppHandle) {
+    app.state::<AppState>().schedules_changed.notify_one();
+    crate::events::instances_changed(app);
+}
+
 pub fn spawn(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
         let mut ticker = tokio::time::interval(TICK);
@@ -46,7 +52,7 @@ async fn tick(app: &AppHandle) {
             ScheduledOutcome::Busy => continue,
         };
         if let Some(notice) = scheduled_run_notice(&run) {
-            crate::notify(app, &notice);
+            crate::window::notify(app, &notice);
         }
         crate::runs::finished(app, &run.instance, &result);
     }

@@ -2,11 +2,12 @@
 //! with "Sync now" and "Open", pause or resume every schedule, open, quit) and carries out
 //! its actions. Rebuilt when what it shows changes, and only then.
 
+use connector::api::RunKind;
 use connector::desktop::{schedules_not_changed_notice, sync_now_failed_notice, TrayAction, TrayMenu};
 use connector::sync::{Direction, Trigger};
 use tauri::menu::{Menu, MenuBuilder, MenuEvent, SubmenuBuilder};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Wry};
+use tauri::{AppHandle, Listener, Manager, Wry};
 
 use crate::events::{self, OpenScreenEvent};
 use crate::state::AppState;
@@ -59,6 +60,15 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
+/// The tray redraws when a run ends, a connection changes or the instances do: it follows
+/// the events the window follows, so nothing that changes them has to know the tray.
+pub fn follow_events(app: &AppHandle) {
+    for event in [events::SYNC_FINISHED, events::CONNECTION_CHANGED, events::INSTANCES_CHANGED] {
+        let handle = app.clone();
+        app.listen_any(event, move |_| refresh(&handle));
+    }
+}
+
 /// Redraws the tray if what it shows has changed.
 pub fn refresh(app: &AppHandle) {
     let Some(icon) = app.tray_by_id(TRAY_ID) else { return };
@@ -86,25 +96,26 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
     match action {
         TrayAction::SyncNow(name) => {
             let app = app.clone();
+            let sync_now = RunKind::Sync { direction: Direction::Sync, modules: None, trigger: Trigger::Button };
             tauri::async_runtime::spawn(async move {
-                if let Err(error) = crate::runs::run(&app, &name, Direction::Sync, None, Trigger::Button).await {
-                    crate::notify(&app, &sync_now_failed_notice(&name, &error));
+                if let Err(error) = crate::runs::run(&app, &name, sync_now).await {
+                    crate::window::notify(&app, &sync_now_failed_notice(&name, &error));
                 }
             });
         }
         TrayAction::Open(name) => {
-            crate::show_main_window(app);
+            crate::window::show_main_window(app);
             events::emit(app, events::OPEN_SCREEN, OpenScreenEvent { instance: Some(name), screen: "sync".into() });
         }
         TrayAction::PauseSchedules | TrayAction::ResumeSchedules => {
             let state = app.state::<AppState>();
             let paused = action == TrayAction::PauseSchedules;
             if let Err(error) = state.connector.pause_schedules(None, paused) {
-                crate::notify(app, &schedules_not_changed_notice(&error));
+                crate::window::notify(app, &schedules_not_changed_notice(&error));
             }
-            crate::commands::schedules_changed(app);
+            crate::scheduler::schedules_changed(app);
         }
-        TrayAction::ShowWindow => crate::show_main_window(app),
+        TrayAction::ShowWindow => crate::window::show_main_window(app),
         TrayAction::Quit => app.exit(0),
     }
 }

@@ -1122,3 +1122,36 @@ async fn a_run_reads_the_time_from_the_clock_the_connector_was_given() {
     assert_eq!(row.started_at, stamp(later), "the run started on the given clock");
     assert_eq!(row.finished_at, Some(stamp(later)), "and ended on it: nothing read the system's");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_and_a_resync_are_runs_a_caller_follows_and_can_cancel() {
+    use connector::api::{RunKind, RunWatch};
+    use connector::sync::{Phase, Progress};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::{Arc, Mutex};
+
+    let setup = setup(seed::US_REALM).await;
+    setup.connector.generate_demo_data(DemoSize::small(), 11, &us_taxes(), "USD").unwrap();
+    let first = sync(&setup, Direction::Push).await;
+    assert_eq!(first.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &first));
+    let account = setup.connector.records_page(Module::Accounts, "", 0, 1).unwrap().records.remove(0);
+
+    let seen: Mutex<Vec<Progress>> = Mutex::default();
+    let report = |progress: Progress| seen.lock().unwrap().push(progress);
+    let resync = RunKind::Resync { module: "Accounts".into(), platform_id: account.id.clone() };
+    let watch = RunWatch { cancel: None, progress: Some(&report) };
+    let run = setup.connector.run("Books", resync.clone(), watch).await.unwrap();
+    assert_eq!(run.outcome, RunOutcome::Succeeded);
+    assert!(
+        seen.lock().unwrap().iter().any(|p| p.module == "Accounts" && p.phase == Phase::Push),
+        "the resync's progress reached the caller"
+    );
+
+    let cancelled = Arc::new(AtomicBool::new(true));
+    let watch = RunWatch { cancel: Some(cancelled.clone()), progress: None };
+    let run = setup.connector.run("Books", resync, watch).await.unwrap();
+    assert_eq!(run.outcome, RunOutcome::Cancelled, "a resync honours Cancel");
+    let watch = RunWatch { cancel: Some(cancelled), progress: None };
+    let run = setup.connector.run("Books", RunKind::Retry { run_id: first.run_id }, watch).await.unwrap();
+    assert_eq!(run.outcome, RunOutcome::Cancelled, "so does a retry");
+}

@@ -155,6 +155,17 @@ impl Connector {
         conflict_id: i64,
         choices: &BTreeMap<String, Side>,
     ) -> ApiResult<crate::sync::RunSummary> {
+        let kind = RunKind::Resolve { conflict_id, choices: choices.clone() };
+        self.run(name, kind, RunWatch::default()).await
+    }
+
+    pub(super) async fn resolve_watched(
+        &self,
+        name: &str,
+        conflict_id: i64,
+        choices: &BTreeMap<String, Side>,
+        watch: RunWatch<'_>,
+    ) -> ApiResult<crate::sync::RunSummary> {
         let conflict = self.open_conflict(name, conflict_id)?;
         if conflict.kind != ConflictKind::ChangedOnBothSides {
             return Err(ApiError::new(
@@ -212,7 +223,7 @@ impl Connector {
             crate::sync::store::save_link(&self.store.connection(), instance, &link)?;
         }
         crate::sync::store::close_conflict(&self.store.connection(), conflict_id, "fields", &self.stamp_now())?;
-        self.resync(name, &module.name, &conflict.platform_id).await
+        self.resync_watched(name, &module.name, &conflict.platform_id, watch).await
     }
 
     /// Settles a same-entity entry (two records here that QuickBooks sees as one entity): link
@@ -223,6 +234,17 @@ impl Connector {
         name: &str,
         conflict_id: i64,
         choice: &SameEntityChoice,
+    ) -> ApiResult<crate::sync::RunSummary> {
+        let kind = RunKind::ResolveSameEntity { conflict_id, choice: choice.clone() };
+        self.run(name, kind, RunWatch::default()).await
+    }
+
+    pub(super) async fn resolve_same_entity_watched(
+        &self,
+        name: &str,
+        conflict_id: i64,
+        choice: &SameEntityChoice,
+        watch: RunWatch<'_>,
     ) -> ApiResult<crate::sync::RunSummary> {
         let conflict = self.open_conflict(name, conflict_id)?;
         if conflict.kind != ConflictKind::SameEntity {
@@ -277,7 +299,7 @@ impl Connector {
         if !matches!(choice, SameEntityChoice::LinkInstead) {
             crate::sync::store::close_conflict(&self.store.connection(), conflict_id, resolution, &self.stamp_now())?;
         }
-        self.resync(name, &module.name, platform_id).await
+        self.resync_watched(name, &module.name, platform_id, watch).await
     }
 
     /// Link instead: the other record lets go of the entity and this one takes it, at the

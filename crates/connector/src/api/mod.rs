@@ -30,6 +30,7 @@ mod sync;
 mod views;
 
 pub use conflicts::rename_field;
+pub use sync::{RunKind, RunWatch};
 pub use views::*;
 
 pub struct Connector {

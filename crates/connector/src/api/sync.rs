@@ -1,5 +1,8 @@
 //! Runs: sync, dry run, history, retry and re-sync of records, links.
 
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+
 use rusqlite::OptionalExtension;
 use serde_json::Value;
 
@@ -7,10 +10,69 @@ use crate::error::{ApiError, ErrorCode};
 use crate::instance::Instances;
 use crate::spec::Context;
 use crate::sync::engine::RunInput;
+use crate::sync::{Direction, Progress, RunSummary, SyncRequest, Trigger};
 
 use super::*;
 
+/// Everything an operator can start that sends or reads records: each goes through
+/// [`Connector::run`], so each has progress, Cancel and one run at a time per instance.
+#[derive(Debug, Clone)]
+pub enum RunKind {
+    Sync {
+        direction: Direction,
+        modules: Option<Vec<String>>,
+        trigger: Trigger,
+    },
+    /// The records a run failed on, and those that waited on them.
+    Retry {
+        run_id: i64,
+    },
+    /// One record, whatever its state.
+    Resync {
+        module: String,
+        platform_id: String,
+    },
+    /// A changed-on-both-sides conflict, field by field.
+    Resolve {
+        conflict_id: i64,
+        choices: BTreeMap<String, Side>,
+    },
+    /// A same-entity conflict.
+    ResolveSameEntity {
+        conflict_id: i64,
+        choice: SameEntityChoice,
+    },
+}
+
+/// How a caller follows a run: a switch that cancels it, and where its progress goes.
+#[derive(Default, Clone)]
+pub struct RunWatch<'a> {
+    pub cancel: Option<Arc<AtomicBool>>,
+    pub progress: Option<&'a (dyn Fn(Progress) + Send + Sync)>,
+}
+
+impl<'a> RunWatch<'a> {
+    fn request(self, direction: Direction, modules: Option<Vec<String>>, trigger: Trigger) -> SyncRequest<'a> {
+        SyncRequest { direction, modules, trigger, cancel: self.cancel, progress: self.progress, only: None }
+    }
+}
+
 impl Connector {
+    /// Starts what `kind` names as a run of `name`, followed through `watch`.
+    pub async fn run(&self, name: &str, kind: RunKind, watch: RunWatch<'_>) -> ApiResult<RunSummary> {
+        match kind {
+            RunKind::Sync { direction, modules, trigger } => {
+                self.sync(name, watch.request(direction, modules, trigger)).await
+            }
+            RunKind::Retry { run_id } => self.retry_failed_watched(name, run_id, watch).await,
+            RunKind::Resync { module, platform_id } => self.resync_watched(name, &module, &platform_id, watch).await,
+            RunKind::Resolve { conflict_id, choices } => self.resolve_watched(name, conflict_id, &choices, watch).await,
+            RunKind::ResolveSameEntity { conflict_id, choice } => {
+                self.resolve_same_entity_watched(name, conflict_id, &choice, watch).await
+            }
+        }
+    }
+
     pub(super) fn instance_id(&self, name: &str) -> ApiResult<i64> {
         Ok(Instances::new(&self.store).get(name)?.id)
     }
@@ -92,7 +154,11 @@ impl Connector {
     }
 
     /// Sends again the records a run failed on (and those that waited on them).
-    pub async fn retry_failed(&self, name: &str, run_id: i64) -> ApiResult<crate::sync::RunSummary> {
+    pub async fn retry_failed(&self, name: &str, run_id: i64) -> ApiResult<RunSummary> {
+        self.run(name, RunKind::Retry { run_id }, RunWatch::default()).await
+    }
+
+    async fn retry_failed_watched(&self, name: &str, run_id: i64, watch: RunWatch<'_>) -> ApiResult<RunSummary> {
         let only: std::collections::BTreeSet<(String, String)> = self
             .run_records(name, run_id, true)?
             .into_iter()
@@ -101,27 +167,27 @@ impl Connector {
             .collect();
         let modules =
             only.iter().map(|(m, _)| m.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        let request = crate::sync::SyncRequest {
-            direction: crate::sync::Direction::Push,
-            modules: Some(modules),
-            trigger: crate::sync::Trigger::Retry,
-            cancel: None,
-            progress: None,
-            only: Some(only),
-        };
+        let request = SyncRequest { only: Some(only), ..watch.request(Direction::Push, Some(modules), Trigger::Retry) };
         self.sync(name, request).await
     }
 
     /// Sends one record again, whatever its state.
-    pub async fn resync(&self, name: &str, module: &str, platform_id: &str) -> ApiResult<crate::sync::RunSummary> {
+    pub async fn resync(&self, name: &str, module: &str, platform_id: &str) -> ApiResult<RunSummary> {
+        let kind = RunKind::Resync { module: module.to_owned(), platform_id: platform_id.to_owned() };
+        self.run(name, kind, RunWatch::default()).await
+    }
+
+    pub(super) async fn resync_watched(
+        &self,
+        name: &str,
+        module: &str,
+        platform_id: &str,
+        watch: RunWatch<'_>,
+    ) -> ApiResult<RunSummary> {
         let only = std::iter::once((module.to_owned(), platform_id.to_owned())).collect();
-        let request = crate::sync::SyncRequest {
-            direction: crate::sync::Direction::Push,
-            modules: Some(vec![module.to_owned()]),
-            trigger: crate::sync::Trigger::Button,
-            cancel: None,
-            progress: None,
+        let request = SyncRequest {
             only: Some(only),
+            ..watch.request(Direction::Push, Some(vec![module.to_owned()]), Trigger::Button)
         };
         self.sync(name, request).await
     }
