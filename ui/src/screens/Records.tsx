@@ -68,7 +68,7 @@ export function Records({ notify }: { notify: Notify }) {
     setImportProblems(null);
     try {
       const report = await api.importCsv(module, await file.text());
-      notify(`${file.name}: ${report.created} created, ${report.updated} updated.`);
+      notify(`${file.name}: ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged.`);
       setGeneration((g) => g + 1);
     } catch (error) {
       const problem = asApiError(error);

@@ -65,6 +65,39 @@ pub enum ImportError {
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
+    /// Rows that say what the store already holds: not written, so nothing is sent again.
+    pub unchanged: usize,
+}
+
+impl std::fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} created, {} updated, {} unchanged", self.created, self.updated, self.unchanged)
+    }
+}
+
+/// What a record says, without what the store stamps on it (its id and times) and without
+/// empty values: a file's row and the stored record agree when these agree.
+fn content(data: &Value) -> Value {
+    fn prune(value: &Value) -> Option<Value> {
+        match value {
+            Value::Null => None,
+            Value::Object(map) => {
+                let kept: serde_json::Map<String, Value> =
+                    map.iter().filter_map(|(k, v)| prune(v).map(|v| (k.clone(), v))).collect();
+                (!kept.is_empty()).then_some(Value::Object(kept))
+            }
+            Value::Array(items) => Some(Value::Array(items.iter().map(|v| prune(v).unwrap_or(Value::Null)).collect())),
+            Value::String(text) if text.is_empty() => None,
+            other => Some(other.clone()),
+        }
+    }
+    let mut data = data.clone();
+    if let Value::Object(map) = &mut data {
+        for stamped in ["Id", "CreatedAt", "UpdatedAt"] {
+            map.remove(stamped);
+        }
+    }
+    prune(&data).unwrap_or(Value::Null)
 }
 
 const LINE_PREFIX: &str = "Line.";
@@ -386,6 +419,9 @@ fn import_records(
             for (data, _) in records {
                 let id = data.get("Id").and_then(Value::as_str).map(str::to_owned);
                 match id.as_deref().map(|id| get(tx, module, id)).transpose()?.flatten() {
+                    Some(existing) if !existing.deleted && content(&existing.data) == content(&data) => {
+                        report.unchanged += 1;
+                    }
                     Some(existing) => {
                         super::replace(tx, module, &existing.id, data, None, Origin::Import, now)?;
                         report.updated += 1;
@@ -612,7 +648,7 @@ mod tests {
         let invoices = "Id,AccountId,Number,Date,Total,Line.ProductId,Line.Quantity,Line.UnitPrice,Line.TaxCode\nI1,A1,1001,2026-03-01,40.08,P1,2,19.99,VAT20\nI1,A1,1001,2026-03-01,40.08,P2,1,0.10,VAT0\n";
         assert_eq!(
             import_csv(&store, Module::Accounts, accounts, NOW).unwrap(),
-            ImportReport { created: 1, updated: 0 }
+            ImportReport { created: 1, updated: 0, unchanged: 0 }
         );
         import_csv(&store, Module::Products, products, NOW).unwrap();
         import_csv(&store, Module::Invoices, invoices, NOW).unwrap();
@@ -629,7 +665,33 @@ mod tests {
 
         let csv = export_csv(&store, Module::Invoices).unwrap();
         assert_eq!(csv.lines().count(), 3, "a header and one row per line:\n{csv}");
-        assert_eq!(import_csv(&store, Module::Invoices, &csv, NOW).unwrap(), ImportReport { created: 0, updated: 1 });
+        assert_eq!(
+            import_csv(&store, Module::Invoices, &csv, NOW).unwrap(),
+            ImportReport { created: 0, updated: 0, unchanged: 1 },
+            "a file read back as it was written changes nothing"
+        );
+    }
+
+    #[test]
+    fn an_exported_file_read_back_with_one_row_changed_updates_that_row_alone() {
+        let (_dir, store) = store();
+        let taxes = [super::super::demo::TaxCode::new("TAX", &[rust_decimal::Decimal::new(725, 2)])];
+        let made =
+            super::super::demo::generate(&store, super::super::demo::DemoSize::small(), 3, &taxes, "USD", NOW).unwrap();
+        for module in Module::ALL {
+            let csv = export_csv(&store, module).unwrap();
+            let report = import_csv(&store, module, &csv, NOW).unwrap();
+            assert_eq!(report, ImportReport { created: 0, updated: 0, unchanged: made[&module] }, "{module}");
+        }
+        let csv = export_csv(&store, Module::Accounts).unwrap();
+        let mut lines: Vec<String> = csv.lines().map(str::to_owned).collect();
+        let name = PlatformStore::new(&store).list(Module::Accounts, "", 0, 1).unwrap().remove(0);
+        let row = lines.iter().position(|l| l.starts_with(&format!("{},", name.id))).unwrap();
+        let title = name.data["Name"].as_str().unwrap().to_owned();
+        lines[row] = lines[row].replacen(&title, "Renamed Ltd", 1);
+        let report = import_csv(&store, Module::Accounts, &(lines.join("\n") + "\n"), NOW).unwrap();
+        assert_eq!(report, ImportReport { created: 0, updated: 1, unchanged: made[&Module::Accounts] - 1 });
+        assert_eq!(PlatformStore::new(&store).get(Module::Accounts, &name.id).unwrap().data["Name"], "Renamed Ltd");
     }
 
     #[test]
