@@ -19,10 +19,7 @@ impl Write<'_> {
         previous: Option<&Map<String, Value>>,
         effects: &mut Effects,
     ) -> Result<(), Fault> {
-        let customer = self
-            .reference(body.get("CustomerRef"), "CustomerRef", &[EntityKind::Customer], true)?
-            .cloned()
-            .unwrap_or(Value::Null);
+        let customer = self.party(body, "CustomerRef", EntityKind::Customer)?;
         let customer_id = customer["Id"].as_str().unwrap_or_default().to_owned();
         let total = match body.get("TotalAmt").filter(|v| !v.is_null()) {
             None => return Err(Fault::required("TotalAmt")),

@@ -13,10 +13,7 @@ impl Write<'_> {
         body: &mut Map<String, Value>,
         previous: Option<&Map<String, Value>>,
     ) -> Result<(), Fault> {
-        let vendor = self
-            .reference(body.get("VendorRef"), "VendorRef", &[EntityKind::Vendor], true)?
-            .cloned()
-            .unwrap_or(Value::Null);
+        let vendor = self.party(body, "VendorRef", EntityKind::Vendor)?;
         match body.get("APAccountRef").filter(|v| !v.is_null()) {
             Some(_) => {
                 let account = self

@@ -10,6 +10,11 @@ use crate::money::{decimal_of, decimal_value, round_money};
 use crate::tax::{self, Side};
 
 impl Write<'_> {
+    /// The customer or vendor a transaction is with: required, known and active.
+    pub(super) fn party(&self, body: &Map<String, Value>, element: &str, kind: EntityKind) -> Result<Value, Fault> {
+        Ok(self.reference(body.get(element), element, &[kind], true)?.cloned().unwrap_or(Value::Null))
+    }
+
     pub(super) fn doc_number(
         &self,
         body: &mut Map<String, Value>,
