@@ -1,0 +1,208 @@
+//! Evaluating a method's field rules: each rule's jq expression (run by jaq) over the
+//! source record gives the value of its target field.
+//!
+//! Expressions see the record as `.`, and these helpers:
+//! `var("Name")` / `var_or("Name"; default)` (server variables), `lookup("table"; v)` /
+//! `lookup_or("table"; v; default)`, `link("Module"; platform_id)` → QuickBooks id
+//! (pushes), `platform_id("Module"; qbo_id)` (pulls), `record("Module"; id)` → a
+//! related platform record. Lines of invoices and orders carry an exact `Amount`
+//! (Quantity × UnitPrice, computed here: jq arithmetic goes through floats).
+
+mod compile;
+mod errors;
+mod reading;
+mod references;
+#[cfg(test)]
+mod tests;
+mod values;
+
+use std::collections::BTreeMap;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::document::{MethodName, Rule, Spec};
+use compile::{compile_expression, run, Filter};
+use values::to_val;
+
+pub use compile::{check_expression, EXPR_MAX_CHARS, EXPR_MAX_DEPTH};
+pub use errors::{CompileError, ExprError};
+pub use reading::{names_used, NameKind, NameUse};
+pub use references::{referenced_ids, referenced_qbo_ids};
+
+/// A rule ready to run.
+struct CompiledRule {
+    target: Vec<String>,
+    filter: Filter,
+}
+
+/// One module's method, compiled once and run for many records.
+pub struct CompiledMethod {
+    pub module: String,
+    pub method: MethodName,
+    rules: Vec<CompiledRule>,
+}
+
+/// Why a mapping failed, naming everything an operator needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, ts_rs::TS)]
+#[error("{module} {record}: {method} rule {rule} ({target}): {reason}")]
+pub struct MappingError {
+    pub module: String,
+    pub method: MethodName,
+    pub record: String,
+    /// 1-based index of the rule.
+    pub rule: usize,
+    pub target: String,
+    pub reason: String,
+}
+
+/// What mapping one record needs besides the record itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+pub struct Context {
+    pub vars: BTreeMap<String, String>,
+    /// table → platform value → QuickBooks value
+    pub lookups: BTreeMap<String, BTreeMap<String, String>>,
+    /// module → id → linked id (platform → QBO for pushes, QBO → platform for pulls)
+    pub links: BTreeMap<String, BTreeMap<String, String>>,
+    /// module → id → platform record
+    pub related: BTreeMap<String, BTreeMap<String, Value>>,
+    /// A preview before the first sync: a missing link shows as a placeholder instead of an error.
+    #[serde(default)]
+    pub preview: bool,
+}
+
+/// A mapped body and, for each output field, the rule (1-based) that set it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Mapped {
+    pub body: Value,
+    pub provenance: BTreeMap<String, usize>,
+}
+
+fn map_of<V: Serialize>(map: &BTreeMap<String, V>) -> Value {
+    serde_json::to_value(map).unwrap_or(Value::Null)
+}
+
+fn set_path(target: &mut Map<String, Value>, path: &[String], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            target.insert(last.clone(), value);
+        }
+        [head, rest @ ..] => {
+            let child = target.entry(head.clone()).or_insert_with(|| json!({}));
+            if !child.is_object() {
+                *child = json!({});
+            }
+            if let Value::Object(map) = child {
+                set_path(map, rest, value);
+            }
+        }
+    }
+}
+
+/// Removes nulls (and objects left empty) everywhere: an absent value leaves the field out.
+fn strip_nulls(value: Value) -> Option<Value> {
+    match value {
+        Value::Null => None,
+        Value::Object(map) => {
+            let kept: Map<String, Value> =
+                map.into_iter().filter_map(|(k, v)| strip_nulls(v).map(|v| (k, v))).collect();
+            (!kept.is_empty()).then_some(Value::Object(kept))
+        }
+        Value::Array(items) => Some(Value::Array(items.into_iter().filter_map(strip_nulls).collect())),
+        other => Some(other),
+    }
+}
+
+fn decimal(value: &Value) -> Option<Decimal> {
+    crate::platform::schema::decimal(value)
+}
+
+/// Adds each line's exact `Amount` (Quantity × UnitPrice, to the cent).
+pub fn with_line_amounts(record: &Value) -> Value {
+    let mut record = record.clone();
+    if let Some(Value::Array(lines)) = record.get_mut("Lines") {
+        for line in lines.iter_mut() {
+            if let (Some(quantity), Some(price)) =
+                (line.get("Quantity").and_then(decimal), line.get("UnitPrice").and_then(decimal))
+            {
+                let amount = (quantity * price).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+                line["Amount"] = serde_json::from_str(&amount.normalize().to_string()).unwrap_or(Value::Null);
+            }
+        }
+    }
+    record
+}
+
+impl std::fmt::Debug for CompiledMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledMethod")
+            .field("module", &self.module)
+            .field("method", &self.method)
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+impl CompiledMethod {
+    pub fn compile(module: &str, method: MethodName, rules: &[Rule]) -> Result<CompiledMethod, Vec<CompileError>> {
+        let mut compiled = Vec::new();
+        let mut errors = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            match compile_expression(&rule.expr) {
+                Ok(filter) => {
+                    compiled.push(CompiledRule { target: rule.target.split('.').map(str::to_owned).collect(), filter })
+                }
+                Err(error) => errors.push(CompileError {
+                    rule: index + 1,
+                    target: rule.target.clone(),
+                    reason: error.reason,
+                    column: error.column,
+                }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(CompiledMethod { module: module.to_owned(), method, rules: compiled })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Compiles a method of a spec's module.
+    pub fn from_spec(spec: &Spec, module: &str, method: MethodName) -> Result<CompiledMethod, Vec<CompileError>> {
+        let rules =
+            spec.module(module).and_then(|m| m.methods.rules(method)).map(|m| m.rules.clone()).unwrap_or_default();
+        CompiledMethod::compile(module, method, &rules)
+    }
+
+    /// Maps one record. The record's id (`Id`) names it in errors.
+    pub fn map(&self, record: &Value, context: &Context) -> Result<Mapped, MappingError> {
+        let record_id = record.get("Id").and_then(Value::as_str).unwrap_or("(new)").to_owned();
+        let input = to_val(&with_line_amounts(record));
+        let globals = [
+            to_val(&map_of(&context.vars)),
+            to_val(&map_of(&context.lookups)),
+            to_val(&map_of(&context.links)),
+            to_val(&map_of(&context.related)),
+            to_val(&Value::Bool(context.preview)),
+        ];
+        let mut body = Map::new();
+        let mut provenance = BTreeMap::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            let target = rule.target.join(".");
+            let value = run(&rule.filter, &input, &globals).map_err(|reason| MappingError {
+                module: self.module.clone(),
+                method: self.method,
+                record: record_id.clone(),
+                rule: index + 1,
+                target: target.clone(),
+                reason,
+            })?;
+            let Some(value) = strip_nulls(value) else { continue };
+            set_path(&mut body, &rule.target, value);
+            provenance.insert(target, index + 1);
+        }
+        Ok(Mapped { body: Value::Object(body), provenance })
+    }
+}
