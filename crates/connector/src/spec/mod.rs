@@ -7,5 +7,5 @@ pub mod mapping;
 pub mod validate;
 
 pub use document::{DeleteAction, MatchRule, Method, MethodName, ModuleSpec, Rule, Spec};
-pub use mapping::{CompiledMethod, Context, Mapped, MappingError};
+pub use mapping::{CompiledMethod, Context, Mapped, MappingError, MappingFailure};
 pub use validate::{validate, Issue, Severity};

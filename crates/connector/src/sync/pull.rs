@@ -15,7 +15,7 @@ use super::plan::{plan_pull, pull_read, PullRead, PullStep, PullSwitches, Pulled
 use super::store::{self as db, Link, RecordOutcome};
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::Module;
-use crate::spec::{CompiledMethod, Context, MethodName, ModuleSpec};
+use crate::spec::{CompiledMethod, Context, MappingFailure, MethodName, ModuleSpec};
 use crate::sync::vocabulary::{Outcome, Phase, RecordOp};
 
 /// How many pulled records share one transaction: one disk commit instead of one per write.
@@ -298,11 +298,8 @@ impl<'a> Engine<'a> {
         let mapped = match compiled.map(entity, &context) {
             Ok(mapped) => mapped,
             Err(error) => {
-                let outcome = if error.reason.contains("not linked to a platform record yet") {
-                    Outcome::Blocked
-                } else {
-                    Outcome::Failed
-                };
+                let outcome =
+                    if error.kind == MappingFailure::NotOnPlatformYet { Outcome::Blocked } else { Outcome::Failed };
                 self.pull_stored(tx, &module.name, &qbo_id, false)?;
                 return self.record_in(
                     tx,

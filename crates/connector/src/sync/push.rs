@@ -13,7 +13,7 @@ use super::store::{self as db, Link, RecordOutcome};
 use super::{journal::*, outcome::*};
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::{Module, PlatformStore};
-use crate::spec::{Context, DeleteAction, MethodName, ModuleSpec};
+use crate::spec::{Context, DeleteAction, MappingFailure, MethodName, ModuleSpec};
 use crate::sync::vocabulary::{Outcome, Phase, RecordOp};
 
 /// How a chunk of writes went out: as one batch call, or as one request per record.
@@ -177,7 +177,7 @@ impl<'a> Engine<'a> {
                             (m.body, hash)
                         })
                         .map_err(|e| MappingProblem {
-                            dependency: e.reason.contains("not in QuickBooks yet"),
+                            dependency: e.kind == MappingFailure::NotInQuickbooksYet,
                             message: e.to_string(),
                         }),
                 };

@@ -10,14 +10,15 @@ use serde_json::Value;
 use super::errors::{describe_load_error, describe_undefined, expr_error, ExprError};
 use super::reading::{on_big_stack, read, Reading};
 use super::values::from_val;
+use super::MappingFailure;
 
 pub(super) const PRELUDE: &str = r#"
 def var($name): ($vars[$name] // "") as $v | if $v == "" then error("the server variable \($name|tojson) has no value; set it in the instance's settings") else $v end;
 def var_or($name; $default): ($vars[$name] // "") as $v | if $v == "" then $default else $v end;
 def lookup($table; $value): if $value == null then null else ($lookups[$table][$value|tostring] // error("the lookup \($table|tojson) has no row for \($value|tojson)")) end;
 def lookup_or($table; $value; $default): if $value == null then null else ($lookups[$table][$value|tostring] // $default) end;
-def link($module; $id): if $id == null then null else ($links[$module][$id|tostring] // if $preview then "(\($module) \($id) once linked)" else error("\($module) \($id) is not in QuickBooks yet (not linked)") end) end;
-def platform_id($module; $id): if $id == null then null else ($links[$module][$id|tostring] // if $preview then "(QuickBooks \($id) once linked)" else error("QuickBooks \($module) record \($id) is not linked to a platform record yet") end) end;
+def link($module; $id): if $id == null then null else ($links[$module][$id|tostring] // if $preview then "(\($module) \($id) once linked)" else error({waits: "not_in_quickbooks_yet", message: "\($module) \($id) is not in QuickBooks yet (not linked)"}) end) end;
+def platform_id($module; $id): if $id == null then null else ($links[$module][$id|tostring] // if $preview then "(QuickBooks \($id) once linked)" else error({waits: "not_on_platform_yet", message: "QuickBooks \($module) record \($id) is not linked to a platform record yet"}) end) end;
 def record($module; $id): ($related[$module][$id|tostring] // error("\($module) \($id) does not exist"));
 "#;
 
@@ -105,12 +106,23 @@ pub fn check_expression(expr: &str) -> Result<(), ExprError> {
 }
 
 /// Runs a filter and takes its first output (none = null).
-pub(super) fn run(filter: &Filter, input: &Val, globals: &[Val; 5]) -> Result<Value, String> {
+pub(super) fn run(filter: &Filter, input: &Val, globals: &[Val; 5]) -> Result<Value, (MappingFailure, String)> {
     let ctx = Ctx::<data::JustLut<Val>>::new(&filter.lut, Vars::new(globals.iter().cloned()));
     match filter.id.run((ctx, input.clone())).map(unwrap_valr).next() {
         None => Ok(Value::Null),
-        Some(Ok(value)) => from_val(&value),
-        Some(Err(error)) => Err(describe_error(&error.to_string())),
+        Some(Ok(value)) => from_val(&value).map_err(|reason| (MappingFailure::Refused, reason)),
+        Some(Err(error)) => {
+            let text = error.to_string();
+            // The helpers that wait on another record raise {waits, message}: the kind travels
+            // as data, so nothing downstream reads it back out of the words.
+            let raised = from_val(&error.into_val()).ok();
+            let waits =
+                raised.as_ref().and_then(|v| v.get("waits")).and_then(|w| serde_json::from_value(w.clone()).ok());
+            match (waits, raised.as_ref().and_then(|v| v.get("message")).and_then(Value::as_str)) {
+                (Some(kind), Some(message)) => Err((kind, message.to_owned())),
+                _ => Err((MappingFailure::Refused, describe_error(&text))),
+            }
+        }
     }
 }
 

@@ -55,6 +55,20 @@ pub struct MappingError {
     pub rule: usize,
     pub target: String,
     pub reason: String,
+    pub kind: MappingFailure,
+}
+
+/// What kind of failure a mapping met: one that clears itself once another record has
+/// crossed over, or one the operator must fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MappingFailure {
+    /// A rule or the record is wrong: fix the spec, a setting or the record.
+    Refused,
+    /// It refers to a platform record not yet in QuickBooks: it waits for that push.
+    NotInQuickbooksYet,
+    /// It refers to a QuickBooks record not yet linked here: it waits for that pull.
+    NotOnPlatformYet,
 }
 
 /// What mapping one record needs besides the record itself.
@@ -191,13 +205,14 @@ impl CompiledMethod {
         let mut provenance = BTreeMap::new();
         for (index, rule) in self.rules.iter().enumerate() {
             let target = rule.target.join(".");
-            let value = run(&rule.filter, &input, &globals).map_err(|reason| MappingError {
+            let value = run(&rule.filter, &input, &globals).map_err(|(kind, reason)| MappingError {
                 module: self.module.clone(),
                 method: self.method,
                 record: record_id.clone(),
                 rule: index + 1,
                 target: target.clone(),
                 reason,
+                kind,
             })?;
             let Some(value) = strip_nulls(value) else { continue };
             set_path(&mut body, &rule.target, value);

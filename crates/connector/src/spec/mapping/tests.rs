@@ -51,10 +51,31 @@ fn variables_lookups_and_links() {
         error.to_string(),
         "Invoices I2: push_create rule 1 (CustomerRef.value): Accounts A9 is not in QuickBooks yet (not linked)"
     );
+    assert_eq!(error.kind, MappingFailure::NotInQuickbooksYet, "it waits for the account's push");
     context.vars.clear();
     let error = method.map(&json!({"Id": "I3", "AccountId": "A1", "TaxCode": "VAT20"}), &context).unwrap_err();
     assert_eq!((error.rule, error.target.as_str()), (2, "Type"));
     assert!(error.reason.contains("\"Product Type\" has no value"), "{}", error.reason);
+    assert_eq!(error.kind, MappingFailure::Refused, "the operator must set it");
+}
+
+#[test]
+fn a_failure_says_whether_it_waits_for_another_record_or_needs_a_fix() {
+    let pull = CompiledMethod::compile(
+        "Invoices",
+        MethodName::PullCreate,
+        &[rule("AccountId", "platform_id(\"Accounts\"; .CustomerRef.value)")],
+    )
+    .unwrap();
+    let error = pull.map(&json!({"Id": "130", "CustomerRef": {"value": "58"}}), &Context::default()).unwrap_err();
+    assert_eq!(error.kind, MappingFailure::NotOnPlatformYet);
+    assert_eq!(error.reason, "QuickBooks Accounts record 58 is not linked to a platform record yet");
+    // A rule of the operator's own that raises an object is a refusal, told in its own words.
+    let own = CompiledMethod::compile("Accounts", MethodName::PushCreate, &[rule("Name", "error({waits: \"soon\"})")])
+        .unwrap();
+    let error = own.map(&json!({"Id": "A1"}), &Context::default()).unwrap_err();
+    assert_eq!(error.kind, MappingFailure::Refused);
+    assert!(error.reason.contains("soon"), "{}", error.reason);
 }
 
 #[test]
