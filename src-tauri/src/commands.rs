@@ -1,11 +1,10 @@
-//! The commands the UI invokes. Each one unpacks its arguments and state and calls
-//! `connector::api`; anything more belongs in the connector crate.
-
-use std::collections::BTreeMap;
+//! The commands the UI invokes, but for those that start or follow a run (`runs`). Each
+//! one unpacks its arguments and state and calls `connector::api`; anything more belongs
+//! in the connector crate.
 
 use connector::api::{
     ConflictView, ConnectionView, InstanceChanges, InstanceView, LookupRow, OutcomePage, Preview, PreviewSource,
-    RecordPage, RunKind, SameEntityChoice, Side, TestOutcome,
+    RecordPage, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
@@ -15,7 +14,7 @@ use connector::spec::customize::Difference;
 use connector::spec::{Issue, MethodName, Spec};
 use connector::sync::schedule::ScheduleView;
 use connector::sync::store::RunRow;
-use connector::sync::{Direction, PlanView, RunSummary, Schedule, Trigger};
+use connector::sync::{PlanView, Schedule};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tauri::{AppHandle, State};
@@ -285,27 +284,6 @@ pub async fn plan(state: State<'_, AppState>, name: String, modules: Option<Vec<
 }
 
 #[tauri::command]
-pub async fn sync(
-    app: AppHandle,
-    name: String,
-    direction: Direction,
-    modules: Option<Vec<String>>,
-) -> Answer<RunSummary> {
-    crate::runs::run(&app, &name, RunKind::Sync { direction, modules, trigger: Trigger::Button }).await
-}
-
-/// The instances with a run going, so that a screen opened mid-run offers Cancel.
-#[tauri::command]
-pub fn running_syncs(state: State<'_, AppState>) -> Vec<String> {
-    state.running()
-}
-
-#[tauri::command]
-pub fn cancel_sync(state: State<'_, AppState>, name: String) -> Answer<bool> {
-    Ok(state.cancel_run(&name))
-}
-
-#[tauri::command]
 pub fn runs(state: State<'_, AppState>, name: String, limit: usize) -> Answer<Vec<RunRow>> {
     state.connector.runs(&name, limit)
 }
@@ -323,16 +301,6 @@ pub fn run_records(
 }
 
 #[tauri::command]
-pub async fn retry_failed(app: AppHandle, name: String, run_id: i64) -> Answer<RunSummary> {
-    crate::runs::run(&app, &name, RunKind::Retry { run_id }).await
-}
-
-#[tauri::command]
-pub async fn resync(app: AppHandle, name: String, module: String, platform_id: String) -> Answer<RunSummary> {
-    crate::runs::run(&app, &name, RunKind::Resync { module, platform_id }).await
-}
-
-#[tauri::command]
 pub fn unlink(state: State<'_, AppState>, name: String, module: String, platform_id: String) -> Answer<()> {
     state.connector.unlink(&name, &module, &platform_id)
 }
@@ -340,24 +308,4 @@ pub fn unlink(state: State<'_, AppState>, name: String, module: String, platform
 #[tauri::command]
 pub fn conflicts(state: State<'_, AppState>, name: String) -> Answer<Vec<ConflictView>> {
     state.connector.conflicts(&name)
-}
-
-#[tauri::command]
-pub async fn resolve_conflict(
-    app: AppHandle,
-    name: String,
-    conflict_id: i64,
-    choices: BTreeMap<String, Side>,
-) -> Answer<RunSummary> {
-    crate::runs::run(&app, &name, RunKind::Resolve { conflict_id, choices }).await
-}
-
-#[tauri::command]
-pub async fn resolve_same_entity(
-    app: AppHandle,
-    name: String,
-    conflict_id: i64,
-    choice: SameEntityChoice,
-) -> Answer<RunSummary> {
-    crate::runs::run(&app, &name, RunKind::ResolveSameEntity { conflict_id, choice }).await
 }

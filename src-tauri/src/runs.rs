@@ -1,14 +1,15 @@
 //! A run started from the window or the tray (a sync, a retry, a re-sync, a resolved
 //! conflict): its cancel switch, its progress streamed to the UI, its end announced.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use connector::api::{RunKind, RunWatch};
+use connector::api::{RunKind, RunWatch, SameEntityChoice, Side};
 use connector::error::ApiError;
-use connector::sync::{Progress, RunObserver, RunSummary};
-use tauri::{AppHandle, Manager};
+use connector::sync::{Direction, Progress, RunObserver, RunSummary, Trigger};
+use tauri::{AppHandle, Manager, State};
 
 use crate::events::{self, SyncFinishedEvent, SyncProgressEvent};
 use crate::state::AppState;
@@ -39,6 +40,63 @@ impl ProgressForwarder {
         events::emit(&self.app, events::SYNC_PROGRESS, SyncProgressEvent { instance: instance.to_owned(), progress });
     }
 }
+
+// ------------------------------------------------------------ the run commands
+
+type Answer<T> = Result<T, ApiError>;
+
+#[tauri::command]
+pub async fn sync(
+    app: AppHandle,
+    name: String,
+    direction: Direction,
+    modules: Option<Vec<String>>,
+) -> Answer<RunSummary> {
+    run(&app, &name, RunKind::Sync { direction, modules, trigger: Trigger::Button }).await
+}
+
+/// The instances with a run going, so that a screen opened mid-run offers Cancel.
+#[tauri::command]
+pub fn running_syncs(state: State<'_, AppState>) -> Vec<String> {
+    state.running()
+}
+
+#[tauri::command]
+pub fn cancel_sync(state: State<'_, AppState>, name: String) -> Answer<bool> {
+    Ok(state.cancel_run(&name))
+}
+
+#[tauri::command]
+pub async fn retry_failed(app: AppHandle, name: String, run_id: i64) -> Answer<RunSummary> {
+    run(&app, &name, RunKind::Retry { run_id }).await
+}
+
+#[tauri::command]
+pub async fn resync(app: AppHandle, name: String, module: String, platform_id: String) -> Answer<RunSummary> {
+    run(&app, &name, RunKind::Resync { module, platform_id }).await
+}
+
+#[tauri::command]
+pub async fn resolve_conflict(
+    app: AppHandle,
+    name: String,
+    conflict_id: i64,
+    choices: BTreeMap<String, Side>,
+) -> Answer<RunSummary> {
+    run(&app, &name, RunKind::Resolve { conflict_id, choices }).await
+}
+
+#[tauri::command]
+pub async fn resolve_same_entity(
+    app: AppHandle,
+    name: String,
+    conflict_id: i64,
+    choice: SameEntityChoice,
+) -> Answer<RunSummary> {
+    run(&app, &name, RunKind::ResolveSameEntity { conflict_id, choice }).await
+}
+
+// ------------------------------------------------------------ one way to run
 
 /// Runs `kind` on `instance`: refused while another run of it is going, listed in
 /// `running_syncs` and cancellable while it runs.
