@@ -1,11 +1,9 @@
-//! `qbconnector`: every capability of QuickBooks Connector without a window.
-//!
-//! Exit codes: 0 done; 1 failed (QuickBooks or storage); 2 wrong usage; 3 invalid
-//! input (a field, a row, a rule: the message says which); 4 not found;
-//! 5 conflict; 6 the company must be connected (again).
+//! `qbconnector`: every capability of QuickBooks Connector without a window. Exit codes: see
+//! output.rs.
 
 mod args;
 mod demo;
+mod output;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -29,9 +27,9 @@ use connector::spec::{MethodName, Rule, Spec};
 use connector::sync::plan::Operation;
 use connector::sync::store::RecordOutcome;
 use connector::sync::{
-    Cadence, Direction, Progress, RunOutcome, RunSummary, ScheduleView, ScheduledOutcome, ScheduledRun, SyncRequest,
-    Trigger,
+    Cadence, Direction, Progress, RunOutcome, ScheduleView, ScheduledOutcome, ScheduledRun, SyncRequest, Trigger,
 };
+use output::{describe_summary, show, to_value, write_out, Finished};
 use serde_json::{json, Value};
 
 fn parse_method_switch(text: &str) -> Result<(String, MethodName), ApiError> {
@@ -39,38 +37,6 @@ fn parse_method_switch(text: &str) -> Result<(String, MethodName), ApiError> {
         .split_once('.')
         .ok_or_else(|| ApiError::new(ErrorCode::Validation, format!("expected MODULE.METHOD, not {text:?}")))?;
     Ok((module.to_owned(), method.parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?))
-}
-
-/// How a command that ran to its end went: a run with records that failed, wait or are held
-/// ends with its own exit code, so a scheduled job can tell it from a clean run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Finished {
-    Done,
-    RecordsNeedAttention,
-}
-
-impl Finished {
-    fn of(summary: &RunSummary) -> Finished {
-        if summary.outcome == RunOutcome::FailedRecords {
-            Finished::RecordsNeedAttention
-        } else {
-            Finished::Done
-        }
-    }
-}
-
-/// The exit code of a run whose records need attention (README: exit codes).
-const EXIT_RECORDS_NEED_ATTENTION: u8 = 8;
-
-fn exit_code(error: &ApiError) -> u8 {
-    match error.code {
-        ErrorCode::QuickBooks | ErrorCode::Storage => 1,
-        ErrorCode::Validation => 3,
-        ErrorCode::NotFound => 4,
-        ErrorCode::Conflict => 5,
-        ErrorCode::ReconnectRequired => 6,
-        ErrorCode::Busy => 7,
-    }
 }
 
 fn read_secret(settings: &Settings) -> Result<Option<String>, ApiError> {
@@ -98,19 +64,6 @@ fn environment(settings: &Settings) -> Result<Option<Environment>, ApiError> {
         (Some(Env::Custom), None) => return Err(ApiError::new(ErrorCode::Validation, "--env custom needs --base-url")),
         (None, None) => None,
     })
-}
-
-/// Prints a value as JSON, or as the text `human` gives.
-fn show(json: bool, value: &Value, human: impl FnOnce() -> String) {
-    if json {
-        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
-    } else {
-        println!("{}", human());
-    }
-}
-
-fn to_value<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
 fn describe_connection(view: &ConnectionView) -> String {
@@ -401,17 +354,6 @@ fn describe_outcome(o: &RecordOutcome) -> String {
     line
 }
 
-fn describe_summary(summary: &RunSummary) -> String {
-    let mut text = format!("Run #{}: {}", summary.run_id, summary.outcome.in_words());
-    for (module, c) in &summary.counts {
-        text.push_str(&format!(
-            "\n  {module:<10} {} done, {} failed, {} waiting on others, {} held, {} skipped",
-            c.ok, c.failed, c.blocked, c.held, c.skipped
-        ));
-    }
-    text
-}
-
 async fn run_sync(
     connector: &Connector,
     json: bool,
@@ -602,17 +544,6 @@ async fn connect(connector: &Connector, json: bool, args: ConnectArgs) -> Result
     let view = connector.finish_connect(&args.name, &callback).await?;
     show(json, &to_value(&view), || describe_connection(&view));
     Ok(())
-}
-
-fn write_out(out: Option<PathBuf>, text: &str) -> Result<(), ApiError> {
-    match out {
-        Some(path) => std::fs::write(&path, text)
-            .map_err(|e| ApiError::new(ErrorCode::Storage, format!("cannot write {}: {e}", path.display()))),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
-    }
 }
 
 fn read_file(path: &PathBuf) -> Result<String, ApiError> {
@@ -827,16 +758,5 @@ fn main() -> ExitCode {
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
-    match runtime.block_on(run(cli)) {
-        Ok(Finished::Done) => ExitCode::SUCCESS,
-        Ok(Finished::RecordsNeedAttention) => ExitCode::from(EXIT_RECORDS_NEED_ATTENTION),
-        Err(error) => {
-            if json {
-                eprintln!("{}", serde_json::to_string(&error).unwrap_or_default());
-            } else {
-                eprintln!("error: {error}");
-            }
-            ExitCode::from(exit_code(&error))
-        }
-    }
+    output::exit(json, runtime.block_on(run(cli)))
 }
