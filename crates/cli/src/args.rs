@@ -84,21 +84,7 @@ pub enum Command {
     Conflicts { name: String },
     /// Resolve an open conflict. Changed on both sides: fields named with --take get QuickBooks'
     /// value, the rest keep the platform's. Same entity: --link-instead, --rename or --dismiss.
-    Resolve {
-        name: String,
-        id: i64,
-        #[arg(long = "take", value_name = "FIELD", conflicts_with_all = ["link_instead", "rename", "dismiss"])]
-        take: Vec<String>,
-        /// Same entity: unlink the other record and link this one to the QuickBooks entity (sent as an update).
-        #[arg(long, conflicts_with_all = ["rename", "dismiss"])]
-        link_instead: bool,
-        /// Same entity: give this record a new name (or number) and send it as a new QuickBooks entity.
-        #[arg(long, value_name = "NEW NAME", conflicts_with = "dismiss")]
-        rename: Option<String>,
-        /// Same entity: leave the record unlinked (it fails alone on later runs until renamed or removed).
-        #[arg(long)]
-        dismiss: bool,
-    },
+    Resolve(ResolveArgs),
     /// When instances sync by themselves: show, set, pause, resume, and run the scheduler.
     #[command(subcommand)]
     Schedule(ScheduleCommand),
@@ -133,6 +119,23 @@ pub struct SyncArgs {
     /// Show the plan (what would be created, updated, deleted, linked, skipped) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    pub name: String,
+    pub id: i64,
+    #[arg(long = "take", value_name = "FIELD", conflicts_with_all = ["link_instead", "rename", "dismiss"])]
+    pub take: Vec<String>,
+    /// Same entity: unlink the other record and link this one to the QuickBooks entity (sent as an update).
+    #[arg(long, conflicts_with_all = ["rename", "dismiss"])]
+    pub link_instead: bool,
+    /// Same entity: give this record a new name (or number) and send it as a new QuickBooks entity.
+    #[arg(long, value_name = "NEW NAME", conflicts_with = "dismiss")]
+    pub rename: Option<String>,
+    /// Same entity: leave the record unlinked (it fails alone on later runs until renamed or removed).
+    #[arg(long)]
+    pub dismiss: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,0 +1,28 @@
+//! `qbconnector lookup`: the value maps of an instance (currency, tax codes, payment methods…).
+
+use connector::api::{Connector, LookupRow};
+use connector::error::ApiError;
+
+use crate::args::LookupCommand;
+use crate::output::{show, to_value};
+
+pub fn run(connector: &Connector, json: bool, command: LookupCommand) -> Result<(), ApiError> {
+    match command {
+        LookupCommand::Set { name, lookup, platform_value, qbo_value } => {
+            connector.set_lookup(&name, LookupRow { lookup, platform_value, qbo_value })?
+        }
+        LookupCommand::Rm { name, lookup, platform_value } => {
+            connector.remove_lookup(&name, &lookup, &platform_value)?
+        }
+        LookupCommand::List { name } => {
+            let rows = connector.lookups(&name)?;
+            show(json, &to_value(&rows), || {
+                rows.iter()
+                    .map(|r| format!("{:<16} {:<20} → {}", r.lookup, r.platform_value, r.qbo_value))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+    }
+    Ok(())
+}
