@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use connector::error::{ApiError, ErrorCode};
 use connector::sync::{RunOutcome, RunSummary};
+use serde::Serialize;
 use serde_json::Value;
 
 /// How a command that ran to its end went: a run with records that failed, wait or are held
@@ -46,19 +47,38 @@ fn exit_code(error: &ApiError) -> u8 {
 }
 
 /// Prints a value as JSON, or as the text `human` gives.
-pub fn show(json: bool, value: &Value, human: impl FnOnce() -> String) {
+pub fn show<T: Serialize + ?Sized>(json: bool, value: &T, human: impl FnOnce() -> String) {
     if json {
-        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+        println!("{}", pretty(&to_value(value)));
     } else {
         println!("{}", human());
     }
 }
 
-pub fn to_value<T: serde::Serialize>(value: &T) -> Value {
+pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-pub fn describe_summary(summary: &RunSummary) -> String {
+pub fn pretty<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// One line an item, or `none` in their place when there are none.
+pub fn lines<I: IntoIterator>(items: I, none: &str, line: impl FnMut(I::Item) -> String) -> String {
+    let mut lines = items.into_iter().map(line).peekable();
+    if lines.peek().is_none() {
+        return none.to_owned();
+    }
+    lines.collect::<Vec<_>>().join("\n")
+}
+
+/// Prints what a run did; its records decide how the process ends.
+pub fn run_summary(json: bool, summary: &RunSummary) -> Finished {
+    show(json, summary, || describe_summary(summary));
+    Finished::of(summary)
+}
+
+fn describe_summary(summary: &RunSummary) -> String {
     let mut text = format!("Run #{}: {}", summary.run_id, summary.outcome.in_words());
     for (module, c) in &summary.counts {
         text.push_str(&format!(
@@ -79,6 +99,7 @@ pub fn write_out(out: Option<PathBuf>, text: &str) -> Result<(), ApiError> {
         }
     }
 }
+
 /// How the process ends after a command: its exit code, and an error on stderr (as JSON for
 /// scripts that asked for it).
 pub fn exit(json: bool, result: Result<Finished, ApiError>) -> ExitCode {

@@ -4,16 +4,11 @@ use connector::api::{ConflictKind, ConflictView, Connector, SameEntityChoice, Si
 use connector::error::ApiError;
 
 use crate::args::ResolveArgs;
-use crate::output::{describe_summary, show, to_value, Finished};
+use crate::output::{lines, run_summary, show, Finished};
 
 pub fn list(connector: &Connector, json: bool, name: &str) -> Result<(), ApiError> {
     let conflicts = connector.conflicts(name)?;
-    show(json, &to_value(&conflicts), || {
-        if conflicts.is_empty() {
-            return "No conflicts.".into();
-        }
-        conflicts.iter().map(|c| describe_conflict(name, c)).collect::<Vec<_>>().join("\n")
-    });
+    show(json, &conflicts, || lines(&conflicts, "No conflicts.", |c| describe_conflict(name, c)));
     Ok(())
 }
 
@@ -32,8 +27,7 @@ pub async fn resolve(connector: &Connector, json: bool, args: ResolveArgs) -> Re
             connector.resolve(&name, id, &choices).await?
         }
     };
-    show(json, &to_value(&summary), || describe_summary(&summary));
-    Ok(Finished::of(&summary))
+    Ok(run_summary(json, &summary))
 }
 
 fn describe_conflict(instance: &str, conflict: &ConflictView) -> String {

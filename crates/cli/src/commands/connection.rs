@@ -8,7 +8,7 @@ use connector::error::{ApiError, ErrorCode};
 use serde_json::json;
 
 use crate::args::ConnectArgs;
-use crate::output::{show, to_value};
+use crate::output::show;
 
 pub async fn connect(connector: &Connector, json: bool, args: ConnectArgs) -> Result<(), ApiError> {
     let callback = match args.callback {
@@ -29,13 +29,13 @@ pub async fn connect(connector: &Connector, json: bool, args: ConnectArgs) -> Re
         }
     };
     let view = connector.finish_connect(&args.name, &callback).await?;
-    show(json, &to_value(&view), || describe_connection(&view));
+    show(json, &view, || describe_connection(&view));
     Ok(())
 }
 
 pub async fn show_connection(connector: &Connector, json: bool, name: &str) -> Result<(), ApiError> {
     let view = connector.connection(name).await?;
-    show(json, &to_value(&view), || describe_connection(&view));
+    show(json, &view, || describe_connection(&view));
     Ok(())
 }
 

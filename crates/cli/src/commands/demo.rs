@@ -9,7 +9,7 @@ use connector::sync::{Direction, RunSummary, SyncRequest, Trigger};
 use serde_json::{json, Value};
 
 use crate::args::Size;
-use crate::output::{show, to_value};
+use crate::output::{lines, show};
 
 const INSTANCE: &str = "Demo (sandbox)";
 const RELAY: &str = "https://qbconnector.example/oauth-relay";
@@ -133,8 +133,6 @@ pub fn data(
         Size::Large => DemoSize::large(),
     };
     let counts = connector.generate_demo_data(size, seed, taxes, currency)?;
-    show(json, &to_value(&counts), || {
-        counts.iter().map(|(m, n)| format!("{m:<10} {n}")).collect::<Vec<_>>().join("\n")
-    });
+    show(json, &counts, || lines(&counts, "", |(m, n)| format!("{m:<10} {n}")));
     Ok(())
 }

@@ -9,7 +9,7 @@ use connector::spec::MethodName;
 use serde_json::json;
 
 use crate::args::{Env, InstanceCommand, Settings};
-use crate::output::{show, to_value};
+use crate::output::{lines, show};
 
 pub fn run(connector: &Connector, json: bool, command: InstanceCommand) -> Result<(), ApiError> {
     let describe = |view: &connector::api::InstanceView| {
@@ -39,31 +39,19 @@ pub fn run(connector: &Connector, json: bool, command: InstanceCommand) -> Resul
                 redirect_uri: settings.redirect_uri.clone(),
             };
             let view = connector.activate(new, read_secret(&settings)?)?;
-            show(json, &to_value(&view), || format!("Activated {}", describe(&view)));
+            show(json, &view, || format!("Activated {}", describe(&view)));
         }
         InstanceCommand::List => {
             let views = connector.instances()?;
-            show(json, &to_value(&views), || {
-                if views.is_empty() {
-                    "No instances yet. Activate one with: qbconnector instance add NAME".into()
-                } else {
-                    views
-                        .iter()
-                        .map(|v| {
-                            format!(
-                                "{:<30} {}",
-                                v.instance.name,
-                                v.instance.company_id.as_deref().unwrap_or("(not connected)")
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                }
+            show(json, &views, || {
+                lines(&views, "No instances yet. Activate one with: qbconnector instance add NAME", |v| {
+                    format!("{:<30} {}", v.instance.name, v.instance.company_id.as_deref().unwrap_or("(not connected)"))
+                })
             });
         }
         InstanceCommand::Show { name } => {
             let view = connector.instance(&name)?;
-            show(json, &to_value(&view), || describe(&view));
+            show(json, &view, || describe(&view));
         }
         InstanceCommand::Set { name, settings, variables, enable, disable } => {
             let mut change = changes(&settings)?;
@@ -73,11 +61,11 @@ pub fn run(connector: &Connector, json: bool, command: InstanceCommand) -> Resul
                 change.methods.push((module, method, on));
             }
             let view = connector.update_instance(&name, change)?;
-            show(json, &to_value(&view), || describe(&view));
+            show(json, &view, || describe(&view));
         }
         InstanceCommand::Rename { name, new_name } => {
             let view = connector.rename(&name, &new_name)?;
-            show(json, &to_value(&view), || format!("Renamed to {}", view.instance.name));
+            show(json, &view, || format!("Renamed to {}", view.instance.name));
         }
         InstanceCommand::Rm { name, yes } => {
             let view = connector.instance(&name)?;

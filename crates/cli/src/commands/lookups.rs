@@ -4,7 +4,7 @@ use connector::api::{Connector, LookupRow};
 use connector::error::ApiError;
 
 use crate::args::LookupCommand;
-use crate::output::{show, to_value};
+use crate::output::{lines, show};
 
 pub fn run(connector: &Connector, json: bool, command: LookupCommand) -> Result<(), ApiError> {
     match command {
@@ -16,11 +16,8 @@ pub fn run(connector: &Connector, json: bool, command: LookupCommand) -> Result<
         }
         LookupCommand::List { name } => {
             let rows = connector.lookups(&name)?;
-            show(json, &to_value(&rows), || {
-                rows.iter()
-                    .map(|r| format!("{:<16} {:<20} → {}", r.lookup, r.platform_value, r.qbo_value))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+            show(json, &rows, || {
+                lines(&rows, "", |r| format!("{:<16} {:<20} → {}", r.lookup, r.platform_value, r.qbo_value))
             });
         }
     }

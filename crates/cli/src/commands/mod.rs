@@ -14,12 +14,6 @@ use std::path::PathBuf;
 
 use connector::error::{ApiError, ErrorCode};
 
-pub fn read_file(path: &PathBuf) -> Result<String, ApiError> {
-    let bytes = read_bytes(path)?;
-    String::from_utf8(bytes)
-        .map_err(|e| ApiError::new(ErrorCode::Validation, format!("{} is not UTF-8 text: {e}", path.display())))
-}
-
 /// A file's bytes; only a file that cannot be read at all is "not found": what it holds
 /// is the importer's to judge (and to name the line of).
 pub fn read_bytes(path: &PathBuf) -> Result<Vec<u8>, ApiError> {

@@ -7,14 +7,14 @@ use connector::error::ApiError;
 use connector::sync::{Cadence, ScheduleView, ScheduledOutcome, ScheduledRun};
 
 use crate::args::ScheduleCommand;
-use crate::output::{show, to_value, Finished};
+use crate::output::{lines, show, Finished};
 
 pub async fn run(connector: &Connector, json: bool, command: ScheduleCommand) -> Result<Finished, ApiError> {
     let mut finished = Finished::Done;
     match command {
         ScheduleCommand::Show => {
             let views = connector.schedules(&chrono::Local::now())?;
-            show(json, &to_value(&views), || views.iter().map(describe_schedule).collect::<Vec<_>>().join("\n"));
+            show(json, &views, || lines(&views, "", describe_schedule));
         }
         ScheduleCommand::Set { name, every, daily, manual, quiet, no_quiet } => {
             let mut schedule = connector.instance(&name)?.instance.settings.schedule;
@@ -31,20 +31,20 @@ pub async fn run(connector: &Connector, json: bool, command: ScheduleCommand) ->
             }
             connector.set_schedule(&name, schedule)?;
             let view = connector.schedules(&chrono::Local::now())?.into_iter().find(|v| v.instance == name);
-            show(json, &to_value(&view), || view.as_ref().map(describe_schedule).unwrap_or_default());
+            show(json, &view, || view.as_ref().map(describe_schedule).unwrap_or_default());
         }
         ScheduleCommand::Pause { name } => {
             let changed = connector.pause_schedules(name.as_deref(), true)?;
-            show(json, &to_value(&changed), || format!("Paused {} schedule(s).", changed.len()));
+            show(json, &changed, || format!("Paused {} schedule(s).", changed.len()));
         }
         ScheduleCommand::Resume { name } => {
             let changed = connector.pause_schedules(name.as_deref(), false)?;
-            show(json, &to_value(&changed), || format!("Resumed {} schedule(s).", changed.len()));
+            show(json, &changed, || format!("Resumed {} schedule(s).", changed.len()));
         }
         ScheduleCommand::Run { once } => loop {
             let ran = connector.run_due(&chrono::Local::now(), None).await?;
             for run in &ran {
-                show(json, &to_value(run), || describe_scheduled_run(run));
+                show(json, run, || describe_scheduled_run(run));
                 if let ScheduledOutcome::Ran { summary } = &run.outcome {
                     if Finished::of(summary) == Finished::RecordsNeedAttention {
                         finished = Finished::RecordsNeedAttention;

@@ -1,5 +1,7 @@
 //! `qbconnector spec` and `preview`: the connector spec of an instance, and what it makes of a record.
 
+use std::path::PathBuf;
+
 use connector::api::{Connector, PreviewSource};
 use connector::error::{ApiError, ErrorCode};
 use connector::spec::customize;
@@ -7,8 +9,8 @@ use connector::spec::{MethodName, Rule, Spec};
 use serde_json::{json, Value};
 
 use crate::args::SpecCommand;
-use crate::commands::read_file;
-use crate::output::{show, to_value, write_out};
+use crate::commands::read_bytes;
+use crate::output::{lines, pretty, show, to_value, write_out};
 
 pub fn run(connector: &Connector, json: bool, command: SpecCommand) -> Result<(), ApiError> {
     let invalid = |e: customize::CustomizeError| ApiError::new(ErrorCode::Validation, e.to_string());
@@ -22,22 +24,15 @@ pub fn run(connector: &Connector, json: bool, command: SpecCommand) -> Result<()
                 ),
                 None => to_value(&spec),
             };
-            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            println!("{}", pretty(&value));
         }
         SpecCommand::Validate { name, file } => {
-            let spec: Spec = match file {
-                Some(file) => serde_json::from_str(&read_file(&file)?)
-                    .map_err(|e| ApiError::new(ErrorCode::Validation, format!("not a spec: {e}")))?,
+            let spec = match file {
+                Some(file) => read_spec(&file)?,
                 None => connector.spec(&name)?,
             };
             let issues = connector::spec::validate(&spec);
-            show(json, &to_value(&issues), || {
-                if issues.is_empty() {
-                    "The spec is valid.".into()
-                } else {
-                    issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-                }
-            });
+            show(json, &issues, || lines(&issues, "The spec is valid.", ToString::to_string));
             if issues.iter().any(|i| i.severity == connector::spec::Severity::Error) {
                 return Err(ApiError::new(ErrorCode::Validation, "the spec has errors"));
             }
@@ -59,7 +54,7 @@ pub fn run(connector: &Connector, json: bool, command: SpecCommand) -> Result<()
                 customize::move_rule(&mut spec, &module, method, positions[0], positions[1]).map_err(invalid)?;
             }
             let warnings = connector.save_spec(&name, &spec)?;
-            show(json, &to_value(&warnings), || {
+            show(json, &warnings, || {
                 let mut text = "Saved.".to_owned();
                 for warning in &warnings {
                     text.push_str(&format!("\n{warning}"));
@@ -69,42 +64,19 @@ pub fn run(connector: &Connector, json: bool, command: SpecCommand) -> Result<()
         }
         SpecCommand::Diff { name } => {
             let differences = connector.spec_diff(&name)?;
-            show(json, &to_value(&differences), || {
-                if differences.is_empty() {
-                    "Same as the built-in spec.".into()
-                } else {
-                    differences
-                        .iter()
-                        .map(|d| {
-                            format!(
-                                "~ {}\n  built-in: {}\n  this:     {}",
-                                d.item,
-                                compact(&d.before),
-                                compact(&d.after)
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                }
+            show(json, &differences, || {
+                lines(&differences, "Same as the built-in spec.", |d| {
+                    format!("~ {}\n  built-in: {}\n  this:     {}", d.item, compact(&d.before), compact(&d.after))
+                })
             });
         }
         SpecCommand::Upgrade { name } => {
             let plan = connector.spec_upgrade_plan(&name)?;
-            show(json, &to_value(&plan), || {
-                if plan.is_empty() {
-                    "Nothing to upgrade.".into()
-                } else {
-                    plan.iter().map(|c| format!("{:?}: {}", c.kind, c.item)).collect::<Vec<_>>().join("\n")
-                }
-            });
+            show(json, &plan, || lines(&plan, "Nothing to upgrade.", |c| format!("{:?}: {}", c.kind, c.item)));
         }
-        SpecCommand::Export { name, out } => {
-            write_out(out, &(serde_json::to_string_pretty(&connector.spec(&name)?).unwrap_or_default() + "\n"))?
-        }
+        SpecCommand::Export { name, out } => write_out(out, &(pretty(&connector.spec(&name)?) + "\n"))?,
         SpecCommand::Import { name, file } => {
-            let spec: Spec = serde_json::from_str(&read_file(&file)?)
-                .map_err(|e| ApiError::new(ErrorCode::Validation, format!("not a spec: {e}")))?;
-            connector.save_spec(&name, &spec)?;
+            connector.save_spec(&name, &read_spec(&file)?)?;
             show(json, &json!({"imported": true}), || "Imported.".into());
         }
         SpecCommand::Reset { name } => {
@@ -134,14 +106,14 @@ pub fn preview(
         )
     };
     let preview = connector.preview(name, module, method, source)?;
-    show(json, &to_value(&preview), || {
+    show(json, &preview, || {
         let mut text = format!(
             "{} {} for {} → {}\n{}\n\nRules:",
             preview.module,
             preview.method,
             preview.record_id,
             preview.entity,
-            serde_json::to_string_pretty(&preview.body).unwrap_or_default()
+            pretty(&preview.body)
         );
         for (field, (rule, expr)) in &preview.rules {
             text.push_str(&format!("\n  {field:<32} rule {rule:<3} {expr}"));
@@ -153,4 +125,12 @@ pub fn preview(
 
 fn compact(value: &Option<Value>) -> String {
     value.as_ref().map_or("(none)".into(), |v| v.to_string())
+}
+
+/// What is wrong inside a spec file is invalid input to fix (exit 3), unlike a file that
+/// cannot be read (4).
+fn read_spec(path: &PathBuf) -> Result<Spec, ApiError> {
+    let text = String::from_utf8(read_bytes(path)?)
+        .map_err(|e| ApiError::new(ErrorCode::Validation, format!("{} is not UTF-8 text: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| ApiError::new(ErrorCode::Validation, format!("not a spec: {e}")))
 }

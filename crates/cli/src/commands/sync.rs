@@ -7,11 +7,11 @@ use connector::api::Connector;
 use connector::error::ApiError;
 use connector::sync::plan::Operation;
 use connector::sync::store::RecordOutcome;
-use connector::sync::{Direction, Progress, RunOutcome, SyncRequest, Trigger};
+use connector::sync::{Direction, PlanView, Progress, RunOutcome, SyncRequest, Trigger};
 use serde_json::json;
 
 use crate::args::SyncArgs;
-use crate::output::{describe_summary, show, to_value, Finished};
+use crate::output::{lines, run_summary, show, Finished};
 
 pub async fn run(
     connector: &Connector,
@@ -22,38 +22,7 @@ pub async fn run(
     let modules = (!args.modules.is_empty()).then(|| args.modules.clone());
     if args.dry_run {
         let plan = connector.plan(&args.name, modules).await?;
-        show(json, &to_value(&plan), || {
-            let mut text = String::new();
-            for view in &plan {
-                text.push_str(&format!("{} → {}\n", view.module, view.entity));
-                for planned in &view.operations {
-                    let (op, detail) = match &planned.operation {
-                        Operation::Create { body, .. } => ("create", body.to_string()),
-                        Operation::Update { qbo_id, body, .. } => ("update", format!("QuickBooks {qbo_id}: {body}")),
-                        Operation::Delete { qbo_id, action, .. } => {
-                            ("delete", format!("QuickBooks {qbo_id} ({action:?})"))
-                        }
-                        Operation::Link { qbo_id, .. } => ("link", format!("already in QuickBooks as {qbo_id}")),
-                        Operation::Skip { reason, .. } => ("skip", reason.clone()),
-                        Operation::Fail { reason } => ("fail", reason.clone()),
-                    };
-                    match (&planned.operation, view.differences.get(&planned.platform_id)) {
-                        (Operation::Update { qbo_id, .. }, Some(changes)) => {
-                            text.push_str(&format!("  {op:<7} {:<24} QuickBooks {qbo_id}\n", planned.platform_id));
-                            if changes.is_empty() {
-                                text.push_str("          (QuickBooks already has every field)\n");
-                            }
-                            for change in changes {
-                                let line = format!("{}: {} → {}", change.field, change.quickbooks, change.sent);
-                                text.push_str(&format!("          {line}\n"));
-                            }
-                        }
-                        _ => text.push_str(&format!("  {op:<7} {:<24} {detail}\n", planned.platform_id)),
-                    }
-                }
-            }
-            text.trim_end().to_owned()
-        });
+        show(json, &plan, || describe_plan(&plan));
         return Ok(Finished::Done);
     }
     let interactive = std::io::stderr().is_terminal() && !json;
@@ -68,45 +37,40 @@ pub async fn run(
     let request =
         SyncRequest { direction, modules, trigger: Trigger::Cli, cancel: None, progress: Some(&progress), only: None };
     let summary = connector.sync(&args.name, request).await?;
-    show(json, &to_value(&summary), || describe_summary(&summary));
-    if summary.outcome == RunOutcome::FailedRecords && !json {
+    let finished = run_summary(json, &summary);
+    if finished == Finished::RecordsNeedAttention && !json {
         eprintln!("Some records need attention: qbconnector run {} {} --problems", args.name, summary.run_id);
     }
-    Ok(Finished::of(&summary))
+    Ok(finished)
 }
 
 pub fn runs(connector: &Connector, json: bool, name: &str, limit: usize) -> Result<(), ApiError> {
     let runs = connector.runs(name, limit)?;
-    show(json, &to_value(&runs), || {
-        runs.iter()
-            .map(|r| {
-                let ok: usize = r.counts.values().map(|c| c.ok).sum();
-                let failed: usize = r.counts.values().map(|c| c.failed + c.blocked + c.held).sum();
-                format!(
-                    "#{:<5} {:<20} {:<6} {:<7} {:<15} {ok} done, {failed} need attention",
-                    r.id,
-                    r.started_at,
-                    r.trigger,
-                    r.direction,
-                    r.outcome.map_or("running", RunOutcome::in_words)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+    show(json, &runs, || {
+        lines(&runs, "", |r| {
+            let ok: usize = r.counts.values().map(|c| c.ok).sum();
+            let failed: usize = r.counts.values().map(|c| c.failed + c.blocked + c.held).sum();
+            format!(
+                "#{:<5} {:<20} {:<6} {:<7} {:<15} {ok} done, {failed} need attention",
+                r.id,
+                r.started_at,
+                r.trigger,
+                r.direction,
+                r.outcome.map_or("running", RunOutcome::in_words)
+            )
+        })
     });
     Ok(())
 }
 
 pub fn run_records(connector: &Connector, json: bool, name: &str, id: i64, problems: bool) -> Result<(), ApiError> {
     let records = connector.run_records(name, id, problems)?;
-    show(json, &to_value(&records), || records.iter().map(describe_outcome).collect::<Vec<_>>().join("\n"));
+    show(json, &records, || lines(&records, "", describe_outcome));
     Ok(())
 }
 
 pub async fn retry(connector: &Connector, json: bool, name: &str, run: i64) -> Result<Finished, ApiError> {
-    let summary = connector.retry_failed(name, run).await?;
-    show(json, &to_value(&summary), || describe_summary(&summary));
-    Ok(Finished::of(&summary))
+    Ok(run_summary(json, &connector.retry_failed(name, run).await?))
 }
 
 pub async fn resync(
@@ -116,9 +80,7 @@ pub async fn resync(
     module: &str,
     id: &str,
 ) -> Result<Finished, ApiError> {
-    let summary = connector.resync(name, module, id).await?;
-    show(json, &to_value(&summary), || describe_summary(&summary));
-    Ok(Finished::of(&summary))
+    Ok(run_summary(json, &connector.resync(name, module, id).await?))
 }
 
 pub async fn link(
@@ -138,6 +100,38 @@ pub fn unlink(connector: &Connector, json: bool, name: &str, module: &str, id: &
     connector.unlink(name, module, id)?;
     show(json, &json!({"unlinked": true}), || format!("{module} {id} is no longer linked."));
     Ok(())
+}
+
+/// The dry run's plan, module by module; an update lists the fields it changes.
+fn describe_plan(plan: &[PlanView]) -> String {
+    let mut text = String::new();
+    for view in plan {
+        text.push_str(&format!("{} → {}\n", view.module, view.entity));
+        for planned in &view.operations {
+            let (op, detail) = match &planned.operation {
+                Operation::Create { body, .. } => ("create", body.to_string()),
+                Operation::Update { qbo_id, body, .. } => ("update", format!("QuickBooks {qbo_id}: {body}")),
+                Operation::Delete { qbo_id, action, .. } => ("delete", format!("QuickBooks {qbo_id} ({action:?})")),
+                Operation::Link { qbo_id, .. } => ("link", format!("already in QuickBooks as {qbo_id}")),
+                Operation::Skip { reason, .. } => ("skip", reason.clone()),
+                Operation::Fail { reason } => ("fail", reason.clone()),
+            };
+            match (&planned.operation, view.differences.get(&planned.platform_id)) {
+                (Operation::Update { qbo_id, .. }, Some(changes)) => {
+                    text.push_str(&format!("  {op:<7} {:<24} QuickBooks {qbo_id}\n", planned.platform_id));
+                    if changes.is_empty() {
+                        text.push_str("          (QuickBooks already has every field)\n");
+                    }
+                    for change in changes {
+                        let line = format!("{}: {} → {}", change.field, change.quickbooks, change.sent);
+                        text.push_str(&format!("          {line}\n"));
+                    }
+                }
+                _ => text.push_str(&format!("  {op:<7} {:<24} {detail}\n", planned.platform_id)),
+            }
+        }
+    }
+    text.trim_end().to_owned()
 }
 
 fn describe_outcome(o: &RecordOutcome) -> String {
