@@ -1,12 +1,15 @@
 //! `qbconnector demo`: the product end to end against a bundled sandbox, for a first
-//! look and for machines without a display.
+//! look and for machines without a display; and `demo-data`, the generated records alone.
 
 use connector::api::{demo, Connector};
 use connector::error::{ApiError, ErrorCode};
-use connector::platform::demo::DemoSize;
+use connector::platform::demo::{DemoSize, TaxCode};
 use connector::platform::Module;
 use connector::sync::{Direction, RunSummary, SyncRequest, Trigger};
 use serde_json::{json, Value};
+
+use crate::args::Size;
+use crate::output::{lines, show};
 
 const INSTANCE: &str = "Demo (sandbox)";
 const RELAY: &str = "https://qbconnector.example/oauth-relay";
@@ -114,5 +117,22 @@ pub async fn run(connector: &Connector, keep_running: bool) -> Result<(), ApiErr
         let _ = tokio::signal::ctrl_c().await;
     }
     sandbox.shutdown().await;
+    Ok(())
+}
+
+pub fn data(
+    connector: &Connector,
+    json: bool,
+    size: Size,
+    seed: u64,
+    currency: &str,
+    taxes: &[TaxCode],
+) -> Result<(), ApiError> {
+    let size = match size {
+        Size::Small => DemoSize::small(),
+        Size::Large => DemoSize::large(),
+    };
+    let counts = connector.generate_demo_data(size, seed, taxes, currency)?;
+    show(json, &counts, || lines(&counts, "", |(m, n)| format!("{m:<10} {n}")));
     Ok(())
 }

@@ -1,0 +1,153 @@
+//! `qbconnector sync`, `push`, `pull`, `runs`, `run`, `retry`, `resync`, `link` and `unlink`:
+//! runs and what they did to each record.
+
+use std::io::IsTerminal;
+
+use connector::api::Connector;
+use connector::error::ApiError;
+use connector::sync::plan::Operation;
+use connector::sync::store::RecordOutcome;
+use connector::sync::{Direction, PlanView, Progress, RunOutcome, SyncRequest, Trigger};
+use serde_json::json;
+
+use crate::args::SyncArgs;
+use crate::output::{lines, run_summary, show, Finished};
+
+pub async fn run(
+    connector: &Connector,
+    json: bool,
+    args: SyncArgs,
+    direction: Direction,
+) -> Result<Finished, ApiError> {
+    let modules = (!args.modules.is_empty()).then(|| args.modules.clone());
+    if args.dry_run {
+        let plan = connector.plan(&args.name, modules).await?;
+        show(json, &plan, || describe_plan(&plan));
+        return Ok(Finished::Done);
+    }
+    let interactive = std::io::stderr().is_terminal() && !json;
+    let progress = move |p: Progress| {
+        if interactive {
+            eprint!("\r{:<10} {:<5} {:>6}/{:<6}", p.module, p.phase, p.done, p.total);
+            if p.done == p.total {
+                eprintln!();
+            }
+        }
+    };
+    let request =
+        SyncRequest { direction, modules, trigger: Trigger::Cli, cancel: None, progress: Some(&progress), only: None };
+    let summary = connector.sync(&args.name, request).await?;
+    let finished = run_summary(json, &summary);
+    if finished == Finished::RecordsNeedAttention && !json {
+        eprintln!("Some records need attention: qbconnector run {} {} --problems", args.name, summary.run_id);
+    }
+    Ok(finished)
+}
+
+pub fn runs(connector: &Connector, json: bool, name: &str, limit: usize) -> Result<(), ApiError> {
+    let runs = connector.runs(name, limit)?;
+    show(json, &runs, || {
+        lines(&runs, "", |r| {
+            let ok: usize = r.counts.values().map(|c| c.ok).sum();
+            let failed: usize = r.counts.values().map(|c| c.failed + c.blocked + c.held).sum();
+            format!(
+                "#{:<5} {:<20} {:<6} {:<7} {:<15} {ok} done, {failed} need attention",
+                r.id,
+                r.started_at,
+                r.trigger,
+                r.direction,
+                r.outcome.map_or("running", RunOutcome::in_words)
+            )
+        })
+    });
+    Ok(())
+}
+
+pub fn run_records(connector: &Connector, json: bool, name: &str, id: i64, problems: bool) -> Result<(), ApiError> {
+    let records = connector.run_records(name, id, problems)?;
+    show(json, &records, || lines(&records, "", describe_outcome));
+    Ok(())
+}
+
+pub async fn retry(connector: &Connector, json: bool, name: &str, run: i64) -> Result<Finished, ApiError> {
+    Ok(run_summary(json, &connector.retry_failed(name, run).await?))
+}
+
+pub async fn resync(
+    connector: &Connector,
+    json: bool,
+    name: &str,
+    module: &str,
+    id: &str,
+) -> Result<Finished, ApiError> {
+    Ok(run_summary(json, &connector.resync(name, module, id).await?))
+}
+
+pub async fn link(
+    connector: &Connector,
+    json: bool,
+    name: &str,
+    module: &str,
+    id: &str,
+    qbo_id: &str,
+) -> Result<(), ApiError> {
+    connector.link(name, module, id, qbo_id).await?;
+    show(json, &json!({"linked": true}), || format!("{module} {id} is linked to QuickBooks {qbo_id}."));
+    Ok(())
+}
+
+pub fn unlink(connector: &Connector, json: bool, name: &str, module: &str, id: &str) -> Result<(), ApiError> {
+    connector.unlink(name, module, id)?;
+    show(json, &json!({"unlinked": true}), || format!("{module} {id} is no longer linked."));
+    Ok(())
+}
+
+/// The dry run's plan, module by module; an update lists the fields it changes.
+fn describe_plan(plan: &[PlanView]) -> String {
+    let mut text = String::new();
+    for view in plan {
+        text.push_str(&format!("{} → {}\n", view.module, view.entity));
+        for planned in &view.operations {
+            let (op, detail) = match &planned.operation {
+                Operation::Create { body, .. } => ("create", body.to_string()),
+                Operation::Update { qbo_id, body, .. } => ("update", format!("QuickBooks {qbo_id}: {body}")),
+                Operation::Delete { qbo_id, action, .. } => ("delete", format!("QuickBooks {qbo_id} ({action:?})")),
+                Operation::Link { qbo_id, .. } => ("link", format!("already in QuickBooks as {qbo_id}")),
+                Operation::Skip { reason, .. } => ("skip", reason.clone()),
+                Operation::Fail { reason } => ("fail", reason.clone()),
+            };
+            match (&planned.operation, view.differences.get(&planned.platform_id)) {
+                (Operation::Update { qbo_id, .. }, Some(changes)) => {
+                    text.push_str(&format!("  {op:<7} {:<24} QuickBooks {qbo_id}\n", planned.platform_id));
+                    if changes.is_empty() {
+                        text.push_str("          (QuickBooks already has every field)\n");
+                    }
+                    for change in changes {
+                        let line = format!("{}: {} → {}", change.field, change.quickbooks, change.sent);
+                        text.push_str(&format!("          {line}\n"));
+                    }
+                }
+                _ => text.push_str(&format!("  {op:<7} {:<24} {detail}\n", planned.platform_id)),
+            }
+        }
+    }
+    text.trim_end().to_owned()
+}
+
+fn describe_outcome(o: &RecordOutcome) -> String {
+    let mut line = format!("{:<8} {:<10} {:<24} {:<12}", o.outcome, o.module, o.record_id, o.operation);
+    if let Some(qbo_id) = &o.qbo_id {
+        line.push_str(&format!(" → QuickBooks {qbo_id}"));
+    }
+    if let Some(message) = &o.message {
+        line.push_str(&format!("\n         {message}"));
+    }
+    let details: Vec<String> = [("code", &o.code), ("field", &o.element), ("intuit_tid", &o.intuit_tid)]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+        .collect();
+    if !details.is_empty() {
+        line.push_str(&format!("\n         ({})", details.join(", ")));
+    }
+    line
+}
