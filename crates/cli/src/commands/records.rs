@@ -51,5 +51,5 @@ pub fn run(connector: &Connector, json: bool, command: RecordsCommand) -> Result
 }
 
 fn imported(json: bool, report: &ImportReport) {
-    show(json, report, || format!("Imported: {} created, {} updated.", report.created, report.updated));
+    show(json, report, || format!("Imported: {report}."));
 }
