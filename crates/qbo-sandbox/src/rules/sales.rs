@@ -25,9 +25,8 @@ impl Write<'_> {
         self.doc_number(body, previous)?;
         let txn_date = self.txn_date(body)?;
         let rate = self.txn_currency(body, &customer)?;
-        if let Some(term) = self.reference(body.get("SalesTermRef"), "SalesTermRef", &[EntityKind::Term], false)? {
-            let _ = term;
-        }
+        // Only checked: a sale may name terms that exist; nothing is computed from them.
+        self.reference(body.get("SalesTermRef"), "SalesTermRef", &[EntityKind::Term], false)?;
         for key in ["DepositToAccountRef", "ARAccountRef"] {
             self.reference(body.get(key), key, &[EntityKind::Account], false)?;
         }
