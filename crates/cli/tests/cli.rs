@@ -416,6 +416,9 @@ async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     assert!(problems[0]["intuit_tid"].is_string());
     let human = ok(&cli(d, &["run", "Books", &run_id, "--problems"]));
     assert!(human.contains("BAD-1"), "{human}");
+    let cause = human.lines().next().unwrap();
+    assert!(cause.starts_with("1 Accounts failed (QuickBooks "), "a line per cause with its count first: {human}");
+    assert!(cause.contains("field DisplayName"), "{human}");
 
     // A dry run shows an update field by field against what QuickBooks has now, and writes nothing.
     {

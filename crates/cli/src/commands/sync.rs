@@ -7,7 +7,7 @@ use connector::api::Connector;
 use connector::error::ApiError;
 use connector::sync::plan::Operation;
 use connector::sync::store::RecordOutcome;
-use connector::sync::{Direction, PlanView, Progress, RunOutcome, SyncRequest, Trigger};
+use connector::sync::{Direction, Outcome, PlanView, ProblemGroup, Progress, RunOutcome, SyncRequest, Trigger};
 use serde_json::json;
 
 use crate::args::SyncArgs;
@@ -63,10 +63,38 @@ pub fn runs(connector: &Connector, json: bool, name: &str, limit: usize) -> Resu
     Ok(())
 }
 
+/// A run's records; with `problems`, first a line per cause with its count, then the records.
 pub fn run_records(connector: &Connector, json: bool, name: &str, id: i64, problems: bool) -> Result<(), ApiError> {
     let records = connector.run_records(name, id, problems)?;
-    show(json, &records, || lines(&records, "", describe_outcome));
+    let groups = if problems { connector.run_problems(name, id)? } else { Vec::new() };
+    show(json, &records, || {
+        let listed = lines(&records, "No records.", describe_outcome);
+        if groups.is_empty() {
+            return listed;
+        }
+        let causes = lines(&groups, "", describe_problem);
+        format!(
+            "{causes}
+
+{listed}"
+        )
+    });
     Ok(())
+}
+
+fn describe_problem(group: &ProblemGroup) -> String {
+    let count = group.records.len();
+    let what = match group.outcome {
+        Outcome::Held => "held",
+        Outcome::Blocked => "waiting",
+        _ => "failed",
+    };
+    let code = match (&group.code, &group.element) {
+        (Some(code), Some(field)) => format!(" (QuickBooks {code}, field {field})"),
+        (Some(code), None) => format!(" (QuickBooks {code})"),
+        _ => String::new(),
+    };
+    format!("{count} {} {what}{code}: {}", group.module, group.cause)
 }
 
 pub async fn retry(connector: &Connector, json: bool, name: &str, run: i64) -> Result<Finished, ApiError> {

@@ -122,6 +122,11 @@ impl Connector {
         Ok(crate::sync::store::outcomes(&self.store.connection(), run_id, only_problems)?)
     }
 
+    /// A run's problems grouped by module and cause, the largest group first.
+    pub fn run_problems(&self, name: &str, run_id: i64) -> ApiResult<Vec<crate::sync::ProblemGroup>> {
+        Ok(crate::sync::group_problems(&self.run_records(name, run_id, true)?))
+    }
+
     /// One page of a run's records and how many there are: a run of 100,000 records is read
     /// as it is scrolled, not all at once.
     pub fn run_records_page(

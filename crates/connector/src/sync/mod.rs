@@ -7,6 +7,7 @@ mod journal;
 mod matching;
 mod outcome;
 pub mod plan;
+pub mod problems;
 mod pull;
 mod push;
 pub mod schedule;
@@ -15,6 +16,7 @@ pub mod vocabulary;
 
 pub use dry_run::{field_changes, FieldChange, PlanView};
 pub use engine::{ConflictPolicy, Engine, Progress, RunSummary, SyncRequest};
+pub use problems::{group_problems, ProblemGroup};
 pub use schedule::{
     Cadence, ClockTime, QuietHours, RunObserver, Schedule, ScheduleView, ScheduledOutcome, ScheduledRun,
 };
