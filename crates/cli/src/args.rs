@@ -356,8 +356,12 @@ pub enum SpecCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("action").required(true).args(["set", "add", "remove", "move"])))]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["set", "add", "remove", "move", "pick"])))]
 pub struct RuleChange {
+    /// Fill TARGET by a pick instead of jq, replacing its rule or adding one: a platform field
+    /// (Address.City), var:NAME, lookup:TABLE:FIELD, link:MODULE:FIELD or fixed:JSON. Repeatable.
+    #[arg(long, value_name = "TARGET=PICK", value_parser = parse_pair, conflicts_with_all = ["set", "add", "remove", "move"])]
+    pub pick: Vec<(String, String)>,
     #[arg(long, value_name = "N", requires = "target")]
     pub set: Option<usize>,
     #[arg(long, value_name = "N", requires = "target")]

@@ -265,6 +265,35 @@ async fn a_rule_naming_what_the_spec_lacks_or_not_parsing_is_refused_in_words() 
     ok(&cli(d, &["spec", "validate", "Books"]));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pick_fills_a_field_without_jq_and_a_field_the_module_lacks_is_named() {
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    ok(&cli(d, &["instance", "add", "Books", "--env", "sandbox"]));
+    let edit = |picks: &[&str]| {
+        let mut args = vec!["spec", "edit", "Books", "Accounts", "push_create"];
+        for pick in picks {
+            args.extend(["--pick", pick]);
+        }
+        cli(d, &args)
+    };
+    ok(&edit(&["CompanyName=Name", "Notes=fixed:\"From the shop\"", "BillAddr.City=Address.City"]));
+    let spec = json_of(&cli(d, &["--json", "spec", "show", "Books"]));
+    let accounts = spec["modules"].as_array().unwrap().iter().find(|m| m["name"] == "Accounts").unwrap();
+    let rules = accounts["methods"]["push_create"]["rules"].as_array().unwrap();
+    let expr = |target: &str| rules.iter().find(|r| r["target"] == target).map(|r| r["expr"].clone());
+    assert_eq!(expr("CompanyName"), Some(".Name".into()), "an existing target's rule is replaced or one is added");
+    assert_eq!(expr("Notes"), Some("\"From the shop\"".into()));
+    assert_eq!(expr("BillAddr.City"), Some(".Address.City".into()));
+    assert_eq!(rules.iter().filter(|r| r["target"] == "BillAddr.City").count(), 1, "replaced, not added twice");
+
+    let stderr = refused(&edit(&["Notes=Adress.City"]), 3);
+    assert!(stderr.contains("Accounts has no field \"Adress.City\""), "{stderr}");
+    let stderr =
+        refused(&cli(d, &["spec", "edit", "Books", "Accounts", "pull_create", "--pick", "Name=DisplayName"]), 3);
+    assert!(stderr.contains("write pull rules with --set or --add"), "{stderr}");
+}
+
 /// Fields QuickBooks requires on a new entity of each built-in module.
 fn required(module: &str) -> &'static [&'static str] {
     match module {

@@ -52,6 +52,10 @@ pub fn run(connector: &Connector, json: bool, command: SpecCommand) -> Result<()
                 customize::remove_rule(&mut spec, &module, method, n).map_err(invalid)?;
             } else if let Some(positions) = &change.r#move {
                 customize::move_rule(&mut spec, &module, method, positions[0], positions[1]).map_err(invalid)?;
+            } else {
+                for (target, pick) in &change.pick {
+                    customize::pick_rule(&mut spec, &module, method, target, pick).map_err(invalid)?;
+                }
             }
             let warnings = connector.save_spec(&name, &spec)?;
             show(json, &warnings, || {

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::document::{Method, MethodName, ModuleSpec, Rule, Spec};
+use super::pick::Pick;
+use crate::platform::Module;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CustomizeError {
@@ -24,6 +26,8 @@ pub enum CustomizeError {
     NoRule { module: String, method: MethodName, rule: usize, count: usize },
     #[error("{0} has no field rules")]
     NoRules(MethodName),
+    #[error("{0}")]
+    BadPick(String),
 }
 
 fn method_mut<'a>(spec: &'a mut Spec, module: &str, method: MethodName) -> Result<&'a mut Method, CustomizeError> {
@@ -66,6 +70,31 @@ pub fn add_rule(
     let rules = &mut method_mut(spec, module, method)?.rules;
     let at = position.saturating_sub(1).min(rules.len());
     rules.insert(at, new);
+    Ok(())
+}
+
+/// Fills `target` of a push method by a pick (see [`Pick::parse`]): its rule is replaced, or
+/// one is added at the end. Pull rules read QuickBooks' fields and are written as jq.
+pub fn pick_rule(
+    spec: &mut Spec,
+    module: &str,
+    method: MethodName,
+    target: &str,
+    pick: &str,
+) -> Result<(), CustomizeError> {
+    if !method.is_push() {
+        return Err(CustomizeError::BadPick(format!(
+            "{module} {method}: picks name platform fields, so they fill push methods; write pull rules with --set or --add"
+        )));
+    }
+    let spec_module = spec.module(module).ok_or_else(|| CustomizeError::NoModule(module.to_owned()))?;
+    let platform_module: Module = spec_module.platform_module().parse().map_err(CustomizeError::BadPick)?;
+    let expr = Pick::parse(pick, platform_module).map_err(CustomizeError::BadPick)?.expression();
+    let rules = &mut method_mut(spec, module, method)?.rules;
+    match rules.iter_mut().find(|rule| rule.target == target) {
+        Some(rule) => rule.expr = expr,
+        None => rules.push(Rule { target: target.to_owned(), expr, note: None }),
+    }
     Ok(())
 }
 
