@@ -6,19 +6,18 @@
 //! assumption is listed in the crate's README.md; where BSS is silent the sandbox
 //! makes the behaviour a setting ([`BssConfig`]) rather than a guess.
 
-pub mod auth;
-pub mod clock;
-pub mod error;
-pub mod faults;
-pub mod kind;
-pub mod store;
-
 mod admin;
+mod auth;
+mod clock;
+mod error;
+mod faults;
 mod fields;
 mod http;
+mod kind;
 mod record;
 mod seed;
 mod server;
+mod store;
 
 pub use auth::Credentials;
 pub use clock::Clock;
@@ -29,3 +28,4 @@ pub use server::{
     AdminState, BssConfig, BssSandbox, FaultCounts, SandboxError, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD,
     DEMO_USERNAME,
 };
+pub use store::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
