@@ -202,6 +202,9 @@ pub enum ScheduleCommand {
         /// Run what is due now and exit (for cron or systemd timers).
         #[arg(long)]
         once: bool,
+        /// How many instances' runs may go at once.
+        #[arg(long, value_name = "N", default_value_t = connector::api::DEFAULT_PARALLEL_RUNS)]
+        parallel: usize,
     },
 }
 

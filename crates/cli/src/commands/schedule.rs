@@ -41,36 +41,39 @@ pub async fn run(connector: &Connector, json: bool, command: ScheduleCommand) ->
             let changed = connector.pause_schedules(name.as_deref(), false)?;
             show(json, &changed, || format!("Resumed {} schedule(s).", changed.len()));
         }
-        ScheduleCommand::Run { once } => loop {
-            let ran = connector.run_due(&chrono::Local::now(), None).await?;
-            for run in &ran {
-                show(json, run, || describe_scheduled_run(run));
-                if let ScheduledOutcome::Ran { summary } = &run.outcome {
-                    if Finished::of(summary) == Finished::RecordsNeedAttention {
-                        finished = Finished::RecordsNeedAttention;
+        ScheduleCommand::Run { once, parallel } => {
+            connector.set_parallel_runs(parallel);
+            loop {
+                let ran = connector.run_due(&chrono::Local::now(), None).await?;
+                for run in &ran {
+                    show(json, run, || describe_scheduled_run(run));
+                    if let ScheduledOutcome::Ran { summary } = &run.outcome {
+                        if Finished::of(summary) == Finished::RecordsNeedAttention {
+                            finished = Finished::RecordsNeedAttention;
+                        }
                     }
                 }
+                if once {
+                    break;
+                }
+                // Wake for the earliest due run, and at least once a minute so that edits made
+                // elsewhere (the app, another terminal) take effect.
+                let earliest = connector
+                    .schedules(&chrono::Local::now())?
+                    .iter()
+                    .filter_map(|v| v.next_due.as_deref())
+                    .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .min();
+                let wait = earliest
+                    .map(|t| (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default())
+                    .unwrap_or(Duration::from_secs(60))
+                    .clamp(Duration::from_secs(1), Duration::from_secs(60));
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = tokio::signal::ctrl_c() => break,
+                }
             }
-            if once {
-                break;
-            }
-            // Wake for the earliest due run, and at least once a minute so that edits made
-            // elsewhere (the app, another terminal) take effect.
-            let earliest = connector
-                .schedules(&chrono::Local::now())?
-                .iter()
-                .filter_map(|v| v.next_due.as_deref())
-                .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .min();
-            let wait = earliest
-                .map(|t| (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default())
-                .unwrap_or(Duration::from_secs(60))
-                .clamp(Duration::from_secs(1), Duration::from_secs(60));
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = tokio::signal::ctrl_c() => break,
-            }
-        },
+        }
     }
     Ok(finished)
 }

@@ -44,7 +44,13 @@ pub struct Connector {
     /// with a time scale (benchmarks, demos) sets it.
     qbo_time_scale: std::sync::Mutex<f64>,
     clock: Arc<dyn Clock>,
+    /// How many scheduled runs go at once: each instance has its own company and limits, so
+    /// they overlap well, up to what the store's one writer and the processor allow.
+    parallel_runs: std::sync::atomic::AtomicUsize,
 }
+
+/// Scheduled runs at once unless set otherwise.
+pub const DEFAULT_PARALLEL_RUNS: usize = 4;
 
 impl Connector {
     /// Opens the connector's data in `data_dir` (see [`crate::paths::data_dir`]) with the OS keyring.
@@ -71,6 +77,7 @@ impl Connector {
             store_id,
             qbo_time_scale: std::sync::Mutex::new(1.0),
             clock,
+            parallel_runs: std::sync::atomic::AtomicUsize::new(DEFAULT_PARALLEL_RUNS),
         })
     }
 
@@ -78,6 +85,15 @@ impl Connector {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Connector {
         self.clock = clock;
         self
+    }
+
+    /// How many scheduled runs may go at once (at least one).
+    pub fn set_parallel_runs(&self, runs: usize) {
+        self.parallel_runs.store(runs.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn parallel_runs(&self) -> usize {
+        self.parallel_runs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn now(&self) -> OffsetDateTime {

@@ -1,5 +1,6 @@
 //! What the sync tests share: a sandbox, a connector in a scratch directory, an
 //! instance connected through the real OAuth flow, and runs.
+#![allow(dead_code)] // each test file uses the part of it it needs
 
 use connector::api::Connector;
 use connector::sync::{Direction, RunSummary, SyncRequest, Trigger};
