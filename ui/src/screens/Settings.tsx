@@ -159,9 +159,25 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
               autoComplete="off"
             />
           </label>
-          <label>
+          <label class="wide">
             Redirect URI
-            <input data-testid="settings-redirect-uri" value={redirectUri} onInput={(e) => edit({ redirectUri: value(e) })} />
+            <span class="with-action">
+              <input data-testid="settings-redirect-uri" value={redirectUri} onInput={(e) => edit({ redirectUri: value(e) })} />
+              <button
+                type="button"
+                data-testid="copy-redirect-uri"
+                onClick={() =>
+                  navigator.clipboard
+                    .writeText(redirectUri)
+                    .then(
+                      () => notify('Redirect URI copied: paste it into your Intuit app’s Redirect URIs.'),
+                      (e) => notify(asApiError(e)),
+                    )
+                }
+              >
+                Copy
+              </button>
+            </span>
           </label>
         </div>
         <p class="hint">
@@ -185,7 +201,7 @@ export function Settings({ instance, notify, onSaved }: { instance: InstanceView
                 {variable.name} <span class="hint">{variable.description}</span>
                 <input
                   value={variables[variable.name] ?? ''}
-                  placeholder={variable.default || '(none)'}
+                  placeholder={variable.default ? `default: ${variable.default}` : 'not set'}
                   onInput={(e) => edit({ variables: { ...variables, [variable.name]: value(e) } })}
                 />
               </label>
