@@ -66,19 +66,6 @@ impl From<rusqlite::Error> for ApiError {
     }
 }
 
-impl From<crate::instance::InstanceError> for ApiError {
-    fn from(error: crate::instance::InstanceError) -> ApiError {
-        use crate::instance::InstanceError::*;
-        let code = match &error {
-            EmptyName | BadName { .. } | BadBaseUrl(_) => ErrorCode::Validation,
-            NameTaken { .. } => ErrorCode::Conflict,
-            NotFound(_) => ErrorCode::NotFound,
-            CorruptSettings { .. } | Database(_) => ErrorCode::Storage,
-        };
-        ApiError::new(code, error.to_string())
-    }
-}
-
 impl From<crate::platform::PlatformError> for ApiError {
     fn from(error: crate::platform::PlatformError) -> ApiError {
         use crate::platform::PlatformError::*;

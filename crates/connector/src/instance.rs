@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::error::{ApiError, ErrorCode};
 use crate::store::Store;
 
 /// Which QuickBooks an instance talks to.
@@ -287,6 +288,20 @@ impl<'a> Instances<'a> {
         let instance = self.get(name)?;
         self.store.connection().execute("DELETE FROM instance WHERE id = ?1", [instance.id])?;
         Ok(instance)
+    }
+}
+
+/// How an instance error reaches the API: its code decides exit codes and screens.
+impl From<InstanceError> for ApiError {
+    fn from(error: InstanceError) -> ApiError {
+        use InstanceError::*;
+        let code = match &error {
+            EmptyName | BadName { .. } | BadBaseUrl(_) => ErrorCode::Validation,
+            NameTaken { .. } => ErrorCode::Conflict,
+            NotFound(_) => ErrorCode::NotFound,
+            CorruptSettings { .. } | Database(_) => ErrorCode::Storage,
+        };
+        ApiError::new(code, error.to_string())
     }
 }
 

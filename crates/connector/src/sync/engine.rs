@@ -19,8 +19,7 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::matching::*;
-use super::plan::PushSwitches;
+use super::plan::{MatchIndex, PushSwitches};
 use super::store::{self as db, Counts, RecordOutcome};
 use super::vocabulary::{Direction, Phase, RunOutcome, Trigger};
 use crate::error::{ApiError, ErrorCode};

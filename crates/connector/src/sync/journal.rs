@@ -8,11 +8,24 @@ use serde_json::{json, Value};
 
 use super::engine::*;
 use super::plan::{Candidate, Operation, Planned};
-use super::push::*;
 use super::store::{self as db, Link, RecordOutcome};
 use crate::error::ApiError;
 use crate::store::Store;
 use crate::sync::vocabulary::{Outcome, RecordOp};
+
+/// How a chunk of writes went out: as one batch call, or as one request per record.
+pub(super) enum Sent {
+    Batch(Result<Vec<qbo::BatchResult>, qbo::Error>),
+    Singly(Vec<(usize, Result<Value, qbo::Error>)>),
+}
+
+/// Planned writes, each with its own requestid.
+pub(super) type Writes = Vec<(Planned, RequestId)>;
+
+/// Each write of a batch with its own journaled requestid, to be sent as a request of its own.
+pub(super) fn singles(items: Vec<BatchItem>, batch: &[(Planned, RequestId)]) -> Vec<(BatchItem, RequestId)> {
+    items.into_iter().zip(batch.iter().map(|(_, request_id)| request_id.clone())).collect()
+}
 
 /// Journals writes as pending, in one transaction, before they are sent: the requestid of the
 /// call each goes out in (`call` when they go as one batch call, else each write's own), and

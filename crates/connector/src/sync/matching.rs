@@ -1,7 +1,6 @@
 //! First-sync matching: the QuickBooks twin of a record that was never linked, found by the
 //! module's match rule before anything is created.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -9,16 +8,13 @@ use qbo::{BatchItem, Op, Query, RequestId};
 use serde_json::Value;
 
 use super::engine::*;
-use super::plan::Candidate;
+use super::plan::{Candidate, MatchIndex};
 use crate::error::{ApiError, ErrorCode};
 use crate::platform::{Module, PlatformStore};
 use crate::spec::{CompiledMethod, Context, MethodName, ModuleSpec};
 
 /// QuickBooks' longest name (a customer's DisplayName, 500 characters): no match field holds more.
 pub(super) const LONGEST_MATCH_VALUE: usize = 500;
-
-/// A module's QuickBooks rows by their lower-cased match value.
-pub(super) type MatchIndex = BTreeMap<String, super::plan::LinkState>;
 
 pub(super) fn link_state_of(row: &Value) -> super::plan::LinkState {
     super::plan::LinkState {

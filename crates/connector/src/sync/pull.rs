@@ -209,6 +209,13 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// The pull mapping's hash of an entity: what a later pull compares to skip our own echo.
+    pub(super) fn qbo_hash(&self, module: &ModuleSpec, entity: &Value) -> Option<String> {
+        let method = self.compiled(&module.name, MethodName::PullUpdate).ok()?;
+        let context = self.pull_context(&self.store.connection(), entity).ok()?;
+        method.map(entity, &context).ok().map(|m| content_hash(&m.body))
+    }
+
     /// Which of the module's pull methods are on for this instance.
     pub(super) fn pull_switches(&self, module: &ModuleSpec) -> PullSwitches {
         PullSwitches {

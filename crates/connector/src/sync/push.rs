@@ -16,20 +16,6 @@ use crate::platform::{Module, PlatformStore};
 use crate::spec::{Context, DeleteAction, MappingFailure, MethodName, ModuleSpec};
 use crate::sync::vocabulary::{Outcome, Phase, RecordOp};
 
-/// How a chunk of writes went out: as one batch call, or as one request per record.
-pub(super) enum Sent {
-    Batch(Result<Vec<qbo::BatchResult>, qbo::Error>),
-    Singly(Vec<(usize, Result<Value, qbo::Error>)>),
-}
-
-/// Planned writes, each with its own requestid.
-pub(super) type Writes = Vec<(Planned, RequestId)>;
-
-/// Each write of a batch with its own journaled requestid, to be sent as a request of its own.
-pub(super) fn singles(items: Vec<BatchItem>, batch: &[(Planned, RequestId)]) -> Vec<(BatchItem, RequestId)> {
-    items.into_iter().zip(batch.iter().map(|(_, request_id)| request_id.clone())).collect()
-}
-
 /// How many records one page of a push maps, plans and sends. Memory follows the page, not
 /// the data set; a thousand keeps dozens of batch calls going between page boundaries.
 pub(super) const PUSH_PAGE: usize = 1_000;
@@ -476,13 +462,6 @@ impl<'a> Engine<'a> {
     pub(super) fn finish_journal(&self, module: &ModuleSpec, platform_id: &str, state: &str) -> Result<(), ApiError> {
         db::finish_journal(&self.store.connection(), self.instance.id, &module.name, platform_id, state)
             .map_err(storage)
-    }
-
-    /// The pull mapping's hash of an entity: what a later pull compares to skip our own echo.
-    pub(super) fn qbo_hash(&self, module: &ModuleSpec, entity: &Value) -> Option<String> {
-        let method = self.compiled(&module.name, MethodName::PullUpdate).ok()?;
-        let context = self.pull_context(&self.store.connection(), entity).ok()?;
-        method.map(entity, &context).ok().map(|m| content_hash(&m.body))
     }
 
     /// Writes QuickBooks accepted: each record's link, journal entry and outcome, all of them

@@ -6,6 +6,10 @@ use serde_json::Value;
 use crate::spec::DeleteAction;
 use crate::sync::vocabulary::RecordOp;
 
+/// A module's QuickBooks rows by their lower-cased match value: what first-sync matching
+/// reads once and looks records up in.
+pub type MatchIndex = std::collections::BTreeMap<String, LinkState>;
+
 /// What is known of one platform record before planning.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
