@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use time::OffsetDateTime;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 /// Milliseconds since the Unix epoch, UTC: the resolution of every sandbox timestamp.
 pub type Millis = i64;
@@ -32,12 +32,12 @@ impl Clock {
     /// Starts at the real current time. `time_scale` must be finite and not negative
     /// (1 = real time, 60 = a sandbox minute per real second, 0 = stopped).
     pub fn new(time_scale: f64) -> Clock {
-        Clock::starting_at(OffsetDateTime::now_utc(), time_scale)
+        Clock::starting_at(Utc::now(), time_scale)
     }
 
-    pub fn starting_at(start: OffsetDateTime, time_scale: f64) -> Clock {
+    pub fn starting_at(start: DateTime<Utc>, time_scale: f64) -> Clock {
         let scale = if time_scale.is_finite() && time_scale >= 0.0 { time_scale } else { 1.0 };
-        let sandbox = (start.unix_timestamp_nanos() / 1_000_000) as Millis;
+        let sandbox = start.timestamp_millis();
         Clock { origin: Arc::new(Origin { real: Instant::now(), sandbox, scale }), advanced_ms: Arc::default() }
     }
 
@@ -56,7 +56,7 @@ impl Clock {
         self.origin.sandbox + elapsed as Millis + self.advanced_ms.load(Ordering::Relaxed)
     }
 
-    pub fn now(&self) -> OffsetDateTime {
+    pub fn now(&self) -> DateTime<Utc> {
         from_millis(self.now_ms())
     }
 
@@ -76,22 +76,32 @@ impl Clock {
     }
 }
 
-pub fn from_millis(ms: Millis) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+pub fn from_millis(ms: Millis) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 /// `2026-03-01T09:30:00.125Z`: RFC 3339, UTC, always three fraction digits.
 pub fn format_millis(ms: Millis) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    from_millis(ms).format(&format).unwrap_or_default()
+    from_millis(ms).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `2026-03-01`: the day of a sandbox time.
+pub fn format_date(ms: Millis) -> String {
+    from_millis(ms).date_naive().format("%Y-%m-%d").to_string()
+}
+
+/// A date as the BSS takes one: `YYYY-MM-DD`, a local `YYYY-MM-DDThh:mm:ss[.fff]`, or RFC 3339.
+pub fn is_date(text: &str) -> bool {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
+        || chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+        || DateTime::parse_from_rfc3339(text).is_ok()
 }
 
 /// An RFC 3339 time as the first whole millisecond at or after it (so `>=` on
 /// millisecond timestamps means "at or after the instant").
 pub fn parse_rfc3339_ceil(text: &str) -> Option<Millis> {
-    let at = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    let nanos = at.unix_timestamp_nanos();
+    let at = DateTime::parse_from_rfc3339(text).ok()?;
+    let nanos = i128::from(at.timestamp()) * 1_000_000_000 + i128::from(at.timestamp_subsec_nanos());
     let ms = nanos.div_euclid(1_000_000) + i128::from(nanos.rem_euclid(1_000_000) != 0);
     Millis::try_from(ms).ok()
 }
@@ -123,6 +133,18 @@ mod tests {
         assert_eq!(Clock::new(1.0).real_seconds_for(1_500), 2);
         assert_eq!(Clock::new(1.0).real_seconds_for(0), 1);
         assert_eq!(Clock::new(0.0).real_seconds_for(30_000), 30);
+    }
+
+    #[test]
+    fn dates_are_taken_in_the_three_shapes_the_bss_accepts() {
+        for text in ["2026-03-01", "2026-03-01T09:30:00", "2026-03-01T09:30:00.125", "2026-03-01T09:30:00+02:00"] {
+            assert!(is_date(text), "{text}");
+        }
+        for text in ["2026-02-30", "01/03/2026", "2026-03-01T25:00:00", "yesterday"] {
+            assert!(!is_date(text), "{text}");
+        }
+        assert_eq!(format_date(1_767_225_600_125), "2026-01-01");
+        assert_eq!(format_millis(1_767_225_600_000), "2026-01-01T00:00:00.000Z");
     }
 
     #[test]

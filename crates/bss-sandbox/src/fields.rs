@@ -196,16 +196,7 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn is_date(text: &str) -> bool {
-    use time::format_description::well_known::Rfc3339;
-    let plain = time::macros::format_description!("[year]-[month]-[day]");
-    let local = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let local_fraction = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]");
-    time::Date::parse(text, &plain).is_ok()
-        || time::PrimitiveDateTime::parse(text, &local).is_ok()
-        || time::PrimitiveDateTime::parse(text, &local_fraction).is_ok()
-        || time::OffsetDateTime::parse(text, &Rfc3339).is_ok()
-}
+use crate::clock::is_date;
 
 #[cfg(test)]
 mod tests {

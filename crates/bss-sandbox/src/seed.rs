@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
-use crate::clock::{from_millis, Millis};
+use crate::clock::Millis;
 use crate::kind::{Kind, RecordId};
 use crate::record::{
     Account, Address, Body, Contact, Invoice, Line, Meta, Order, Payment, Product, ProductRef, INVOICE_STAGES,
@@ -350,8 +350,7 @@ impl Generator {
 }
 
 fn date(ms: Millis) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    from_millis(ms).date().format(&format).unwrap_or_default()
+    crate::clock::format_date(ms)
 }
 
 #[cfg(test)]
