@@ -41,3 +41,11 @@ pub fn problems(setup: &Setup, run: &RunSummary) -> Vec<String> {
         .map(|o| format!("{} {} {}: {}", o.module, o.record_id, o.operation, o.message.unwrap_or_default()))
         .collect()
 }
+
+/// US sales tax as the sandbox's US company has it: TAX (7.25 % state, 1 % county) and NON.
+pub fn us_taxes() -> Vec<connector::platform::demo::TaxCode> {
+    // The sandbox's California + Alameda code: two component rates, each rounded on its own.
+    use connector::platform::demo::TaxCode;
+    use rust_decimal::Decimal;
+    vec![TaxCode::new("TAX", &[Decimal::new(725, 2), Decimal::ONE]), TaxCode::new("NON", &[])]
+}
