@@ -47,9 +47,8 @@ pub async fn disconnect(connector: &Connector, json: bool, name: &str) -> Result
 
 fn describe_connection(view: &ConnectionView) -> String {
     let date = |seconds: i64| {
-        time::OffsetDateTime::from_unix_timestamp(seconds)
-            .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        chrono::DateTime::from_timestamp(seconds, 0)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_default()
     };
     match view {

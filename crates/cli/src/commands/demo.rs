@@ -64,7 +64,7 @@ pub async fn run(connector: &Connector, keep_running: bool) -> Result<(), ApiErr
     }
 
     step("Generating platform records (names with quotes, accents and &; US sales tax 7.25% + 1%)");
-    let seed_value = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let seed_value = chrono::Utc::now().timestamp().unsigned_abs();
     let taxes = demo::demo_taxes();
     for (module, count) in connector.generate_demo_data(DemoSize::small(), seed_value, &taxes, "USD")? {
         println!("    {module:<10} {count}");
