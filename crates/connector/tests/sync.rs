@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{TimeDelta, Utc};
 use connector::api::ConnectionState;
 use connector::platform::demo::{DemoSize, TaxCode};
 use connector::platform::Module;
@@ -333,9 +334,7 @@ async fn a_record_changed_on_both_sides_follows_the_modules_policy() {
     // Platform wins: QuickBooks takes the platform's version.
     let mut settings = setup.connector.instance("Books").unwrap().instance;
     settings.settings.conflict_policies.insert("Accounts".into(), ConflictPolicy::PlatformWins);
-    connector::instance::Instances::new(setup.connector.store())
-        .save(&settings, time::OffsetDateTime::now_utc())
-        .unwrap();
+    connector::instance::Instances::new(setup.connector.store()).save(&settings, Utc::now()).unwrap();
     edit_in_quickbooks("QB-3").await;
     let record = setup.connector.record(Module::Accounts, &account.id).unwrap();
     setup
@@ -348,9 +347,7 @@ async fn a_record_changed_on_both_sides_follows_the_modules_policy() {
 
     // QuickBooks wins: the platform takes QuickBooks' version.
     settings.settings.conflict_policies.insert("Accounts".into(), ConflictPolicy::QuickbooksWins);
-    connector::instance::Instances::new(setup.connector.store())
-        .save(&settings, time::OffsetDateTime::now_utc())
-        .unwrap();
+    connector::instance::Instances::new(setup.connector.store()).save(&settings, Utc::now()).unwrap();
     edit_in_quickbooks("QB-4").await;
     let record = setup.connector.record(Module::Accounts, &account.id).unwrap();
     setup
@@ -800,7 +797,7 @@ impl connector::sync::RunObserver for Observer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scheduler_runs_what_is_due_yields_to_a_running_sync_and_backs_off_after_failures() {
-    use chrono::{TimeDelta, TimeZone, Utc};
+    use chrono::TimeZone;
     use connector::sync::{Cadence, Schedule, ScheduledOutcome};
 
     let setup = setup(seed::US_REALM).await;
@@ -956,7 +953,7 @@ async fn a_held_conflict_is_resolved_field_by_field_and_newest_wins_goes_by_the_
     // sandbox's clock is moved so that each side is plainly the newer one in turn.
     let mut instance = c.instance("Books").unwrap().instance;
     instance.settings.conflict_policies.insert("Accounts".into(), ConflictPolicy::NewestWins);
-    connector::instance::Instances::new(c.store()).save(&instance, time::OffsetDateTime::now_utc()).unwrap();
+    connector::instance::Instances::new(c.store()).save(&instance, Utc::now()).unwrap();
     let phone_here = |phone: &str| {
         let mut data = c.record(Module::Accounts, &account.id).unwrap().data;
         data["Phone"] = json!(phone);
@@ -1006,8 +1003,8 @@ async fn a_cursor_older_than_30_days_falls_back_to_a_bounded_query_and_a_recent_
         setup.sandbox.requests().into_iter().skip(seq).map(|r| format!("{} {}", r.operation, r.path)).collect()
     };
     let set_cursor = |days_ago: i64| {
-        let at = time::OffsetDateTime::now_utc() - time::Duration::days(days_ago);
-        let text = at.format(&time::format_description::well_known::Rfc3339).unwrap();
+        let at = Utc::now() - TimeDelta::days(days_ago);
+        let text = qbo::rfc3339::format(at);
         let connection = c.store().connection();
         connector::sync::store::set_cursor(&connection, 1, "qbo_since:Accounts", &text).unwrap();
     };
@@ -1104,7 +1101,7 @@ async fn progress_is_reported_per_module_and_a_cancelled_run_is_finished_by_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_reads_the_time_from_the_clock_the_connector_was_given() {
     let setup = setup(seed::US_REALM).await;
-    let later = time::OffsetDateTime::now_utc() + time::Duration::days(400);
+    let later = Utc::now() + TimeDelta::days(400);
     let connector = setup.connector.with_clock(std::sync::Arc::new(move || later));
     connector.generate_demo_data(DemoSize::small(), 7, &us_taxes(), "USD").unwrap();
     let request = connector::sync::SyncRequest {
@@ -1116,7 +1113,7 @@ async fn a_run_reads_the_time_from_the_clock_the_connector_was_given() {
         only: None,
     };
     let run = connector.sync("Books", request).await.unwrap();
-    let stamp = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let stamp = qbo::rfc3339::format;
     let row = connector.runs("Books", 1).unwrap().remove(0);
     assert_eq!(row.id, run.run_id);
     assert_eq!(row.started_at, stamp(later), "the run started on the given clock");

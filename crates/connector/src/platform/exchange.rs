@@ -9,9 +9,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use time::OffsetDateTime;
 
 use super::schema::{brief_text, validate, Field, Kind};
 use super::{get, insert, Module, Origin, PlatformError};
@@ -372,7 +372,7 @@ fn import_records(
     store: &Store,
     batches: Vec<(Module, Vec<(Value, Position)>)>,
     mut problems: Vec<ImportProblem>,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<ImportReport, ImportError> {
     let incoming: HashSet<(Module, String)> = batches
         .iter()
@@ -439,7 +439,7 @@ fn import_records(
 }
 
 /// Imports one module's CSV: all rows or none.
-pub fn import_csv(store: &Store, module: Module, text: &str, now: OffsetDateTime) -> Result<ImportReport, ImportError> {
+pub fn import_csv(store: &Store, module: Module, text: &str, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
     let parsed = parse_csv(module, text);
     let records =
         parsed.records.into_iter().map(|(data, line, line_rows)| (data, Position::Csv { line, line_rows })).collect();
@@ -466,7 +466,7 @@ pub fn csv_text(bytes: &[u8]) -> Result<&str, ImportError> {
 }
 
 /// Imports a whole JSON document (`{"format": 1, "Accounts": […], …}`): all or nothing.
-pub fn import_json(store: &Store, document: &Value, now: OffsetDateTime) -> Result<ImportReport, ImportError> {
+pub fn import_json(store: &Store, document: &Value, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
     let mut problems = Vec::new();
     let problem =
         |path: Option<String>, reason: String| ImportProblem { path, line: None, column: None, record: None, reason };
@@ -595,8 +595,9 @@ pub fn export_csv(store: &Store, module: Module) -> Result<String, PlatformError
 mod tests {
     use super::*;
     use crate::platform::PlatformStore;
+    use chrono::NaiveDate;
 
-    const NOW: OffsetDateTime = time::macros::datetime!(2026-11-24 12:00 UTC);
+    const NOW: DateTime<Utc> = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
