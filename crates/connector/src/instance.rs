@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+use qbo::rfc3339::format as timestamp;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::store::Store;
@@ -116,10 +116,6 @@ fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-fn timestamp(now: OffsetDateTime) -> String {
-    now.format(&Rfc3339).unwrap_or_default()
-}
-
 /// Longest name, in characters: a tray menu line and a list column, not a description.
 pub const NAME_MAX: usize = 100;
 
@@ -194,7 +190,7 @@ impl<'a> Instances<'a> {
         Ok(self.find_key(&name_key(name))?.is_none())
     }
 
-    pub fn activate(&self, new: NewInstance, now: OffsetDateTime) -> Result<Instance, InstanceError> {
+    pub fn activate(&self, new: NewInstance, now: DateTime<Utc>) -> Result<Instance, InstanceError> {
         let name = validate(&new)?;
         if let Some(existing) = self.find_key(&name_key(&name))? {
             return Err(InstanceError::NameTaken { name, existing: existing.name });
@@ -240,7 +236,7 @@ impl<'a> Instances<'a> {
         found.transpose()
     }
 
-    pub fn rename(&self, name: &str, new_name: &str, now: OffsetDateTime) -> Result<Instance, InstanceError> {
+    pub fn rename(&self, name: &str, new_name: &str, now: DateTime<Utc>) -> Result<Instance, InstanceError> {
         let instance = self.get(name)?;
         let new_name = checked_name(new_name)?;
         if let Some(existing) = self.find_key(&name_key(new_name))? {
@@ -256,7 +252,7 @@ impl<'a> Instances<'a> {
     }
 
     /// Replaces the connection settings and the settings document of `instance`.
-    pub fn save(&self, instance: &Instance, now: OffsetDateTime) -> Result<Instance, InstanceError> {
+    pub fn save(&self, instance: &Instance, now: DateTime<Utc>) -> Result<Instance, InstanceError> {
         let settings = serde_json::to_string(&instance.settings)
             .map_err(|e| InstanceError::CorruptSettings { name: instance.name.clone(), reason: e.to_string() })?;
         if let Environment::Custom { base_url } = &instance.environment {
@@ -308,6 +304,7 @@ impl From<InstanceError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
@@ -325,7 +322,7 @@ mod tests {
         }
     }
 
-    const NOW: OffsetDateTime = time::macros::datetime!(2026-11-24 12:00 UTC);
+    const NOW: DateTime<Utc> = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
 
     #[test]
     fn names_are_unique_without_regard_to_case() {

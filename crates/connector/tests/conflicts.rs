@@ -48,9 +48,7 @@ async fn a_record_changed_on_both_sides_follows_the_modules_policy() {
     // Platform wins: QuickBooks takes the platform's version.
     let mut settings = setup.connector.instance("Books").unwrap().instance;
     settings.settings.conflict_policies.insert("Accounts".into(), ConflictPolicy::PlatformWins);
-    connector::instance::Instances::new(setup.connector.store())
-        .save(&settings, time::OffsetDateTime::now_utc())
-        .unwrap();
+    connector::instance::Instances::new(setup.connector.store()).save(&settings, chrono::Utc::now()).unwrap();
     edit_in_quickbooks("QB-3").await;
     let record = setup.connector.record(Module::Accounts, &account.id).unwrap();
     setup
@@ -63,9 +61,7 @@ async fn a_record_changed_on_both_sides_follows_the_modules_policy() {
 
     // QuickBooks wins: the platform takes QuickBooks' version.
     settings.settings.conflict_policies.insert("Accounts".into(), ConflictPolicy::QuickbooksWins);
-    connector::instance::Instances::new(setup.connector.store())
-        .save(&settings, time::OffsetDateTime::now_utc())
-        .unwrap();
+    connector::instance::Instances::new(setup.connector.store()).save(&settings, chrono::Utc::now()).unwrap();
     edit_in_quickbooks("QB-4").await;
     let record = setup.connector.record(Module::Accounts, &account.id).unwrap();
     setup
@@ -400,7 +396,7 @@ async fn a_held_conflict_is_resolved_field_by_field_and_newest_wins_goes_by_the_
     // sandbox's clock is moved so that each side is plainly the newer one in turn.
     let mut instance = c.instance("Books").unwrap().instance;
     instance.settings.conflict_policies.insert("Accounts".into(), ConflictPolicy::NewestWins);
-    connector::instance::Instances::new(c.store()).save(&instance, time::OffsetDateTime::now_utc()).unwrap();
+    connector::instance::Instances::new(c.store()).save(&instance, chrono::Utc::now()).unwrap();
     let phone_here = |phone: &str| {
         let mut data = c.record(Module::Accounts, &account.id).unwrap().data;
         data["Phone"] = json!(phone);

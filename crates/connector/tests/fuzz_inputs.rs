@@ -9,6 +9,7 @@
 
 use std::sync::OnceLock;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use connector::platform::exchange::{self, ImportError};
 use connector::platform::{Module, PlatformStore};
 use connector::spec::mapping::{check_expression, names_used};
@@ -16,9 +17,8 @@ use connector::spec::{validate, CompiledMethod, Context, MethodName, Rule, Spec}
 use connector::store::Store;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
-const NOW: OffsetDateTime = time::macros::datetime!(2026-11-24 12:00 UTC);
+const NOW: DateTime<Utc> = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
 
 fn config(default_cases: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default_cases);

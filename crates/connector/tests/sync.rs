@@ -351,8 +351,8 @@ async fn a_cursor_older_than_30_days_falls_back_to_a_bounded_query_and_a_recent_
         setup.sandbox.requests().into_iter().skip(seq).map(|r| format!("{} {}", r.operation, r.path)).collect()
     };
     let set_cursor = |days_ago: i64| {
-        let at = time::OffsetDateTime::now_utc() - time::Duration::days(days_ago);
-        let text = at.format(&time::format_description::well_known::Rfc3339).unwrap();
+        let at = chrono::Utc::now() - chrono::TimeDelta::days(days_ago);
+        let text = qbo::rfc3339::format(at);
         let connection = c.store().connection();
         connector::sync::store::set_cursor(&connection, 1, "qbo_since:Accounts", &text).unwrap();
     };
@@ -449,7 +449,7 @@ async fn progress_is_reported_per_module_and_a_cancelled_run_is_finished_by_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_reads_the_time_from_the_clock_the_connector_was_given() {
     let setup = setup(seed::US_REALM).await;
-    let later = time::OffsetDateTime::now_utc() + time::Duration::days(400);
+    let later = chrono::Utc::now() + chrono::TimeDelta::days(400);
     let connector = setup.connector.with_clock(std::sync::Arc::new(move || later));
     connector.generate_demo_data(DemoSize::small(), 7, &us_taxes(), "USD").unwrap();
     let request = connector::sync::SyncRequest {
@@ -461,7 +461,7 @@ async fn a_run_reads_the_time_from_the_clock_the_connector_was_given() {
         only: None,
     };
     let run = connector.sync("Books", request).await.unwrap();
-    let stamp = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let stamp = |t: chrono::DateTime<chrono::Utc>| qbo::rfc3339::format(t);
     let row = connector.runs("Books", 1).unwrap().remove(0);
     assert_eq!(row.id, run.run_id);
     assert_eq!(row.started_at, stamp(later), "the run started on the given clock");

@@ -14,11 +14,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, NaiveTime, Offset, TimeDelta, Utc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use time::OffsetDateTime;
 
-use crate::company::{parse_time, public_view, Company, SANDBOX_STATE_KEY};
+use crate::company::{format_rfc3339, parse_date, parse_time, public_view, Company, SANDBOX_STATE_KEY};
 use crate::entity::EntityKind;
 use crate::fault::Fault;
 use crate::inject::Outcome;
@@ -182,13 +182,9 @@ async fn api_entry(
 }
 
 /// The `time` of an answer: now, in the company's offset, with milliseconds.
-fn answer_time(shared: &Shared, realm_id: &str, now: OffsetDateTime) -> String {
-    let offset = lock(&shared.companies).get(realm_id).map(|c| c.profile.utc_offset()).unwrap_or(time::UtcOffset::UTC);
-    let local = now.to_offset(offset);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3][offset_hour sign:mandatory]:[offset_minute]"
-    );
-    local.format(&format).unwrap_or_default()
+fn answer_time(shared: &Shared, realm_id: &str, now: DateTime<Utc>) -> String {
+    let offset = lock(&shared.companies).get(realm_id).map(|c| c.profile.utc_offset()).unwrap_or(Utc.fix());
+    now.with_timezone(&offset).format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -200,7 +196,7 @@ async fn handle_api(
     method: &Method,
     headers: &HeaderMap,
     body: &Bytes,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
     time: &str,
     entry: &mut LoggedRequest,
 ) -> (Answer, bool) {
@@ -359,7 +355,7 @@ fn write(
     kind: EntityKind,
     params: &HashMap<String, String>,
     body: &Bytes,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
     time: &str,
 ) -> Answer {
     let outcome = parse_body(body).and_then(|mut body| {
@@ -383,14 +379,14 @@ fn run_query(company: &Company, params: &HashMap<String, String>, body: &Bytes, 
     }
 }
 
-fn cdc(company: &Company, params: &HashMap<String, String>, now: OffsetDateTime, time: &str) -> Answer {
+fn cdc(company: &Company, params: &HashMap<String, String>, now: DateTime<Utc>, time: &str) -> Answer {
     match cdc_response(company, params, now) {
         Ok(response) => Answer::json(json!({"CDCResponse": [response], "time": time})),
         Err(fault) => Answer::fault(&fault, time),
     }
 }
 
-fn cdc_response(company: &Company, params: &HashMap<String, String>, now: OffsetDateTime) -> Result<Value, Fault> {
+fn cdc_response(company: &Company, params: &HashMap<String, String>, now: DateTime<Utc>) -> Result<Value, Fault> {
     let entities =
         params.get("entities").filter(|s| !s.trim().is_empty()).ok_or_else(|| Fault::required("entities"))?;
     let kinds: Vec<EntityKind> = entities
@@ -408,7 +404,7 @@ fn cdc_response(company: &Company, params: &HashMap<String, String>, now: Offset
                 Some("changedSince"),
             )
         })?;
-    if since < now - time::Duration::days(CDC_MAX_DAYS) {
+    if since < now - TimeDelta::days(CDC_MAX_DAYS) {
         return Err(Fault::invalid_query(
             format!("changedSince must be within the last {CDC_MAX_DAYS} days; use a query for older changes"),
             Some("changedSince"),
@@ -417,7 +413,7 @@ fn cdc_response(company: &Company, params: &HashMap<String, String>, now: Offset
 
     // Oldest changes first across all asked entities, so a capped answer leaves a clean
     // "everything up to here" boundary for the client to continue from.
-    let mut changes: Vec<(OffsetDateTime, usize, Value)> = Vec::new();
+    let mut changes: Vec<(DateTime<Utc>, usize, Value)> = Vec::new();
     for (position, kind) in kinds.iter().enumerate() {
         for entity in company.all(*kind) {
             let updated = entity.pointer("/MetaData/LastUpdatedTime").and_then(Value::as_str).and_then(parse_time);
@@ -458,12 +454,16 @@ fn cdc_response(company: &Company, params: &HashMap<String, String>, now: Offset
 
 /// A timestamp with its offset, or a local one (`2026-03-01T10:00:00`) or a date,
 /// both read in the company's own offset as QuickBooks reads them.
-fn parse_instant(text: &str, offset: time::UtcOffset) -> Option<OffsetDateTime> {
-    let local = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let date = time::macros::format_description!("[year]-[month]-[day]");
-    parse_time(text)
-        .or_else(|| time::PrimitiveDateTime::parse(text, &local).ok().map(|t| t.assume_offset(offset)))
-        .or_else(|| time::Date::parse(text, &date).ok().map(|d| d.midnight().assume_offset(offset)))
+fn parse_instant(text: &str, offset: FixedOffset) -> Option<DateTime<Utc>> {
+    // Only the zero-padded form, as with dates (`parse_date`).
+    const LOCAL: &str = "%Y-%m-%dT%H:%M:%S";
+    let local = || NaiveDateTime::parse_from_str(text, LOCAL).ok().filter(|t| t.format(LOCAL).to_string() == text);
+    parse_time(text).or_else(|| {
+        local()
+            .or_else(|| parse_date(text).map(|d| d.and_time(NaiveTime::MIN)))
+            .and_then(|t| t.and_local_timezone(offset).single())
+            .map(|t| t.to_utc())
+    })
 }
 
 #[derive(Deserialize)]
@@ -476,7 +476,7 @@ fn batch(
     company: &mut Company,
     params: &HashMap<String, String>,
     body: &Bytes,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
     time: &str,
 ) -> Answer {
     let request: BatchRequest = match serde_json::from_slice(body) {
@@ -531,7 +531,7 @@ fn batch_item(
     mut item: Map<String, Value>,
     options: &WriteOptions,
     created_here: &mut HashSet<String>,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<(String, Value), Fault> {
     if let Some(text) = item.get("Query").and_then(Value::as_str) {
         let query = crate::query::parse(text)?;
@@ -719,7 +719,7 @@ async fn admin_advance_clock(State(shared): State<Arc<Shared>>, Json(request): J
     }
     shared.clock.advance(request.advance_seconds);
     let now = shared.clock.now_utc();
-    Json(json!({"now": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()}))
+    Json(json!({"now": format_rfc3339(now)}))
 }
 
 async fn admin_companies(State(shared): State<Arc<Shared>>) -> Json<Value> {

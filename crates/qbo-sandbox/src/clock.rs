@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use time::OffsetDateTime;
+use chrono::{DateTime, TimeDelta, Utc};
 
 /// `frozen_at` holds no time while the clock runs.
 const RUNNING: i64 = i64::MIN;
@@ -26,11 +26,11 @@ impl Default for Clock {
 }
 
 impl Clock {
-    pub fn now_utc(&self) -> OffsetDateTime {
-        let offset = time::Duration::seconds(self.offset_seconds.load(Ordering::Relaxed));
+    pub fn now_utc(&self) -> DateTime<Utc> {
+        let offset = TimeDelta::seconds(self.offset_seconds.load(Ordering::Relaxed));
         match self.frozen_at.load(Ordering::Relaxed) {
-            RUNNING => OffsetDateTime::now_utc() + offset,
-            frozen => OffsetDateTime::from_unix_timestamp(frozen).unwrap_or(OffsetDateTime::UNIX_EPOCH) + offset,
+            RUNNING => Utc::now() + offset,
+            frozen => DateTime::from_timestamp(frozen, 0).unwrap_or(DateTime::UNIX_EPOCH) + offset,
         }
     }
 
@@ -40,12 +40,7 @@ impl Clock {
 
     /// Stops the clock at the current whole second; from then on only `advance` moves it.
     pub fn freeze(&self) {
-        let _ = self.frozen_at.compare_exchange(
-            RUNNING,
-            OffsetDateTime::now_utc().unix_timestamp(),
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
+        let _ = self.frozen_at.compare_exchange(RUNNING, Utc::now().timestamp(), Ordering::Relaxed, Ordering::Relaxed);
     }
 }
 
@@ -60,9 +55,9 @@ mod tests {
         clock.freeze();
         let handle = clock.clone();
         let at = clock.now_utc();
-        assert!(at - OffsetDateTime::now_utc() > time::Duration::seconds(98), "the offset is kept");
+        assert!(at - Utc::now() > TimeDelta::seconds(98), "the offset is kept");
         assert_eq!(handle.now_utc(), at);
         handle.advance(5);
-        assert_eq!(clock.now_utc(), at + time::Duration::seconds(5));
+        assert_eq!(clock.now_utc(), at + TimeDelta::seconds(5));
     }
 }

@@ -6,10 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
 
 use crate::entity::EntityKind;
 
@@ -31,8 +30,8 @@ pub struct CompanyProfile {
 }
 
 impl CompanyProfile {
-    pub fn utc_offset(&self) -> UtcOffset {
-        UtcOffset::from_whole_seconds(self.utc_offset_minutes * 60).unwrap_or(UtcOffset::UTC)
+    pub fn utc_offset(&self) -> FixedOffset {
+        FixedOffset::east_opt(self.utc_offset_minutes * 60).unwrap_or(Utc.fix())
     }
 }
 
@@ -161,7 +160,7 @@ impl Company {
     }
 
     /// Removes a transaction and leaves a tombstone for CDC.
-    pub fn remove(&mut self, kind: EntityKind, id: &str, now_utc: OffsetDateTime) -> Option<Value> {
+    pub fn remove(&mut self, kind: EntityKind, id: &str, now_utc: DateTime<Utc>) -> Option<Value> {
         let numeric: u64 = id.parse().ok()?;
         let removed = self.entities.get_mut(&kind)?.remove(&numeric)?;
         index_keys(&mut self.keys, kind, numeric, &removed, false);
@@ -205,22 +204,18 @@ impl Company {
     }
 
     /// A UTC instant in the company's offset, as MetaData times are written.
-    pub fn format_time(&self, utc: OffsetDateTime) -> String {
+    pub fn format_time(&self, utc: DateTime<Utc>) -> String {
         // Written as Intuit does, with a numeric offset even at UTC ("+00:00", never "Z").
-        let format = time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
-        );
-        utc.to_offset(self.profile.utc_offset()).format(&format).unwrap_or_default()
+        utc.with_timezone(&self.profile.utc_offset()).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
     }
 
     /// The company's local calendar date of an instant (`TxnDate` default).
-    pub fn local_date(&self, utc: OffsetDateTime) -> String {
-        let local = utc.to_offset(self.profile.utc_offset());
-        format!("{:04}-{:02}-{:02}", local.year(), u8::from(local.month()), local.day())
+    pub fn local_date(&self, utc: DateTime<Utc>) -> String {
+        format_date(utc.with_timezone(&self.profile.utc_offset()).date_naive())
     }
 
     /// Gives a new entity its Id, SyncToken "0" and MetaData.
-    pub fn stamp_new(&mut self, value: &mut Value, now_utc: OffsetDateTime) {
+    pub fn stamp_new(&mut self, value: &mut Value, now_utc: DateTime<Utc>) {
         let id = self.allocate_id();
         let time = self.format_time(now_utc);
         value["Id"] = Value::String(id);
@@ -230,7 +225,7 @@ impl Company {
 
     /// Moves an entity one change on: SyncToken + 1 and LastUpdatedTime now;
     /// Id and CreateTime stay those of `previous`.
-    pub fn stamp_update(&self, value: &mut Value, previous: &Value, now_utc: OffsetDateTime) {
+    pub fn stamp_update(&self, value: &mut Value, previous: &Value, now_utc: DateTime<Utc>) {
         let token: u64 = previous.get("SyncToken").and_then(Value::as_str).and_then(|s| s.parse().ok()).unwrap_or(0);
         value["Id"] = previous["Id"].clone();
         value["SyncToken"] = Value::String((token + 1).to_string());
@@ -256,13 +251,35 @@ pub fn public_view(value: &Value) -> Value {
 }
 
 /// Parses a QuickBooks timestamp (`2015-07-24T10:33:39-07:00`, fractions allowed).
-pub fn parse_time(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok()
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).ok().map(|time| time.to_utc())
+}
+
+/// An instant in UTC, RFC 3339. chrono's own forms pad a fraction to 3, 6 or 9 digits;
+/// this one keeps only the digits there are, and none for a whole second, so the text
+/// a caller has already seen and compares against does not change form.
+pub fn format_rfc3339(utc: DateTime<Utc>) -> String {
+    let padded = utc.to_rfc3339_opts(SecondsFormat::Nanos, true);
+    let kept = padded.trim_end_matches('Z').trim_end_matches('0').trim_end_matches('.');
+    format!("{kept}Z")
+}
+
+const DATE: &str = "%Y-%m-%d";
+
+/// A calendar date as QuickBooks writes it, `2026-03-01`. chrono would also read
+/// `2026-3-1`, which QuickBooks refuses, so only the zero-padded form is taken.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, DATE).ok().filter(|date| format_date(*date) == text)
+}
+
+pub fn format_date(date: NaiveDate) -> String {
+    date.format(DATE).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{TimeDelta, TimeZone};
 
     fn company() -> Company {
         Company::new(CompanyProfile {
@@ -279,14 +296,14 @@ mod tests {
     #[test]
     fn stamps_carry_the_company_offset_and_count_sync_tokens() {
         let mut c = company();
-        let now = time::macros::datetime!(2026-03-01 12:00:00.5 UTC);
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + TimeDelta::milliseconds(500);
         let mut v = json!({"DisplayName": "A"});
         c.stamp_new(&mut v, now);
         assert_eq!(v["SyncToken"], "0");
         assert_eq!(v["MetaData"]["CreateTime"], "2026-03-01T04:00:00-08:00");
         c.put(EntityKind::Customer, v.clone());
         let mut next = json!({"DisplayName": "B"});
-        c.stamp_update(&mut next, &v, now + time::Duration::hours(1));
+        c.stamp_update(&mut next, &v, now + TimeDelta::hours(1));
         assert_eq!(next["SyncToken"], "1");
         assert_eq!(next["Id"], v["Id"]);
         assert_eq!(next["MetaData"]["LastUpdatedTime"], "2026-03-01T05:00:00-08:00");
@@ -294,13 +311,31 @@ mod tests {
     }
 
     #[test]
+    fn rfc3339_writes_a_fraction_only_with_the_digits_it_has() {
+        let second = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 5).unwrap();
+        let text = |nanos| format_rfc3339(second + TimeDelta::nanoseconds(nanos));
+        assert_eq!(text(0), "2026-03-01T12:00:05Z");
+        assert_eq!(text(250_000_000), "2026-03-01T12:00:05.25Z");
+        assert_eq!(text(7_000), "2026-03-01T12:00:05.000007Z");
+        assert_eq!(text(100_000_009), "2026-03-01T12:00:05.100000009Z");
+        assert_eq!(parse_time(&text(100_000_009)), Some(second + TimeDelta::nanoseconds(100_000_009)));
+    }
+
+    #[test]
+    fn dates_are_read_only_zero_padded() {
+        assert_eq!(parse_date("2026-03-01"), NaiveDate::from_ymd_opt(2026, 3, 1));
+        assert_eq!(parse_date("2026-3-1"), None);
+        assert_eq!(parse_date("2026-02-30"), None);
+    }
+
+    #[test]
     fn removal_leaves_a_tombstone() {
         let mut c = company();
         let mut v = json!({});
-        c.stamp_new(&mut v, OffsetDateTime::now_utc());
+        c.stamp_new(&mut v, Utc::now());
         let id = v["Id"].as_str().unwrap().to_owned();
         c.put(EntityKind::Invoice, v);
-        assert!(c.remove(EntityKind::Invoice, &id, OffsetDateTime::now_utc()).is_some());
+        assert!(c.remove(EntityKind::Invoice, &id, Utc::now()).is_some());
         assert!(c.get(EntityKind::Invoice, &id).is_none());
         assert_eq!(c.tombstones()[0].id, id);
     }

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 use crate::company::{Company, CompanyProfile};
 use crate::entity::EntityKind;
@@ -17,7 +17,7 @@ pub const AU_REALM: &str = "9341453050000004";
 pub const FR_REALM: &str = "9341453050000005";
 
 /// The five demo companies, stamped at `now_utc`.
-pub fn demo_companies(now_utc: OffsetDateTime) -> Vec<Company> {
+pub fn demo_companies(now_utc: DateTime<Utc>) -> Vec<Company> {
     [US_REALM, UK_REALM, CA_REALM, AU_REALM, FR_REALM]
         .into_iter()
         .filter_map(|realm| demo_company(realm, now_utc))
@@ -25,7 +25,7 @@ pub fn demo_companies(now_utc: OffsetDateTime) -> Vec<Company> {
 }
 
 /// One demo company by realm id.
-pub fn demo_company(realm_id: &str, now_utc: OffsetDateTime) -> Option<Company> {
+pub fn demo_company(realm_id: &str, now_utc: DateTime<Utc>) -> Option<Company> {
     let company = match realm_id {
         US_REALM => us(now_utc),
         UK_REALM => uk(now_utc),
@@ -48,12 +48,12 @@ struct Accounts {
 
 struct Builder {
     company: Company,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
     currency: String,
 }
 
 impl Builder {
-    fn new(profile: CompanyProfile, now: OffsetDateTime) -> Builder {
+    fn new(profile: CompanyProfile, now: DateTime<Utc>) -> Builder {
         let currency = profile.home_currency.clone();
         Builder { company: Company::new(profile), now, currency }
     }
@@ -267,7 +267,7 @@ fn address(line1: &str, city: &str, region: &str, postal: &str, country: &str) -
     json!({"Line1": line1, "City": city, "CountrySubDivisionCode": region, "PostalCode": postal, "Country": country})
 }
 
-fn us(now: OffsetDateTime) -> Company {
+fn us(now: DateTime<Utc>) -> Company {
     let mut b = Builder::new(profile(US_REALM, "Larkspur Landscaping (US)", "US", "USD", -8), now);
     let accounts = b.chart_of_accounts("Checking");
     let california = b.tax_rate("California", json!(7.25));
@@ -310,7 +310,7 @@ fn us(now: OffsetDateTime) -> Company {
     b.finish()
 }
 
-fn uk(now: OffsetDateTime) -> Company {
+fn uk(now: DateTime<Utc>) -> Company {
     let mut p = profile(UK_REALM, "Thistle & Thorn Ltd (UK)", "GB", "GBP", 0);
     p.multicurrency = true;
     p.exchange_rates = BTreeMap::from([("USD".to_owned(), "0.79".to_owned()), ("EUR".to_owned(), "0.85".to_owned())]);
@@ -357,7 +357,7 @@ fn uk(now: OffsetDateTime) -> Company {
     b.finish()
 }
 
-fn canada(now: OffsetDateTime) -> Company {
+fn canada(now: DateTime<Utc>) -> Company {
     let mut b = Builder::new(profile(CA_REALM, "Maple Leaf Outfitters (CA)", "CA", "CAD", -5), now);
     let accounts = b.chart_of_accounts("Chequing");
     let gst = b.tax_rate("GST", json!(5));
@@ -401,7 +401,7 @@ fn canada(now: OffsetDateTime) -> Company {
     b.finish()
 }
 
-fn australia(now: OffsetDateTime) -> Company {
+fn australia(now: DateTime<Utc>) -> Company {
     let mut b = Builder::new(profile(AU_REALM, "Wattle Creek Supplies (AU)", "AU", "AUD", 10), now);
     let accounts = b.chart_of_accounts("Business Cheque Account");
     let gst = b.tax_rate("GST", json!(10));
@@ -437,7 +437,7 @@ fn australia(now: OffsetDateTime) -> Company {
     b.finish()
 }
 
-fn france(now: OffsetDateTime) -> Company {
+fn france(now: DateTime<Utc>) -> Company {
     let mut b = Builder::new(profile(FR_REALM, "Atelier Lumière SARL (FR)", "FR", "EUR", 1), now);
     let accounts = b.chart_of_accounts("Compte courant");
     let normal = b.tax_rate("TVA 20 %", json!(20));
@@ -484,10 +484,11 @@ fn france(now: OffsetDateTime) -> Company {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use std::collections::HashSet;
 
-    fn now() -> OffsetDateTime {
-        time::macros::datetime!(2026-11-24 12:00 UTC)
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
     }
 
     fn references(value: &Value, path: &str, found: &mut Vec<(String, String)>) {
@@ -591,8 +592,7 @@ mod tests {
                     assert!(names.insert(name.clone()), "{name} twice in {}", company.profile.name);
                 }
             }
-            let offset = company.profile.utc_offset();
-            let expected = format!("{:+03}:{:02}", offset.whole_hours(), offset.minutes_past_hour().abs());
+            let expected = company.profile.utc_offset().to_string();
             let customer = company.all(EntityKind::Customer).next().unwrap();
             let created = customer["MetaData"]["CreateTime"].as_str().unwrap();
             assert!(created.ends_with(&expected), "{created} in {}", company.profile.name);

@@ -182,9 +182,10 @@ pub fn compute(company: &Company, lines: &[Value], txn: &Value, side: Side) -> R
 mod tests {
     use super::*;
     use crate::seed;
+    use chrono::{DateTime, TimeZone, Utc};
 
-    fn now() -> time::OffsetDateTime {
-        time::macros::datetime!(2026-11-24 12:00 UTC)
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
     }
 
     fn code_named(company: &Company, name: &str) -> String {

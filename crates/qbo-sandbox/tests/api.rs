@@ -4,6 +4,7 @@
 
 mod common;
 
+use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
 use common::{json, Harness};
 use qbo_sandbox::{EntityKind, FaultInjection, Limits, Sandbox, SandboxConfig, DEMO_CLIENT_ID};
 use serde_json::{json, Value};
@@ -178,8 +179,8 @@ async fn cdc_answers_at_most_1000_objects_oldest_first() {
     let (_, body) = json(h.get("cdc?entities=Customer&changedSince=2000-01-01").await).await;
     // 2000-01-01 is more than 30 days back: refused.
     assert_eq!(body["Fault"]["Error"][0]["element"], "changedSince");
-    let yesterday = time::OffsetDateTime::now_utc() - time::Duration::days(1);
-    let since = format!("{:04}-{:02}-{:02}", yesterday.year(), u8::from(yesterday.month()), yesterday.day());
+    let yesterday = Utc::now() - TimeDelta::days(1);
+    let since = format!("{:04}-{:02}-{:02}", yesterday.year(), yesterday.month(), yesterday.day());
     let (status, body) = json(h.get(&format!("cdc?entities=Customer&changedSince={since}")).await).await;
     assert_eq!(status, 200);
     assert_eq!(body["CDCResponse"][0]["QueryResponse"][0]["Customer"].as_array().unwrap().len(), 1000);
@@ -368,11 +369,11 @@ async fn the_admin_clock_can_be_frozen_and_then_moves_only_when_told() {
         async move {
             let answer: Value = request.send().await.unwrap().json().await.unwrap();
             let text = answer["now"].as_str().unwrap().to_owned();
-            time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).unwrap()
+            DateTime::parse_from_rfc3339(&text).unwrap().to_utc()
         }
     };
     let frozen = clock(serde_json::json!({"freeze": true})).await;
     assert_eq!(frozen.nanosecond(), 0, "frozen on a whole second");
     assert_eq!(h.sandbox.clock().now_utc(), frozen);
-    assert_eq!(clock(serde_json::json!({"advance_seconds": 7})).await, frozen + time::Duration::seconds(7));
+    assert_eq!(clock(serde_json::json!({"advance_seconds": 7})).await, frozen + TimeDelta::seconds(7));
 }

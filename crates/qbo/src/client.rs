@@ -9,12 +9,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use futures::stream::{self, Stream};
 use futures::TryStreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use url::Url;
 
 use crate::entity::{Entity, NameList, Transaction, Voidable};
@@ -22,6 +21,7 @@ use crate::error::Error;
 use crate::fault::Fault;
 use crate::query::{Op, Query};
 use crate::retry::{self, Decision, Failure, RetryPolicy};
+use crate::rfc3339;
 use crate::throttle::{self, CompanyThrottle, Limits};
 use crate::token::AccessTokens;
 
@@ -124,12 +124,12 @@ impl Change {
         }
     }
 
-    fn last_updated(&self) -> Option<OffsetDateTime> {
+    fn last_updated(&self) -> Option<DateTime<Utc>> {
         let text = match self {
             Change::Changed(value) => value.pointer("/MetaData/LastUpdatedTime").and_then(Value::as_str),
             Change::Deleted { last_updated, .. } => last_updated.as_deref(),
         };
-        text.and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+        text.and_then(rfc3339::parse)
     }
 }
 
@@ -508,7 +508,7 @@ impl Client {
     /// Changes since `changed_since` (at most 30 days back). When an answer reaches the
     /// 1000-object cap the window narrows by itself — one entity at a time, then
     /// moving its start past what was received — so nothing is lost.
-    pub async fn cdc(&self, entities: &[&str], changed_since: OffsetDateTime) -> Result<CdcChanges, Error> {
+    pub async fn cdc(&self, entities: &[&str], changed_since: DateTime<Utc>) -> Result<CdcChanges, Error> {
         let mut changes = CdcChanges::default();
         let first = self.cdc_call(entities, changed_since).await?;
         let total: usize = first.values().map(Vec::len).sum();
@@ -547,12 +547,8 @@ impl Client {
         Ok(changes)
     }
 
-    async fn cdc_call(&self, entities: &[&str], since: OffsetDateTime) -> Result<BTreeMap<String, Vec<Change>>, Error> {
-        let since_text = since
-            .replace_nanosecond(0)
-            .unwrap_or(since)
-            .format(&Rfc3339)
-            .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+    async fn cdc_call(&self, entities: &[&str], since: DateTime<Utc>) -> Result<BTreeMap<String, Vec<Change>>, Error> {
+        let since_text = since.to_rfc3339_opts(SecondsFormat::Secs, true);
         let url = self.url("cdc", &[("entities", entities.join(",")), ("changedSince", since_text)], None)?;
         let answer = self.send(Method::GET, url, Body::Empty, None, false).await?;
         let mut found = BTreeMap::new();

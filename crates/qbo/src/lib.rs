@@ -11,6 +11,7 @@ pub mod error;
 pub mod fault;
 pub mod query;
 pub mod retry;
+pub mod rfc3339;
 pub mod throttle;
 pub mod token;
 

@@ -3,9 +3,8 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use rust_decimal::Decimal;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -38,7 +37,7 @@ pub enum QueryValue {
     Text(String),
     Number(Decimal),
     Bool(bool),
-    Time(OffsetDateTime),
+    Time(DateTime<FixedOffset>),
 }
 
 impl From<&str> for QueryValue {
@@ -61,9 +60,14 @@ impl From<Decimal> for QueryValue {
         QueryValue::Number(value)
     }
 }
-impl From<OffsetDateTime> for QueryValue {
-    fn from(value: OffsetDateTime) -> QueryValue {
+impl From<DateTime<FixedOffset>> for QueryValue {
+    fn from(value: DateTime<FixedOffset>) -> QueryValue {
         QueryValue::Time(value)
+    }
+}
+impl From<DateTime<Utc>> for QueryValue {
+    fn from(value: DateTime<Utc>) -> QueryValue {
+        QueryValue::Time(value.fixed_offset())
     }
 }
 
@@ -87,9 +91,7 @@ impl QueryValue {
             QueryValue::Text(text) => quote(text),
             QueryValue::Number(number) => number.normalize().to_string(),
             QueryValue::Bool(value) => value.to_string(),
-            QueryValue::Time(time) => {
-                quote(&time.replace_nanosecond(0).unwrap_or(*time).format(&Rfc3339).unwrap_or_default())
-            }
+            QueryValue::Time(time) => quote(&time.to_rfc3339_opts(SecondsFormat::Secs, true)),
         }
     }
 }
@@ -184,6 +186,7 @@ impl Query {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{TimeDelta, TimeZone};
 
     #[test]
     fn names_with_quotes_and_backslashes_are_escaped() {
@@ -196,7 +199,8 @@ mod tests {
 
     #[test]
     fn conditions_order_and_paging() {
-        let since = time::macros::datetime!(2026-03-01 10:00:00.123 +01:00);
+        let since = FixedOffset::east_opt(3600).unwrap().with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()
+            + TimeDelta::milliseconds(123);
         let query = Query::select("Invoice")
             .filter("MetaData.LastUpdatedTime", Op::Gt, since)
             .filter("TotalAmt", Op::Ge, Decimal::new(1050, 2))

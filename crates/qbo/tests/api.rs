@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use chrono::{FixedOffset, TimeDelta, TimeZone, Utc};
 use futures::{StreamExt, TryStreamExt};
 use qbo::entity::{
     Account, CompanyInfo, Customer, Estimate, Invoice, Item, Line, Payment, PaymentMethod, PurchaseOrder, Ref,
@@ -352,7 +353,7 @@ async fn once_the_minutes_batch_calls_are_used_the_writes_go_one_request_each() 
 #[tokio::test]
 async fn cdc_reports_deletes_and_narrows_past_the_1000_cap() {
     let (_sandbox, client) = connect(no_limits(), roomy()).await;
-    let since = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let since = Utc::now() - TimeDelta::minutes(1);
     for chunk in (0..1100).collect::<Vec<_>>().chunks(30) {
         let items: Vec<BatchItem> = chunk
             .iter()
@@ -483,8 +484,8 @@ async fn a_429_from_a_budget_spent_elsewhere_is_waited_out_not_given_up() {
 #[tokio::test]
 async fn the_queries_the_sync_engine_builds_are_answered() {
     let (_sandbox, client) = connect(no_limits(), roomy()).await;
-    let since = time::macros::datetime!(2026-03-01 10:00 +01:00);
-    let until = time::macros::datetime!(2026-03-02 10:00 -08:00);
+    let since = FixedOffset::east_opt(3600).unwrap().with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap();
+    let until = FixedOffset::west_opt(8 * 3600).unwrap().with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
     let name_list = |entity: &str| ["Account", "Customer", "Vendor", "Item", "Term", "PaymentMethod"].contains(&entity);
     let mut queries = Vec::new();
     for entity in

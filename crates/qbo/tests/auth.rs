@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::DateTime;
 use qbo::auth::{
     GrantKey, KeyringStore, LoopbackListener, OAuthApp, OAuthEndpoints, PendingAuthorizations, Secret, Session,
     TokenGrant, TokenStore, ACCOUNTING_SCOPE,
@@ -191,7 +192,7 @@ async fn child_refreshes_once() {
     let session = Session::new(GrantKey::new(text("instance"), seed::US_REALM), app, keyring(), text("lock_dir"));
     let token = match spec["now"].as_i64() {
         Some(now) => {
-            let at = time::OffsetDateTime::from_unix_timestamp(now).unwrap();
+            let at = DateTime::from_timestamp(now, 0).unwrap();
             session.with_clock(move || at).access_token().await.unwrap()
         }
         None => session.refresh_after_rejection(&text("rejected")).await.unwrap(),
@@ -262,7 +263,7 @@ async fn two_processes_whose_token_ended_refresh_once_between_them() {
     let instance = unique("two-processes-clock");
     let app = app_for(&sandbox, "http://localhost:8765/callback").await;
     let key = GrantKey::new(&instance, seed::US_REALM);
-    let issued_at = sandbox.clock().now_utc().unix_timestamp();
+    let issued_at = sandbox.clock().now_utc().timestamp();
     let tokens = sandbox.issue_tokens(&app.client_id, seed::US_REALM);
     let first = TokenGrant {
         realm_id: tokens.realm_id,
@@ -276,7 +277,7 @@ async fn two_processes_whose_token_ended_refresh_once_between_them() {
     keyring().save(&key, &first).unwrap();
 
     sandbox.advance_clock(5);
-    let now = sandbox.clock().now_utc().unix_timestamp();
+    let now = sandbox.clock().now_utc().timestamp();
     let spec = serde_json::json!({
         "client_id": app.client_id, "client_secret": "s3cr3t-client", "redirect_uri": app.redirect_uri,
         "discovery": format!("{}/.well-known/openid_sandbox_configuration", sandbox.base_url()),

@@ -54,7 +54,7 @@ fn grant_of(tokens: TokenSet, now: i64) -> TokenGrant {
 /// A connected company: a grant in `store`, and the key it is under.
 fn connect(sandbox: &Sandbox, store: &Arc<dyn TokenStore>) -> GrantKey {
     let key = GrantKey::new(format!("refresh-{}", uuid_like()), seed::US_REALM);
-    let now = sandbox.clock().now_utc().unix_timestamp();
+    let now = sandbox.clock().now_utc().timestamp();
     store.save(&key, &grant_of(sandbox.issue_tokens(DEMO_CLIENT_ID, seed::US_REALM), now)).unwrap();
     key
 }

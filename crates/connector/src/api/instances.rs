@@ -18,7 +18,7 @@ impl Connector {
             Some(realm) => self.blocking_secret(|s| s.load(&GrantKey::new(key.clone(), realm)))?,
             None => None,
         };
-        let connection = ConnectionState::of(grant.as_ref(), self.now().unix_timestamp());
+        let connection = ConnectionState::of(grant.as_ref(), self.now().timestamp());
         Ok(InstanceView { instance, client_secret_set, connection })
     }
 

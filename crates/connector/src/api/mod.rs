@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use qbo::auth::{KeyringStore, PendingAuthorizations, TokenStore};
-use time::OffsetDateTime;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::instance::Instance;
@@ -96,7 +96,7 @@ impl Connector {
         self.parallel_runs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    pub fn now(&self) -> OffsetDateTime {
+    pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 

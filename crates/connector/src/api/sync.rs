@@ -211,9 +211,7 @@ impl Connector {
             sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
             platform_hash: None,
             qbo_hash: None,
-            synced_at: time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            synced_at: crate::sync::engine::stamp(chrono::Utc::now()),
         };
         let instance = self.instance_id(name)?;
         crate::sync::store::save_link(&self.store.connection(), instance, &link)?;

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 use super::{insert, Module, Origin, PlatformError};
 use crate::store::Store;
@@ -146,14 +146,11 @@ pub fn generate(
     seed: u64,
     taxes: &[TaxCode],
     currency: &str,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<BTreeMap<Module, usize>, PlatformError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let today = now.date();
-    let date = |days_back: i64| {
-        let d = today - time::Duration::days(days_back);
-        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-    };
+    let today = now.date_naive();
+    let date = |days_back: i64| (today - TimeDelta::days(days_back)).format("%Y-%m-%d").to_string();
     let run = format!("{:x}", seed);
     store.transaction(|tx| {
         let mut counts = BTreeMap::new();
@@ -257,8 +254,9 @@ mod tests {
     use super::*;
     use crate::platform::exchange::export_json;
     use crate::platform::PlatformStore;
+    use chrono::NaiveDate;
 
-    const NOW: OffsetDateTime = time::macros::datetime!(2026-11-24 12:00 UTC);
+    const NOW: DateTime<Utc> = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
 
     fn uk_taxes() -> Vec<TaxCode> {
         vec![TaxCode::new("VAT20", &[Decimal::from(20)]), TaxCode::new("VAT0", &[Decimal::ZERO])]

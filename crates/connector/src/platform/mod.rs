@@ -10,11 +10,11 @@ pub mod exchange;
 pub mod profile;
 pub mod schema;
 
+use chrono::{DateTime, Utc};
+use qbo::rfc3339::format as timestamp;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 pub use schema::{FieldError, Module};
 
@@ -94,10 +94,6 @@ pub enum PlatformError {
     Database(#[from] rusqlite::Error),
 }
 
-pub(crate) fn timestamp(now: OffsetDateTime) -> String {
-    now.format(&Rfc3339).unwrap_or_default()
-}
-
 fn title_of(module: Module, data: &Value) -> String {
     let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
     match module {
@@ -122,7 +118,7 @@ impl<'a> PlatformStore<'a> {
         PlatformStore { store }
     }
 
-    pub fn create(&self, module: Module, data: Value, now: OffsetDateTime) -> Result<Record, PlatformError> {
+    pub fn create(&self, module: Module, data: Value, now: DateTime<Utc>) -> Result<Record, PlatformError> {
         self.store.transaction(|tx| insert(tx, module, data, Origin::Local, now))
     }
 
@@ -133,13 +129,13 @@ impl<'a> PlatformStore<'a> {
         id: &str,
         data: Value,
         expected_version: i64,
-        now: OffsetDateTime,
+        now: DateTime<Utc>,
     ) -> Result<Record, PlatformError> {
         self.store.transaction(|tx| replace(tx, module, id, data, Some(expected_version), Origin::Local, now))
     }
 
     /// Soft delete: the record stays, marked, and the change is logged.
-    pub fn delete(&self, module: Module, id: &str, now: OffsetDateTime) -> Result<Record, PlatformError> {
+    pub fn delete(&self, module: Module, id: &str, now: DateTime<Utc>) -> Result<Record, PlatformError> {
         self.store.transaction(|tx| soft_delete(tx, module, id, Origin::Local, now))
     }
 
@@ -258,7 +254,7 @@ pub(crate) fn apply_pulled(
     tx: &Transaction<'_>,
     module: Module,
     data: Value,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<Record, PlatformError> {
     let id = data.get("Id").and_then(Value::as_str).map(str::to_owned);
     match id {
@@ -272,7 +268,7 @@ pub(crate) fn apply_pulled_delete(
     tx: &Transaction<'_>,
     module: Module,
     id: &str,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<Record, PlatformError> {
     soft_delete(tx, module, id, Origin::Pull, now)
 }
@@ -317,7 +313,7 @@ fn log_change(
     kind: ChangeKind,
     origin: Origin,
     version: i64,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<(), PlatformError> {
     let kind = match kind {
         ChangeKind::Create => "create",
@@ -346,7 +342,7 @@ pub(crate) fn insert(
     module: Module,
     mut data: Value,
     origin: Origin,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<Record, PlatformError> {
     let id = match data.get("Id").and_then(Value::as_str) {
         Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
@@ -377,7 +373,7 @@ fn replace(
     mut data: Value,
     expected_version: Option<i64>,
     origin: Origin,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<Record, PlatformError> {
     let current = get(tx, module, id)?.ok_or_else(|| PlatformError::NotFound { module, id: id.to_owned() })?;
     if let Some(read) = expected_version {
@@ -401,7 +397,7 @@ fn soft_delete(
     module: Module,
     id: &str,
     origin: Origin,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<Record, PlatformError> {
     let current = get(tx, module, id)?.ok_or_else(|| PlatformError::NotFound { module, id: id.to_owned() })?;
     if current.deleted {
@@ -417,8 +413,9 @@ fn soft_delete(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
-    const NOW: OffsetDateTime = time::macros::datetime!(2026-11-24 12:00 UTC);
+    const NOW: DateTime<Utc> = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();

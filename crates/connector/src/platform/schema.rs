@@ -274,12 +274,11 @@ pub fn decimal(value: &Value) -> Option<Decimal> {
 }
 
 fn is_date(text: &str) -> bool {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text, &format).is_ok()
+    qbo::rfc3339::parse_date(text).is_some()
 }
 
 fn is_timestamp(text: &str) -> bool {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).is_ok()
+    qbo::rfc3339::parse(text).is_some()
 }
 
 /// Checks `record` against the module's schema. `exists` tells whether a referenced

@@ -3,8 +3,6 @@
 
 use qbo::RequestId;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::engine::*;
 use super::plan::{Operation, Planned};
@@ -31,9 +29,7 @@ pub enum ConflictDecision {
 /// `MetaData.LastUpdatedTime` as instants (offsets apart); a tie, or a time QuickBooks does
 /// not give, goes to the platform, and a platform record without a time loses to one with.
 pub fn decide_conflict(policy: ConflictPolicy, platform: &Value, quickbooks: &Value) -> ConflictDecision {
-    let instant = |value: Option<&Value>| {
-        value.and_then(Value::as_str).and_then(|text| OffsetDateTime::parse(text, &Rfc3339).ok())
-    };
+    let instant = |value: Option<&Value>| value.and_then(Value::as_str).and_then(qbo::rfc3339::parse);
     match policy {
         ConflictPolicy::PlatformWins => ConflictDecision::SendPlatform,
         ConflictPolicy::QuickbooksWins => ConflictDecision::TakeQuickBooks,

@@ -12,12 +12,11 @@ use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 pub(super) use qbo::client::is_name_list;
 use qbo::Client;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::plan::{MatchIndex, PushSwitches};
 use super::store::{self as db, Counts, RecordOutcome};
@@ -65,9 +64,8 @@ pub struct SyncRequest<'a> {
     pub only: Option<BTreeSet<(String, String)>>,
 }
 
-pub(crate) fn stamp(time: OffsetDateTime) -> String {
-    time.format(&Rfc3339).unwrap_or_default()
-}
+/// Run times, cursors and sync times are stored and compared as this text.
+pub(crate) use qbo::rfc3339::format as stamp;
 
 /// A stable 64-bit FNV-1a hash of a JSON value's text.
 pub fn content_hash(value: &Value) -> String {
@@ -218,7 +216,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    pub(super) fn now(&self) -> OffsetDateTime {
+    pub(super) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
@@ -305,7 +303,7 @@ pub(super) fn run_lock(data_dir: &std::path::Path, instance: &Instance) -> Resul
 pub fn close_interrupted_runs(
     data_dir: &std::path::Path,
     store: &crate::store::Store,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let instances = db::instances_with_open_runs(&store.connection()).map_err(storage)?;
     for instance_id in instances {

@@ -7,8 +7,6 @@ use futures::{SinkExt, StreamExt};
 use qbo::{Op, Query};
 use rusqlite::Transaction;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::engine::*;
 use super::plan::{plan_pull, pull_read, PullRead, PullStep, PullSwitches, PulledChange};
@@ -47,7 +45,7 @@ impl<'a> Engine<'a> {
         self.pull_again_unread = self.pull_again.clone();
         let since = db::cursor(&self.store.connection(), self.instance.id, &cursor_name)
             .map_err(storage)?
-            .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok());
+            .and_then(|t| qbo::rfc3339::parse(&t));
         let (read, next_cursor) = pull_read(since, self.now());
         // Changes arrive through a channel from a reader running beside the loop below: the
         // next page is read while this one is applied, and no more than two pages are held

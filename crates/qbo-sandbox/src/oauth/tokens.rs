@@ -87,7 +87,7 @@ impl OAuthServer {
     }
 
     pub(super) fn now(&self) -> i64 {
-        self.clock.now_utc().unix_timestamp()
+        self.clock.now_utc().timestamp()
     }
 
     /// Registers (or replaces) an app; redirect URIs Intuit would refuse are dropped.

@@ -3,12 +3,12 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
-use time::OffsetDateTime;
 
 use super::{Condition, Literal, Operator, OrderBy, Query};
-use crate::company::{parse_time, public_view, Company, KEY_FIELDS};
+use crate::company::{parse_date, parse_time, public_view, Company, KEY_FIELDS};
 use crate::money::decimal_of;
 
 /// The value at a dotted path; field names match case-insensitively, a reference
@@ -28,11 +28,8 @@ fn field<'a>(entity: &'a Value, path: &[String]) -> Option<&'a Value> {
     }
 }
 
-fn as_instant(text: &str) -> Option<OffsetDateTime> {
-    parse_time(text).or_else(|| {
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        time::Date::parse(text, &format).ok().map(|d| d.midnight().assume_utc())
-    })
+fn as_instant(text: &str) -> Option<DateTime<Utc>> {
+    parse_time(text).or_else(|| parse_date(text).map(|d| d.and_time(NaiveTime::MIN).and_utc()))
 }
 
 /// Compares a stored value with a literal. Timestamps compare as instants, numbers as

@@ -1,5 +1,6 @@
 //! The language end to end: queries parsed and run over a small company.
 
+use chrono::{TimeDelta, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use super::*;
@@ -15,7 +16,7 @@ fn company() -> Company {
         exchange_rates: Default::default(),
         utc_offset_minutes: -480,
     });
-    let now = time::macros::datetime!(2026-03-01 12:00 UTC);
+    let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
     let rows = [
         json!({"DisplayName": "O'Brien & Sons", "Active": true, "Balance": 10.5, "PrimaryEmailAddr": {"Address": "Office@OBrien.example"}}),
         json!({"DisplayName": "Amy's Bird Sanctuary", "Active": true, "Balance": 0, "BillAddr": {"City": "Bayshore"}}),
@@ -23,7 +24,7 @@ fn company() -> Company {
         json!({"DisplayName": "Zed", "Active": true, "Balance": 250, "ParentRef": {"value": "1"}}),
     ];
     for (n, mut row) in rows.into_iter().enumerate() {
-        company.stamp_new(&mut row, now + time::Duration::hours(n as i64));
+        company.stamp_new(&mut row, now + TimeDelta::hours(n as i64));
         company.put(EntityKind::Customer, row);
     }
     for n in 0..25 {
@@ -49,7 +50,7 @@ fn run(text: &str) -> Value {
 #[test]
 fn equality_on_names_and_numbers_follows_renames_and_removals() {
     let mut company = company();
-    let now = time::macros::datetime!(2026-03-02 12:00 UTC);
+    let now = Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap();
     let zed = company.with_key(EntityKind::Customer, "DisplayName", "zed").next().unwrap().clone();
     let mut renamed = zed.clone();
     renamed["DisplayName"] = json!("Zelda");

@@ -15,9 +15,9 @@ mod purchases;
 mod sales;
 mod transactions;
 
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
 
 use crate::company::{Company, SANDBOX_STATE_KEY};
 use crate::entity::EntityKind;
@@ -46,7 +46,7 @@ pub fn apply(
     op: WriteOp,
     body: Value,
     options: &WriteOptions,
-    now_utc: OffsetDateTime,
+    now_utc: DateTime<Utc>,
 ) -> Result<Value, Fault> {
     let unsupported = |what: &str| {
         Err(Fault::validation(
@@ -118,7 +118,7 @@ struct Write<'a> {
     company: &'a mut Company,
     kind: EntityKind,
     options: &'a WriteOptions,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 }
 
 impl Write<'_> {

@@ -1,12 +1,13 @@
 //! Invoices, estimates and sales receipts: due dates, and an invoice's open balance against
 //! the payments applied to it.
 
+use chrono::TimeDelta;
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
 use super::effects::Effects;
-use super::transactions::{format_date, parse_date};
 use super::{amount, ref_id, text, Write};
+use crate::company::{format_date, parse_date};
 use crate::entity::EntityKind;
 use crate::fault::Fault;
 use crate::money::{decimal_value, round_money};
@@ -39,8 +40,8 @@ impl Write<'_> {
                 if text(body, "DueDate").is_none() {
                     let days = self.due_days(body);
                     let due = parse_date(&txn_date)
-                        .map(|d| d + time::Duration::days(days))
-                        .unwrap_or_else(|| self.now.date());
+                        .map(|d| d + TimeDelta::days(days))
+                        .unwrap_or_else(|| self.now.date_naive());
                     body.insert("DueDate".into(), json!(format_date(due)));
                 }
                 let (applied, old_balance, old_customer) = match previous {

@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
 use super::{check_decimal, is_inactive, ref_id, text, Write};
+use crate::company::parse_date;
 use crate::entity::EntityKind;
 use crate::fault::Fault;
 use crate::money::{decimal_of, decimal_value, round_money};
@@ -214,13 +215,4 @@ impl Write<'_> {
             .find(|a| a["AccountSubType"] == sub_type && !is_inactive(a))
             .and_then(|a| a["Id"].as_str().map(str::to_owned))
     }
-}
-
-pub(super) fn parse_date(text: &str) -> Option<time::Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text, &format).ok()
-}
-
-pub(super) fn format_date(date: time::Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use oauth2::basic::{
     BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
@@ -18,7 +19,6 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::OffsetDateTime;
 use url::Url;
 
 use super::store::TokenGrant;
@@ -166,9 +166,9 @@ impl OAuthApp {
         response: &IntuitTokenResponse,
         realm_id: &str,
         previous_refresh: Option<&Secret>,
-        now: OffsetDateTime,
+        now: DateTime<Utc>,
     ) -> Result<TokenGrant, AuthError> {
-        let now = now.unix_timestamp();
+        let now = now.timestamp();
         let extra = response.extra_fields();
         let refresh_token = match (response.refresh_token(), previous_refresh) {
             (Some(token), _) => Secret::new(token.secret().clone()),
@@ -192,7 +192,7 @@ impl OAuthApp {
         code: &str,
         redirect_uri: &str,
         realm_id: &str,
-        now: OffsetDateTime,
+        now: DateTime<Utc>,
     ) -> Result<TokenGrant, AuthError> {
         let http = http_client();
         let redirect = RedirectUrl::new(redirect_uri.to_owned())
@@ -208,7 +208,7 @@ impl OAuthApp {
     }
 
     /// A new access token (and, when Intuit rotates it, a new refresh token).
-    pub async fn refresh(&self, grant: &TokenGrant, now: OffsetDateTime) -> Result<TokenGrant, AuthError> {
+    pub async fn refresh(&self, grant: &TokenGrant, now: DateTime<Utc>) -> Result<TokenGrant, AuthError> {
         let http = http_client();
         let refresh = RefreshToken::new(grant.refresh_token.expose().to_owned());
         let response = self

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use time::OffsetDateTime;
+use chrono::{DateTime, Utc};
 
 use super::callback::{CallbackError, PendingAuthorizations};
 use super::flow::{Connection, OAuthApp};
@@ -23,20 +23,20 @@ use crate::token::{AccessTokens, AuthError, BoxFuture};
 /// clock its QuickBooks stand-in uses, so expiry means the same instant on both
 /// sides and the test moves time instead of sleeping.
 pub trait Clock: Send + Sync {
-    fn now(&self) -> OffsetDateTime;
+    fn now(&self) -> DateTime<Utc>;
 }
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
     }
 }
 
-impl<F: Fn() -> OffsetDateTime + Send + Sync> Clock for F {
-    fn now(&self) -> OffsetDateTime {
+impl<F: Fn() -> DateTime<Utc> + Send + Sync> Clock for F {
+    fn now(&self) -> DateTime<Utc> {
         self()
     }
 }
@@ -97,7 +97,7 @@ impl Session {
     }
 
     fn now(&self) -> i64 {
-        self.clock.now().unix_timestamp()
+        self.clock.now().timestamp()
     }
 
     /// Completes a connection: checks the callback (loopback or deep link), exchanges

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
-use time::OffsetDateTime;
 
 use super::{import_records, live_records, ImportError, ImportProblem, ImportReport, Position};
 use crate::platform::schema::{brief_text, Field, Kind};
@@ -274,7 +274,7 @@ pub(super) fn locate(field: &str, record_line: u64, line_rows: &[u64]) -> (u64, 
 /// Where a record came from: its first CSV line and the line of each of its lines, or
 /// its place in a JSON document (`Accounts[3]`).
 /// Imports one module's CSV: all rows or none.
-pub fn import_csv(store: &Store, module: Module, text: &str, now: OffsetDateTime) -> Result<ImportReport, ImportError> {
+pub fn import_csv(store: &Store, module: Module, text: &str, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
     let parsed = parse_csv(module, text);
     let records =
         parsed.records.into_iter().map(|(data, line, line_rows)| (data, Position::Csv { line, line_rows })).collect();

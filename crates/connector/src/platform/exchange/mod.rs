@@ -9,9 +9,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 use super::schema::{brief_text, validate};
 use super::{get, insert, Module, Origin, PlatformError};
@@ -114,7 +114,7 @@ fn import_records(
     store: &Store,
     batches: Vec<(Module, Vec<(Value, Position)>)>,
     mut problems: Vec<ImportProblem>,
-    now: OffsetDateTime,
+    now: DateTime<Utc>,
 ) -> Result<ImportReport, ImportError> {
     let incoming: HashSet<(Module, String)> = batches
         .iter()
@@ -181,7 +181,7 @@ fn import_records(
 }
 
 /// Imports a whole JSON document (`{"format": 1, "Accounts": […], …}`): all or nothing.
-pub fn import_json(store: &Store, document: &Value, now: OffsetDateTime) -> Result<ImportReport, ImportError> {
+pub fn import_json(store: &Store, document: &Value, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
     let mut problems = Vec::new();
     let problem =
         |path: Option<String>, reason: String| ImportProblem { path, line: None, column: None, record: None, reason };

@@ -1,7 +1,8 @@
 use super::*;
 use crate::platform::PlatformStore;
+use chrono::NaiveDate;
 
-const NOW: OffsetDateTime = time::macros::datetime!(2026-11-24 12:00 UTC);
+const NOW: DateTime<Utc> = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,7 @@
 //! The pull plan: how a module's changes are read, and what each change read from
 //! QuickBooks becomes here.
 
-use time::{Duration, OffsetDateTime};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::spec::MethodName;
 
@@ -16,17 +16,17 @@ pub const CURSOR_LAG_SECONDS: i64 = 60;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PullRead {
     /// Change data capture since the cursor: changes and deletions.
-    Changes { since: OffsetDateTime },
+    Changes { since: DateTime<Utc> },
     /// A query by LastUpdatedTime (after the cursor, if any, up to the next one): no
     /// cursor yet, or one older than change data capture reaches.
-    Query { after: Option<OffsetDateTime>, up_to: OffsetDateTime },
+    Query { after: Option<DateTime<Utc>>, up_to: DateTime<Utc> },
 }
 
 /// How the changes since `since` are read at `now`, and the cursor the pull leaves behind.
-pub fn pull_read(since: Option<OffsetDateTime>, now: OffsetDateTime) -> (PullRead, OffsetDateTime) {
-    let next_cursor = now - Duration::seconds(CURSOR_LAG_SECONDS);
+pub fn pull_read(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> (PullRead, DateTime<Utc>) {
+    let next_cursor = now - TimeDelta::seconds(CURSOR_LAG_SECONDS);
     let read = match since {
-        Some(since) if since > now - Duration::days(CDC_REACH_DAYS) => PullRead::Changes { since },
+        Some(since) if since > now - TimeDelta::days(CDC_REACH_DAYS) => PullRead::Changes { since },
         after => PullRead::Query { after, up_to: next_cursor },
     };
     (read, next_cursor)
@@ -131,11 +131,11 @@ mod tests {
 
     #[test]
     fn a_recent_cursor_reads_changes_and_an_old_or_missing_one_queries() {
-        let now = OffsetDateTime::from_unix_timestamp(2_000_000_000).unwrap();
-        let cursor = now - Duration::seconds(CURSOR_LAG_SECONDS);
-        let recent = now - Duration::days(3);
+        let now = DateTime::from_timestamp(2_000_000_000, 0).unwrap();
+        let cursor = now - TimeDelta::seconds(CURSOR_LAG_SECONDS);
+        let recent = now - TimeDelta::days(3);
         assert_eq!(pull_read(Some(recent), now), (PullRead::Changes { since: recent }, cursor));
-        let old = now - Duration::days(CDC_REACH_DAYS);
+        let old = now - TimeDelta::days(CDC_REACH_DAYS);
         assert_eq!(pull_read(Some(old), now), (PullRead::Query { after: Some(old), up_to: cursor }, cursor));
         assert_eq!(pull_read(None, now), (PullRead::Query { after: None, up_to: cursor }, cursor));
     }
