@@ -211,7 +211,7 @@ impl Connector {
             sync_token: entity.get("SyncToken").and_then(Value::as_str).map(str::to_owned),
             platform_hash: None,
             qbo_hash: None,
-            synced_at: crate::sync::engine::stamp(chrono::Utc::now()),
+            synced_at: self.stamp_now(),
         };
         let instance = self.instance_id(name)?;
         crate::sync::store::save_link(&self.store.connection(), instance, &link)?;
