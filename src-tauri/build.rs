@@ -42,6 +42,7 @@ const COMMANDS: &[&str] = &[
     "resync",
     "unlink",
     "conflicts",
+    "home",
     "resolve_conflict",
     "resolve_same_entity",
 ];

@@ -38,6 +38,7 @@ mod tests {
             TestOutcome,
             ConflictView,
             SameEntityChoice,
+            HomeView,
             Side,
             connector::error::ApiError,
             connector::spec::Spec,

@@ -3,8 +3,8 @@
 //! in the connector crate.
 
 use connector::api::{
-    ConflictView, ConnectionView, InstanceChanges, InstanceView, LookupRow, OutcomePage, Preview, PreviewSource,
-    RecordPage, TestOutcome,
+    ConflictView, ConnectionView, HomeView, InstanceChanges, InstanceView, LookupRow, OutcomePage, Preview,
+    PreviewSource, RecordPage, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
@@ -308,4 +308,10 @@ pub fn unlink(state: State<'_, AppState>, name: String, module: String, platform
 #[tauri::command]
 pub fn conflicts(state: State<'_, AppState>, name: String) -> Answer<Vec<ConflictView>> {
     state.connector.conflicts(&name)
+}
+
+/// The Home screen of an instance: connection, last run, what needs the operator, next run.
+#[tauri::command]
+pub fn home(state: State<'_, AppState>, name: String) -> Answer<HomeView> {
+    state.connector.home(&name)
 }

@@ -151,6 +151,7 @@ fn main() {
             runs::resync,
             commands::unlink,
             commands::conflicts,
+            commands::home,
             runs::resolve_conflict,
             runs::resolve_same_entity,
         ])

@@ -274,6 +274,45 @@ try {
     await shot(session, 'history');
   });
 
+  await step(session, 'home shows the last run and what needs the operator, readable at 800 x 600', async () => {
+    const rect = await session.command('GET', '/window/rect');
+    await session.command('POST', '/window/rect', { width: 800, height: 600 });
+    await session.click('nav-home');
+    await session.find('home-last-run', 30_000);
+    // The last run's sent records as the run_records command lists them: pushes that ended ok.
+    const [last] = await invoke(session, 'runs', { name: DEMO, limit: 1 });
+    const { records } = await invoke(session, 'run_records', { name: DEMO, runId: last.id, onlyProblems: false, offset: 0, limit: 100000 });
+    const sent = records.filter((r) => !r.operation.startsWith('pull_') && r.outcome === 'ok').length;
+    await session.wait(async () => Number(await attributeOf(session, 'home-last-run', 'data-run-id')) === last.id, `Home on run ${last.id}`);
+    const shownSent = Number(await session.text(await session.find('home-sent')));
+    if (shownSent !== sent) throw new Error(`Home says ${shownSent} sent, the run's records say ${sent}`);
+    const held = (await invoke(session, 'conflicts', { name: DEMO })).length;
+    const shownHeld = Number(await attributeOf(session, 'home-held-conflicts', 'data-count'));
+    if (shownHeld !== held) throw new Error(`Home says ${shownHeld} held conflicts, the conflicts command ${held}`);
+    await shot(session, 'home');
+    // No text sticks out of its box, nor out of the window.
+    const overflows = await session.execute(`
+      const home = document.querySelector('[data-testid=home]');
+      const width = document.documentElement.clientWidth;
+      const out = [];
+      for (const element of [home, ...home.querySelectorAll('*')]) {
+        const box = element.getBoundingClientRect();
+        if (box.right > width + 1) out.push(element.tagName + ' ends at ' + box.right + ' in ' + width);
+        for (const node of element.childNodes) {
+          if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) continue;
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          const text = range.getBoundingClientRect();
+          if (text.left < box.left - 1 || text.right > box.right + 1 || text.bottom > box.bottom + 1) {
+            out.push(JSON.stringify(node.textContent.trim().slice(0, 40)) + ' outside its ' + element.tagName);
+          }
+        }
+      }
+      return out;`);
+    if (overflows.length) throw new Error(`text overflows at 800 x 600: ${overflows.join('; ')}`);
+    await session.command('POST', '/window/rect', { width: rect.width, height: rect.height });
+  });
+
   await step(session, 'a record changed on both sides is held, then resolved field by field', async () => {
     const [account] = (await invoke(session, 'records', { module: 'Accounts', search: '', offset: 0, limit: 1 })).records;
     const name = account.data.Name;

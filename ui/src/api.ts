@@ -11,6 +11,7 @@ import type { ConnectionChangedEvent } from './bindings/ConnectionChangedEvent';
 import type { ConnectionView } from './bindings/ConnectionView';
 import type { Difference } from './bindings/Difference';
 import type { Direction } from './bindings/Direction';
+import type { HomeView } from './bindings/HomeView';
 import type { ImportReport } from './bindings/ImportReport';
 import type { InstanceChanges } from './bindings/InstanceChanges';
 import type { InstanceView } from './bindings/InstanceView';
@@ -102,6 +103,7 @@ export const api = {
   resync: (name: string, module: string, platformId: string) => call<RunSummary>('resync', { name, module, platformId }),
   unlink: (name: string, module: string, platformId: string) => call<null>('unlink', { name, module, platformId }),
   conflicts: (name: string) => call<ConflictView[]>('conflicts', { name }),
+  home: (name: string) => call<HomeView>('home', { name }),
   resolveConflict: (name: string, conflictId: number, choices: Record<string, Side>) =>
     call<RunSummary>('resolve_conflict', { name, conflictId, choices }),
   resolveSameEntity: (name: string, conflictId: number, choice: SameEntityChoice) =>

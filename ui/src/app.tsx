@@ -3,19 +3,23 @@
 
 import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { api, asApiError, events, type ApiError, type InstanceView } from './api';
+import type { HomeView } from './bindings/HomeView';
 import type { AppInfo } from './bindings/AppInfo';
 import { StatusBar } from './components/common';
 import { Conflicts } from './screens/Conflicts';
 import { Connection } from './screens/Connection';
+import { Home, type HomeTarget } from './screens/Home';
 import { History } from './screens/History';
 import { Instances } from './screens/Instances';
 import { Mappings } from './screens/Mappings';
 import { Records } from './screens/Records';
 import { Settings } from './screens/Settings';
 import { Sync } from './screens/Sync';
+import { badges } from './lib/home';
 import { effectiveTheme, readThemeChoice, saveThemeChoice, type ThemeChoice } from './lib/theme';
 
 const SCREENS = [
+  ['home', 'Home'],
   ['instances', 'Instances'],
   ['settings', 'Settings'],
   ['connection', 'Connection'],
@@ -26,7 +30,7 @@ const SCREENS = [
   ['conflicts', 'Conflicts'],
 ] as const;
 type Screen = (typeof SCREENS)[number][0];
-const NEEDS_INSTANCE: Screen[] = ['settings', 'connection', 'mappings', 'sync', 'history', 'conflicts'];
+const NEEDS_INSTANCE: Screen[] = ['home', 'settings', 'connection', 'mappings', 'sync', 'history', 'conflicts'];
 
 /** The operator's theme choice, drawn before the first paint and following the system when left to it. */
 function useTheme(): [ThemeChoice, (choice: ThemeChoice) => void] {
@@ -49,7 +53,11 @@ export function App() {
   const [theme, setTheme] = useTheme();
   const [instances, setInstances] = useState<InstanceView[] | null>(null);
   const [current, setCurrent] = useState<string | null>(null);
-  const [screen, setScreen] = useState<Screen>('instances');
+  // Home first; without an instance it shows Instances instead, where the first is made.
+  const [screen, setScreen] = useState<Screen>('home');
+  const [home, setHome] = useState<HomeView | null>(null);
+  // The run History opens on when Home's "Open History" is pressed.
+  const [historyRun, setHistoryRun] = useState<number | null>(null);
   // Each message is new (a counter), so the same words twice are shown and fade twice.
   const [notice, setNotice] = useState<{ message: ApiError | string; id: number; faded: boolean } | null>(null);
   const [about, setAbout] = useState<AppInfo | null>(null);
@@ -60,6 +68,7 @@ export function App() {
   // A message is about the screen it was raised on: it leaves with that screen.
   const go = useCallback((next: Screen) => {
     setScreen(next);
+    setHistoryRun(null);
     setNotice(null);
   }, []);
 
@@ -92,6 +101,27 @@ export function App() {
     return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
   }, [reload, notify, go]);
 
+  // The Home view feeds the Home screen and the sidebar's badges: read again whenever a run
+  // ends or an instance changes (connected, renamed, paused from the tray).
+  useEffect(() => {
+    if (!current) {
+      setHome(null);
+      return;
+    }
+    let live = true;
+    const load = () =>
+      api.home(current).then(
+        (view) => live && setHome(view),
+        () => live && setHome(null),
+      );
+    load();
+    const stops = [events.syncFinished(load), events.instancesChanged(load)];
+    return () => {
+      live = false;
+      stops.forEach((stop) => stop.then((unlisten) => unlisten()));
+    };
+  }, [current]);
+
   // Information fades after a few seconds; errors stay until dismissed or the screen changes.
   const noticeId = notice?.id;
   const fades = typeof notice?.message === 'string';
@@ -105,10 +135,19 @@ export function App() {
   const pick = (name: string) => {
     setCurrent(name);
     reload();
+    go('home');
   };
+  const openFromHome = (target: HomeTarget) => {
+    go(target.screen);
+    if (target.runId !== undefined) setHistoryRun(target.runId);
+  };
+  const counts = badges(home && home.instance === current ? home : null);
 
   let body;
   if (instances === null) body = <div class="screen">Loading…</div>;
+  else if (screen === 'home' && !instance) body = <Instances instances={instances} current={current} onPick={pick} notify={notify} />;
+  else if (screen === 'home' && instance)
+    body = <Home key={instance.name} instance={instance} home={home} notify={notify} onOpen={openFromHome} />;
   else if (NEEDS_INSTANCE.includes(screen) && !instance)
     body = <div class="screen"><p class="empty">Activate an instance first.</p></div>;
   else if (screen === 'settings' && instance)
@@ -118,7 +157,7 @@ export function App() {
   else if (screen === 'mappings' && instance) body = <Mappings key={instance.name} instance={instance} notify={notify} />;
   else if (screen === 'records') body = <Records notify={notify} />;
   else if (screen === 'sync' && instance) body = <Sync key={instance.name} instance={instance} notify={notify} />;
-  else if (screen === 'history' && instance) body = <History key={instance.name} instance={instance} notify={notify} />;
+  else if (screen === 'history' && instance) body = <History key={`${instance.name}-${historyRun}`} instance={instance} notify={notify} openRun={historyRun} />;
   else if (screen === 'conflicts' && instance) body = <Conflicts key={instance.name} instance={instance} notify={notify} />;
   else body = <Instances instances={instances} current={current} onPick={pick} notify={notify} />;
 
@@ -132,7 +171,10 @@ export function App() {
             data-testid="instance-select"
             value={current ?? ''}
             disabled={!instances?.length}
-            onChange={(e) => setCurrent((e.target as HTMLSelectElement).value)}
+            onChange={(e) => {
+              setCurrent((e.target as HTMLSelectElement).value);
+              go('home');
+            }}
           >
             {!instances?.length && <option value="">(none yet)</option>}
             {instances?.map((i) => (
@@ -153,6 +195,16 @@ export function App() {
                 onClick={() => go(id)}
               >
                 {label}
+                {id === 'conflicts' && counts.conflicts > 0 && (
+                  <span class="nav-badge" data-testid="badge-conflicts" aria-label={`${counts.conflicts} held`}>
+                    {counts.conflicts}
+                  </span>
+                )}
+                {id === 'history' && counts.history > 0 && (
+                  <span class="nav-badge" data-testid="badge-history" aria-label={`${counts.history} failed in the last run`}>
+                    {counts.history}
+                  </span>
+                )}
               </button>
             </li>
           ))}

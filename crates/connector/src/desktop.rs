@@ -78,7 +78,13 @@ pub struct TrayMenu {
 
 /// "Shop — connected · last run succeeded".
 pub fn instance_line(view: &InstanceView, last_run: Option<&RunRow>) -> String {
-    let connection = match view.connection {
+    format!("{} — {}", view.instance.name, summary(view.connection, last_run))
+}
+
+/// "connected · last run succeeded": an instance's connection and last run in words, the
+/// same on the Home screen ([`crate::api::HomeView::summary`]) and in the tray.
+pub fn summary(connection: ConnectionState, last_run: Option<&RunRow>) -> String {
+    let connection = match connection {
         ConnectionState::Connected => "connected",
         ConnectionState::NotConnected => "not connected",
         ConnectionState::ReconnectNeeded => "reconnect needed",
@@ -88,7 +94,7 @@ pub fn instance_line(view: &InstanceView, last_run: Option<&RunRow>) -> String {
         Some(RunRow { outcome: None, .. }) => "running".to_owned(),
         Some(RunRow { outcome: Some(outcome), .. }) => format!("last run {}", outcome.in_words()),
     };
-    format!("{} — {connection} · {last_run}", view.instance.name)
+    format!("{connection} · {last_run}")
 }
 
 /// Whether any instance has a schedule that would run while the window is closed.

@@ -13,14 +13,15 @@ import { isPull, runOutcomeWords, runTotals } from '../lib/history';
 /** Room for the record line, the error in words and its code line. */
 const OUTCOME_ROW_HEIGHT = 76;
 
-export function History({ instance, notify }: { instance: InstanceView; notify: Notify }) {
+export function History({ instance, notify, openRun: opened = null }: { instance: InstanceView; notify: Notify; openRun?: number | null }) {
   const name = instance.name;
   const [runs, setRuns] = useState<RunRow[]>([]);
-  const [selected, setSelected] = useState<number | null>(null);
+  // Opened from Home on a run: that run, its problems only.
+  const [selected, setSelected] = useState<number | null>(opened);
   // How many records the open run has; its rows are read page by page as they scroll in.
   const [outcomeTotal, setOutcomeTotal] = useState(0);
   const [generation, setGeneration] = useState(0);
-  const [onlyProblems, setOnlyProblems] = useState(false);
+  const [onlyProblems, setOnlyProblems] = useState(opened !== null);
 
   const load = () => api.runs(name, 100).then(setRuns, (e) => notify(asApiError(e)));
   useEffect(() => {

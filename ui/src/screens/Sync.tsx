@@ -2,12 +2,11 @@
 // follow a run's progress (cancel stops after the batches in flight).
 
 import { useEffect, useState } from 'preact/hooks';
-import { api, asApiError, events, type InstanceView, type Spec } from '../api';
+import { api, asApiError, type InstanceView, type Spec } from '../api';
 import type { Direction } from '../bindings/Direction';
 import type { PlanView } from '../bindings/PlanView';
-import type { Progress } from '../bindings/Progress';
-import type { RunSummary } from '../bindings/RunSummary';
 import { CountCells, CountHeads, Section, type Notify } from '../components/common';
+import { SyncProgress, useSyncRun } from '../components/SyncRun';
 import { formatValue } from '../lib/format';
 import { runOutcomeWords } from '../lib/history';
 import type { Operation } from '../bindings/Operation';
@@ -20,48 +19,14 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
   const [spec, setSpec] = useState<Spec | null>(null);
   const [plan, setPlan] = useState<PlanView[] | null>(null);
   const [planning, setPlanning] = useState(false);
-  const [running, setRunning] = useState(false);
-  const [progress, setProgress] = useState<Progress | null>(null);
-  const [result, setResult] = useState<RunSummary | null>(null);
+  const { running, progress, result, start, cancel } = useSyncRun(name, notify);
 
-  // A run may have started before this screen opened (another visit, the tray, the
-  // schedule): its progress and end arrive as events all the same.
   useEffect(() => {
     api.spec(name).then(setSpec, (e) => notify(asApiError(e)));
-    api.runningSyncs().then(
-      (names) => names.includes(name) && setRunning(true),
-      () => undefined,
-    );
-    const stops = [
-      events.syncProgress((event) => {
-        if (event.instance !== name) return;
-        setRunning(true);
-        setProgress(event.progress);
-      }),
-      events.syncFinished((event) => {
-        if (event.instance !== name) return;
-        setRunning(false);
-        if (event.summary) setResult(event.summary);
-      }),
-    ];
-    return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
   }, [name, notify]);
 
   const run = async (direction: Direction, modules: string[] | null) => {
-    setRunning(true);
-    setProgress(null);
-    setResult(null);
-    try {
-      setResult(await api.sync(name, direction, modules));
-      setPlan(null);
-    } catch (error) {
-      const problem = asApiError(error);
-      // Busy: a run of this instance is already going; its events keep this screen running.
-      if (problem.code !== 'busy') setRunning(false);
-      notify(problem);
-      return;
-    }
-    setRunning(false);
+    if (await start(direction, modules)) setPlan(null);
   };
 
   const preview = async () => {
@@ -75,7 +40,6 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
     }
   };
 
-  const percent = progress && progress.total > 0 ? Math.round((progress.done / progress.total) * 100) : 0;
   return (
     <div class="screen">
       <Section title="Sync">
@@ -93,7 +57,7 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
             Pull all
           </button>
           {running && (
-            <button type="button" class="danger" data-testid="sync-cancel" onClick={() => api.cancelSync(name)}>
+            <button type="button" class="danger" data-testid="sync-cancel" onClick={cancel}>
               Cancel
             </button>
           )}
@@ -116,28 +80,7 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
             ))}
           </tbody>
         </table>
-        {(running || progress) && (
-          <div class="progress-block">
-            <div
-              class="progress"
-              role="progressbar"
-              aria-label={progress ? `${progress.module}: ${progress.phase}` : 'Sync starting'}
-              aria-valuetext={progress ? `${progress.done} of ${progress.total}` : undefined}
-              aria-valuemin={0}
-              aria-valuemax={100}
-              aria-valuenow={percent}
-              data-testid="progress"
-              data-done={progress?.done ?? 0}
-              data-total={progress?.total ?? 0}
-            >
-              <div class="bar" style={`width:${percent}%`} />
-            </div>
-            <p class="hint">
-              {progress ? `${progress.module}: ${progress.phase} ${progress.done} of ${progress.total}` : 'Starting…'}
-              {progress?.current ? ` — ${progress.current}` : ''}
-            </p>
-          </div>
-        )}
+        <SyncProgress running={running} progress={progress} />
         {result && (
           <div class="result" data-testid="sync-result" data-outcome={result.outcome} data-run-id={result.run_id}>
             <p>

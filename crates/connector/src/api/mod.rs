@@ -22,6 +22,7 @@ mod conflicts;
 pub mod connection;
 pub mod demo;
 mod desktop;
+mod home;
 mod instances;
 mod records;
 mod schedule;

@@ -189,3 +189,55 @@ pub enum Side {
     Platform,
     Quickbooks,
 }
+
+/// The first screen of an instance: its connection, its last run, what needs the operator and
+/// when it runs next. Counted here, so the Home screen and the tray cannot disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct HomeView {
+    pub instance: String,
+    /// The QuickBooks company ID the instance is (or was last) connected to.
+    pub company_id: Option<String>,
+    pub connection: ConnectionState,
+    /// RFC 3339: when the refresh token ends and Connect must be pressed again, given only
+    /// when that is within 30 days (or already past) so the operator is warned in time.
+    pub reconnect_by: Option<String>,
+    pub last_run: Option<HomeRun>,
+    /// Open entries of the conflict inbox.
+    pub held_conflicts: usize,
+    pub next_run: NextRun,
+    /// "connected · last run succeeded": the words the tray shows after the instance's name.
+    pub summary: String,
+}
+
+/// The last run as the Home screen counts it: what was sent and received apart, and the
+/// records that need the operator or another run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct HomeRun {
+    pub id: i64,
+    pub direction: crate::sync::Direction,
+    pub trigger: crate::sync::Trigger,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// `None` while it is still going.
+    pub outcome: Option<crate::sync::RunOutcome>,
+    /// Records pushed to QuickBooks (written or linked).
+    pub sent: usize,
+    /// Records pulled from QuickBooks and stored here.
+    pub received: usize,
+    pub failed: usize,
+    /// Waiting for a record they depend on.
+    pub waiting: usize,
+    pub held: usize,
+}
+
+/// When the instance runs by itself next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NextRun {
+    /// No schedule: runs only when Sync now is pressed.
+    Manual,
+    /// A schedule is set but paused.
+    Paused,
+    /// RFC 3339, in UTC.
+    At { at: String },
+}

@@ -88,6 +88,18 @@ pub fn count_outcomes(db: &Connection, run: i64, only_problems: bool) -> rusqlit
     })
 }
 
+/// A run's final outcomes counted by operation and outcome, for summaries that tell what was
+/// sent from what was received.
+pub fn tally(db: &Connection, run: i64) -> rusqlite::Result<Vec<(RecordOp, Outcome, usize)>> {
+    let mut statement = db.prepare_cached(&format!(
+        "SELECT operation, outcome, COUNT(*) FROM run_record WHERE run_id = ?1 {FINAL} GROUP BY operation, outcome"
+    ))?;
+    let rows = statement.query_map([run], |row| {
+        Ok((row.get::<_, RecordOp>(0)?, row.get::<_, Outcome>(1)?, row.get::<_, i64>(2)? as usize))
+    })?;
+    rows.collect()
+}
+
 /// Closes the instance's runs that never ended as `interrupted`, with the counts of what each
 /// recorded before it died. The caller holds the instance's run lock, so none is still going.
 pub fn close_interrupted_runs(db: &Connection, instance: i64, finished_at: &str) -> rusqlite::Result<Vec<i64>> {
