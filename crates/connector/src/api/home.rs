@@ -21,14 +21,14 @@ impl Connector {
             Some(realm) => self.blocking_secret(|s| s.load(&GrantKey::new(key.clone(), realm)))?,
             None => None,
         };
-        let now = self.now().unix_timestamp();
+        let now = self.now().timestamp();
         let connection = ConnectionState::of(grant.as_ref(), now);
         let reconnect_by = grant
             .as_ref()
             .map(|g| g.refresh_hard_expires_at.map_or(g.refresh_expires_at, |hard| hard.min(g.refresh_expires_at)))
             .filter(|&end| end - now <= RECONNECT_WARNING)
-            .and_then(|end| time::OffsetDateTime::from_unix_timestamp(end).ok())
-            .and_then(|end| end.format(&time::format_description::well_known::Rfc3339).ok());
+            .and_then(|end| chrono::DateTime::from_timestamp(end, 0))
+            .map(qbo::rfc3339::format);
         let last = self.runs(name, 1)?.into_iter().next();
         let last_run = match &last {
             Some(run) => Some(home_run(run, &crate::sync::store::tally(&self.store.connection(), run.id)?)),
