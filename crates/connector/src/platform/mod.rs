@@ -415,9 +415,11 @@ mod tests {
     use super::*;
     use chrono::NaiveDate;
 
-    const NOW: DateTime<Utc> = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
+    /// The time the platform's tests write at, and a store of their own: the importers' tests too.
+    pub(super) const NOW: DateTime<Utc> =
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
 
-    fn store() -> (tempfile::TempDir, Store) {
+    pub(super) fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
         (dir, store)

@@ -1,14 +1,6 @@
 use super::*;
+use crate::platform::tests::{store, NOW};
 use crate::platform::PlatformStore;
-use chrono::NaiveDate;
-
-const NOW: DateTime<Utc> = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(12, 0, 0).unwrap().and_utc();
-
-fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
-    (dir, store)
-}
 
 #[test]
 fn a_bad_csv_reports_every_problem_and_writes_nothing() {
