@@ -43,6 +43,8 @@ fn exit_code(error: &ApiError) -> u8 {
         ErrorCode::Conflict => 5,
         ErrorCode::ReconnectRequired => 6,
         ErrorCode::Busy => 7,
+        ErrorCode::Platform => 8,
+        ErrorCode::PlatformSignIn => 9,
     }
 }
 

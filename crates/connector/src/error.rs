@@ -22,6 +22,11 @@ pub enum ErrorCode {
     Storage,
     /// A sync of the instance is already running (here or in another process).
     Busy,
+    /// The linked platform refused or could not be reached; the message names it.
+    Platform,
+    /// The linked platform refused the sign-in (a wrong password, client or key), or the
+    /// link lacks a setting: the operator must fix the link.
+    PlatformSignIn,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]

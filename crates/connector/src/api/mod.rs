@@ -24,6 +24,7 @@ pub mod demo;
 mod desktop;
 mod home;
 mod instances;
+mod platform;
 mod records;
 mod schedule;
 mod spec;
@@ -31,6 +32,7 @@ mod sync;
 mod views;
 
 pub use conflicts::rename_field;
+pub use platform::{ModuleCount, PlatformLinkView, PlatformTest, ProfileSummary};
 pub use sync::{RunKind, RunWatch};
 pub use views::*;
 
@@ -48,6 +50,8 @@ pub struct Connector {
     /// How many scheduled runs go at once: each instance has its own company and limits, so
     /// they overlap well, up to what the store's one writer and the processor allow.
     parallel_runs: std::sync::atomic::AtomicUsize,
+    /// One connection pool for every call to a linked platform.
+    http: reqwest::Client,
 }
 
 /// Scheduled runs at once unless set otherwise.
@@ -79,6 +83,7 @@ impl Connector {
             qbo_time_scale: std::sync::Mutex::new(1.0),
             clock,
             parallel_runs: std::sync::atomic::AtomicUsize::new(DEFAULT_PARALLEL_RUNS),
+            http: platform::platform_http(),
         })
     }
 

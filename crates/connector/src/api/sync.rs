@@ -80,6 +80,7 @@ impl Connector {
     /// Everything a run of `name` needs: the engine is handed this and reads nothing of the API.
     async fn run_input(&self, name: &str) -> ApiResult<RunInput<'_>> {
         let instance = Instances::new(&self.store).get(name)?;
+        let instance_for_link = instance.clone();
         let spec = self.spec(name)?;
         let client = self.qbo_client(name).await?;
         let mut context = Context { vars: self.variables(name)?, ..Context::default() };
@@ -94,6 +95,7 @@ impl Connector {
             client,
             context,
             clock: self.clock.clone(),
+            platform: self.linked_platform(&instance_for_link, false)?,
         })
     }
 

@@ -7,7 +7,9 @@
 
 pub mod demo;
 pub mod exchange;
+pub mod link;
 pub mod profile;
+pub mod rest;
 pub mod schema;
 
 use chrono::{DateTime, Utc};
@@ -27,6 +29,8 @@ pub enum Origin {
     Local,
     Pull,
     Import,
+    /// Read from the linked platform (a REST API or a folder) into the mirror.
+    Platform,
 }
 
 impl Origin {
@@ -35,6 +39,7 @@ impl Origin {
             Origin::Local => "local",
             Origin::Pull => "pull",
             Origin::Import => "import",
+            Origin::Platform => "platform",
         }
     }
 
@@ -42,6 +47,7 @@ impl Origin {
         match text {
             "pull" => Origin::Pull,
             "import" => Origin::Import,
+            "platform" => Origin::Platform,
             _ => Origin::Local,
         }
     }
@@ -271,6 +277,53 @@ pub(crate) fn apply_pulled_delete(
     now: DateTime<Utc>,
 ) -> Result<Record, PlatformError> {
     soft_delete(tx, module, id, Origin::Pull, now)
+}
+
+/// Writes a record read from the linked platform (logged with origin `platform`, so a push
+/// sends it on): an update of `local_id` when the record is known here, else a new record.
+pub(crate) fn apply_mirrored(
+    tx: &Transaction<'_>,
+    module: Module,
+    local_id: Option<&str>,
+    data: Value,
+    now: DateTime<Utc>,
+) -> Result<Record, PlatformError> {
+    match local_id {
+        Some(id) if get(tx, module, id)?.is_some() => replace(tx, module, id, data, None, Origin::Platform, now),
+        _ => insert(tx, module, data, Origin::Platform, now),
+    }
+}
+
+/// Marks a record deleted because it is gone from the linked platform.
+pub(crate) fn apply_mirrored_delete(
+    tx: &Transaction<'_>,
+    module: Module,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Record, PlatformError> {
+    soft_delete(tx, module, id, Origin::Platform, now)
+}
+
+/// The records of `module` a pull changed after `seq` and up to `until`, each once, in the
+/// order of their latest such change: what a write-back sends to the platform.
+pub(crate) fn pulled_records(
+    connection: &rusqlite::Connection,
+    module: Module,
+    seq: i64,
+    until: i64,
+) -> Result<Vec<String>, PlatformError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT record_id, MAX(seq) AS latest FROM platform_change
+         WHERE module = ?1 AND seq > ?2 AND seq <= ?3 AND origin = 'pull'
+         GROUP BY record_id ORDER BY latest",
+    )?;
+    let rows = statement.query_map(params![module.name(), seq, until], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The change log's last seq (0 when empty).
+pub(crate) fn last_change(connection: &rusqlite::Connection) -> Result<i64, PlatformError> {
+    Ok(connection.query_row("SELECT COALESCE(MAX(seq), 0) FROM platform_change", [], |row| row.get(0))?)
 }
 
 pub(crate) fn get(

@@ -208,8 +208,10 @@ pub fn read_profile(text: &str) -> Result<Profile, Vec<ProfileProblem>> {
     if profile.profile != PROFILE_FORMAT {
         problem(&["profile"], format!("this connector reads format {PROFILE_FORMAT}, not {}", profile.profile));
     }
-    if !profile.server.url.starts_with("https://") && !profile.server.url.starts_with("http://") {
-        problem(&["server", "url"], format!("{:?} is not an http(s) address", profile.server.url));
+    // A variable may hold the whole address (`{server}/api`), which is checked once filled.
+    let url = &profile.server.url;
+    if !url.starts_with("https://") && !url.starts_with("http://") && !url.starts_with('{') {
+        problem(&["server", "url"], format!("{url:?} is neither an http(s) address nor starts with a variable"));
     }
     for name in placeholders(&profile.server.url) {
         if !profile.server.variables.contains_key(&name) {

@@ -283,6 +283,39 @@ fn is_timestamp(text: &str) -> bool {
 
 /// Checks `record` against the module's schema. `exists` tells whether a referenced
 /// record is live. Unknown fields are refused: a typo must not vanish silently.
+/// Rewrites every reference in a record of `module` (`AccountId`, `Lines[].ProductId`, …)
+/// through `rename`, which gets the module referred to and the id and answers the id to
+/// write, or `None` to leave it: how a platform's ids become the store's and back.
+pub fn rewrite_references(module: Module, record: &mut Value, rename: &mut dyn FnMut(Module, &str) -> Option<String>) {
+    rewrite_fields(module.fields(), record, rename);
+}
+
+fn rewrite_fields(fields: &[Field], record: &mut Value, rename: &mut dyn FnMut(Module, &str) -> Option<String>) {
+    let Some(object) = record.as_object_mut() else { return };
+    for field in fields {
+        let Some(value) = object.get_mut(field.name) else { continue };
+        match field.kind {
+            Kind::Reference(module) => {
+                let id = match value {
+                    Value::String(text) => text.clone(),
+                    Value::Number(number) => number.to_string(),
+                    _ => continue,
+                };
+                if let Some(renamed) = rename(module, &id) {
+                    *value = Value::String(renamed);
+                }
+            }
+            Kind::Object(inner) => rewrite_fields(inner, value, rename),
+            Kind::Lines(inner) => {
+                for line in value.as_array_mut().into_iter().flatten() {
+                    rewrite_fields(inner, line, rename);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 pub fn validate(module: Module, record: &Value, exists: &dyn Fn(Module, &str) -> bool) -> Vec<FieldError> {
     let id = record.get("Id").and_then(Value::as_str).unwrap_or("(new)").to_owned();
     let mut errors = Vec::new();
@@ -447,6 +480,24 @@ mod tests {
             &anything_exists
         )
         .is_empty());
+    }
+
+    #[test]
+    fn references_are_rewritten_wherever_the_schema_has_them() {
+        let mut invoice = serde_json::json!({
+            "Id": "inv-1", "AccountId": 17, "Number": "17",
+            "Lines": [{"ProductId": "p-1", "Quantity": 1, "UnitPrice": 2}, {"ProductId": "p-2", "Quantity": 1, "UnitPrice": 2}]
+        });
+        let mut seen = Vec::new();
+        rewrite_references(Module::Invoices, &mut invoice, &mut |module, id| {
+            seen.push(format!("{module} {id}"));
+            (id != "p-2").then(|| format!("local-{id}"))
+        });
+        assert_eq!(seen, ["Accounts 17", "Products p-1", "Products p-2"]);
+        assert_eq!(invoice["AccountId"], "local-17");
+        assert_eq!(invoice["Number"], "17", "not a reference");
+        assert_eq!(invoice["Lines"][0]["ProductId"], "local-p-1");
+        assert_eq!(invoice["Lines"][1]["ProductId"], "p-2", "left as it was");
     }
 
     #[test]

@@ -224,4 +224,60 @@ pub const MIGRATIONS: &[Migration] = &[
               ALTER TABLE conflict ADD COLUMN matched_value TEXT;
               ALTER TABLE conflict ADD COLUMN resolution TEXT;",
     },
+    Migration {
+        version: 13,
+        name: "platform links",
+        // A run reads the linked platform's changes into the store (origin `platform`, pushed
+        // like any other change) and writes what it pulled back to the platform. What ties a
+        // record here to its platform record, the creates sent and not yet answered, and how
+        // far each module was read are kept per platform (its server address), so instances
+        // that link the same platform share them and nothing is created there twice.
+        sql: "CREATE TABLE platform_change_next (
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                  module TEXT NOT NULL,
+                  record_id TEXT NOT NULL,
+                  kind TEXT NOT NULL CHECK (kind IN ('create', 'update', 'delete')),
+                  origin TEXT NOT NULL CHECK (origin IN ('local', 'pull', 'import', 'platform')),
+                  version INTEGER NOT NULL,
+                  at TEXT NOT NULL
+              );
+              INSERT INTO platform_change_next SELECT seq, module, record_id, kind, origin, version, at FROM platform_change;
+              DROP TABLE platform_change;
+              ALTER TABLE platform_change_next RENAME TO platform_change;
+              CREATE INDEX platform_change_module ON platform_change (module, seq);
+              CREATE TABLE platform_link (
+                  instance_id INTEGER PRIMARY KEY REFERENCES instance (id) ON DELETE CASCADE,
+                  link TEXT NOT NULL               -- JSON: local | rest (profile, variables, user) | folder
+              );
+              CREATE TABLE platform_remote (
+                  platform TEXT NOT NULL,          -- the platform's server address
+                  module TEXT NOT NULL,
+                  local_id TEXT NOT NULL,
+                  remote_id TEXT NOT NULL,
+                  remote_hash TEXT NOT NULL,       -- hash of the record as last read or written there
+                  synced_at TEXT NOT NULL,
+                  PRIMARY KEY (platform, module, local_id),
+                  UNIQUE (platform, module, remote_id)
+              ) WITHOUT ROWID;
+              CREATE TABLE platform_journal (
+                  platform TEXT NOT NULL,
+                  module TEXT NOT NULL,
+                  local_id TEXT NOT NULL,
+                  key TEXT NOT NULL,               -- the value of the profile's key field sent
+                  sent_at TEXT NOT NULL,
+                  PRIMARY KEY (platform, module, local_id)
+              ) WITHOUT ROWID;
+              CREATE TABLE platform_cursor (
+                  platform TEXT NOT NULL,
+                  name TEXT NOT NULL,              -- read:<Module> | swept:<Module> | written
+                  value TEXT NOT NULL,
+                  PRIMARY KEY (platform, name)
+              ) WITHOUT ROWID;
+              CREATE TABLE platform_retry (
+                  platform TEXT NOT NULL,
+                  module TEXT NOT NULL,
+                  local_id TEXT NOT NULL,
+                  PRIMARY KEY (platform, module, local_id)
+              ) WITHOUT ROWID;",
+    },
 ];

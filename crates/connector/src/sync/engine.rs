@@ -93,6 +93,8 @@ pub struct RunInput<'a> {
     /// The instance's server variables and lookups.
     pub context: Context,
     pub clock: Arc<dyn Clock>,
+    /// The instance's platform link, when it links a REST platform.
+    pub platform: Option<super::linked::LinkedPlatform>,
 }
 
 /// One run's working state.
@@ -103,6 +105,7 @@ pub struct Engine<'a> {
     pub(super) client: Client,
     pub(super) context: Context,
     pub(super) clock: Arc<dyn Clock>,
+    pub(super) platform: Option<Arc<super::linked::LinkedPlatform>>,
     pub(super) run_id: i64,
     pub(super) counts: BTreeMap<String, Counts>,
     pub(super) cancel: Arc<AtomicBool>,
@@ -127,7 +130,7 @@ pub(super) type CompiledResult = Result<Arc<CompiledMethod>, Vec<crate::spec::ma
 impl<'a> Engine<'a> {
     /// Runs a sync of `name`. One run per instance at a time, across processes.
     pub async fn run(input: RunInput<'a>, request: SyncRequest<'a>) -> Result<RunSummary, ApiError> {
-        let RunInput { store, data_dir, instance, spec, client, context, clock } = input;
+        let RunInput { store, data_dir, instance, spec, client, context, clock, platform } = input;
         let _turn = run_lock(data_dir, &instance)?;
         let started = stamp(clock.now());
         db::close_interrupted_runs(&store.connection(), instance.id, &started).map_err(storage)?;
@@ -135,7 +138,7 @@ impl<'a> Engine<'a> {
             .map_err(storage)?;
         let cancel = request.cancel.clone().unwrap_or_default();
         let mut engine =
-            Engine::new(RunInput { store, data_dir, instance, spec, client, context, clock }, run_id, cancel);
+            Engine::new(RunInput { store, data_dir, instance, spec, client, context, clock, platform }, run_id, cancel);
         engine.progress = request.progress;
         let result = engine.run_all(&request).await;
         let outcome = match &result {
@@ -196,7 +199,7 @@ impl<'a> Engine<'a> {
 
     /// A run's working state, nothing read or planned yet.
     pub(super) fn new(input: RunInput<'a>, run_id: i64, cancel: Arc<AtomicBool>) -> Engine<'a> {
-        let RunInput { store, instance, spec, client, context, clock, .. } = input;
+        let RunInput { store, instance, spec, client, context, clock, platform, .. } = input;
         Engine {
             store,
             instance,
@@ -204,6 +207,7 @@ impl<'a> Engine<'a> {
             client,
             context,
             clock,
+            platform: platform.map(Arc::new),
             run_id,
             counts: BTreeMap::new(),
             cancel,
@@ -252,6 +256,23 @@ impl<'a> Engine<'a> {
     pub(super) async fn run_all(&mut self, request: &SyncRequest<'_>) -> Result<(), ApiError> {
         self.resume_journal().await?;
         let modules = self.ordered_modules(request.modules.as_deref());
+        let platform_modules: Vec<crate::platform::Module> =
+            modules.iter().filter_map(|m| m.name.parse().ok()).collect();
+        // A retry or a re-sync of one record neither reads the platform nor writes to it.
+        let linked = self.platform.clone().filter(|_| request.only.is_none());
+        let mut write_back = None;
+        if let Some(linked) = &linked {
+            self.resume_platform_journal(linked).await?;
+            if matches!(request.direction, Direction::Push | Direction::Sync) {
+                for &module in &platform_modules {
+                    if self.cancel.load(Ordering::Relaxed) {
+                        return Ok(());
+                    }
+                    self.mirror_module(linked, module).await?;
+                }
+            }
+            write_back = Some(self.write_back_span(linked)?);
+        }
         if matches!(request.direction, Direction::Push | Direction::Sync) {
             for module in &modules {
                 if self.cancel.load(Ordering::Relaxed) {
@@ -266,6 +287,9 @@ impl<'a> Engine<'a> {
                     return Ok(());
                 }
                 self.pull_module(module).await?;
+            }
+            if let (Some(linked), Some(span)) = (&linked, write_back) {
+                self.write_back(linked, &platform_modules, span).await?;
             }
         }
         Ok(())

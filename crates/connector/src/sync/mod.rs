@@ -4,6 +4,7 @@ mod conflict;
 pub mod dry_run;
 pub mod engine;
 mod journal;
+pub mod linked;
 mod matching;
 mod outcome;
 pub mod plan;

@@ -93,8 +93,12 @@ words! {
 words! {
     /// What a run is doing, for progress.
     Phase {
+        /// Reading the linked platform's changes into the store.
+        Mirror = "mirror",
         Push = "push",
         Pull = "pull",
+        /// Writing what was pulled to the linked platform.
+        WriteBack = "write_back",
     }
 }
 
@@ -137,6 +141,15 @@ words! {
         PullCreate = "pull_create",
         PullUpdate = "pull_update",
         PullDelete = "pull_delete",
+        /// A platform record read into the store for the first time.
+        MirrorCreate = "mirror_create",
+        MirrorUpdate = "mirror_update",
+        /// A platform record gone from the platform, marked deleted here.
+        MirrorDelete = "mirror_delete",
+        /// A pulled record created on the linked platform.
+        WriteCreate = "write_create",
+        WriteUpdate = "write_update",
+        WriteDelete = "write_delete",
     }
 }
 
@@ -156,6 +169,19 @@ impl RecordOp {
     /// A record brought from QuickBooks, as opposed to one sent to it.
     pub fn is_pull(self) -> bool {
         matches!(self, RecordOp::PullCreate | RecordOp::PullUpdate | RecordOp::PullDelete)
+    }
+
+    /// Between the store and the linked platform, not QuickBooks.
+    pub fn is_platform(self) -> bool {
+        matches!(
+            self,
+            RecordOp::MirrorCreate
+                | RecordOp::MirrorUpdate
+                | RecordOp::MirrorDelete
+                | RecordOp::WriteCreate
+                | RecordOp::WriteUpdate
+                | RecordOp::WriteDelete
+        )
     }
 }
 

@@ -14,6 +14,7 @@ mod reading;
 mod references;
 #[cfg(test)]
 mod tests;
+mod transform;
 mod values;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ pub use compile::{check_expression, EXPR_MAX_CHARS, EXPR_MAX_DEPTH};
 pub use errors::{CompileError, ExprError};
 pub use reading::{names_used, NameKind, NameUse};
 pub use references::{referenced_ids, referenced_qbo_ids};
+pub use transform::Transform;
 
 /// A rule ready to run.
 struct CompiledRule {

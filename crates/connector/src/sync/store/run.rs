@@ -67,9 +67,9 @@ pub fn outcomes(db: &Connection, run: i64, only_problems: bool) -> rusqlite::Res
 
 /// A record's final outcome in a run: a record can be written more than once in one run (an
 /// interrupted run's write marked unfinished, then sent again), and only its last word counts.
-/// Pushes and pulls of one record are apart.
-const FINAL: &str =
-    "AND id IN (SELECT MAX(id) FROM run_record WHERE run_id = ?1 GROUP BY module, record_id, operation LIKE 'pull%')";
+/// Pushes, pulls, and reads from and writes to the linked platform of one record are apart.
+const FINAL: &str = "AND id IN (SELECT MAX(id) FROM run_record WHERE run_id = ?1 GROUP BY module, record_id,
+    CASE WHEN operation LIKE 'pull%' THEN 1 WHEN operation LIKE 'mirror%' THEN 2 WHEN operation LIKE 'write%' THEN 3 ELSE 0 END)";
 
 fn filter(only_problems: bool) -> String {
     if only_problems {
@@ -165,13 +165,15 @@ pub fn outcomes_page(
     rows.collect()
 }
 
-/// Platform records of `module` that failed or waited on a dependency in the instance's last run that processed them.
+/// Platform records of `module` whose push failed or waited on a dependency in the instance's last run that pushed them.
 pub fn unfinished_records(db: &Connection, instance: i64, module: &str) -> rusqlite::Result<Vec<String>> {
     let mut statement = db.prepare_cached(
         "SELECT r.record_id FROM run_record r JOIN run ON run.id = r.run_id
          WHERE run.instance_id = ?1 AND r.module = ?2 AND r.operation NOT LIKE 'pull%'
+           AND r.operation NOT LIKE 'mirror%' AND r.operation NOT LIKE 'write%'
            AND r.id = (SELECT MAX(r2.id) FROM run_record r2 JOIN run run2 ON run2.id = r2.run_id
-                       WHERE run2.instance_id = ?1 AND r2.module = ?2 AND r2.record_id = r.record_id AND r2.operation NOT LIKE 'pull%')
+                       WHERE run2.instance_id = ?1 AND r2.module = ?2 AND r2.record_id = r.record_id AND r2.operation NOT LIKE 'pull%'
+                         AND r2.operation NOT LIKE 'mirror%' AND r2.operation NOT LIKE 'write%')
            AND r.outcome IN ('failed', 'blocked')",
     )?;
     let rows = statement.query_map(params![instance, module], |row| row.get(0))?;

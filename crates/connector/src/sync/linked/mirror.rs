@@ -1,0 +1,192 @@
+//! Reading the linked platform into the store, module by module in dependency order.
+//!
+//! Each module reads what changed since its cursor (the newest update time seen), by the
+//! platform's own filter or, where it has none, down a list sorted newest first until an
+//! older row. A first read, and one a day after, reads everything and marks deleted here
+//! what is gone there. A row read twice is harmless: one that hashes as before is left.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+
+use super::super::engine::{stamp, storage, Engine};
+use super::super::store::{self as db, RecordOutcome, Remote};
+use super::super::vocabulary::{Outcome, Phase, RecordOp};
+use super::{link_failed, record_hash, LinkedPlatform};
+use crate::error::ApiError;
+use crate::platform::profile::Changes;
+use crate::platform::rest::key_of;
+use crate::platform::schema::rewrite_references;
+use crate::platform::{apply_mirrored, apply_mirrored_delete, Module};
+
+/// How often a run reads a module whole to learn of deletes, where the platform cannot say.
+const READ_ALL_EVERY: Duration = Duration::hours(24);
+
+impl Engine<'_> {
+    pub(in crate::sync) async fn mirror_module(
+        &mut self,
+        linked: &LinkedPlatform,
+        module: Module,
+    ) -> Result<(), ApiError> {
+        let Some(api) = linked.client.module_api(module) else { return Ok(()) };
+        let platform = linked.key().to_owned();
+        let read_name = format!("read:{module}");
+        let whole_name = format!("read_all:{module}");
+        let (since, read_whole_at) = {
+            let connection = self.store.connection();
+            (
+                db::platform_cursor(&connection, &platform, &read_name).map_err(storage)?,
+                db::platform_cursor(&connection, &platform, &whole_name).map_err(storage)?,
+            )
+        };
+        let due =
+            read_whole_at.and_then(|at| qbo::rfc3339::parse(&at)).is_none_or(|at| self.now() - at >= READ_ALL_EVERY);
+        let whole = since.is_none() || due || linked.read_all;
+        let since_time = since.as_deref().and_then(qbo::rfc3339::parse);
+        let sorted_newest_first = matches!(api.changes, Changes::ClientFilter { .. });
+        let id_field = api.id.clone();
+
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut newest: Option<DateTime<Utc>> = None;
+        let mut read = 0;
+        let mut at = Some(linked.client.first_page(module).map_err(link_failed)?);
+        let mut finished = true;
+        'pages: while let Some(page_at) = at {
+            if self.cancel.load(Ordering::Relaxed) {
+                finished = false;
+                break;
+            }
+            let filter = if whole { None } else { since.as_deref() };
+            let page =
+                linked.client.list_page(module, &page_at, sorted_newest_first, filter).await.map_err(link_failed)?;
+            for row in &page.rows {
+                read += 1;
+                let remote_id = key_of(row, &id_field);
+                let record = linked.inbound(module, row);
+                let updated = record
+                    .as_ref()
+                    .ok()
+                    .and_then(|r| r.get("UpdatedAt"))
+                    .and_then(Value::as_str)
+                    .and_then(qbo::rfc3339::parse);
+                if let (false, true, Some(updated), Some(since)) = (whole, sorted_newest_first, updated, since_time) {
+                    if updated < since {
+                        break 'pages;
+                    }
+                }
+                newest = newest.max(updated);
+                let Some(remote_id) = remote_id else {
+                    let outcome = RecordOutcome::new(module.name(), "(no id)", RecordOp::MirrorCreate, Outcome::Failed);
+                    self.record_mirror(outcome, format!("a row of the platform's list has no {id_field:?}"))?;
+                    continue;
+                };
+                seen.insert(remote_id.clone());
+                match record {
+                    Ok(record) => self.mirror_record(&platform, module, &remote_id, record)?,
+                    Err(reason) => {
+                        let outcome =
+                            RecordOutcome::new(module.name(), &remote_id, RecordOp::MirrorUpdate, Outcome::Failed);
+                        self.record_mirror(outcome, reason)?;
+                    }
+                }
+                self.report(module.name(), Phase::Mirror, read, 0, Some(&remote_id));
+            }
+            at = page.next;
+        }
+        let connection = self.store.connection();
+        if let Some(newest) = newest.filter(|n| since_time.is_none_or(|s| *n > s)) {
+            db::set_platform_cursor(&connection, &platform, &read_name, &stamp(newest)).map_err(storage)?;
+        }
+        drop(connection);
+        // Deletes are learnt only from a whole read that went to its end, and never from one
+        // that saw nothing at all: an empty answer is likelier a wrong profile than an empty platform.
+        if whole && finished && !seen.is_empty() {
+            self.mirror_deletes(&platform, module, &seen)?;
+            let connection = self.store.connection();
+            db::set_platform_cursor(&connection, &platform, &whole_name, &stamp(self.now())).map_err(storage)?;
+        }
+        Ok(())
+    }
+
+    /// One platform record into the store: new, changed, or (hashing as before) left.
+    fn mirror_record(
+        &mut self,
+        platform: &str,
+        module: Module,
+        remote_id: &str,
+        mut record: Value,
+    ) -> Result<(), ApiError> {
+        let store = self.store;
+        let now = self.now();
+        let result = store.transaction(|tx| -> Result<Option<RecordOutcome>, ApiError> {
+            // The platform's ids of other records are the store's ids of them.
+            rewrite_references(module, &mut record, &mut |referred, id| {
+                db::remote_by_remote(tx, platform, referred.name(), id).ok().flatten().map(|r| r.local_id)
+            });
+            let hash = record_hash(&record);
+            let known = db::remote_by_remote(tx, platform, module.name(), remote_id).map_err(storage)?;
+            if known.as_ref().is_some_and(|k| k.hash == hash) {
+                return Ok(None);
+            }
+            let local_id = match &known {
+                Some(known) => known.local_id.clone(),
+                // A new record keeps the platform's id, unless that id is taken here.
+                None if crate::platform::get(tx, module, remote_id).map_err(storage)?.is_none() => remote_id.to_owned(),
+                None => String::new(),
+            };
+            record["Id"] = if local_id.is_empty() { Value::Null } else { json!(local_id) };
+            let op = if known.is_some() { RecordOp::MirrorUpdate } else { RecordOp::MirrorCreate };
+            match apply_mirrored(tx, module, known.as_ref().map(|k| k.local_id.as_str()), record, now) {
+                Ok(stored) => {
+                    let remote = Remote { local_id: stored.id.clone(), remote_id: remote_id.to_owned(), hash };
+                    db::set_remote(tx, platform, module.name(), &remote, &stamp(now)).map_err(storage)?;
+                    let mut outcome = RecordOutcome::new(module.name(), &stored.id, op, Outcome::Ok);
+                    outcome.message = Some(format!("{} {remote_id}", module.name()));
+                    Ok(Some(outcome))
+                }
+                Err(crate::platform::PlatformError::Invalid(errors)) => {
+                    let mut outcome = RecordOutcome::new(module.name(), remote_id, op, Outcome::Failed);
+                    let reasons: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect();
+                    outcome.message =
+                        Some(format!("the platform's {module} {remote_id} cannot be kept: {}", reasons.join("; ")));
+                    Ok(Some(outcome))
+                }
+                Err(error) => Err(storage(error)),
+            }
+        })?;
+        if let Some(outcome) = result {
+            self.record(outcome)?;
+        }
+        Ok(())
+    }
+
+    /// Records linked to platform records a whole read did not see are gone there.
+    fn mirror_deletes(&mut self, platform: &str, module: Module, seen: &HashSet<String>) -> Result<(), ApiError> {
+        let gone: Vec<Remote> = db::remotes(&self.store.connection(), platform, module.name())
+            .map_err(storage)?
+            .into_iter()
+            .filter(|r| !seen.contains(&r.remote_id))
+            .collect();
+        let now = self.now();
+        for remote in gone {
+            let store = self.store;
+            store.transaction(|tx| -> Result<(), ApiError> {
+                if crate::platform::get(tx, module, &remote.local_id).map_err(storage)?.is_some() {
+                    apply_mirrored_delete(tx, module, &remote.local_id, now).map_err(storage)?;
+                }
+                db::forget_remote(tx, platform, module.name(), &remote.local_id).map_err(storage)
+            })?;
+            let mut outcome = RecordOutcome::new(module.name(), &remote.local_id, RecordOp::MirrorDelete, Outcome::Ok);
+            outcome.message = Some(format!("gone from the platform ({} {})", module.name(), remote.remote_id));
+            self.record(outcome)?;
+        }
+        Ok(())
+    }
+
+    fn record_mirror(&mut self, mut outcome: RecordOutcome, message: String) -> Result<(), ApiError> {
+        outcome.message = Some(message);
+        self.record(outcome)
+    }
+}
