@@ -334,8 +334,10 @@ impl Generator {
 
     fn payment(&mut self, index: usize, invoices: &[(RecordId, i64, Decimal, String)]) -> (Times, Payment) {
         let times = self.times(index);
+        // Each payment settles its own invoice: two full payments of one invoice would be an
+        // overpayment, which no accounting system takes.
         let (invoice, account, amount, _) =
-            invoices.choose(&mut self.rng).cloned().unwrap_or((RecordId::Int(0), 1, Decimal::ONE, String::new()));
+            invoices.get(index).cloned().unwrap_or((RecordId::Int(0), 1, Decimal::ONE, String::new()));
         let payment = Payment {
             account_id: account,
             invoice_id: matches!(invoice, RecordId::Guid(_)).then_some(invoice),

@@ -133,3 +133,112 @@ fn connector_outcomes(setup: &Setup, run_id: i64) -> Vec<String> {
         })
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn five_hundred_records_of_all_six_kinds_reach_quickbooks_in_one_sync() {
+    // The UK company: the seeded accounts bill in four currencies.
+    let setup = setup(seed::UK_REALM).await;
+    let bss = bss().await;
+    bss.seed_records(84);
+    link_to(&setup, &bss);
+    tax_every_line(&setup, seed::UK_REALM, "20.0% S");
+    let run = sync(&setup, Direction::Sync).await;
+    let outcomes = connector_outcomes(&setup, run.run_id);
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
+    assert_eq!(ops(&setup, run.run_id, RecordOp::MirrorCreate), 504, "{outcomes:#?}");
+    for (module, kind) in [
+        ("Accounts", EntityKind::Customer),
+        ("Products", EntityKind::Item),
+        ("Invoices", EntityKind::Invoice),
+        ("Payments", EntityKind::Payment),
+    ] {
+        let pushed = setup
+            .connector
+            .store()
+            .connection()
+            .query_row("SELECT COUNT(*) FROM link WHERE module = ?1", [module], |row| row.get::<_, i64>(0))
+            .unwrap();
+        assert!(pushed >= 84, "{module}: {pushed} linked; {:?}", run.counts);
+        assert!(setup.sandbox.count(seed::UK_REALM, kind) >= 84, "{module}");
+    }
+
+    // Nothing bounces back from either side.
+    bss.advance_clock(Duration::from_secs(60));
+    let quiet = sync(&setup, Direction::Sync).await;
+    assert!(quiet.counts.values().all(|c| c.ok == 0), "{:#?}", connector_outcomes(&setup, quiet.run_id));
+
+    // A change made in QuickBooks to a customer that came from the platform reaches the platform.
+    // One with nothing billed to it, so QuickBooks lets it be made inactive further down.
+    let billed: Vec<String> = bss.list(Kind::Invoices).iter().map(|i| i["billingAccountId"].to_string()).collect();
+    let account = bss.list(Kind::Accounts).into_iter().find(|a| !billed.contains(&a["id"].to_string())).unwrap();
+    let account_id = account["id"].to_string();
+    let qbo_id: String = setup
+        .connector
+        .store()
+        .connection()
+        .query_row("SELECT qbo_id FROM link WHERE module = 'Accounts' AND platform_id = ?1", [&account_id], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    let client = setup.connector.qbo_client("Books").await.unwrap();
+    let customer = client.read_json("Customer", &qbo_id).await.unwrap();
+    client
+        .update_json("Customer", &json!({"Id": qbo_id, "SyncToken": customer["SyncToken"], "PrimaryPhone": {"FreeFormNumber": "+44 20 7946 0001"}}), true, &qbo::RequestId::new())
+        .await
+        .unwrap();
+    bss.advance_clock(Duration::from_secs(60));
+    let run = sync(&setup, Direction::Sync).await;
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
+    assert_eq!(ops(&setup, run.run_id, RecordOp::WriteUpdate), 1, "{:#?}", connector_outcomes(&setup, run.run_id));
+    let there = bss.get(Kind::Accounts, &account_id).unwrap();
+    assert_eq!(there["phone"], "+44 20 7946 0001");
+    assert_eq!(there["addresses"], account["addresses"], "what the connector does not map is kept");
+
+    // A delete on the platform is learnt by a whole read and acts in QuickBooks as the matrix
+    // says: the customer is made inactive.
+    bss.delete(Kind::Accounts, &account_id).unwrap();
+    bss.advance_clock(Duration::from_secs(60));
+    let read = setup
+        .connector
+        .run(
+            "Books",
+            connector::api::RunKind::ReadPlatform { whole: true, trigger: connector::sync::Trigger::Cli },
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ops(&setup, read.run_id, RecordOp::MirrorDelete), 1, "{:#?}", connector_outcomes(&setup, read.run_id));
+    assert!(setup.connector.record(Module::Accounts, &account_id).unwrap().deleted);
+    let run = sync(&setup, Direction::Sync).await;
+    assert_eq!(ops(&setup, run.run_id, RecordOp::Delete), 1, "{:#?}", connector_outcomes(&setup, run.run_id));
+    let customer = client.read_json("Customer", &qbo_id).await.unwrap();
+    assert_eq!(customer["Active"], false);
+}
+
+/// A VAT company needs a rate on every line and the BSS's lines carry none: the operator's
+/// customizing gives lines without a code the company's standard rate.
+fn tax_every_line(setup: &Setup, realm: &str, code_name: &str) {
+    let codes = setup.sandbox.entities(realm, EntityKind::TaxCode);
+    let code = codes.iter().find(|c| c["Name"] == code_name).unwrap();
+    let row = connector::api::LookupRow {
+        lookup: "tax_code".into(),
+        platform_value: "(none)".into(),
+        qbo_value: code["Id"].as_str().unwrap().into(),
+    };
+    setup.connector.set_lookup("Books", row).unwrap();
+    let mut spec = setup.connector.spec("Books").unwrap();
+    let given = r#"(if .TaxCode then {value: lookup_or("tax_code"; .TaxCode; .TaxCode)} else null end)"#;
+    let defaulted = r#"{value: lookup_or("tax_code"; (.TaxCode // "(none)"); .TaxCode)}"#;
+    let mut changed = 0;
+    for module in ["Invoices", "Orders"] {
+        let methods = &mut spec.module_mut(module).unwrap().methods;
+        for rule in methods.push_create.rules.iter_mut().chain(methods.push_update.rules.iter_mut()) {
+            if rule.expr.contains(given) {
+                rule.expr = rule.expr.replace(given, defaulted);
+                changed += 1;
+            }
+        }
+    }
+    assert_eq!(changed, 4, "the built-in line rules changed shape");
+    setup.connector.save_spec("Books", &spec).unwrap();
+}

@@ -313,7 +313,12 @@ fn us(now: DateTime<Utc>) -> Company {
 fn uk(now: DateTime<Utc>) -> Company {
     let mut p = profile(UK_REALM, "Thistle & Thorn Ltd (UK)", "GB", "GBP", 0);
     p.multicurrency = true;
-    p.exchange_rates = BTreeMap::from([("USD".to_owned(), "0.79".to_owned()), ("EUR".to_owned(), "0.85".to_owned())]);
+    // A UK business billing North America and Europe, as the BSS sandbox's accounts do.
+    p.exchange_rates = BTreeMap::from([
+        ("USD".to_owned(), "0.79".to_owned()),
+        ("EUR".to_owned(), "0.85".to_owned()),
+        ("CAD".to_owned(), "0.57".to_owned()),
+    ]);
     let mut b = Builder::new(p, now);
     let accounts = b.chart_of_accounts("Current Account");
     let standard = b.tax_rate("20.0% S", json!(20));

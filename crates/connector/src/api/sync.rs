@@ -42,6 +42,12 @@ pub enum RunKind {
         conflict_id: i64,
         choice: SameEntityChoice,
     },
+    /// Reads the linked platform into the store, nothing else; `whole` reads every record
+    /// (and learns of deletes) rather than the changes.
+    ReadPlatform {
+        whole: bool,
+        trigger: Trigger,
+    },
 }
 
 /// How a caller follows a run: a switch that cancels it, and where its progress goes.
@@ -69,6 +75,17 @@ impl Connector {
             RunKind::Resolve { conflict_id, choices } => self.resolve_watched(name, conflict_id, &choices, watch).await,
             RunKind::ResolveSameEntity { conflict_id, choice } => {
                 self.resolve_same_entity_watched(name, conflict_id, &choice, watch).await
+            }
+            RunKind::ReadPlatform { whole, trigger } => {
+                let mut input = self.run_input(name).await?;
+                let Some(linked) = input.platform.as_mut() else {
+                    return Err(ApiError::new(
+                        ErrorCode::Validation,
+                        format!("{name:?} does not link a REST platform"),
+                    ));
+                };
+                linked.read_all = whole;
+                crate::sync::Engine::run(input, watch.request(Direction::Mirror, None, trigger)).await
             }
         }
     }

@@ -263,7 +263,7 @@ impl<'a> Engine<'a> {
         let mut write_back = None;
         if let Some(linked) = &linked {
             self.resume_platform_journal(linked).await?;
-            if matches!(request.direction, Direction::Push | Direction::Sync) {
+            if matches!(request.direction, Direction::Push | Direction::Sync | Direction::Mirror) {
                 for &module in &platform_modules {
                     if self.cancel.load(Ordering::Relaxed) {
                         return Ok(());
@@ -272,6 +272,9 @@ impl<'a> Engine<'a> {
                 }
             }
             write_back = Some(self.write_back_span(linked)?);
+        }
+        if request.direction == Direction::Mirror {
+            return Ok(());
         }
         if matches!(request.direction, Direction::Push | Direction::Sync) {
             for module in &modules {

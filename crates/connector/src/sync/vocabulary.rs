@@ -77,6 +77,8 @@ words! {
         Push = "push",
         Pull = "pull",
         Sync = "sync",
+        /// Only reading the linked platform into the store.
+        Mirror = "mirror",
     }
 }
 

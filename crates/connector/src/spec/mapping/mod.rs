@@ -131,6 +131,16 @@ fn strip_nulls(value: Value) -> Option<Value> {
     }
 }
 
+/// Empty and blank text, everywhere in a value, as null.
+fn blank_as_null(value: Value) -> Value {
+    match value {
+        Value::String(text) if text.trim().is_empty() => Value::Null,
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, blank_as_null(v))).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(blank_as_null).collect()),
+        other => other,
+    }
+}
+
 fn decimal(value: &Value) -> Option<Decimal> {
     crate::platform::schema::decimal(value)
 }
@@ -216,6 +226,9 @@ impl CompiledMethod {
                 reason,
                 kind,
             })?;
+            // QuickBooks sends "" for a field it has no value for (a UK address's
+            // CountrySubDivisionCode): on the platform that is an absent field, not an empty one.
+            let value = if self.method.is_push() { value } else { blank_as_null(value) };
             let Some(value) = strip_nulls(value) else { continue };
             set_path(&mut body, &rule.target, value);
             provenance.insert(target, index + 1);
