@@ -314,18 +314,24 @@ fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
 
 /// One module's live records as CSV (one row per line for invoices and orders).
 pub fn export_csv(store: &Store, module: Module) -> Result<String, PlatformError> {
+    records_csv(module, &live_records(store, module)?)
+}
+
+/// `records` of `module` as CSV in the columns [`export_csv`] writes: whatever writes a
+/// module's records for another program to read writes them the one way.
+pub(crate) fn records_csv(module: Module, records: &[Value]) -> Result<String, PlatformError> {
     let columns = columns(module);
     let mut writer = csv::Writer::from_writer(Vec::new());
     let write_error = |e: csv::Error| PlatformError::Database(rusqlite::Error::ToSqlConversionFailure(Box::new(e)));
     writer.write_record(&columns).map_err(write_error)?;
-    for record in live_records(store, module)? {
+    for record in records {
         let lines = record.get("Lines").and_then(Value::as_array).cloned().unwrap_or_else(|| vec![Value::Null]);
         for line in lines {
             let row: Vec<String> = columns
                 .iter()
                 .map(|column| match column.strip_prefix(LINE_PREFIX) {
                     Some(field) => cell(lookup(&line, field)),
-                    None => cell(lookup(&record, column)),
+                    None => cell(lookup(record, column)),
                 })
                 .collect();
             writer.write_record(&row).map_err(write_error)?;
