@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use super::{import_records, live_records, ImportError, ImportProblem, ImportReport, Position};
+use super::{import_records, live_records, Ids, ImportError, ImportProblem, ImportReport, Position};
 use crate::platform::schema::{brief_text, Field, Kind};
 use crate::platform::{Module, PlatformError};
 use crate::store::Store;
@@ -271,14 +271,23 @@ pub(super) fn locate(field: &str, record_line: u64, line_rows: &[u64]) -> (u64, 
     (record_line, field.to_owned())
 }
 
-/// Where a record came from: its first CSV line and the line of each of its lines, or
-/// its place in a JSON document (`Accounts[3]`).
 /// Imports one module's CSV: all rows or none.
 pub fn import_csv(store: &Store, module: Module, text: &str, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
+    import_csv_with(store, module, text, Ids::MayBeNew, now)
+}
+
+/// [`import_csv`], saying whether every record must name its id.
+pub(crate) fn import_csv_with(
+    store: &Store,
+    module: Module,
+    text: &str,
+    ids: Ids,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, ImportError> {
     let parsed = parse_csv(module, text);
     let records =
         parsed.records.into_iter().map(|(data, line, line_rows)| (data, Position::Csv { line, line_rows })).collect();
-    import_records(store, vec![(module, records)], parsed.problems, now)
+    import_records(store, vec![(module, records)], parsed.problems, ids, now)
 }
 
 /// The text of a CSV file as read from disk: a file that is not UTF-8 is refused with
