@@ -18,9 +18,9 @@ use super::{get, insert, Module, Origin, PlatformError};
 use crate::store::Store;
 
 mod csv;
-pub(crate) use csv::import_csv_with;
 use csv::locate;
 pub use csv::{csv_text, export_csv, import_csv};
+pub(crate) use csv::{import_csv_with, records_csv};
 
 /// Whether every record of an import must name its `Id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

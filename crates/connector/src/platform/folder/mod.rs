@@ -7,11 +7,13 @@
 //! - `imported/`: where an imported file goes, under its own name;
 //! - `rejected/`: where a refused file goes, with `<name>.report.txt` beside it saying, row by
 //!   row and field by field, what to correct;
+//! - `outbox/`: what a pull from QuickBooks changed, one CSV per module ([`write_outbox`]).
 //!
 //! Neither side reads a file the other is still writing: each writes `<name>.part` and renames
 //! it to `<name>` once it is complete, and each skips names ending in `.part`.
 
 mod inbox;
+mod outbox;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use chrono::{DateTime, Utc};
 use super::PlatformError;
 
 pub use inbox::{import_inbox, module_named, InboxFile, InboxOutcome, InboxReport};
+pub use outbox::{write_outbox, OutboxFile, OutboxReport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FolderError {

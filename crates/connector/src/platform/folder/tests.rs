@@ -1,9 +1,11 @@
 use std::path::Path;
 
+use serde_json::json;
+
 use super::*;
-use crate::platform::exchange::ImportReport;
+use crate::platform::exchange::{export_csv, ImportReport};
 use crate::platform::tests::{store, NOW};
-use crate::platform::{Module, Origin, PlatformStore};
+use crate::platform::{apply_pulled, apply_pulled_delete, Module, Origin, PlatformStore};
 use crate::store::Store;
 
 fn put(folder: &Path, name: &str, text: &str) {
@@ -234,6 +236,67 @@ fn a_file_read_again_after_a_crash_before_its_move_writes_nothing() {
     assert_eq!(last_seq(&store), seq, "no change logged, so nothing is pushed again");
 }
 
+fn pull(store: &Store, work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(), crate::platform::PlatformError>) {
+    store.transaction(work).unwrap();
+}
+
+#[test]
+fn the_outbox_has_what_pulls_changed_after_the_cursor_one_file_per_module() {
+    let (_db, store) = store();
+    let folder = tempfile::tempdir().unwrap();
+    let platform = PlatformStore::new(&store);
+    pull(&store, |tx| {
+        apply_pulled(tx, Module::Products, json!({"Id": "P-OLD", "Name": "Old", "Price": 1}), NOW)?;
+        apply_pulled(tx, Module::Accounts, json!({"Id": "QB-1", "Name": "Acme"}), NOW).map(drop)
+    });
+    let cursor = last_seq(&store);
+    platform.create(Module::Accounts, json!({"Id": "LOCAL", "Name": "Made here"}), NOW).unwrap();
+    pull(&store, |tx| {
+        apply_pulled(tx, Module::Accounts, json!({"Id": "QB-2", "Name": "Bolt"}), NOW)?;
+        apply_pulled(tx, Module::Accounts, json!({"Id": "QB-1", "Name": "Acme Ltd"}), NOW)?;
+        apply_pulled(tx, Module::Products, json!({"Id": "P-NEW", "Name": "New", "Price": 2}), NOW)?;
+        apply_pulled_delete(tx, Module::Products, "P-OLD", NOW).map(drop)
+    });
+
+    let report = write_outbox(&store, folder.path(), cursor, NOW).unwrap();
+    assert_eq!(report.seq, last_seq(&store));
+    let written: Vec<(&str, Module, bool, usize)> =
+        report.files.iter().map(|f| (f.name.as_str(), f.module, f.deleted, f.records)).collect();
+    assert_eq!(
+        written,
+        [
+            ("Accounts-20261124T120000Z.csv", Module::Accounts, false, 2),
+            ("Products-20261124T120000Z.csv", Module::Products, false, 1),
+            ("Products-deleted-20261124T120000Z.csv", Module::Products, true, 1),
+        ]
+    );
+    let outbox = folder.path().join("outbox");
+    assert_eq!(
+        names_in(&outbox),
+        ["Accounts-20261124T120000Z.csv", "Products-20261124T120000Z.csv", "Products-deleted-20261124T120000Z.csv"],
+        "no .part left behind"
+    );
+    let accounts = std::fs::read_to_string(outbox.join("Accounts-20261124T120000Z.csv")).unwrap();
+    let export = export_csv(&store, Module::Accounts).unwrap();
+    assert_eq!(accounts.lines().next(), export.lines().next(), "an export's columns");
+    let ids: Vec<&str> = accounts.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(ids, ["QB-1", "QB-2"], "the local account is not the platform's news");
+    assert!(accounts.contains("QB-1,Acme Ltd,"), "as it is now:\n{accounts}");
+    let deleted = std::fs::read_to_string(outbox.join("Products-deleted-20261124T120000Z.csv")).unwrap();
+    assert!(deleted.lines().nth(1).unwrap().starts_with("P-OLD,Old,"), "as it last was:\n{deleted}");
+
+    let again = write_outbox(&store, folder.path(), report.seq, NOW).unwrap();
+    assert_eq!(again, OutboxReport { files: vec![], seq: report.seq });
+    platform.create(Module::Accounts, json!({"Id": "LOCAL-2", "Name": "Also here"}), NOW).unwrap();
+    assert_eq!(write_outbox(&store, folder.path(), report.seq, NOW).unwrap().files, []);
+
+    // A second pull within the same second does not overwrite the first one's file.
+    pull(&store, |tx| apply_pulled(tx, Module::Accounts, json!({"Id": "QB-3", "Name": "Cog"}), NOW).map(drop));
+    let next = write_outbox(&store, folder.path(), report.seq, NOW).unwrap();
+    assert_eq!(next.files[0].name, "Accounts-20261124T120000Z-2.csv");
+    assert_eq!(next.seq, last_seq(&store));
+}
+
 #[test]
 fn a_folder_that_is_not_there_is_named() {
     let (_db, store) = store();
@@ -244,6 +307,7 @@ fn a_folder_that_is_not_there_is_named() {
         error.to_string(),
         format!("the watched folder {} does not exist (or is not a folder)", missing.display())
     );
+    assert!(matches!(write_outbox(&store, &missing, 0, NOW), Err(FolderError::Missing(_))));
 }
 
 #[test]
