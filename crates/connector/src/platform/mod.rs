@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod exchange;
+pub mod folder;
 pub mod link;
 pub mod profile;
 pub mod rest;

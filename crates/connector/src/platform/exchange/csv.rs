@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use super::{import_records, live_records, ImportError, ImportProblem, ImportReport, Position};
+use super::{import_records, live_records, Ids, ImportError, ImportProblem, ImportReport, Position};
 use crate::platform::schema::{brief_text, Field, Kind};
 use crate::platform::{Module, PlatformError};
 use crate::store::Store;
@@ -271,14 +271,23 @@ pub(super) fn locate(field: &str, record_line: u64, line_rows: &[u64]) -> (u64, 
     (record_line, field.to_owned())
 }
 
-/// Where a record came from: its first CSV line and the line of each of its lines, or
-/// its place in a JSON document (`Accounts[3]`).
 /// Imports one module's CSV: all rows or none.
 pub fn import_csv(store: &Store, module: Module, text: &str, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
+    import_csv_with(store, module, text, Ids::MayBeNew, now)
+}
+
+/// [`import_csv`], saying whether every record must name its id.
+pub(crate) fn import_csv_with(
+    store: &Store,
+    module: Module,
+    text: &str,
+    ids: Ids,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, ImportError> {
     let parsed = parse_csv(module, text);
     let records =
         parsed.records.into_iter().map(|(data, line, line_rows)| (data, Position::Csv { line, line_rows })).collect();
-    import_records(store, vec![(module, records)], parsed.problems, now)
+    import_records(store, vec![(module, records)], parsed.problems, ids, now)
 }
 
 /// The text of a CSV file as read from disk: a file that is not UTF-8 is refused with
@@ -314,18 +323,24 @@ fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
 
 /// One module's live records as CSV (one row per line for invoices and orders).
 pub fn export_csv(store: &Store, module: Module) -> Result<String, PlatformError> {
+    records_csv(module, &live_records(store, module)?)
+}
+
+/// `records` of `module` as CSV in the columns [`export_csv`] writes: whatever writes a
+/// module's records for another program to read writes them the one way.
+pub(crate) fn records_csv(module: Module, records: &[Value]) -> Result<String, PlatformError> {
     let columns = columns(module);
     let mut writer = csv::Writer::from_writer(Vec::new());
     let write_error = |e: csv::Error| PlatformError::Database(rusqlite::Error::ToSqlConversionFailure(Box::new(e)));
     writer.write_record(&columns).map_err(write_error)?;
-    for record in live_records(store, module)? {
+    for record in records {
         let lines = record.get("Lines").and_then(Value::as_array).cloned().unwrap_or_else(|| vec![Value::Null]);
         for line in lines {
             let row: Vec<String> = columns
                 .iter()
                 .map(|column| match column.strip_prefix(LINE_PREFIX) {
                     Some(field) => cell(lookup(&line, field)),
-                    None => cell(lookup(&record, column)),
+                    None => cell(lookup(record, column)),
                 })
                 .collect();
             writer.write_record(&row).map_err(write_error)?;

@@ -20,6 +20,17 @@ use crate::store::Store;
 mod csv;
 use csv::locate;
 pub use csv::{csv_text, export_csv, import_csv};
+pub(crate) use csv::{import_csv_with, records_csv};
+
+/// Whether every record of an import must name its `Id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ids {
+    /// A record without one is created with a new id: right for a one-off import by hand.
+    MayBeNew,
+    /// A file that may be read again (the watched folder's, after a crash between its
+    /// import and its move) must update the same records the second time, not add them anew.
+    Required,
+}
 
 /// One thing wrong with an import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -104,6 +115,8 @@ fn content(data: &Value) -> Value {
     prune(&data).unwrap_or(Value::Null)
 }
 
+/// Where a record came from: its first CSV line and the line of each of its lines, or
+/// its place in a JSON document (`Accounts[3]`).
 enum Position {
     Csv { line: u64, line_rows: Vec<u64> },
     Json { path: String },
@@ -114,6 +127,7 @@ fn import_records(
     store: &Store,
     batches: Vec<(Module, Vec<(Value, Position)>)>,
     mut problems: Vec<ImportProblem>,
+    ids: Ids,
     now: DateTime<Utc>,
 ) -> Result<ImportReport, ImportError> {
     let incoming: HashSet<(Module, String)> = batches
@@ -132,6 +146,22 @@ fn import_records(
         };
         for (module, records) in &batches {
             for (data, position) in records {
+                let has_id = data.get("Id").and_then(Value::as_str).is_some_and(|id| !id.trim().is_empty());
+                if ids == Ids::Required && !has_id {
+                    let (line, path) = match position {
+                        Position::Csv { line, .. } => (Some(*line), None),
+                        Position::Json { path } => (None, Some(path.clone())),
+                    };
+                    problems.push(ImportProblem {
+                        line,
+                        path,
+                        column: Some("Id".into()),
+                        record: None,
+                        reason: format!(
+                            "is required here: each {module} record must carry its own id, so that reading the file again updates the same records instead of adding copies"
+                        ),
+                    });
+                }
                 for error in validate(*module, data, &exists) {
                     let (line, path, column) = match position {
                         Position::Csv { line, line_rows } => {
@@ -182,6 +212,16 @@ fn import_records(
 
 /// Imports a whole JSON document (`{"format": 1, "Accounts": […], …}`): all or nothing.
 pub fn import_json(store: &Store, document: &Value, now: DateTime<Utc>) -> Result<ImportReport, ImportError> {
+    import_json_with(store, document, Ids::MayBeNew, now)
+}
+
+/// [`import_json`], saying whether every record must name its id.
+pub(crate) fn import_json_with(
+    store: &Store,
+    document: &Value,
+    ids: Ids,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, ImportError> {
     let mut problems = Vec::new();
     let problem =
         |path: Option<String>, reason: String| ImportProblem { path, line: None, column: None, record: None, reason };
@@ -236,7 +276,7 @@ pub fn import_json(store: &Store, document: &Value, now: DateTime<Utc>) -> Resul
         }
         batches.push((module, positioned));
     }
-    import_records(store, batches, problems, now)
+    import_records(store, batches, problems, ids, now)
 }
 
 fn kind_of_value(value: &Value) -> &'static str {

@@ -215,3 +215,21 @@ fn rows_of_one_invoice_that_disagree_are_refused_naming_both_lines() {
     );
     assert_eq!(platform.count(Module::Invoices).unwrap(), 0);
 }
+
+#[test]
+fn a_file_that_may_be_read_again_must_name_every_id() {
+    let (_dir, store) = store();
+    let csv = "Id,Name\nA1,Acme\n,Bolt\n";
+    assert_eq!(
+        problems_of(import_csv_with(&store, Module::Accounts, csv, Ids::Required, NOW)),
+        ["line 3, column Id: is required here: each Accounts record must carry its own id, so that reading the file again updates the same records instead of adding copies"]
+    );
+    let document =
+        json!({"format": 1, "Products": [{"Id": "P1", "Name": "Widget", "Price": 5}, {"Name": "Gadget", "Price": 1}]});
+    assert_eq!(
+        problems_of(import_json_with(&store, &document, Ids::Required, NOW)),
+        ["Products[2], column Id: is required here: each Products record must carry its own id, so that reading the file again updates the same records instead of adding copies"]
+    );
+    assert_eq!(PlatformStore::new(&store).count(Module::Accounts).unwrap(), 0, "nothing applied");
+    assert_eq!(import_csv(&store, Module::Accounts, csv, NOW).unwrap().created, 2, "by hand, a new id is given");
+}
