@@ -22,6 +22,10 @@ pub const BUILT_IN: [(&str, &str); 1] = [("interworks-bss.json", INTERWORKS_BSS)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// Where an editor finds the format's JSON Schema (`./profile.schema.json`); the
+    /// connector checks the profile itself and does not read it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     pub profile: u32,
     pub name: String,
     pub server: Server,
@@ -66,12 +70,13 @@ pub enum Auth {
         #[serde(default)]
         scope: Option<String>,
     },
-    /// A token the operator pastes.
-    Bearer,
+    /// A token the operator pastes. Braced, as `Basic`, because serde lets a unit variant
+    /// of a tagged enum carry unknown fields, and a misspelt one must be refused.
+    Bearer {},
     ApiKey {
         header: String,
     },
-    Basic,
+    Basic {},
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,7 +233,8 @@ pub fn read_profile(text: &str) -> Result<Profile, Vec<ProfileProblem>> {
     }
     for (name, api) in &profile.modules {
         let at = |field: &'static str| -> [&str; 3] { ["modules", name.as_str(), field] };
-        if name.parse::<Module>().is_err() {
+        // One spelling per module: the name is the module's, exactly, as the schema says.
+        if !Module::ALL.iter().any(|module| module.name() == name) {
             let known: Vec<&str> = Module::ALL.iter().map(|m| m.name()).collect();
             problem(&["modules", name], format!("{name:?} is not a module (modules: {})", known.join(", ")));
             continue;
@@ -300,6 +306,9 @@ fn unknown_field(message: &str) -> Option<String> {
 fn plain(message: &str) -> String {
     message.rsplit_once(" at line ").map_or(message, |(text, _)| text).to_owned()
 }
+
+#[cfg(test)]
+mod schema_tests;
 
 #[cfg(test)]
 mod tests {
