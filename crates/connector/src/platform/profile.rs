@@ -100,8 +100,11 @@ pub struct ModuleApi {
     /// The field of the platform's JSON that holds its id.
     pub id: String,
     /// A field that is stable and unique (a code), to find a record after a write whose
-    /// answer was lost, before sending it again.
+    /// answer was lost, before sending it again: its value is the outbound's.
     pub key: String,
+    /// How the platform finds a record by its key; left out, the client reads the list.
+    #[serde(default)]
+    pub find: Option<Find>,
     pub list: List,
     pub changes: Changes,
     pub read: Call,
@@ -156,6 +159,15 @@ pub struct Sort {
     pub field: String,
     #[serde(default)]
     pub order_param: Option<String>,
+}
+
+/// Finding a record by its key: `GET <list.path>?<param>=<key>`, answered as the list is
+/// (the same `rows`, the same paging), with the one record or none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Find {
+    /// The list's query parameter that filters by the key field: `external_ref`.
+    pub param: String,
 }
 
 /// How to read only what changed since a time.

@@ -58,6 +58,7 @@ const TAKEN: &[(&str, Edit)] = &[
     ("with changes by a parameter", |d| {
         d["modules"]["Accounts"]["changes"] = json!({"style": "parameter", "param": "updatedSince"})
     }),
+    ("with a find by the key", |d| d["modules"]["Accounts"]["find"] = json!({"param": "code"})),
     ("with a PATCH and If-Match", |d| {
         d["modules"]["Accounts"]["update"] = json!({"path": "/accounts/{id}", "method": "PATCH", "if_match": true})
     }),
@@ -102,6 +103,7 @@ const REFUSED: &[(&str, Edit)] = &[
     ("with a list that names a record", |d| d["modules"]["Accounts"]["list"]["path"] = "/accounts/{id}".into()),
     ("with a path not from /", |d| d["modules"]["Accounts"]["read"]["path"] = "accounts/{id}".into()),
     ("with an update by POST", |d| d["modules"]["Accounts"]["update"]["method"] = "POST".into()),
+    ("with a find that names no parameter", |d| d["modules"]["Accounts"]["find"] = json!({"by": "code"})),
     ("with a module without its id", |d| drop(d["modules"]["Accounts"].as_object_mut().unwrap().remove("id"))),
 ];
 
