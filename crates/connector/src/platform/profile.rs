@@ -16,8 +16,12 @@ pub const PROFILE_FORMAT: u32 = 1;
 /// The interworks.cloud BSS, as its public API and its use show it (docs/PLATFORMS.md).
 pub const INTERWORKS_BSS: &str = include_str!("../../profiles/interworks-bss.json");
 
+/// Ledgerline, a platform made up to be unlike the BSS on every axis a profile describes
+/// (docs/PLATFORMS.md); crates/rest-sandbox is its server.
+pub const LEDGER_REST: &str = include_str!("../../profiles/ledger-rest.json");
+
 /// The profiles that ship with the connector: (file name, text).
-pub const BUILT_IN: [(&str, &str); 1] = [("interworks-bss.json", INTERWORKS_BSS)];
+pub const BUILT_IN: [(&str, &str); 2] = [("interworks-bss.json", INTERWORKS_BSS), ("ledger-rest.json", LEDGER_REST)];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
