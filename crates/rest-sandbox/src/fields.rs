@@ -25,6 +25,8 @@ enum Type {
     Object(&'static [Spec]),
     /// At least one line, each an object of these fields.
     Lines(&'static [Spec]),
+    /// Worked out by Ledgerline as it answers (see [`with_amounts`]); a body may not send it.
+    Computed,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +44,10 @@ const fn opt(name: &'static str, kind: Type) -> Spec {
     Spec { name, kind, required: false }
 }
 
+const fn computed(name: &'static str) -> Spec {
+    Spec { name, kind: Type::Computed, required: false }
+}
+
 const ADDRESS: &[Spec] = &[
     opt("line1", Type::Text),
     opt("city", Type::Text),
@@ -54,6 +60,7 @@ const LINE: &[Spec] = &[
     opt("description", Type::Text),
     req("quantity", Type::Number),
     req("unit_price", Type::Number),
+    computed("amount"),
 ];
 const ACCOUNT: &[Spec] = &[
     req("display_name", Type::Text),
@@ -89,9 +96,14 @@ const INVOICE: &[Spec] = &[
     opt("currency", Type::Currency),
     req("line_items", Type::Lines(LINE)),
     opt("tax_total", Type::Number),
+    computed("total"),
 ];
-const ORDER: &[Spec] =
-    &[req("number", Type::Text), req("ordered_on", Type::Date), req("line_items", Type::Lines(LINE))];
+const ORDER: &[Spec] = &[
+    req("number", Type::Text),
+    req("ordered_on", Type::Date),
+    req("line_items", Type::Lines(LINE)),
+    computed("total"),
+];
 const PAYMENT: &[Spec] = &[
     req("account_id", Type::Reference(Kind::Accounts)),
     opt("invoice_id", Type::Reference(Kind::Invoices)),
@@ -112,16 +124,16 @@ fn specs(kind: Kind) -> &'static [Spec] {
     }
 }
 
-/// Fields Ledgerline sets: a body that sends one is refused, so a client learns it at once.
-const SET_BY_LEDGERLINE: [&str; 5] = ["id", "created_at", "updated_at", "total", "amount"];
+/// The stamps every record has, which a body may not send either.
+const STAMPS: [&str; 3] = ["id", "created_at", "updated_at"];
 
 fn name_problem(specs: &[Spec], field: &str, path: &str) -> Option<ApiError> {
-    if specs.iter().any(|spec| spec.name == field) {
-        None
-    } else if SET_BY_LEDGERLINE.contains(&field) {
-        Some(ApiError::invalid_field(path, "is set by Ledgerline and cannot be written"))
-    } else {
-        Some(ApiError::invalid_field(path, "is not a field"))
+    match specs.iter().find(|spec| spec.name == field) {
+        Some(Spec { kind: Type::Computed, .. }) => {
+            Some(ApiError::invalid_field(path, "is worked out by Ledgerline and cannot be written"))
+        }
+        Some(_) => None,
+        None => Some(ApiError::invalid_field(path, "is not a field")),
     }
 }
 
@@ -132,6 +144,9 @@ pub(crate) fn checked(
     body: &Map<String, Value>,
     exists: &dyn Fn(Kind, &str) -> bool,
 ) -> Result<Map<String, Value>, ApiError> {
+    if let Some(stamp) = STAMPS.into_iter().find(|stamp| body.contains_key(*stamp)) {
+        return Err(ApiError::invalid_field(stamp, "is set by Ledgerline and cannot be written"));
+    }
     check_object(specs(kind), body, "", exists)
 }
 
@@ -145,7 +160,7 @@ fn check_object(
         return Err(problem);
     }
     let mut out = Map::new();
-    for spec in specs {
+    for spec in specs.iter().filter(|spec| !matches!(spec.kind, Type::Computed)) {
         let path = format!("{prefix}{}", spec.name);
         let value = match body.get(spec.name) {
             None | Some(Value::Null) if spec.required => return Err(ApiError::invalid_field(path, "is required")),
@@ -190,6 +205,7 @@ fn check_value(kind: Type, value: &Value, path: &str, exists: &dyn Fn(Kind, &str
             Ok(Value::Array(checked_lines))
         }
         (Type::Lines(_), _) => wrong("must list at least one line"),
+        (Type::Computed, _) => wrong("is worked out by Ledgerline and cannot be written"),
     }
 }
 
