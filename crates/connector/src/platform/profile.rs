@@ -16,12 +16,20 @@ pub const PROFILE_FORMAT: u32 = 1;
 /// The interworks.cloud BSS, as its public API and its use show it (docs/PLATFORMS.md).
 pub const INTERWORKS_BSS: &str = include_str!("../../profiles/interworks-bss.json");
 
+/// Ledgerline, a platform made up to be unlike the BSS on every axis a profile describes
+/// (docs/PLATFORMS.md); crates/rest-sandbox is its server.
+pub const LEDGER_REST: &str = include_str!("../../profiles/ledger-rest.json");
+
 /// The profiles that ship with the connector: (file name, text).
-pub const BUILT_IN: [(&str, &str); 1] = [("interworks-bss.json", INTERWORKS_BSS)];
+pub const BUILT_IN: [(&str, &str); 2] = [("interworks-bss.json", INTERWORKS_BSS), ("ledger-rest.json", LEDGER_REST)];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
+    /// Where an editor finds the format's JSON Schema (`./profile.schema.json`); the
+    /// connector checks the profile itself and does not read it.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     pub profile: u32,
     pub name: String,
     pub server: Server,
@@ -66,12 +74,13 @@ pub enum Auth {
         #[serde(default)]
         scope: Option<String>,
     },
-    /// A token the operator pastes.
-    Bearer,
+    /// A token the operator pastes. Braced, as `Basic`, because serde lets a unit variant
+    /// of a tagged enum carry unknown fields, and a misspelt one must be refused.
+    Bearer {},
     ApiKey {
         header: String,
     },
-    Basic,
+    Basic {},
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,8 +104,11 @@ pub struct ModuleApi {
     /// The field of the platform's JSON that holds its id.
     pub id: String,
     /// A field that is stable and unique (a code), to find a record after a write whose
-    /// answer was lost, before sending it again.
+    /// answer was lost, before sending it again: its value is the outbound's.
     pub key: String,
+    /// How the platform finds a record by its key; left out, the client reads the list.
+    #[serde(default)]
+    pub find: Option<Find>,
     pub list: List,
     pub changes: Changes,
     pub read: Call,
@@ -151,6 +163,15 @@ pub struct Sort {
     pub field: String,
     #[serde(default)]
     pub order_param: Option<String>,
+}
+
+/// Finding a record by its key: `GET <list.path>?<param>=<key>`, answered as the list is
+/// (the same `rows`, the same paging), with the one record or none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Find {
+    /// The list's query parameter that filters by the key field: `external_ref`.
+    pub param: String,
 }
 
 /// How to read only what changed since a time.
@@ -230,7 +251,8 @@ pub fn read_profile(text: &str) -> Result<Profile, Vec<ProfileProblem>> {
     }
     for (name, api) in &profile.modules {
         let at = |field: &'static str| -> [&str; 3] { ["modules", name.as_str(), field] };
-        if name.parse::<Module>().is_err() {
+        // One spelling per module: the name is the module's, exactly, as the schema says.
+        if !Module::ALL.iter().any(|module| module.name() == name) {
             let known: Vec<&str> = Module::ALL.iter().map(|m| m.name()).collect();
             problem(&["modules", name], format!("{name:?} is not a module (modules: {})", known.join(", ")));
             continue;
@@ -302,6 +324,9 @@ fn unknown_field(message: &str) -> Option<String> {
 fn plain(message: &str) -> String {
     message.rsplit_once(" at line ").map_or(message, |(text, _)| text).to_owned()
 }
+
+#[cfg(test)]
+mod schema_tests;
 
 #[cfg(test)]
 mod tests {
