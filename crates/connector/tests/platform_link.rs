@@ -242,3 +242,212 @@ fn tax_every_line(setup: &Setup, realm: &str, code_name: &str) {
     assert_eq!(changed, 4, "the built-in line rules changed shape");
     setup.connector.save_spec("Books", &spec).unwrap();
 }
+
+/// Customers made in QuickBooks, named `Made In QuickBooks NN`, for a write-back to carry.
+async fn customers_in_quickbooks(setup: &Setup, count: usize) {
+    let client = setup.connector.qbo_client("Books").await.unwrap();
+    for n in 0..count {
+        let body = json!({"DisplayName": format!("Made In QuickBooks {n:02}"), "PrimaryEmailAddr": {"Address": format!("qb{n}@made.example")}});
+        client.create_json("Customer", &body, &qbo::RequestId::new()).await.unwrap();
+    }
+}
+
+/// Each account name on the platform, with how many accounts carry it.
+fn platform_names(bss: &BssSandbox) -> BTreeMap<String, usize> {
+    let mut names = BTreeMap::new();
+    for account in bss.list(Kind::Accounts) {
+        *names.entry(account["name"].as_str().unwrap_or_default().to_owned()).or_insert(0) += 1;
+    }
+    names
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn platform_faults_leave_no_duplicate_and_lose_nothing() {
+    let setup = setup(seed::US_REALM).await;
+    let faults = bss_sandbox::Faults {
+        server_error_rate: 0.10,
+        rate_limited_rate: 0.05,
+        drop_after_commit_rate: 0.02,
+        retry_after_secs: 1,
+        ..Default::default()
+    };
+    let bss = BssSandbox::start(BssConfig { time_scale: 0.0, seed: 17, faults, ..BssConfig::default() }).await.unwrap();
+    for n in 0..30 {
+        bss.create(Kind::Accounts, &json!({"name": format!("Made On The Platform {n:02}")})).unwrap();
+    }
+    customers_in_quickbooks(&setup, 60).await;
+    link_to(&setup, &bss);
+
+    // A record a fault stopped is tried again by the next run; a few runs finish everything.
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let run = sync(&setup, Direction::Sync).await;
+        if run.outcome == RunOutcome::Succeeded {
+            break;
+        }
+        assert!(runs < 6, "still failing after {runs} runs: {:#?}", problems(&setup, &run));
+    }
+    let state = bss.state();
+    assert!(
+        state.faults_injected.server_errors > 0 && state.faults_injected.rate_limited > 0,
+        "the faults happened: {state:?}"
+    );
+    assert!(state.faults_injected.dropped_after_commit > 0, "an answer was lost after a commit: {state:?}");
+
+    let names = platform_names(&bss);
+    let twins: Vec<_> = names.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twins.is_empty(), "created twice on the platform: {twins:?}");
+    for n in 0..60 {
+        assert!(names.contains_key(&format!("Made In QuickBooks {n:02}")), "customer {n} reached the platform");
+    }
+    let customers = setup.sandbox.entities(seed::US_REALM, EntityKind::Customer);
+    for n in 0..30 {
+        let name = format!("Made On The Platform {n:02}");
+        assert_eq!(
+            customers.iter().filter(|c| c["DisplayName"] == name.as_str()).count(),
+            1,
+            "{name} in QuickBooks once"
+        );
+    }
+    // Every link names the platform record of its own record.
+    let links: Vec<(String, String)> = {
+        let connection = setup.connector.store().connection();
+        let mut statement =
+            connection.prepare("SELECT local_id, remote_id FROM platform_remote WHERE module = 'Accounts'").unwrap();
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert_eq!(links.len(), bss.count(Kind::Accounts), "every platform account is linked, once");
+    for (local_id, remote_id) in links {
+        let here = setup.connector.record(Module::Accounts, &local_id).unwrap();
+        let there = bss.get(Kind::Accounts, &remote_id).unwrap();
+        assert_eq!(here.data["Name"], there["name"], "{local_id} ↔ {remote_id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_platform_token_is_renewed_mid_run_and_a_wrong_password_stops_the_run() {
+    let setup = setup(seed::US_REALM).await;
+    let bss = bss().await;
+    customers_in_quickbooks(&setup, 5).await;
+    link_to(&setup, &bss);
+    let signed_in = std::sync::atomic::AtomicBool::new(false);
+    let expire_once = |progress: connector::sync::Progress| {
+        if progress.phase == connector::sync::Phase::WriteBack
+            && !signed_in.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            bss.expire_tokens();
+        }
+    };
+    let tokens_before = bss.tokens_issued();
+    let watch = connector::api::RunWatch { cancel: None, progress: Some(&expire_once) };
+    let kind = connector::api::RunKind::Sync {
+        direction: Direction::Sync,
+        modules: None,
+        trigger: connector::sync::Trigger::Cli,
+    };
+    let run = setup.connector.run("Books", kind, watch).await.unwrap();
+    assert!(signed_in.load(std::sync::atomic::Ordering::SeqCst), "the tokens were expired during the write-back");
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
+    assert_eq!(bss.tokens_issued(), tokens_before + 2, "signed in at the start and again once the token was refused");
+    assert_eq!(platform_names(&bss).keys().filter(|n| n.starts_with("Made In QuickBooks")).count(), 5);
+
+    bss.set_password("changed-by-the-admin");
+    bss.expire_tokens();
+    let error = setup
+        .connector
+        .sync(
+            "Books",
+            connector::sync::SyncRequest {
+                direction: Direction::Sync,
+                modules: None,
+                trigger: connector::sync::Trigger::Cli,
+                cancel: None,
+                progress: None,
+                only: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, connector::error::ErrorCode::PlatformSignIn);
+    assert_eq!(error.message, "interworks.cloud BSS refused the sign-in: the user name or password is wrong");
+    let last = setup.connector.runs("Books", 1).unwrap();
+    assert_eq!(last[0].outcome, Some(RunOutcome::Failed));
+}
+
+/// Ledgerline, a platform shaped unlike the BSS on every axis (next links, PATCH with
+/// If-Match, snake_case, string ids, an API key, a filter by update time, lookup by key),
+/// goes through the same loop with nothing but its profile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_differently_shaped_platform_passes_the_same_loop_by_its_profile_alone() {
+    use rest_sandbox::{Kind as LedgerKind, RestConfig, RestSandbox};
+    let setup = setup(seed::UK_REALM).await;
+    let ledger = RestSandbox::start(RestConfig { page_size: 50, ..RestConfig::default() }).await.unwrap();
+    ledger.seed(84).unwrap();
+    // Every seeded account is billed; QuickBooks only lets an account with no open balance go.
+    let unbilled = ledger.create(LedgerKind::Accounts, &json!({"display_name": "Unbilled Traders"})).unwrap();
+    let link = PlatformLink::Rest(RestLink {
+        profile: "ledger-rest.json".into(),
+        custom_profile: None,
+        variables: BTreeMap::from([("server".to_owned(), ledger.base_url().to_owned())]),
+        username: None,
+        client_id: None,
+    });
+    let secrets = BTreeMap::from([(PlatformSecret::Token, ledger.api_key().to_owned())]);
+    setup.connector.set_platform_link("Books", &link, &secrets).unwrap();
+    tax_every_line(&setup, seed::UK_REALM, "20.0% S");
+
+    let run = sync(&setup, Direction::Sync).await;
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
+    assert_eq!(ops(&setup, run.run_id, RecordOp::MirrorCreate), 6 * 84 + 1);
+    assert!(setup.sandbox.count(seed::UK_REALM, EntityKind::Invoice) >= 84);
+    let written = ops(&setup, run.run_id, RecordOp::WriteCreate);
+    assert!(written > 0, "the company's own customers and items went to Ledgerline");
+
+    ledger.advance_clock(Duration::from_secs(60));
+    let quiet = sync(&setup, Direction::Sync).await;
+    assert!(quiet.counts.values().all(|c| c.ok == 0), "{:#?}", connector_outcomes(&setup, quiet.run_id));
+
+    // QuickBooks → Ledgerline by PATCH with If-Match; Ledgerline → QuickBooks by its filter.
+    let account_id = unbilled["id"].as_str().unwrap().to_owned();
+    let qbo_id: String = {
+        let connection = setup.connector.store().connection();
+        let sql = "SELECT qbo_id FROM link WHERE module = 'Accounts' AND platform_id = ?1";
+        connection.query_row(sql, [&account_id], |row| row.get(0)).unwrap()
+    };
+    let client = setup.connector.qbo_client("Books").await.unwrap();
+    let customer = client.read_json("Customer", &qbo_id).await.unwrap();
+    client
+        .update_json("Customer", &json!({"Id": qbo_id, "SyncToken": customer["SyncToken"], "PrimaryPhone": {"FreeFormNumber": "+61 3 9000 0042"}}), true, &qbo::RequestId::new())
+        .await
+        .unwrap();
+    let etag_before = ledger.etag(LedgerKind::Accounts, &account_id).unwrap();
+    ledger.advance_clock(Duration::from_secs(60));
+    let run = sync(&setup, Direction::Sync).await;
+    assert_eq!(run.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &run));
+    assert_eq!(ledger.get(LedgerKind::Accounts, &account_id).unwrap()["phone"], "+61 3 9000 0042");
+    assert_ne!(ledger.etag(LedgerKind::Accounts, &account_id).unwrap(), etag_before);
+
+    ledger.advance_clock(Duration::from_secs(60));
+    ledger.update(LedgerKind::Accounts, &account_id, &json!({"email_address": "accounts@ledger.example"})).unwrap();
+    ledger.advance_clock(Duration::from_secs(60));
+    let run = sync(&setup, Direction::Sync).await;
+    assert_eq!(ops(&setup, run.run_id, RecordOp::MirrorUpdate), 1, "{:#?}", connector_outcomes(&setup, run.run_id));
+    let customer = client.read_json("Customer", &qbo_id).await.unwrap();
+    assert_eq!(customer["PrimaryEmailAddr"]["Address"], "accounts@ledger.example");
+
+    ledger.delete(LedgerKind::Accounts, &account_id).unwrap();
+    let read = setup
+        .connector
+        .run(
+            "Books",
+            connector::api::RunKind::ReadPlatform { whole: true, trigger: connector::sync::Trigger::Cli },
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ops(&setup, read.run_id, RecordOp::MirrorDelete), 1, "{:#?}", connector_outcomes(&setup, read.run_id));
+    sync(&setup, Direction::Sync).await;
+    assert_eq!(client.read_json("Customer", &qbo_id).await.unwrap()["Active"], false);
+}

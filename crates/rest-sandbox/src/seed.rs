@@ -13,7 +13,8 @@ const COMPANIES: [&str; 6] =
     ["Acme Pty Ltd", "Bolt & Nut Co", "Café Zoë", "Dunmore Freight", "Eastwind Labs", "Fernhill Farms"];
 const FIRST_NAMES: [&str; 5] = ["Ana", "Bram", "Chen", "Dee", "Émile"];
 const LAST_NAMES: [&str; 5] = ["Okafor", "Lindqvist", "Wei", "Murphy", "Durand"];
-const CURRENCIES: [&str; 3] = ["AUD", "NZD", "USD"];
+// What the UK demo company bills in, so a seeded Ledgerline reaches it whole.
+const CURRENCIES: [&str; 3] = ["GBP", "EUR", "USD"];
 
 /// Exact money from its digits: a JSON number, never through a float.
 fn money(digits: &str) -> Value {

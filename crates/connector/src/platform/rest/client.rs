@@ -152,8 +152,8 @@ impl RestPlatform {
                 ("a client id", credentials.client_id.is_some()),
                 ("a client secret", credentials.client_secret.is_some()),
             ],
-            Auth::Bearer | Auth::ApiKey { .. } => &[("a token", credentials.token.is_some())],
-            Auth::Basic => {
+            Auth::Bearer { .. } | Auth::ApiKey { .. } => &[("a token", credentials.token.is_some())],
+            Auth::Basic { .. } => {
                 &[("a user name", credentials.username.is_some()), ("a password", credentials.password.is_some())]
             }
         };
@@ -342,6 +342,16 @@ impl RestPlatform {
     /// answer, whether it was done.
     pub async fn find_by_key(&self, module: Module, key: &str) -> Result<Option<Value>, RestError> {
         let api = self.api(module)?;
+        if let Some(find) = &api.find {
+            // The platform filters by the key itself: one call, its answer shaped as a list.
+            let query = [(find.param.clone(), key.to_owned())];
+            let answer = self.call(Method::GET, &self.url(&api.list.path, None), &query, None, None).await?;
+            let rows = if api.list.rows.is_empty() { Some(&answer.body) } else { answer.body.pointer(&api.list.rows) };
+            return Ok(rows
+                .and_then(Value::as_array)
+                .and_then(|rows| rows.iter().find(|row| key_of(row, &api.key).as_deref() == Some(key)))
+                .cloned());
+        }
         let mut at = Some(self.first_page(module)?);
         while let Some(page_at) = at {
             let page = self.list_page(module, &page_at, true, None).await?;
@@ -455,9 +465,9 @@ impl RestPlatform {
     async fn authorize(&self, request: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder, RestError> {
         let secret = |s: &Option<Secret>| s.as_ref().map(|s| s.expose().to_owned()).unwrap_or_default();
         Ok(match &self.profile.auth {
-            Auth::Bearer => request.bearer_auth(secret(&self.credentials.token)),
+            Auth::Bearer { .. } => request.bearer_auth(secret(&self.credentials.token)),
             Auth::ApiKey { header } => request.header(header, secret(&self.credentials.token)),
-            Auth::Basic => request.basic_auth(
+            Auth::Basic { .. } => request.basic_auth(
                 self.credentials.username.clone().unwrap_or_default(),
                 Some(secret(&self.credentials.password)),
             ),
