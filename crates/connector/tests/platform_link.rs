@@ -451,3 +451,41 @@ async fn a_differently_shaped_platform_passes_the_same_loop_by_its_profile_alone
     sync(&setup, Direction::Sync).await;
     assert_eq!(client.read_json("Customer", &qbo_id).await.unwrap()["Active"], false);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_watched_folder_feeds_quickbooks_and_receives_what_was_pulled() {
+    let setup = setup(seed::US_REALM).await;
+    let folder = tempfile::tempdir().unwrap();
+    let link = PlatformLink::Folder { path: folder.path().display().to_string() };
+    setup.connector.set_platform_link("Books", &link, &BTreeMap::new()).unwrap();
+    let inbox = folder.path().join("inbox");
+    std::fs::write(inbox.join("accounts-2026-12-01.csv"), "Id,Name,CorpEmail\nF-1,Folder Farms,farm@folder.example\n")
+        .unwrap();
+    std::fs::write(inbox.join("Products.csv"), "Id,Name,Price\nF-P1,Hay bale,not a price\n").unwrap();
+
+    let run = sync(&setup, Direction::Sync).await;
+    assert_eq!(run.outcome, RunOutcome::FailedRecords, "the refused file is a failure of the run");
+    let problems = problems(&setup, &run);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(problems[0].starts_with("Products Products.csv mirror_create: refused (1 problem"), "{}", problems[0]);
+    assert!(folder.path().join("rejected/Products.csv.report.txt").exists());
+    assert!(folder.path().join("imported/accounts-2026-12-01.csv").exists());
+    let customers = setup.sandbox.entities(seed::US_REALM, EntityKind::Customer);
+    assert!(customers.iter().any(|c| c["DisplayName"] == "Folder Farms"), "the folder's account is in QuickBooks");
+
+    // The company's own customers were pulled, and are in the outbox for the platform to read.
+    let outbox: Vec<String> = std::fs::read_dir(folder.path().join("outbox"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let accounts_file = outbox.iter().find(|name| name.starts_with("Accounts-") && name.ends_with(".csv")).unwrap();
+    let written = std::fs::read_to_string(folder.path().join("outbox").join(accounts_file)).unwrap();
+    assert!(!written.contains("Folder Farms"), "what the folder sent is not sent back to it");
+    let pulled = setup.connector.records(Module::Accounts, "", 0, 100).unwrap();
+    let pulled_name = pulled.iter().find(|r| r.id != "F-1").unwrap().data["Name"].as_str().unwrap().to_owned();
+    assert!(written.contains(&pulled_name), "{written}");
+
+    let quiet = sync(&setup, Direction::Sync).await;
+    assert_eq!(quiet.outcome, RunOutcome::Succeeded, "{:#?}", connector_outcomes(&setup, quiet.run_id));
+    assert_eq!(std::fs::read_dir(folder.path().join("outbox")).unwrap().count(), outbox.len(), "nothing new to write");
+}

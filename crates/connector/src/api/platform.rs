@@ -125,6 +125,11 @@ impl Connector {
                 Err(problems) => view.problems = problems,
             }
         }
+        if let PlatformLink::Folder { path } = &link {
+            let key = crate::sync::linked::folder_key(std::path::Path::new(path));
+            view.cursors = crate::sync::store::platform_cursors(&self.store.connection(), &key)?.into_iter().collect();
+            view.address = Some(path.clone());
+        }
         Ok(view)
     }
 
@@ -202,6 +207,14 @@ impl Connector {
         let mut linked = LinkedPlatform::new(self.rest_client(instance, &rest)?)?;
         linked.read_all = read_all;
         Ok(Some(linked))
+    }
+
+    /// The instance's watched folder, or none when it links none.
+    pub(super) fn linked_folder(&self, instance: &Instance) -> ApiResult<Option<std::path::PathBuf>> {
+        Ok(match load_link(&self.store.connection(), instance.id)? {
+            PlatformLink::Folder { path } => Some(std::path::PathBuf::from(path)),
+            _ => None,
+        })
     }
 
     fn rest_client(&self, instance: &Instance, rest: &RestLink) -> ApiResult<RestPlatform> {

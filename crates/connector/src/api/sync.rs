@@ -113,6 +113,7 @@ impl Connector {
             context,
             clock: self.clock.clone(),
             platform: self.linked_platform(&instance_for_link, false)?,
+            folder: self.linked_folder(&instance_for_link)?,
         })
     }
 

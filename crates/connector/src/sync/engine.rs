@@ -95,6 +95,8 @@ pub struct RunInput<'a> {
     pub clock: Arc<dyn Clock>,
     /// The instance's platform link, when it links a REST platform.
     pub platform: Option<super::linked::LinkedPlatform>,
+    /// The instance's watched folder, when it links one.
+    pub folder: Option<std::path::PathBuf>,
 }
 
 /// One run's working state.
@@ -106,6 +108,7 @@ pub struct Engine<'a> {
     pub(super) context: Context,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) platform: Option<Arc<super::linked::LinkedPlatform>>,
+    pub(super) folder: Option<std::path::PathBuf>,
     pub(super) run_id: i64,
     pub(super) counts: BTreeMap<String, Counts>,
     pub(super) cancel: Arc<AtomicBool>,
@@ -130,15 +133,18 @@ pub(super) type CompiledResult = Result<Arc<CompiledMethod>, Vec<crate::spec::ma
 impl<'a> Engine<'a> {
     /// Runs a sync of `name`. One run per instance at a time, across processes.
     pub async fn run(input: RunInput<'a>, request: SyncRequest<'a>) -> Result<RunSummary, ApiError> {
-        let RunInput { store, data_dir, instance, spec, client, context, clock, platform } = input;
+        let RunInput { store, data_dir, instance, spec, client, context, clock, platform, folder } = input;
         let _turn = run_lock(data_dir, &instance)?;
         let started = stamp(clock.now());
         db::close_interrupted_runs(&store.connection(), instance.id, &started).map_err(storage)?;
         let run_id = db::start_run(&store.connection(), instance.id, request.trigger, request.direction, &started)
             .map_err(storage)?;
         let cancel = request.cancel.clone().unwrap_or_default();
-        let mut engine =
-            Engine::new(RunInput { store, data_dir, instance, spec, client, context, clock, platform }, run_id, cancel);
+        let mut engine = Engine::new(
+            RunInput { store, data_dir, instance, spec, client, context, clock, platform, folder },
+            run_id,
+            cancel,
+        );
         engine.progress = request.progress;
         let result = engine.run_all(&request).await;
         let outcome = match &result {
@@ -199,7 +205,7 @@ impl<'a> Engine<'a> {
 
     /// A run's working state, nothing read or planned yet.
     pub(super) fn new(input: RunInput<'a>, run_id: i64, cancel: Arc<AtomicBool>) -> Engine<'a> {
-        let RunInput { store, instance, spec, client, context, clock, platform, .. } = input;
+        let RunInput { store, instance, spec, client, context, clock, platform, folder, .. } = input;
         Engine {
             store,
             instance,
@@ -208,6 +214,7 @@ impl<'a> Engine<'a> {
             context,
             clock,
             platform: platform.map(Arc::new),
+            folder,
             run_id,
             counts: BTreeMap::new(),
             cancel,
@@ -273,6 +280,12 @@ impl<'a> Engine<'a> {
             }
             write_back = Some(self.write_back_span(linked)?);
         }
+        let folder = self.folder.clone().filter(|_| request.only.is_none());
+        if let Some(folder) = &folder {
+            if matches!(request.direction, Direction::Push | Direction::Sync | Direction::Mirror) {
+                self.read_inbox(folder)?;
+            }
+        }
         if request.direction == Direction::Mirror {
             return Ok(());
         }
@@ -293,6 +306,9 @@ impl<'a> Engine<'a> {
             }
             if let (Some(linked), Some(span)) = (&linked, write_back) {
                 self.write_back(linked, &platform_modules, span).await?;
+            }
+            if let Some(folder) = &folder {
+                self.write_outbox(folder)?;
             }
         }
         Ok(())

@@ -138,6 +138,10 @@ fn import_records(
                 .filter_map(move |(data, _)| data.get("Id").and_then(Value::as_str).map(|id| (*module, id.to_owned())))
         })
         .collect();
+    // A cell that could not be read is one problem: not again as "is required" once the
+    // record, without it, is checked.
+    let unreadable: HashSet<(Option<u64>, Option<String>)> =
+        problems.iter().map(|p| (p.line, p.column.clone())).collect();
     {
         let connection = store.connection();
         let exists = |module: Module, id: &str| {
@@ -170,10 +174,14 @@ fn import_records(
                         }
                         Position::Json { path } => (None, Some(path.clone()), error.field.clone()),
                     };
+                    let column = (!column.is_empty()).then_some(column);
+                    if line.is_some() && unreadable.contains(&(line, column.clone())) {
+                        continue;
+                    }
                     problems.push(ImportProblem {
                         path,
                         line,
-                        column: (!column.is_empty()).then_some(column),
+                        column,
                         record: Some(format!("{module} {}", brief_text(&error.record))),
                         reason: error.reason,
                     });

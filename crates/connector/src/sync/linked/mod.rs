@@ -6,8 +6,11 @@
 //! it (`platform_remote.remote_hash` here, the link's hashes for QuickBooks), and a record
 //! that comes back unchanged is not written again.
 
+mod folder;
 mod mirror;
 mod write_back;
+
+pub use folder::folder_key;
 
 use std::collections::BTreeMap;
 
