@@ -44,9 +44,9 @@ const TAKEN: &[(&str, Edit)] = &[
     ("with basic auth", |d| d["auth"] = json!({"type": "basic"})),
     ("with an API key", |d| d["auth"] = json!({"type": "api_key", "header": "X-Api-Key"})),
     ("with client credentials, scope null", |d| {
-        d["auth"] = json!({"type": "client_credentials", "token_url": "https://{host}/token", "scope": null})
+        d["auth"] = json!({"type": "client_credentials", "token_url": "{server}/token", "scope": null})
     }),
-    ("with a variable's default", |d| d["server"]["variables"]["host"]["default"] = "bss.example".into()),
+    ("with a variable's default", |d| d["server"]["variables"]["server"]["default"] = "https://bss.example".into()),
     ("with create null", |d| d["modules"]["Accounts"]["create"] = Value::Null),
     ("with offset paging", |d| {
         d["modules"]["Accounts"]["list"]["paging"] =
