@@ -51,6 +51,9 @@ pub enum Command {
         /// A platform record id (push), or a file holding a QuickBooks entity as JSON (pull).
         record: String,
     },
+    /// The platform an instance's records live on: show, set, test, read into the store; profiles.
+    #[command(subcommand)]
+    Platform(PlatformCommand),
     /// Push platform changes to QuickBooks and pull QuickBooks changes here.
     Sync(SyncArgs),
     /// Push platform changes to QuickBooks.
@@ -425,4 +428,60 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlatformCommand {
+    /// The instance's platform link: its kind, address, which secrets are set, how far it was read.
+    Show { name: String },
+    /// Link the instance to a REST platform (--profile), a watched folder (--folder) or nothing (--local).
+    Set(Box<PlatformSetArgs>),
+    /// Sign in to the linked platform and read the first page of each module.
+    Test { name: String },
+    /// Read the linked platform into the store now (no push, no pull).
+    Mirror {
+        name: String,
+        /// Read every record, not only the changes, and mark deleted here what is gone there.
+        #[arg(long)]
+        whole: bool,
+    },
+    /// The profiles that ship with the connector; with a file name, that profile's text (to copy and edit).
+    Profiles { file: Option<String> },
+    /// Check a profile file: every problem with its line and field.
+    Check { path: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct PlatformSetArgs {
+    pub name: String,
+    /// The records are the ones kept here (the default link).
+    #[arg(long, conflicts_with_all = ["folder", "profile", "profile_file"])]
+    pub local: bool,
+    /// A folder shared with the platform: files in its inbox/ are read, pulls are written to outbox/.
+    #[arg(long, conflicts_with_all = ["profile", "profile_file"])]
+    pub folder: Option<PathBuf>,
+    /// A built-in profile (see `platform profiles`).
+    #[arg(long, conflicts_with = "profile_file")]
+    pub profile: Option<String>,
+    /// A profile of your own, from this file.
+    #[arg(long)]
+    pub profile_file: Option<PathBuf>,
+    /// A server variable of the profile, NAME=VALUE (repeat for each).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub variables: Vec<String>,
+    /// The user of a password grant or Basic sign-in.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// The OAuth client of the platform.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Read the user's password from this environment variable (it goes to the OS keyring only).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Read the OAuth client's secret from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub client_secret_env: Option<String>,
+    /// Read the bearer token or API key from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
 }

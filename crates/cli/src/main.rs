@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use args::{usage_error, Cli, Command};
 use clap::Parser;
-use commands::{conflicts, connection, demo, instances, lookups, records, schedule, spec, sync};
+use commands::{conflicts, connection, demo, instances, lookups, platform, records, schedule, spec, sync};
 use connector::api::Connector;
 use connector::error::{ApiError, ErrorCode};
 use connector::sync::Direction;
@@ -33,6 +33,7 @@ async fn run(cli: Cli) -> Result<Finished, ApiError> {
         Command::Preview { name, module, method, record } => {
             spec::preview(&connector, json, &name, &module, method, record)?
         }
+        Command::Platform(command) => finished = platform::run(&connector, json, command).await?,
         Command::Sync(args) => finished = sync::run(&connector, json, args, Direction::Sync).await?,
         Command::Push(args) => finished = sync::run(&connector, json, args, Direction::Push).await?,
         Command::Pull(args) => finished = sync::run(&connector, json, args, Direction::Pull).await?,

@@ -4,7 +4,8 @@
 //! Exit codes: 0 done; 1 failed (QuickBooks or storage); 2 wrong usage; 3 invalid input (a field,
 //! a row, a rule: the message says which); 4 not found; 5 conflict; 6 the company must be
 //! connected (again); 7 a sync of the instance is already running; 8 a run finished but records
-//! need attention.
+//! need attention; 9 the linked platform failed or could not be reached; 10 the linked platform
+//! refused the sign-in (or its link lacks a setting).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,8 +44,8 @@ fn exit_code(error: &ApiError) -> u8 {
         ErrorCode::Conflict => 5,
         ErrorCode::ReconnectRequired => 6,
         ErrorCode::Busy => 7,
-        ErrorCode::Platform => 8,
-        ErrorCode::PlatformSignIn => 9,
+        ErrorCode::Platform => 9,
+        ErrorCode::PlatformSignIn => 10,
     }
 }
 

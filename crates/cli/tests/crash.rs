@@ -6,8 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::process::Output;
 
 use connector::api::Connector;
 use connector::platform::Module;
@@ -16,7 +15,9 @@ use qbo_sandbox::{seed, EntityKind, FaultInjection, Limits, RegisteredApp, Sandb
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_qbconnector");
+mod support;
+
+use support::{killed_when, to_the_end};
 
 async fn sandbox(drop_after_commit_rate: f64) -> Sandbox {
     let config = SandboxConfig {
@@ -43,45 +44,14 @@ fn writing_calls(sandbox: &Sandbox) -> usize {
     sandbox.requests().iter().filter(|r| writes.iter().any(|w| r.operation.starts_with(w))).count()
 }
 
-/// Starts `qbconnector COMMAND Books` and SIGKILLs it as soon as `reached()` says so.
-async fn killed_when(dir: &Path, command: &str, reached: impl Fn() -> bool) {
-    let mut child = Command::new(BIN)
-        .args([command, "Books"])
-        .env("QBCONNECTOR_DATA_DIR", dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the {command} ended ({status}) before it was killed; kill it sooner");
-        }
-        if reached() {
-            break;
-        }
-        // Polling what the run has done, not timing: the kill follows a count.
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    child.kill().unwrap(); // SIGKILL: no cleanup, no flush, mid-transaction or mid-request
-    child.wait().unwrap();
-}
-
 /// A push killed once the sandbox has had `further` more writing calls.
 async fn push_killed_after(sandbox: &Sandbox, dir: &Path, further: usize) {
     let kill_after = writing_calls(sandbox) + further;
-    killed_when(dir, "push", || writing_calls(sandbox) >= kill_after).await;
+    killed_when(dir, &["push", "Books"], || writing_calls(sandbox) >= kill_after).await;
 }
 
 fn push_to_the_end(dir: &Path) -> Output {
-    to_the_end(dir, "push")
-}
-
-fn to_the_end(dir: &Path, command: &str) -> Output {
-    // block_in_place: the sandbox's tasks must not wait behind this blocked worker.
-    tokio::task::block_in_place(|| {
-        Command::new(BIN).args(["--json", command, "Books"]).env("QBCONNECTOR_DATA_DIR", dir).output()
-    })
-    .unwrap()
+    to_the_end(dir, &["push", "Books"])
 }
 
 /// The sandbox's customers made by this test, by display name.
@@ -264,9 +234,9 @@ async fn a_pull_killed_three_times_stores_each_record_exactly_once() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2027);
     for _ in 0..3 {
         let kill_at = stored() + rng.random_range(100..=500);
-        killed_when(dir.path(), "pull", || stored() >= kill_at).await;
+        killed_when(dir.path(), &["pull", "Books"], || stored() >= kill_at).await;
     }
-    let finish = to_the_end(dir.path(), "pull");
+    let finish = to_the_end(dir.path(), &["pull", "Books"]);
     assert!(finish.status.success(), "{}", String::from_utf8_lossy(&finish.stderr));
 
     let connector = Connector::open(dir.path()).unwrap();

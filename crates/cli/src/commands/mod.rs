@@ -5,6 +5,7 @@ pub mod connection;
 pub mod demo;
 pub mod instances;
 pub mod lookups;
+pub mod platform;
 pub mod records;
 pub mod schedule;
 pub mod spec;

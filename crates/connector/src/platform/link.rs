@@ -60,6 +60,14 @@ impl PlatformSecret {
     pub const ALL: [PlatformSecret; 3] =
         [PlatformSecret::Password, PlatformSecret::ClientSecret, PlatformSecret::Token];
 
+    pub fn in_words(self) -> &'static str {
+        match self {
+            PlatformSecret::Password => "password",
+            PlatformSecret::ClientSecret => "client secret",
+            PlatformSecret::Token => "token",
+        }
+    }
+
     pub fn keyring_name(self) -> &'static str {
         match self {
             PlatformSecret::Password => "platform_password",
