@@ -1,10 +1,10 @@
 //! `qbconnector demo`: the product end to end against a bundled sandbox, for a first
 //! look and for machines without a display; and `demo-data`, the generated records alone.
 
+use bss_sandbox::Kind;
 use connector::api::{demo, Connector};
 use connector::error::{ApiError, ErrorCode};
 use connector::platform::demo::{DemoSize, TaxCode};
-use connector::platform::Module;
 use connector::sync::{Direction, RunSummary, SyncRequest, Trigger};
 use serde_json::{json, Value};
 
@@ -63,27 +63,32 @@ pub async fn run(connector: &Connector, keep_running: bool) -> Result<(), ApiErr
         println!("    {name} = {value}");
     }
 
-    step("Generating platform records (names with quotes, accents and &; US sales tax 7.25% + 1%)");
-    let seed_value = chrono::Utc::now().timestamp().unsigned_abs();
-    let taxes = demo::demo_taxes();
-    for (module, count) in connector.generate_demo_data(DemoSize::small(), seed_value, &taxes, "USD")? {
-        println!("    {module:<10} {count}");
-    }
+    step("Starting the bundled BSS sandbox (the interworks.cloud BSS's API) with the business's records");
+    let bss = demo::start_bss_sandbox().await?;
+    println!(
+        "    {}/api: {} accounts, {} invoices",
+        bss.base_url(),
+        bss.count(Kind::Accounts),
+        bss.count(Kind::Invoices)
+    );
 
-    step("Pushing everything to QuickBooks (batches of 30, journaled, exactly once)");
-    summary(&sync(connector, Direction::Push).await?);
+    step("Linking the instance to it (profile interworks-bss.json; password and client secret into the OS keyring)");
+    let link = connector.link_demo_platform(INSTANCE, &bss)?;
+    println!("    {} at {}", link.platform.unwrap_or_default(), link.address.unwrap_or_default());
 
-    step("Pulling what the company already had");
-    summary(&sync(connector, Direction::Pull).await?);
+    step("Syncing: the BSS's records go to QuickBooks, the company's own come to the BSS");
+    summary(&sync(connector, Direction::Sync).await?);
+    println!("    the BSS has {} accounts now (the company's customers among them)", bss.count(Kind::Accounts));
 
-    step("Changing a few records on each side");
+    step("Changing a record on each side");
     let client = connector.qbo_client(INSTANCE).await?;
-    let account =
-        connector.records(Module::Accounts, "", 0, 1)?.into_iter().next().ok_or_else(|| fail("no account"))?;
-    let mut data = account.data.clone();
-    data["Phone"] = json!("+1 555 0142");
-    connector.update_record(Module::Accounts, &account.id, data, account.version)?;
-    println!("    here: {} has a new phone number", account.data["Name"].as_str().unwrap_or_default());
+    let account = bss.list(Kind::Accounts).into_iter().next().ok_or_else(|| fail("no BSS account"))?;
+    let account_id = account["id"].to_string();
+    let mut changed = account.clone();
+    changed["phone"] = json!("+1 555 0142");
+    bss.update(Kind::Accounts, &account_id, &changed).map_err(|e| fail(e.message))?;
+    let name = account["name"].as_str().unwrap_or_default().to_owned();
+    println!("    BSS: {name} has a new phone number");
     let created = client
         .create_json("Customer", &json!({"DisplayName": "Café Zoë & Daughters (made in QuickBooks)", "PrimaryEmailAddr": {"Address": "zoe@cafe.example"}}), &qbo::RequestId::new())
         .await?;
@@ -91,19 +96,15 @@ pub async fn run(connector: &Connector, keep_running: bool) -> Result<(), ApiErr
 
     step("Syncing both ways");
     summary(&sync(connector, Direction::Sync).await?);
-    let pulled = connector.records(Module::Accounts, "made in quickbooks", 0, 1)?;
+    let in_bss = bss.list(Kind::Accounts).into_iter().find(|a| a["name"] == created["DisplayName"]);
     println!(
-        "    the QuickBooks customer is here now as {}",
-        pulled.first().map_or("(missing)".into(), |r| r.id.clone())
+        "    the QuickBooks customer is in the BSS now as account {}",
+        in_bss.map_or("(missing)".into(), |a| a["id"].to_string())
     );
-    let qbo_phone: Value = client
-        .query_json(&format!(
-            "SELECT * FROM Customer WHERE DisplayName = {}",
-            qbo::query::quote(account.data["Name"].as_str().unwrap_or_default())
-        ))
-        .await?;
+    let qbo_phone: Value =
+        client.query_json(&format!("SELECT * FROM Customer WHERE DisplayName = {}", qbo::query::quote(&name))).await?;
     println!(
-        "    the new phone number is in QuickBooks: {}",
+        "    the BSS's new phone number is in QuickBooks: {}",
         qbo_phone["Customer"][0]["PrimaryPhone"]["FreeFormNumber"].as_str().unwrap_or("(missing)")
     );
 
@@ -111,11 +112,13 @@ pub async fn run(connector: &Connector, keep_running: bool) -> Result<(), ApiErr
     println!("Look around with: qbconnector --data-dir {} runs {INSTANCE:?}", connector.data_dir().display());
     if keep_running {
         println!(
-            "\nThe sandbox stays up at {} (Ctrl-C to stop); the instance {INSTANCE:?} is connected to it.",
-            sandbox.base_url()
+            "\nThe sandboxes stay up, QuickBooks at {} and the BSS at {} (Ctrl-C to stop); the instance {INSTANCE:?} is connected and linked to them.",
+            sandbox.base_url(),
+            bss.base_url()
         );
         let _ = tokio::signal::ctrl_c().await;
     }
+    bss.shutdown().await;
     sandbox.shutdown().await;
     Ok(())
 }

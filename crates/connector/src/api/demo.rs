@@ -111,3 +111,78 @@ impl Connector {
         self.complete_connect(name, location).await
     }
 }
+
+/// Starts the bundled BSS sandbox (the interworks.cloud BSS's shape) on a free loopback port,
+/// with the demo's records: a few accounts with their contacts, products and invoices, in US
+/// dollars as the demo company bills.
+pub async fn start_bss_sandbox() -> ApiResult<bss_sandbox::BssSandbox> {
+    let sandbox = bss_sandbox::BssSandbox::start(bss_sandbox::BssConfig::default()).await.map_err(|error| {
+        ApiError::new(ErrorCode::Storage, "the demo BSS sandbox could not start").with_detail(error.to_string())
+    })?;
+    demo_bss_records(&sandbox)
+        .map_err(|error| ApiError::new(ErrorCode::Storage, format!("the demo BSS records: {}", error.message)))?;
+    Ok(sandbox)
+}
+
+/// The demo's BSS records, made directly in the sandbox as the business would have them.
+fn demo_bss_records(bss: &bss_sandbox::BssSandbox) -> Result<(), bss_sandbox::ApiError> {
+    use bss_sandbox::Kind;
+    use serde_json::json;
+    let products = [
+        ("Fibre 500 (monthly)", "FIB-500", "49.00"),
+        ("Static IP", "IP-1", "5.00"),
+        ("Router rental", "RTR-2", "7.50"),
+    ];
+    let mut product_ids = Vec::new();
+    for (name, code, price) in products {
+        let made = bss.create(
+            Kind::Products,
+            &json!({"name": name, "code": code, "unitPrice": price.parse::<Decimal>().unwrap_or_default()}),
+        )?;
+        product_ids.push(made["id"].clone());
+    }
+    let accounts = [
+        ("O'Neill & Daughters Bakery", "Aoife", "O'Neill", "Boston"),
+        ("Café Zoë", "Zoë", "Laurent", "Portland"),
+        ("Harbour Lights Ltd", "Mei", "Tanaka", "Seattle"),
+    ];
+    for (n, (name, first, last, city)) in accounts.into_iter().enumerate() {
+        let email = format!("billing{n}@customer.example");
+        let account = bss.create(
+            Kind::Accounts,
+            &json!({"name": name, "corpEmail": email, "transactionCurrency": "USD",
+                    "addresses": [{"address1": format!("{} Main St", 10 + n), "city": city, "region": "MA", "postCode": "02108", "countryCode": "US", "isBilling": true}]}),
+        )?;
+        bss.create(
+            Kind::Contacts,
+            &json!({"accountId": account["id"], "firstName": first, "lastName": last, "email": email}),
+        )?;
+        let product = &product_ids[n % product_ids.len()];
+        bss.create(
+            Kind::Invoices,
+            &json!({"billingAccountId": account["id"], "date": "2026-11-02", "currency": "USD", "type": "Debit", "stage": "Unpaid",
+                    "lines": [{"product": {"id": product}, "quantity": 1 + n, "unitPrice": products[n % products.len()].2.parse::<Decimal>().unwrap_or_default(), "description": "Monthly service"}]}),
+        )?;
+    }
+    Ok(())
+}
+
+impl Connector {
+    /// Links `name` to the demo BSS sandbox with its demo application user.
+    pub fn link_demo_platform(&self, name: &str, bss: &bss_sandbox::BssSandbox) -> ApiResult<super::PlatformLinkView> {
+        use crate::platform::link::{PlatformLink, PlatformSecret, RestLink};
+        let link = PlatformLink::Rest(RestLink {
+            profile: "interworks-bss.json".into(),
+            custom_profile: None,
+            variables: [("server".to_owned(), bss.base_url().to_owned())].into(),
+            username: Some(bss_sandbox::DEMO_USERNAME.into()),
+            client_id: Some(bss_sandbox::DEMO_CLIENT_ID.into()),
+        });
+        let secrets = [
+            (PlatformSecret::Password, bss_sandbox::DEMO_PASSWORD.to_owned()),
+            (PlatformSecret::ClientSecret, bss_sandbox::DEMO_CLIENT_SECRET.to_owned()),
+        ]
+        .into();
+        self.set_platform_link(name, &link, &secrets)
+    }
+}
