@@ -20,6 +20,8 @@ use qbo::{BatchItem, Query, RequestId};
 use qbo_sandbox::{oauth::AutoApprove, seed, Limits, OAuthConfig, RegisteredApp, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 
+mod platform;
+
 const REDIRECT: &str = "https://bench.example/cb";
 /// One QuickBooks minute lasts six real seconds: short enough for a bench, long enough that
 /// the ceiling (about 277 records a real second) stays below what two cores can prepare, so
@@ -99,6 +101,11 @@ fn main() -> ExitCode {
     if wanted("100,000") {
         eprintln!("running: 100,000 records: push, pull, incremental …");
         if !run("100,000 records", &mut rows, runtime.block_on(hundred_thousand())) {
+            return ExitCode::FAILURE;
+        }
+    }
+    if wanted("platform") {
+        if !run("platform link", &mut rows, runtime.block_on(platform::cases())) {
             return ExitCode::FAILURE;
         }
     }
@@ -376,6 +383,9 @@ async fn engine_step(args: &[String]) -> Result<Value, String> {
                 "pulled": pulled,
                 "modules": connector.spec("Bench").map(|s| s.modules.len()).unwrap_or_default(),
             })))
+        }
+        "mirror" | "write-back" => {
+            platform::engine_step(&connector, step, dir, rest.first().map_or("", String::as_str)).await
         }
         other => Err(format!("no such step: {other}")),
     }

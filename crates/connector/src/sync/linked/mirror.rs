@@ -53,7 +53,7 @@ impl Engine<'_> {
         let mut read = 0;
         let mut at = Some(linked.client.first_page(module).map_err(link_failed)?);
         let mut finished = true;
-        'pages: while let Some(page_at) = at {
+        while let Some(page_at) = at {
             if self.cancel.load(Ordering::Relaxed) {
                 finished = false;
                 break;
@@ -61,6 +61,9 @@ impl Engine<'_> {
             let filter = if whole { None } else { since.as_deref() };
             let page =
                 linked.client.list_page(module, &page_at, sorted_newest_first, filter).await.map_err(link_failed)?;
+            // A page is written in one transaction: one commit a page, not a record.
+            let mut batch: Vec<(String, Value)> = Vec::new();
+            let mut reached_the_cursor = false;
             for row in &page.rows {
                 read += 1;
                 let remote_id = key_of(row, &id_field);
@@ -73,7 +76,8 @@ impl Engine<'_> {
                     .and_then(qbo::rfc3339::parse);
                 if let (false, true, Some(updated), Some(since)) = (whole, sorted_newest_first, updated, since_time) {
                     if updated < since {
-                        break 'pages;
+                        reached_the_cursor = true;
+                        break;
                     }
                 }
                 newest = newest.max(updated);
@@ -84,14 +88,19 @@ impl Engine<'_> {
                 };
                 seen.insert(remote_id.clone());
                 match record {
-                    Ok(record) => self.mirror_record(&platform, module, &remote_id, record)?,
+                    Ok(record) => batch.push((remote_id, record)),
                     Err(reason) => {
                         let outcome =
                             RecordOutcome::new(module.name(), &remote_id, RecordOp::MirrorUpdate, Outcome::Failed);
                         self.record_mirror(outcome, reason)?;
                     }
                 }
-                self.report(module.name(), Phase::Mirror, read, 0, Some(&remote_id));
+            }
+            let last = batch.last().map(|(id, _)| id.clone());
+            self.mirror_page(&platform, module, batch)?;
+            self.report(module.name(), Phase::Mirror, read, 0, last.as_deref());
+            if reached_the_cursor {
+                break;
             }
             at = page.next;
         }
@@ -110,56 +119,21 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// One platform record into the store: new, changed, or (hashing as before) left.
-    fn mirror_record(
-        &mut self,
-        platform: &str,
-        module: Module,
-        remote_id: &str,
-        mut record: Value,
-    ) -> Result<(), ApiError> {
+    /// A page of platform records into the store, in one transaction.
+    fn mirror_page(&mut self, platform: &str, module: Module, batch: Vec<(String, Value)>) -> Result<(), ApiError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
         let store = self.store;
         let now = self.now();
-        let result = store.transaction(|tx| -> Result<Option<RecordOutcome>, ApiError> {
-            // The platform's ids of other records are the store's ids of them.
-            rewrite_references(module, &mut record, &mut |referred, id| {
-                db::remote_by_remote(tx, platform, referred.name(), id).ok().flatten().map(|r| r.local_id)
-            });
-            let hash = record_hash(&record);
-            let known = db::remote_by_remote(tx, platform, module.name(), remote_id).map_err(storage)?;
-            if known.as_ref().is_some_and(|k| k.hash == hash) {
-                return Ok(None);
-            }
-            let local_id = match &known {
-                Some(known) => known.local_id.clone(),
-                // A new record keeps the platform's id, unless that id is taken here.
-                None if crate::platform::get(tx, module, remote_id).map_err(storage)?.is_none() => remote_id.to_owned(),
-                None => String::new(),
-            };
-            record["Id"] = if local_id.is_empty() { Value::Null } else { json!(local_id) };
-            let op = if known.is_some() { RecordOp::MirrorUpdate } else { RecordOp::MirrorCreate };
-            match apply_mirrored(tx, module, known.as_ref().map(|k| k.local_id.as_str()), record, now) {
-                Ok(stored) => {
-                    let remote = Remote { local_id: stored.id.clone(), remote_id: remote_id.to_owned(), hash };
-                    db::set_remote(tx, platform, module.name(), &remote, &stamp(now)).map_err(storage)?;
-                    let mut outcome = RecordOutcome::new(module.name(), &stored.id, op, Outcome::Ok);
-                    outcome.message = Some(format!("{} {remote_id}", module.name()));
-                    Ok(Some(outcome))
+        store.transaction(|tx| -> Result<(), ApiError> {
+            for (remote_id, record) in batch {
+                if let Some(outcome) = mirror_one(tx, platform, module, &remote_id, record, now)? {
+                    self.record_in(tx, outcome)?;
                 }
-                Err(crate::platform::PlatformError::Invalid(errors)) => {
-                    let mut outcome = RecordOutcome::new(module.name(), remote_id, op, Outcome::Failed);
-                    let reasons: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect();
-                    outcome.message =
-                        Some(format!("the platform's {module} {remote_id} cannot be kept: {}", reasons.join("; ")));
-                    Ok(Some(outcome))
-                }
-                Err(error) => Err(storage(error)),
             }
-        })?;
-        if let Some(outcome) = result {
-            self.record(outcome)?;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Records linked to platform records a whole read did not see are gone there.
@@ -188,5 +162,50 @@ impl Engine<'_> {
     fn record_mirror(&mut self, mut outcome: RecordOutcome, message: String) -> Result<(), ApiError> {
         outcome.message = Some(message);
         self.record(outcome)
+    }
+}
+
+/// One platform record into the store: new, changed, or (hashing as before) left alone.
+fn mirror_one(
+    tx: &rusqlite::Transaction<'_>,
+    platform: &str,
+    module: Module,
+    remote_id: &str,
+    mut record: Value,
+    now: DateTime<Utc>,
+) -> Result<Option<RecordOutcome>, ApiError> {
+    // The platform's ids of other records are the store's ids of them.
+    rewrite_references(module, &mut record, &mut |referred, id| {
+        db::remote_by_remote(tx, platform, referred.name(), id).ok().flatten().map(|r| r.local_id)
+    });
+    let hash = record_hash(&record);
+    let known = db::remote_by_remote(tx, platform, module.name(), remote_id).map_err(storage)?;
+    if known.as_ref().is_some_and(|k| k.hash == hash) {
+        return Ok(None);
+    }
+    let local_id = match &known {
+        Some(known) => known.local_id.clone(),
+        // A new record keeps the platform's id, unless that id is taken here.
+        None if crate::platform::get(tx, module, remote_id).map_err(storage)?.is_none() => remote_id.to_owned(),
+        None => String::new(),
+    };
+    record["Id"] = if local_id.is_empty() { Value::Null } else { json!(local_id) };
+    let op = if known.is_some() { RecordOp::MirrorUpdate } else { RecordOp::MirrorCreate };
+    match apply_mirrored(tx, module, known.as_ref().map(|k| k.local_id.as_str()), record, now) {
+        Ok(stored) => {
+            let remote = Remote { local_id: stored.id.clone(), remote_id: remote_id.to_owned(), hash };
+            db::set_remote(tx, platform, module.name(), &remote, &stamp(now)).map_err(storage)?;
+            let mut outcome = RecordOutcome::new(module.name(), &stored.id, op, Outcome::Ok);
+            outcome.message = Some(format!("{} {remote_id}", module.name()));
+            Ok(Some(outcome))
+        }
+        Err(crate::platform::PlatformError::Invalid(errors)) => {
+            let mut outcome = RecordOutcome::new(module.name(), remote_id, op, Outcome::Failed);
+            let reasons: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect();
+            outcome.message =
+                Some(format!("the platform's {module} {remote_id} cannot be kept: {}", reasons.join("; ")));
+            Ok(Some(outcome))
+        }
+        Err(error) => Err(storage(error)),
     }
 }
