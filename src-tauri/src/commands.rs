@@ -3,15 +3,15 @@
 //! in the connector crate.
 
 use connector::api::{
-    ConflictView, ConnectionView, HomeView, InstanceChanges, InstanceView, LookupRow, OutcomePage, Preview,
-    PreviewSource, RecordPage, TestOutcome,
+    ConflictView, ConnectionView, HomeView, InstanceChanges, InstanceView, LookupRow, MappingFields, OutcomePage,
+    Preview, PreviewSource, RecordPage, RulesPreview, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
 use connector::platform::exchange::ImportReport;
 use connector::platform::{Module, Record};
 use connector::spec::customize::Difference;
-use connector::spec::{Issue, MethodName, Spec};
+use connector::spec::{Issue, MethodName, Pick, Spec};
 use connector::sync::schedule::ScheduleView;
 use connector::sync::store::RunRow;
 use connector::sync::{PlanView, Schedule};
@@ -214,6 +214,39 @@ pub fn preview(
         None => state.connector.spec(&name)?,
     };
     state.connector.preview_with(&name, &spec, &module, method, source)
+}
+
+/// Each rule's value (or why it fails) for one platform record, with the edited spec.
+#[tauri::command]
+pub fn preview_rules(
+    state: State<'_, AppState>,
+    name: String,
+    module: String,
+    method: MethodName,
+    record_id: String,
+    spec: Spec,
+) -> Answer<RulesPreview> {
+    state.connector.preview_rules(&name, &spec, &module, method, &record_id)
+}
+
+#[tauri::command]
+pub fn mapping_fields(
+    state: State<'_, AppState>,
+    spec: Spec,
+    module: String,
+    method: MethodName,
+) -> Answer<MappingFields> {
+    state.connector.mapping_fields(&spec, &module, method)
+}
+
+#[tauri::command]
+pub fn pick_expression(state: State<'_, AppState>, pick: Pick) -> String {
+    state.connector.pick_expression(&pick)
+}
+
+#[tauri::command]
+pub fn read_picks(state: State<'_, AppState>, expressions: Vec<String>) -> Vec<Option<Pick>> {
+    state.connector.read_picks(&expressions)
 }
 
 #[tauri::command]
