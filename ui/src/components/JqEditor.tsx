@@ -1,7 +1,7 @@
 // One rule's jq in a code editor. CodeMirror arrives in its own chunk the first time an
 // editor is shown: the other screens never load it.
 
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import type { EditorView } from '@codemirror/view';
 import type { JqVocabulary } from '../lib/jq';
 import type { JqProblem } from '../editor/jqeditor';
@@ -54,7 +54,10 @@ export function JqEditor({
     };
   }, []);
 
-  useEffect(() => {
+  // In the same task as the render, never later: Preact runs plain effects after a paint,
+  // and a keystroke typed before then would be overwritten by the value of the render
+  // before it, which the editor reports back as a change: the two then chase each other.
+  useLayoutEffect(() => {
     if (view.current && editor.current) editor.current.setEditorValue(view.current, value);
   }, [value]);
 
