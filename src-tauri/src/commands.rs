@@ -3,8 +3,8 @@
 //! in the connector crate.
 
 use connector::api::{
-    ConflictView, ConnectionView, HomeView, InstanceChanges, InstanceView, LookupRow, MappingFields, OutcomePage,
-    Preview, PreviewSource, RecordPage, RulesPreview, TestOutcome,
+    ConflictView, ConnectionView, Connector, HomeView, InstanceChanges, InstanceView, LookupRow, MappingFields,
+    OutcomePage, Preview, PreviewSource, RecordPage, RulesPreview, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
@@ -172,9 +172,22 @@ pub fn spec(state: State<'_, AppState>, name: String) -> Answer<Spec> {
     state.connector.spec(&name)
 }
 
+/// Runs work that compiles a spec's rules (most of a second for a whole spec in a debug
+/// build) off the main thread, where Tauri runs plain commands: there it froze the window
+/// while the operator typed, and stalled WebDriver's keystrokes in the end-to-end test.
+async fn off_main_thread<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Connector) -> Answer<T> + Send + 'static,
+) -> Answer<T> {
+    let connector = state.connector.clone();
+    tauri::async_runtime::spawn_blocking(move || work(&connector))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Storage, format!("the check of the spec stopped: {e}")))?
+}
+
 #[tauri::command]
-pub fn check_spec(state: State<'_, AppState>, spec: Spec) -> Vec<Issue> {
-    state.connector.check_spec(&spec)
+pub async fn check_spec(state: State<'_, AppState>, spec: Spec) -> Answer<Vec<Issue>> {
+    off_main_thread(&state, move |connector| Ok(connector.check_spec(&spec))).await
 }
 
 #[tauri::command]
