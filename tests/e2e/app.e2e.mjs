@@ -322,6 +322,19 @@ try {
       const body = JSON.parse(await session.text(await session.find('preview-body')));
       return body.Notes === 'Picked in the e2e test' && body.ShipAddr?.City === record.data.Address?.City && body.DisplayName === record.data.Name;
     }, 'the preview to show the picked values');
+    // A rule that fails for this record is marked on its line with the reason, and the body
+    // shows what the other rules still make.
+    await session.select('rule-add-target', 'ResaleNum');
+    await session.click('rule-add');
+    await selectIn(session, await ruleRow(session, 'ResaleNum'), 'pick-kind', 'lookup');
+    await selectIn(session, await ruleRow(session, 'ResaleNum'), 'pick-table', 'tax_code');
+    await selectIn(session, await ruleRow(session, 'ResaleNum'), 'pick-field', 'Name');
+    await session.wait(async () => (await textIn(session, await ruleRow(session, 'ResaleNum'), 'rule-value'))
+      .startsWith(`Fails: the lookup "tax_code" has no row for ${JSON.stringify(record.data.Name)}`), 'the failing rule marked with its reason');
+    if (!(await session.text(await session.find('preview-body'))).includes('Picked in the e2e test')) throw new Error('one failing rule hid the others');
+    await clickIn(session, await ruleRow(session, 'ResaleNum'), 'rule-remove');
+    await session.wait(async () => !(await session.all('rule-row')).length || !(await Promise.all((await session.all('rule-row'))
+      .map((r) => session.attribute(r, 'data-target')))).includes('ResaleNum'), 'the failing rule removed');
     await shot(session, 'mappings-picked-1200x780');
     await session.click('mapping-save');
     await session.wait(async () => {
@@ -343,8 +356,11 @@ try {
     await session.wait(async () => (await editorMark(session, 'Mobile.FreeFormNumber'))?.offset === typed.indexOf('ascii_downcas'), 'the typo marked at its column');
     const issue = await textIn(session, await ruleRow(session, 'Mobile.FreeFormNumber'), 'rule-issue');
     if (!issue.startsWith('Column 10: the expression does not compile: there is no function ascii_downcas')) throw new Error(`the rule's issue reads: ${issue}`);
-    await session.wait(async () => (await textIn(session, await ruleRow(session, 'Mobile.FreeFormNumber'), 'rule-value')).startsWith('Fails:'),
+    // The preview marks the failing rule's line; the check's message says why.
+    await session.wait(async () => (await session.attribute(await ruleRow(session, 'Mobile.FreeFormNumber'), 'class')).includes('failing'),
       'the failing rule marked on its line in the preview');
+    // Escape closes the completion offered for the half-typed name, so the picture shows the mark.
+    await press(session, ['\uE00C']);
     const mobile = { 'element-6066-11e4-a52e-4f735466cecf': await ruleRow(session, 'Mobile.FreeFormNumber') };
     await session.execute('arguments[0].scrollIntoView({ block: "center" });', [mobile]);
     await shot(session, 'mappings-jq-error-1200x780');

@@ -60,11 +60,13 @@ export function MappingRule({
   const target = fields?.targets.find((t) => t.path === rule.target);
   const words = targetWords(target, rule.target);
   const fitsPicker = pickable(target?.kind);
-  const failed = result?.error ?? null;
+  // A rule that does not compile fails every record: the check's message (with its
+  // column) says it once, so the preview's copy of it is left out.
+  const failed = issues.some((i) => i.severity === 'error') ? null : (result?.error ?? null);
   const problems = issues.map((i) => ({ column: i.column, message: i.message, severity: i.severity }));
   return (
     <div
-      class={`rule-row${issues.some((i) => i.severity === 'error') ? ' has-issue' : ''}${failed ? ' failing' : ''}`}
+      class={`rule-row${issues.some((i) => i.severity === 'error') ? ' has-issue' : ''}${result?.error ? ' failing' : ''}`}
       role="listitem"
       data-testid="rule-row"
       data-target={rule.target}
@@ -135,7 +137,7 @@ export function MappingRule({
         />
       )}
 
-      {result && (
+      {result && !(result.error && !failed) && (
         <p class={`rule-value${failed ? ' failed' : ''}`} data-testid="rule-value" data-state={failed ? 'failed' : 'ok'}>
           {failed ? (
             <>
