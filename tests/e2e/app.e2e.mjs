@@ -368,6 +368,15 @@ try {
     await session.execute('arguments[0].scrollIntoView({ block: "center" });', [mobile]);
     await shot(session, 'mappings-jq-error-800x600');
     await noTextOverflows(session, '.mappings', '800 x 600');
+    // The editor follows the theme: dark page, dark editor.
+    const editorBrightness = () => session.execute(`
+      const color = getComputedStyle(arguments[0].querySelector('.cm-editor')).backgroundColor;
+      return (color.match(/\\d+/g) ?? []).slice(0, 3).reduce((sum, n) => sum + Number(n), 0);`, [mobile]);
+    const lightEditor = await editorBrightness();
+    await session.select('theme-select', 'dark');
+    await session.wait(async () => (await editorBrightness()) < 200, `a dark editor in the dark theme (${lightEditor} in light)`);
+    await shot(session, 'mappings-jq-error-dark-800x600');
+    await session.select('theme-select', 'system');
     await session.command('POST', '/window/rect', { width: 1200, height: 780 });
     await session.click('mapping-save');
     await waitAttribute(session, 'status-message', 'data-code', 'validation');

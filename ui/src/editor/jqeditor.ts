@@ -9,7 +9,7 @@ import { lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
 import { EditorState, type Extension } from '@codemirror/state';
 import { EditorView, keymap, placeholder as placeholderText } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
-import { columnToOffset, JQ_KEYWORDS, jqCompletions, type JqVocabulary } from '../lib/jq';
+import { JQ_KEYWORDS, jqCompletions, markRange, type JqVocabulary } from '../lib/jq';
 
 interface JqState {
   /** Per open string interpolation `\(`, how many parentheses are open inside it. */
@@ -108,7 +108,7 @@ const look = EditorView.theme({
   '.cm-tooltip-autocomplete > ul > li[aria-selected]': { backgroundColor: 'var(--accent-soft)', color: 'var(--text)' },
   '.cm-completionDetail': { color: 'var(--muted)', fontStyle: 'normal', marginLeft: '0.8em' },
   '.cm-diagnostic-error': { borderLeftColor: 'var(--bad)' },
-  '.cm-lintRange-error': { backgroundImage: 'none', textDecoration: 'underline wavy var(--bad)', backgroundColor: 'var(--bad-soft)' },
+  '.cm-lintRange-error': { backgroundImage: 'none', textDecoration: 'underline wavy var(--bad) 1.5px', textUnderlineOffset: '3px', backgroundColor: 'var(--bad-soft)', borderRadius: '2px' },
   '.cm-lintPoint-error:after': { borderBottomColor: 'var(--bad)' },
   '.cm-placeholder': { color: 'var(--muted)' },
 });
@@ -170,10 +170,7 @@ export function showProblems(view: EditorView, problems: JqProblem[]): void {
   const text = view.state.doc.toString();
   const diagnostics: Diagnostic[] = problems.map((problem) => {
     if (problem.column === null) return { from: 0, to: text.length, severity: problem.severity, message: problem.message };
-    const from = Math.min(columnToOffset(text, problem.column), text.length);
-    // One character marked; at the very end (something is missing) a point is.
-    const to = from < text.length ? from + (text.codePointAt(from)! > 0xffff ? 2 : 1) : from;
-    return { from, to, severity: problem.severity, message: problem.message };
+    return { ...markRange(text, problem.column), severity: problem.severity, message: problem.message };
   });
   view.dispatch(setDiagnostics(view.state, diagnostics));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldView } from '../bindings/FieldView';
-import { columnToOffset, jqCompletions, jqPath, type JqVocabulary } from './jq';
+import { columnToOffset, jqCompletions, jqPath, markRange, type JqVocabulary } from './jq';
 
 const field = (path: string, label = path): FieldView => ({ path, label, kind: 'text', required: false, or_instead: [], refers_to: null });
 
@@ -66,5 +66,14 @@ describe("a problem's column in the editor", () => {
     // Beyond the BMP a character is two UTF-16 units in the editor and one column.
     expect(columnToOffset('"😀" + (', 7)).toBe(7);
     expect(columnToOffset('.a', 99)).toBe(2);
+  });
+});
+
+describe('the mark of a problem', () => {
+  it('covers the misspelt name at the column, one character elsewhere, a point at the end', () => {
+    expect(markRange('.Phone | ascii_downcas', 10)).toEqual({ from: 9, to: 22 });
+    expect(markRange('.a + )', 6)).toEqual({ from: 5, to: 6 });
+    expect(markRange('link("Accounts"; .Id', 21)).toEqual({ from: 20, to: 20 });
+    expect(markRange('"😀" | 😀', 7)).toEqual({ from: 7, to: 9 });
   });
 });

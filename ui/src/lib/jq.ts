@@ -156,3 +156,15 @@ export function columnToOffset(text: string, column: number): number {
   }
   return offset;
 }
+
+/**
+ * What the editor marks for a problem at a 1-based column: the whole name there (a
+ * misspelt function is one mistake, not one letter), else one character; at the very end
+ * (something is missing) a point.
+ */
+export function markRange(text: string, column: number): { from: number; to: number } {
+  const from = columnToOffset(text, column);
+  if (from >= text.length) return { from, to: from };
+  const name = /^[A-Za-z0-9_$]+/.exec(text.slice(from));
+  return { from, to: from + (name ? name[0].length : text.codePointAt(from)! > 0xffff ? 2 : 1) };
+}

@@ -42,6 +42,8 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
   /** Per rule, a picker form not yet complete enough to be a pick. */
   const [drafts, setDrafts] = useState<Record<number, PickForm>>({});
   const [newTarget, setNewTarget] = useState('');
+  /** A rule just added: brought into view, since it lands at the end of a long list. */
+  const [added, setAdded] = useState<number | null>(null);
   const [records, setRecords] = useState<PlatformRecord[]>([]);
   const [recordId, setRecordId] = useState('');
   const [recordTyped, setRecordTyped] = useState('');
@@ -133,6 +135,12 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
     api.readPicks(expressions).then(setPicks, () => setPicks(expressions.map(() => null)));
   }, [expressionsKey]);
 
+  useEffect(() => {
+    if (added === null) return;
+    document.querySelectorAll('[data-testid=rule-row]')[added]?.scrollIntoView({ block: 'nearest' });
+    setAdded(null);
+  }, [added]);
+
   const vocabulary: JqVocabulary = useMemo(
     () => ({
       fields: fields?.sources ?? [],
@@ -190,6 +198,7 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
     setRules(addRule(rules, { target, expr: '' }));
     setModes({ ...modes, [index]: 'pick' });
     setNewTarget('');
+    setAdded(index);
   };
 
   const save = async () => {
@@ -359,6 +368,24 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
                   </option>
                 ))}
               </datalist>
+              <div class="add-rule">
+                <label>
+                  Add a rule for
+                  <select data-testid="rule-add-target" value={newTarget} onChange={(e) => setNewTarget(value(e))}>
+                    <option value="">a field…</option>
+                    {choices.map(({ field, rules: setBy }) => (
+                      <option key={field.path} value={field.path}>
+                        {field.label} ({field.path}) · {KIND_WORDS[field.kind]}
+                        {field.required ? ' · required' : ''}
+                        {setBy.length ? ` · set by rule ${setBy.join(', ')}` : ''}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <button type="button" data-testid="rule-add" onClick={() => addRuleFor(newTarget)}>
+                  Add
+                </button>
+              </div>
               <div class="rules" role="list" aria-label={`Rules of ${module} ${method}`}>
                 {rules.map((rule, index) => {
                   const form = formOf(index);
@@ -390,24 +417,6 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
                     />
                   );
                 })}
-              </div>
-              <div class="add-rule">
-                <label>
-                  Add a rule for
-                  <select data-testid="rule-add-target" value={newTarget} onChange={(e) => setNewTarget(value(e))}>
-                    <option value="">a field…</option>
-                    {choices.map(({ field, rules: setBy }) => (
-                      <option key={field.path} value={field.path}>
-                        {field.label} ({field.path}) · {KIND_WORDS[field.kind]}
-                        {field.required ? ' · required' : ''}
-                        {setBy.length ? ` · set by rule ${setBy.join(', ')}` : ''}
-                      </option>
-                    ))}
-                  </select>
-                </label>
-                <button type="button" data-testid="rule-add" onClick={() => addRuleFor(newTarget)}>
-                  Add
-                </button>
               </div>
             </>
           )}
