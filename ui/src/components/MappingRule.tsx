@@ -91,8 +91,8 @@ export function MappingRule({
           <span class="rule-label">{words.label}</span>
           {target && <span class="badge">{KIND_WORDS[target.kind]}</span>}
           {words.required && (
-            <span class="badge required" data-testid="rule-required">
-              {words.required}
+            <span class="badge required" data-testid="rule-required" title={words.required}>
+              required<span class="sr-only">: {words.required}</span>
             </span>
           )}
         </span>

@@ -82,7 +82,7 @@ describe('the field picker', () => {
     ]);
     expect(targetWords(field('GivenName', 'text', { label: 'First name', required: true, or_instead: ['DisplayName'] }), 'GivenName')).toEqual({
       label: 'First name',
-      required: 'required (or DisplayName)',
+      required: 'QuickBooks needs this or one of DisplayName on a new record',
     });
     expect(targetWords(undefined, 'Colour')).toEqual({ label: 'Colour', required: null });
   });

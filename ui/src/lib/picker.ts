@@ -161,13 +161,16 @@ export function targetChoices(targets: FieldView[], rules: Rule[]): TargetChoice
     .map(({ choice }) => choice);
 }
 
-/** How a target is named in a row: its label, its path, and whether QuickBooks needs it. */
+/**
+ * How a target is named in a row: its label, and whether QuickBooks needs it (`required`
+ * as a badge, the fields that would do instead as its explanation).
+ */
 export function targetWords(field: FieldView | undefined, path: string): { label: string; required: string | null } {
   if (!field) return { label: path || 'a QuickBooks field', required: null };
   const required = field.required
     ? field.or_instead.length
-      ? `required (or ${field.or_instead.join(', ')})`
-      : 'required'
+      ? `QuickBooks needs this or one of ${field.or_instead.join(', ')} on a new record`
+      : 'QuickBooks needs this on a new record'
     : null;
   return { label: field.label, required };
 }
