@@ -368,6 +368,11 @@ try {
     await session.execute('arguments[0].scrollIntoView({ block: "center" });', [mobile]);
     await shot(session, 'mappings-jq-error-800x600');
     await noTextOverflows(session, '.mappings', '800 x 600');
+    // Narrower than 1000 px the preview goes below the rules.
+    const stacked = await session.execute(`
+      const rows = [...document.querySelectorAll('[data-testid=rule-row]')];
+      return document.querySelector('.mapping-preview').getBoundingClientRect().top >= rows.at(-1).getBoundingClientRect().bottom;`);
+    if (!stacked) throw new Error('at 800 x 600 the preview is not below the rules');
     // The editor follows the theme: dark page, dark editor.
     const editorBrightness = () => session.execute(`
       const color = getComputedStyle(arguments[0].querySelector('.cm-editor')).backgroundColor;
@@ -391,6 +396,8 @@ try {
       return labels.length ? labels : null;
     }, 'completion to be offered');
     if (!offered.some((label) => label.startsWith('Phone'))) throw new Error(`completion offered ${offered}`);
+    await session.execute('arguments[0].scrollIntoView({ block: "center" });', [mobile]);
+    await shot(session, 'mappings-jq-completion-1200x780');
     await session.execute('document.querySelector(".cm-tooltip-autocomplete li").scrollIntoView();');
     const [input] = await session.all('rule-jq-input', await ruleRow(session, 'Mobile.FreeFormNumber'));
     await press(session, ['\uE007']);

@@ -409,6 +409,8 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
                       onExpression={(expr) => {
                         // Typing jq keeps the editor, even once the text reads as a pick.
                         setModes((current) => ({ ...current, [index]: 'jq' }));
+                        // The picker shows the typed rule next time, not a form left from before.
+                        setDrafts((current) => Object.fromEntries(Object.entries(current).filter(([at]) => Number(at) !== index)));
                         setRules(updateRule(rules, index, { expr }));
                       }}
                       onMode={(mode) => setModes({ ...modes, [index]: mode })}
