@@ -5,7 +5,7 @@ import type { Pick } from '../bindings/Pick';
 // The same cases the connector's test writes as jq (crates/connector/src/spec/pick.rs):
 // the form here makes the pick there, and the connector writes that pick as that jq.
 import cases from '../../../crates/connector/src/spec/pick_cases.json';
-import { fixedValue, formToPick, pickKinds, pickToForm, switchKind, targetChoices, targetWords, type PickForm } from './picker';
+import { fixedValue, formToPick, pickKinds, pickToForm, requiredTarget, switchKind, targetChoices, targetWords, type PickForm } from './picker';
 
 interface Case {
   about: string;
@@ -85,5 +85,15 @@ describe('the field picker', () => {
       required: 'QuickBooks needs this or one of DisplayName on a new record',
     });
     expect(targetWords(undefined, 'Colour')).toEqual({ label: 'Colour', required: null });
+  });
+
+  it('adds a rule for a required field no rule fills where QuickBooks reads it', () => {
+    const targets = [field('DisplayName', 'text', { required: true }), field('CustomerRef.value', 'reference', { required: true }), field('CustomerRef.name', 'text')];
+    // A reference is filled by its id, not its shown name.
+    expect(requiredTarget(targets, ['CustomerRef'])).toBe('CustomerRef.value');
+    // Of several that would do, the first.
+    expect(requiredTarget(targets, ['DisplayName', 'GivenName'])).toBe('DisplayName');
+    // An entity the catalog does not know: the name as QuickBooks gives it.
+    expect(requiredTarget([], ['VendorRef'])).toBe('VendorRef');
   });
 });

@@ -175,6 +175,16 @@ export function targetWords(field: FieldView | undefined, path: string): { label
   return { label: field.label, required };
 }
 
+/**
+ * The field to add a rule for when QuickBooks requires one of `oneOf` and no rule fills
+ * it: the first, as the catalog targets it (`CustomerRef` is filled by its id,
+ * `CustomerRef.value`).
+ */
+export function requiredTarget(targets: FieldView[], oneOf: string[]): string {
+  const first = oneOf[0] ?? '';
+  return targets.find((t) => t.path === first || t.path === `${first}.value`)?.path ?? first;
+}
+
 /** The kind's word a row shows beside a field: what its value must be. */
 export const KIND_WORDS: Record<FieldKind, string> = {
   text: 'text',

@@ -16,7 +16,7 @@ import { MappingRule, type RuleMode } from '../components/MappingRule';
 import { debounce } from '../lib/debounce';
 import { formatValue } from '../lib/format';
 import type { JqVocabulary } from '../lib/jq';
-import { EMPTY_FORM, formToPick, KIND_WORDS, pickToForm, targetChoices, type PickForm } from '../lib/picker';
+import { EMPTY_FORM, formToPick, KIND_WORDS, pickToForm, requiredTarget, targetChoices, type PickForm } from '../lib/picker';
 import { addModule, addRule, findModule, isRuleMethod, moveRule, removeRule, rulesOf, updateRule, withRules } from '../lib/rules';
 import { parseSpecFile, specFileName } from '../lib/specfile';
 
@@ -350,8 +350,8 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
                   <li key={gap.message} data-testid="required-gap" data-fields={gap.one_of.join(' ')}>
                     <span>{gap.message}.</span>{' '}
                     {gap.rule === null && (
-                      <button type="button" class="link" data-testid="required-add" onClick={() => addRuleFor(requiredTarget(fields, gap.one_of))}>
-                        Add a rule for {requiredTarget(fields, gap.one_of)}
+                      <button type="button" class="link" data-testid="required-add" onClick={() => addRuleFor(requiredTarget(fields?.targets ?? [], gap.one_of))}>
+                        Add a rule for {requiredTarget(fields?.targets ?? [], gap.one_of)}
                       </button>
                     )}
                   </li>
@@ -531,13 +531,6 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
       )}
     </div>
   );
-}
-
-/** The field a rule for a required group should fill: the catalog's, as a rule targets it (`CustomerRef.value`). */
-function requiredTarget(fields: MappingFields | null, oneOf: string[]): string {
-  const first = oneOf[0] ?? '';
-  const found = fields?.targets.find((t) => t.path === first || t.path === `${first}.value`);
-  return found?.path ?? first;
 }
 
 export function recordTitle(record: PlatformRecord): string {
