@@ -3,15 +3,15 @@
 //! in the connector crate.
 
 use connector::api::{
-    ConflictView, ConnectionView, HomeView, InstanceChanges, InstanceView, LookupRow, OutcomePage, Preview,
-    PreviewSource, RecordPage, TestOutcome,
+    ConflictView, ConnectionView, Connector, HomeView, InstanceChanges, InstanceView, LookupRow, MappingFields,
+    OutcomePage, Preview, PreviewSource, RecordPage, RulesPreview, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
 use connector::platform::exchange::ImportReport;
 use connector::platform::{Module, Record};
 use connector::spec::customize::Difference;
-use connector::spec::{Issue, MethodName, Spec};
+use connector::spec::{Issue, MethodName, Pick, Spec};
 use connector::sync::schedule::ScheduleView;
 use connector::sync::store::RunRow;
 use connector::sync::{PlanView, Schedule};
@@ -172,9 +172,22 @@ pub fn spec(state: State<'_, AppState>, name: String) -> Answer<Spec> {
     state.connector.spec(&name)
 }
 
+/// Runs work that compiles a spec's rules (most of a second for a whole spec in a debug
+/// build) off the main thread, where Tauri runs plain commands: there it froze the window
+/// while the operator typed, and stalled WebDriver's keystrokes in the end-to-end test.
+async fn off_main_thread<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Connector) -> Answer<T> + Send + 'static,
+) -> Answer<T> {
+    let connector = state.connector.clone();
+    tauri::async_runtime::spawn_blocking(move || work(&connector))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Storage, format!("the check of the spec stopped: {e}")))?
+}
+
 #[tauri::command]
-pub fn check_spec(state: State<'_, AppState>, spec: Spec) -> Vec<Issue> {
-    state.connector.check_spec(&spec)
+pub async fn check_spec(state: State<'_, AppState>, spec: Spec) -> Answer<Vec<Issue>> {
+    off_main_thread(&state, move |connector| Ok(connector.check_spec(&spec))).await
 }
 
 #[tauri::command]
@@ -214,6 +227,39 @@ pub fn preview(
         None => state.connector.spec(&name)?,
     };
     state.connector.preview_with(&name, &spec, &module, method, source)
+}
+
+/// Each rule's value (or why it fails) for one platform record, with the edited spec.
+#[tauri::command]
+pub fn preview_rules(
+    state: State<'_, AppState>,
+    name: String,
+    module: String,
+    method: MethodName,
+    record_id: String,
+    spec: Spec,
+) -> Answer<RulesPreview> {
+    state.connector.preview_rules(&name, &spec, &module, method, &record_id)
+}
+
+#[tauri::command]
+pub fn mapping_fields(
+    state: State<'_, AppState>,
+    spec: Spec,
+    module: String,
+    method: MethodName,
+) -> Answer<MappingFields> {
+    state.connector.mapping_fields(&spec, &module, method)
+}
+
+#[tauri::command]
+pub fn pick_expression(state: State<'_, AppState>, pick: Pick) -> String {
+    state.connector.pick_expression(&pick)
+}
+
+#[tauri::command]
+pub fn read_picks(state: State<'_, AppState>, expressions: Vec<String>) -> Vec<Option<Pick>> {
+    state.connector.read_picks(&expressions)
 }
 
 #[tauri::command]

@@ -125,6 +125,96 @@ async function syncAndWait(session, button) {
   return attributeOf(session, 'sync-result', 'data-outcome');
 }
 
+/** The last rule row that fills `target` on the Mappings screen. */
+async function ruleRow(session, target) {
+  return session.wait(async () => {
+    const rows = [];
+    for (const row of await session.all('rule-row')) {
+      if ((await session.attribute(row, 'data-target')) === target) rows.push(row);
+    }
+    return rows.at(-1);
+  }, `a rule for ${target}`);
+}
+
+async function textIn(session, within, testId) {
+  const [element] = await session.all(testId, within);
+  return element ? session.text(element) : '';
+}
+
+async function clickIn(session, within, testId) {
+  const [element] = await session.all(testId, within);
+  await session.clickElement(element);
+}
+
+/** Picks an option of a <select> inside a row, as `Session.select` does on the page. */
+async function selectIn(session, within, testId, choice) {
+  const [element] = await session.all(testId, within);
+  await session.execute(
+    `const [select, choice] = arguments;
+     const option = [...select.options].find((o) => o.value === choice || o.text === choice);
+     if (!option) throw new Error('no option ' + choice);
+     select.value = option.value;
+     select.dispatchEvent(new Event('change', { bubbles: true }));`,
+    [{ 'element-6066-11e4-a52e-4f735466cecf': element }, choice],
+  );
+}
+
+/** Presses keys on whatever has the focus (WebDriver actions: sending keys to the editor's element hangs WebKitWebDriver). */
+async function press(session, keys) {
+  const actions = keys.flatMap((key) => (Array.isArray(key)
+    ? [...key.map((k) => ({ type: 'keyDown', value: k })), ...[...key].reverse().map((k) => ({ type: 'keyUp', value: k }))]
+    : [...key].flatMap((c) => [{ type: 'keyDown', value: c }, { type: 'keyUp', value: c }])));
+  await session.command('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
+  await session.command('DELETE', '/actions');
+}
+
+/** Replaces the text of a rule's jq editor by typing, as a person does. */
+async function typeInEditor(session, target, text) {
+  const input = await session.wait(async () => (await session.all('rule-jq-input', await ruleRow(session, target)))[0], `the jq editor of ${target}`);
+  await session.clickElement(input);
+  await press(session, [['\uE009', 'a'], '\uE003', text]);
+  return input;
+}
+
+/** Where the editor of a rule marks an error: the offset of the mark in its text, or null. */
+async function editorMark(session, target) {
+  const row = await ruleRow(session, target);
+  return session.execute(`
+    const content = arguments[0].querySelector('.cm-content');
+    const mark = content.querySelector('.cm-lintRange-error, .cm-lintPoint-error');
+    if (!mark) return null;
+    const range = document.createRange();
+    range.setStart(content, 0);
+    range.setEndBefore(mark);
+    return { offset: range.toString().length, text: mark.textContent };`, [{ 'element-6066-11e4-a52e-4f735466cecf': row }]);
+}
+
+/** Fails when any text under `selector` sticks out of its box or the window. */
+async function noTextOverflows(session, selector, size) {
+  const overflows = await session.execute(`
+    const root = document.querySelector(arguments[0]);
+    const width = document.documentElement.clientWidth;
+    const out = [];
+    for (const element of [root, ...root.querySelectorAll('*')]) {
+      // Options of a closed list and the content of a closed <details> are laid out unseen.
+      if (element.closest('select, datalist, .sr-only, details:not([open]) > :not(summary)')) continue;
+      const box = element.getBoundingClientRect();
+      const name = element.getAttribute('data-testid') || element.getAttribute('aria-label') || element.className;
+      if (box.right > width + 1) out.push(element.tagName + ' ' + name + ' ends at ' + box.right + ' in ' + width);
+      for (const node of element.childNodes) {
+        if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        const text = range.getBoundingClientRect();
+        if (text.left < box.left - 1 || text.right > box.right + 1 || text.bottom > box.bottom + 1) {
+          out.push(JSON.stringify(node.textContent.trim().slice(0, 40)) + ' outside its ' + element.tagName);
+        }
+      }
+    }
+    return out;`, [selector]);
+  if (overflows.length) throw new Error(`text overflows at ${size}: ${overflows.join('; ')}`);
+}
+
 // The tray host and notification service must be on the bus before the app starts.
 const desktop = await startDesktop();
 const session = await Session.start('http://127.0.0.1:4444', application);
@@ -183,40 +273,145 @@ try {
     await waitAttribute(session, 'connection-state', 'data-state', 'connected', 60_000);
   });
 
-  await step(session, 'editing a mapping changes the live preview', async () => {
+  // Accounts push_create, as the operator leaves it: what the push step checks QuickBooks got.
+  let picked = null;
+  await step(session, 'mapping by picking only: the required field, a platform field, a fixed value; the preview beside the rules', async () => {
+    await session.command('POST', '/window/rect', { width: 1200, height: 780 });
     await session.click('nav-mappings');
     await session.select('mapping-module', 'Accounts');
     await session.select('mapping-method', 'push_create');
-    const picker = await session.find('preview-record');
-    const tag = await session.command('GET', `/element/${picker}/name`);
-    if (tag === 'select') {
-      const ids = (await selectOptions(session, 'preview-record')).filter(Boolean);
-      await session.select('preview-record', ids[0]);
-    } else {
-      const [first] = (await invoke(session, 'records', { module: 'Accounts', search: '', offset: 0, limit: 1 })).records;
-      await session.type('preview-record', first.id);
-    }
-    await session.wait(async () => (await session.text(await session.find('preview-body'))).includes('DisplayName'),
-      'a preview body');
+    const ids = (await selectOptions(session, 'preview-record')).filter(Boolean);
+    await session.select('preview-record', ids[0]);
+    const record = (await invoke(session, 'records', { module: 'Accounts', search: '', offset: 0, limit: 200 })).records.find((r) => r.id === ids[0]);
+    await session.wait(async () => (await session.text(await session.find('preview-body'))).includes('DisplayName'), 'a preview body');
+    // The preview stands beside the rules at this width, not below them.
+    const [rulesBox, previewBox] = await session.execute(`
+      const rules = document.querySelector('[data-testid=rule-row]').getBoundingClientRect();
+      const preview = document.querySelector('[data-testid=preview-body]').getBoundingClientRect();
+      return [{ left: rules.left, right: rules.right, top: rules.top }, { left: preview.left, top: preview.top }];`);
+    if (!(previewBox.left >= rulesBox.right)) throw new Error(`the preview is not beside the rules: ${JSON.stringify([rulesBox, previewBox])}`);
+
+    // Without a display name QuickBooks refuses every new customer: listed before any Save.
+    await session.clickElement((await session.all('rule-remove', await ruleRow(session, 'DisplayName')))[0]);
+    await session.wait(async () => (await session.all('required-gap')).length === 1, 'the unfilled required field listed');
+    const gap = await session.text(await session.find('required-gap'));
+    if (!gap.includes('QuickBooks requires DisplayName or GivenName')) throw new Error(`the required field reads: ${gap}`);
+
+    // Filled by picking the platform field Name: the connector writes the jq, shown under the picker.
+    await session.click('required-add');
+    let row = await ruleRow(session, 'DisplayName');
+    if ((await session.attribute(row, 'data-mode')) !== 'pick') throw new Error('a new rule opens in the editor, not the picker');
+    await selectIn(session, row, 'pick-field', 'Name');
+    await session.wait(async () => (await textIn(session, await ruleRow(session, 'DisplayName'), 'rule-jq')) === '.Name', 'the jq .Name written for the pick');
+    await session.wait(async () => (await session.all('required-gap')).length === 0, 'the required field no longer listed');
+    await session.wait(async () => (await textIn(session, await ruleRow(session, 'DisplayName'), 'rule-value')).includes(record.data.Name),
+      "the rule's value beside it");
+
+    // A fixed note and the shipping city from the record's address.
+    await session.select('rule-add-target', 'Notes');
     await session.click('rule-add');
-    const rows = await session.all('rule-row');
-    const last = rows[rows.length - 1];
-    const [target] = await session.all('rule-target', last);
-    const [expression] = await session.all('rule-expr', last);
-    await session.command('POST', `/element/${target}/value`, { text: 'Notes' });
-    await session.command('POST', `/element/${expression}/value`, { text: '"written by the e2e test"' });
-    await session.wait(
-      async () => (await session.text(await session.find('preview-body'))).includes('written by the e2e test'),
-      'the preview to show the new rule',
-    );
-    await shot(session, 'mappings');
+    row = await ruleRow(session, 'Notes');
+    await selectIn(session, row, 'pick-kind', 'fixed');
+    const [note] = await session.all('pick-value', await ruleRow(session, 'Notes'));
+    await session.command('POST', `/element/${note}/value`, { text: 'Picked in the e2e test' });
+    await session.wait(async () => (await textIn(session, await ruleRow(session, 'Notes'), 'rule-jq')) === '"Picked in the e2e test"', 'the fixed value as jq');
+    await session.select('rule-add-target', 'ShipAddr.City');
+    await session.click('rule-add');
+    await selectIn(session, await ruleRow(session, 'ShipAddr.City'), 'pick-field', 'Address.City');
+    await session.wait(async () => {
+      const body = JSON.parse(await session.text(await session.find('preview-body')));
+      return body.Notes === 'Picked in the e2e test' && body.ShipAddr?.City === record.data.Address?.City && body.DisplayName === record.data.Name;
+    }, 'the preview to show the picked values');
+    // A rule that fails for this record is marked on its line with the reason, and the body
+    // shows what the other rules still make.
+    await session.select('rule-add-target', 'ResaleNum');
+    await session.click('rule-add');
+    await selectIn(session, await ruleRow(session, 'ResaleNum'), 'pick-kind', 'lookup');
+    await selectIn(session, await ruleRow(session, 'ResaleNum'), 'pick-table', 'tax_code');
+    await selectIn(session, await ruleRow(session, 'ResaleNum'), 'pick-field', 'Name');
+    await session.wait(async () => (await textIn(session, await ruleRow(session, 'ResaleNum'), 'rule-value'))
+      .startsWith(`Fails: the lookup "tax_code" has no row for ${JSON.stringify(record.data.Name)}`), 'the failing rule marked with its reason');
+    if (!(await session.text(await session.find('preview-body'))).includes('Picked in the e2e test')) throw new Error('one failing rule hid the others');
+    await clickIn(session, await ruleRow(session, 'ResaleNum'), 'rule-remove');
+    await session.wait(async () => !(await session.all('rule-row')).length || !(await Promise.all((await session.all('rule-row'))
+      .map((r) => session.attribute(r, 'data-target')))).includes('ResaleNum'), 'the failing rule removed');
+    await shot(session, 'mappings-picked-1200x780');
     await session.click('mapping-save');
     await session.wait(async () => {
       const spec = await invoke(session, 'spec', { name: DEMO });
-      const accounts = spec.modules.find((m) => m.name === 'Accounts');
-      return JSON.stringify(accounts.methods).includes('written by the e2e test');
-    }, 'the edited mapping to be saved');
+      const rules = spec.modules.find((m) => m.name === 'Accounts').methods.push_create.rules;
+      const expr = (target) => rules.find((r) => r.target === target)?.expr;
+      return expr('DisplayName') === '.Name' && expr('Notes') === '"Picked in the e2e test"' && expr('ShipAddr.City') === '.Address.City';
+    }, 'the picked rules to be saved');
+    picked = { name: record.data.Name, city: record.data.Address?.City ?? null };
+  });
 
+  await step(session, 'a jq typo is marked at its column and Save is refused; completion offers the record\'s fields', async () => {
+    await session.select('rule-add-target', 'Mobile.FreeFormNumber');
+    await session.click('rule-add');
+    await clickIn(session, await ruleRow(session, 'Mobile.FreeFormNumber'), 'rule-mode-jq');
+    const typed = '.Phone | ascii_downcas';
+    await typeInEditor(session, 'Mobile.FreeFormNumber', typed);
+    // "ascii_downcas" starts at column 10: the mark is there, the message in words under it.
+    await session.wait(async () => (await editorMark(session, 'Mobile.FreeFormNumber'))?.offset === typed.indexOf('ascii_downcas'), 'the typo marked at its column');
+    const issue = await textIn(session, await ruleRow(session, 'Mobile.FreeFormNumber'), 'rule-issue');
+    if (!issue.startsWith('Column 10: the expression does not compile: there is no function ascii_downcas')) throw new Error(`the rule's issue reads: ${issue}`);
+    // The preview marks the failing rule's line; the check's message says why.
+    await session.wait(async () => (await session.attribute(await ruleRow(session, 'Mobile.FreeFormNumber'), 'class')).includes('failing'),
+      'the failing rule marked on its line in the preview');
+    // Escape closes the completion offered for the half-typed name, so the picture shows the mark.
+    await press(session, ['\uE00C']);
+    const mobile = { 'element-6066-11e4-a52e-4f735466cecf': await ruleRow(session, 'Mobile.FreeFormNumber') };
+    await session.execute('arguments[0].scrollIntoView({ block: "center" });', [mobile]);
+    await shot(session, 'mappings-jq-error-1200x780');
+    await session.command('POST', '/window/rect', { width: 800, height: 600 });
+    await session.execute('arguments[0].scrollIntoView({ block: "center" });', [mobile]);
+    await shot(session, 'mappings-jq-error-800x600');
+    await noTextOverflows(session, '.mappings', '800 x 600');
+    // Narrower than 1000 px the preview goes below the rules.
+    const stacked = await session.execute(`
+      const rows = [...document.querySelectorAll('[data-testid=rule-row]')];
+      return document.querySelector('.mapping-preview').getBoundingClientRect().top >= rows.at(-1).getBoundingClientRect().bottom;`);
+    if (!stacked) throw new Error('at 800 x 600 the preview is not below the rules');
+    // The editor follows the theme: dark page, dark editor.
+    const editorBrightness = () => session.execute(`
+      const color = getComputedStyle(arguments[0].querySelector('.cm-editor')).backgroundColor;
+      return (color.match(/\\d+/g) ?? []).slice(0, 3).reduce((sum, n) => sum + Number(n), 0);`, [mobile]);
+    const lightEditor = await editorBrightness();
+    await session.select('theme-select', 'dark');
+    await session.wait(async () => (await editorBrightness()) < 200, `a dark editor in the dark theme (${lightEditor} in light)`);
+    await shot(session, 'mappings-jq-error-dark-800x600');
+    await session.select('theme-select', 'system');
+    await session.command('POST', '/window/rect', { width: 1200, height: 780 });
+    await session.click('mapping-save');
+    await waitAttribute(session, 'status-message', 'data-code', 'validation');
+    const saved = await invoke(session, 'spec', { name: DEMO });
+    if (JSON.stringify(saved).includes('ascii_downcas')) throw new Error('a spec with a typo was saved');
+
+    // Completion: typing a field's start offers the record's fields; accepting one fixes the rule.
+    await typeInEditor(session, 'Mobile.FreeFormNumber', '.Pho');
+    const offered = await session.wait(async () => {
+      const labels = await session.execute(
+        'return [...document.querySelectorAll(".cm-tooltip-autocomplete li")].map((li) => li.textContent);');
+      return labels.length ? labels : null;
+    }, 'completion to be offered');
+    if (!offered.some((label) => label.startsWith('Phone'))) throw new Error(`completion offered ${offered}`);
+    await session.execute('arguments[0].scrollIntoView({ block: "center" });', [mobile]);
+    await shot(session, 'mappings-jq-completion-1200x780');
+    await session.execute('document.querySelector(".cm-tooltip-autocomplete li").scrollIntoView();');
+    const [input] = await session.all('rule-jq-input', await ruleRow(session, 'Mobile.FreeFormNumber'));
+    await press(session, ['\uE007']);
+    await session.wait(async () => (await session.text(input)) === '.Phone', 'the completion accepted');
+    await session.wait(async () => (await editorMark(session, 'Mobile.FreeFormNumber')) === null, 'the mark gone once the rule is right');
+    await shot(session, 'mappings-jq-completed-1200x780');
+    await session.click('mapping-save');
+    await session.wait(async () => {
+      const spec = await invoke(session, 'spec', { name: DEMO });
+      return spec.modules.find((m) => m.name === 'Accounts').methods.push_create.rules.some((r) => r.target === 'Mobile.FreeFormNumber' && r.expr === '.Phone');
+    }, 'the fixed rule to be saved');
+  });
+
+  await step(session, 'a module of the operator\'s own is added and saved', async () => {
     // A module of the operator's own, against an entity the built-in spec does not write.
     await session.click('add-module-summary');
     await session.type('new-module-name', 'Estimates');
@@ -255,6 +450,12 @@ try {
     const total = Number(await session.attribute(progress, 'data-total'));
     if (!(total > 0)) throw new Error(`the progress bar never counted anything (total ${total})`);
     await shot(session, 'sync-pushed');
+    // What was picked is what QuickBooks got.
+    const query = `SELECT * FROM Customer WHERE DisplayName = '${picked.name.replace(/'/g, "\\'")}'`;
+    const [customer] = (await quickbooks(session, 'GET', `query?query=${encodeURIComponent(query)}`)).QueryResponse.Customer;
+    if (customer.Notes !== 'Picked in the e2e test' || (customer.ShipAddr?.City ?? null) !== picked.city) {
+      throw new Error(`QuickBooks got Notes ${customer.Notes} and ShipAddr ${JSON.stringify(customer.ShipAddr)} for ${picked.name}`);
+    }
   });
 
   await step(session, 'the history lists the run and its records', async () => {

@@ -17,16 +17,19 @@ import type { InstanceChanges } from './bindings/InstanceChanges';
 import type { InstanceView } from './bindings/InstanceView';
 import type { Issue } from './bindings/Issue';
 import type { LookupRow } from './bindings/LookupRow';
+import type { MappingFields } from './bindings/MappingFields';
 import type { MethodName } from './bindings/MethodName';
 import type { Module } from './bindings/Module';
 import type { NewInstance } from './bindings/NewInstance';
 import type { OpenScreenEvent } from './bindings/OpenScreenEvent';
 import type { OutcomePage } from './bindings/OutcomePage';
+import type { Pick } from './bindings/Pick';
 import type { PlanView } from './bindings/PlanView';
 import type { Preview } from './bindings/Preview';
 import type { PreviewInput } from './bindings/PreviewInput';
 import type { Record as PlatformRecord } from './bindings/Record';
 import type { RecordPage } from './bindings/RecordPage';
+import type { RulesPreview } from './bindings/RulesPreview';
 import type { RunRow } from './bindings/RunRow';
 import type { RunSummary } from './bindings/RunSummary';
 import type { SameEntityChoice } from './bindings/SameEntityChoice';
@@ -81,6 +84,14 @@ export const api = {
   specDiff: (name: string, spec: Spec | null) => call<Difference[]>('spec_diff', { name, spec }),
   preview: (name: string, module: string, method: MethodName, source: PreviewInput, spec: Spec | null) =>
     call<Preview>('preview', { name, module, method, source, spec }),
+  /** Each rule's value (or why it fails) for one platform record, with the spec as edited. */
+  previewRules: (name: string, module: string, method: MethodName, recordId: string, spec: Spec) =>
+    call<RulesPreview>('preview_rules', { name, module, method, recordId, spec }),
+  mappingFields: (spec: Spec, module: string, method: MethodName) =>
+    call<MappingFields>('mapping_fields', { spec, module, method }),
+  /** The jq a pick stands for, as the connector writes it. */
+  pickExpression: (pick: Pick) => call<string>('pick_expression', { pick }),
+  readPicks: (expressions: string[]) => call<(Pick | null)[]>('read_picks', { expressions }),
   testMapping: (name: string, module: string, method: MethodName, recordId: string, spec: Spec | null) =>
     call<TestOutcome>('test_mapping', { name, module, method, recordId, spec }),
   records: (module: Module, search: string, offset: number, limit: number) =>

@@ -1,16 +1,22 @@
-// The mappings: per module and method, the rules as rows (QuickBooks field ← jq
-// expression), checked as they are typed, with a live preview of the body a chosen
-// record would send and which rule made each field.
+// The mappings: per module and method, the rules (QuickBooks field ← a pick or jq),
+// checked as they are edited, with the preview beside them: a chosen record's body and
+// each rule's value, a failing rule marked on its line. Required QuickBooks fields that
+// no rule fills are listed above the rules, before any Save.
 
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, asApiError, METHODS, MODULES, type InstanceView, type MethodName, type Module, type PlatformRecord, type Spec } from '../api';
 import type { Difference } from '../bindings/Difference';
 import type { Issue } from '../bindings/Issue';
-import type { Preview } from '../bindings/Preview';
+import type { MappingFields } from '../bindings/MappingFields';
+import type { Pick } from '../bindings/Pick';
+import type { RulesPreview } from '../bindings/RulesPreview';
 import type { TestOutcome } from '../bindings/TestOutcome';
 import { Json, Section, type Notify } from '../components/common';
+import { MappingRule, type RuleMode } from '../components/MappingRule';
 import { debounce } from '../lib/debounce';
 import { formatValue } from '../lib/format';
+import type { JqVocabulary } from '../lib/jq';
+import { EMPTY_FORM, formToPick, KIND_WORDS, pickToForm, requiredTarget, targetChoices, type PickForm } from '../lib/picker';
 import { addModule, addRule, findModule, isRuleMethod, moveRule, removeRule, rulesOf, updateRule, withRules } from '../lib/rules';
 import { parseSpecFile, specFileName } from '../lib/specfile';
 
@@ -28,11 +34,21 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
   const [module, setModule] = useState('');
   const [method, setMethod] = useState<MethodName>('push_create');
   const [issues, setIssues] = useState<Issue[]>([]);
+  const [fields, setFields] = useState<MappingFields | null>(null);
+  /** Per rule, the pick it reads as (null: it is more than a pick), from the connector. */
+  const [picks, setPicks] = useState<(Pick | null)[]>([]);
+  /** Per rule, the operator's choice of picker or editor, over what the rule reads as. */
+  const [modes, setModes] = useState<Record<number, RuleMode>>({});
+  /** Per rule, a picker form not yet complete enough to be a pick. */
+  const [drafts, setDrafts] = useState<Record<number, PickForm>>({});
+  const [newTarget, setNewTarget] = useState('');
+  /** A rule just added: brought into view, since it lands at the end of a long list. */
+  const [added, setAdded] = useState<number | null>(null);
   const [records, setRecords] = useState<PlatformRecord[]>([]);
   const [recordId, setRecordId] = useState('');
   const [recordTyped, setRecordTyped] = useState('');
   const [recordSearch, setRecordSearch] = useState('');
-  const [preview, setPreview] = useState<Preview | null>(null);
+  const [preview, setPreview] = useState<RulesPreview | null>(null);
   const [previewError, setPreviewError] = useState<string | null>(null);
   const [test, setTest] = useState<TestOutcome | null>(null);
   const [differences, setDifferences] = useState<Difference[] | null>(null);
@@ -56,6 +72,14 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
     load();
   }, [name]);
 
+  // Another module or method is another list of rules: the per-row choices start again.
+  useEffect(() => {
+    setModes({});
+    setDrafts({});
+    setNewTarget('');
+    setTest(null);
+  }, [module, method]);
+
   const moduleSpec = spec ? findModule(spec, module) : undefined;
   const platformModule = (moduleSpec?.platform_module ?? moduleSpec?.name) as Module | undefined;
   useEffect(() => {
@@ -71,47 +95,111 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
 
   const check = useMemo(
     () =>
-      debounce((edited: Spec) => {
+      debounce((edited: Spec, moduleName: string, methodName: MethodName) => {
         api.checkSpec(edited).then(setIssues, (e) => notify(asApiError(e)));
+        if (!findModule(edited, moduleName)) return;
+        api.mappingFields(edited, moduleName, methodName).then(setFields, () => setFields(null));
       }, 300),
     [notify],
   );
   const refreshPreview = useMemo(
     () =>
       debounce((edited: Spec, moduleName: string, methodName: MethodName, id: string) => {
-        if (!id || !methodName.startsWith('push')) {
+        if (!id || !methodName.startsWith('push') || methodName === 'push_delete') {
           setPreview(null);
           return;
         }
-        api.preview(name, moduleName, methodName, { platform: id }, edited).then(
+        api.previewRules(name, moduleName, methodName, id, edited).then(
           (answer) => {
             setPreview(answer);
             setPreviewError(null);
           },
           (error) => {
             const e = asApiError(error);
+            setPreview(null);
             setPreviewError(e.detail ? `${e.message}\n${e.detail}` : e.message);
           },
         );
       }, 250),
     [name],
   );
+  const rules = spec ? rulesOf(spec, module, method) : [];
+  const expressions = rules.map((r) => r.expr);
+  const expressionsKey = JSON.stringify(expressions);
   useEffect(() => {
     if (!spec) return;
-    check(spec);
+    check(spec, module, method);
     refreshPreview(spec, module, method, recordId);
   }, [spec, module, method, recordId, check, refreshPreview]);
+  useEffect(() => {
+    api.readPicks(expressions).then(setPicks, () => setPicks(expressions.map(() => null)));
+  }, [expressionsKey]);
+
+  useEffect(() => {
+    if (added === null) return;
+    document.querySelectorAll('[data-testid=rule-row]')[added]?.scrollIntoView({ block: 'nearest' });
+    setAdded(null);
+  }, [added]);
+
+  const vocabulary: JqVocabulary = useMemo(
+    () => ({
+      fields: fields?.sources ?? [],
+      helpers: fields?.helpers ?? [],
+      variables: fields?.variables ?? [],
+      lookups: fields?.lookups ?? [],
+      modules: (fields?.modules ?? []).map((m) => m.name),
+      platformModules: MODULES,
+    }),
+    [fields],
+  );
 
   if (!spec) return <div class="screen">Loading the spec…</div>;
-  const rules = rulesOf(spec, module, method);
   const editable = isRuleMethod(method);
   const setRules = (next: typeof rules) => {
     if (!isRuleMethod(method)) return;
     setSpec(withRules(spec, module, method, next));
     setDirty(true);
   };
+  /** A rule's rows change places or go: the per-row choices would land on other rules. */
+  const reshuffle = (next: typeof rules) => {
+    setModes({});
+    setDrafts({});
+    setRules(next);
+  };
   const issuesHere = issues.filter((i) => i.module === module && (i.method === null || i.method === method));
-  const ruleIssue = (index: number) => issuesHere.filter((i) => i.rule === index + 1);
+  const gaps = method === 'push_create' && moduleSpec?.methods.push_create.enabled ? (fields?.unfilled_required ?? []) : [];
+  const gapMessages = new Set(gaps.map((g) => g.message));
+  const ruleIssues = (index: number) => issuesHere.filter((i) => i.rule === index + 1);
+
+  const modeOf = (index: number): RuleMode => {
+    const chosen = modes[index];
+    if (chosen) return chosen;
+    const rule = rules[index];
+    return picks[index] || rule?.expr.trim() === '' ? 'pick' : 'jq';
+  };
+  const formOf = (index: number): PickForm => {
+    const draft = drafts[index];
+    if (draft) return draft;
+    const pick = picks[index];
+    return pick ? pickToForm(pick) : EMPTY_FORM;
+  };
+  const targetKind = (index: number) => fields?.targets.find((t) => t.path === rules[index]?.target)?.kind;
+  const changeForm = (index: number, form: PickForm) => {
+    setDrafts({ ...drafts, [index]: form });
+    const made = formToPick(form, targetKind(index));
+    if (!('pick' in made)) return;
+    api.pickExpression(made.pick).then(
+      (expr) => setRules(updateRule(rules, index, { expr })),
+      (e) => notify(asApiError(e)),
+    );
+  };
+  const addRuleFor = (target: string) => {
+    const index = rules.length;
+    setRules(addRule(rules, { target, expr: '' }));
+    setModes({ ...modes, [index]: 'pick' });
+    setNewTarget('');
+    setAdded(index);
+  };
 
   const save = async () => {
     try {
@@ -142,6 +230,7 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
       notify({ code: 'validation', message: (error as Error).message, detail: null });
     }
   };
+  const choices = targetChoices(fields?.targets ?? [], rules);
 
   return (
     <div class="screen mappings">
@@ -243,153 +332,182 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
             </button>
           </details>
         </div>
-
-        {!editable && moduleSpec && (
-          <p class="hint">
-            push delete has no rules: it {moduleSpec.methods.push_delete.action === 'delete' ? 'deletes' : 'deactivates'} the
-            QuickBooks record ({moduleSpec.methods.push_delete.enabled ? 'on' : 'off'}).
-          </p>
-        )}
-        {editable && (
-          <div class="rules" role="table" aria-label={`Rules of ${module} ${method}`}>
-            <div class="rule-head" role="row">
-              <span role="columnheader">#</span>
-              <span role="columnheader">QuickBooks field</span>
-              <span role="columnheader" />
-              <span role="columnheader">Expression (jq, over the record)</span>
-              <span role="columnheader">
-                <span class="sr-only">Order and remove</span>
-              </span>
-            </div>
-            {rules.map((rule, index) => {
-              const problems = ruleIssue(index);
-              return (
-                <div key={index} class={`rule-row ${problems.length ? 'has-issue' : ''}`} role="row" data-testid="rule-row">
-                  <span class="rule-number">{index + 1}</span>
-                  <input
-                    aria-label={`Rule ${index + 1} QuickBooks field`}
-                    data-testid="rule-target"
-                    value={rule.target}
-                    onInput={(e) => setRules(updateRule(rules, index, { target: value(e) }))}
-                  />
-                  <span aria-hidden="true">←</span>
-                  <input
-                    aria-label={`Rule ${index + 1} expression`}
-                    class="mono"
-                    data-testid="rule-expr"
-                    value={rule.expr}
-                    onInput={(e) => setRules(updateRule(rules, index, { expr: value(e) }))}
-                  />
-                  <span class="rule-buttons">
-                    <button type="button" class="ghost" data-testid="rule-up" aria-label={`Move rule ${index + 1} up`} onClick={() => setRules(moveRule(rules, index, -1))}>
-                      ↑
-                    </button>
-                    <button type="button" class="ghost" data-testid="rule-down" aria-label={`Move rule ${index + 1} down`} onClick={() => setRules(moveRule(rules, index, 1))}>
-                      ↓
-                    </button>
-                    <button type="button" class="ghost" data-testid="rule-remove" aria-label={`Remove rule ${index + 1}`} onClick={() => setRules(removeRule(rules, index))}>
-                      ✕
-                    </button>
-                  </span>
-                  {problems.map((p, i) => (
-                    <p key={i} class={`rule-issue ${p.severity}`}>
-                      {p.field ? `${p.field}: ` : ''}
-                      {p.message}
-                    </p>
-                  ))}
-                </div>
-              );
-            })}
-            <button type="button" data-testid="rule-add" onClick={() => setRules(addRule(rules))}>
-              Add a rule
-            </button>
-          </div>
-        )}
-        <ul class="issues" data-testid="mapping-issues">
-          {issuesHere
-            .filter((i) => i.rule === null)
-            .map((i, n) => (
-              <li key={n} class={i.severity}>
-                {i.message}
-              </li>
-            ))}
-        </ul>
       </Section>
 
-      <Section
-        title="Preview"
-        actions={
-          method === 'push_create' || method === 'push_update' ? (
-            <button
-              type="button"
-              disabled={!recordId}
-              onClick={() => api.testMapping(name, module, method, recordId, spec).then(setTest, (e) => notify(asApiError(e)))}
-            >
-              Test against sandbox
-            </button>
-          ) : undefined
-        }
-      >
-        {method.startsWith('push') ? (
-          <>
-            <label>
-              Find a record
-              <input
-                type="search"
-                data-testid="preview-search"
-                placeholder="Name, number…"
-                value={recordTyped}
-                onInput={(e) => {
-                  setRecordTyped(value(e));
-                  searchLater(setRecordSearch, value(e));
-                }}
-              />
-            </label>
-            <label>
-              Record
-              <select data-testid="preview-record" value={recordId} onChange={(e) => setRecordId(value(e))}>
-                {records.length === 0 && <option value="">(no record matches)</option>}
-                {records.map((r) => (
-                  <option key={r.id} value={r.id}>
-                    {recordTitle(r)}
+      <div class="mapping-columns">
+        <Section title={editable ? `Rules: ${module} ${method.replace('_', ' ')}` : 'Rules'}>
+          {!editable && moduleSpec && (
+            <p class="hint">
+              push delete has no rules: it {moduleSpec.methods.push_delete.action === 'delete' ? 'deletes' : 'deactivates'} the
+              QuickBooks record ({moduleSpec.methods.push_delete.enabled ? 'on' : 'off'}).
+            </p>
+          )}
+          {gaps.length > 0 && (
+            <div class="required-gaps" role="alert" data-testid="required-unfilled">
+              <strong>QuickBooks refuses every new {moduleSpec?.entity} until these are filled; Save is refused until then:</strong>
+              <ul>
+                {gaps.map((gap) => (
+                  <li key={gap.message} data-testid="required-gap" data-fields={gap.one_of.join(' ')}>
+                    <span>{gap.message}.</span>{' '}
+                    {gap.rule === null && (
+                      <button type="button" class="link" data-testid="required-add" onClick={() => addRuleFor(requiredTarget(fields?.targets ?? [], gap.one_of))}>
+                        Add a rule for {requiredTarget(fields?.targets ?? [], gap.one_of)}
+                      </button>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+          {editable && (
+            <>
+              <datalist id="mapping-targets">
+                {(fields?.targets ?? []).map((t) => (
+                  <option key={t.path} value={t.path}>
+                    {t.label}
                   </option>
                 ))}
-              </select>
-            </label>
-            {previewError && <pre class="field-error">{previewError}</pre>}
-            {preview && (
-              <div class="preview">
-                <Json value={preview.body} testId="preview-body" />
-                <table class="table compact" aria-label="Which rule made each field">
-                  <tbody>
-                    {Object.entries(preview.rules).map(([field, [rule, expr]]) => (
-                      <tr key={field}>
-                        <td>{field}</td>
-                        <td>rule {rule}</td>
-                        <td class="mono">{expr}</td>
-                      </tr>
+              </datalist>
+              <div class="add-rule">
+                <label>
+                  Add a rule for
+                  <select data-testid="rule-add-target" value={newTarget} onChange={(e) => setNewTarget(value(e))}>
+                    <option value="">a field…</option>
+                    {choices.map(({ field, rules: setBy }) => (
+                      <option key={field.path} value={field.path}>
+                        {field.label} ({field.path}) · {KIND_WORDS[field.kind]}
+                        {field.required ? ' · required' : ''}
+                        {setBy.length ? ` · set by rule ${setBy.join(', ')}` : ''}
+                      </option>
                     ))}
-                  </tbody>
-                </table>
+                  </select>
+                </label>
+                <button type="button" data-testid="rule-add" onClick={() => addRuleFor(newTarget)}>
+                  Add
+                </button>
+              </div>
+              <div class="rules" role="list" aria-label={`Rules of ${module} ${method}`}>
+                {rules.map((rule, index) => {
+                  const form = formOf(index);
+                  const made = formToPick(form, targetKind(index));
+                  return (
+                    <MappingRule
+                      key={index}
+                      index={index}
+                      rule={rule}
+                      method={method}
+                      fields={fields}
+                      mode={modeOf(index)}
+                      canPick={picks[index] !== null || rule.expr.trim() === ''}
+                      form={form}
+                      missing={'missing' in made ? made.missing : null}
+                      issues={ruleIssues(index)}
+                      result={preview?.values[index]}
+                      vocabulary={vocabulary}
+                      onTarget={(target) => setRules(updateRule(rules, index, { target }))}
+                      onForm={(next) => changeForm(index, next)}
+                      onExpression={(expr) => {
+                        // Typing jq keeps the editor, even once the text reads as a pick.
+                        setModes((current) => ({ ...current, [index]: 'jq' }));
+                        // The picker shows the typed rule next time, not a form left from before.
+                        setDrafts((current) => Object.fromEntries(Object.entries(current).filter(([at]) => Number(at) !== index)));
+                        setRules(updateRule(rules, index, { expr }));
+                      }}
+                      onMode={(mode) => setModes({ ...modes, [index]: mode })}
+                      onMove={(delta) => reshuffle(moveRule(rules, index, delta))}
+                      onRemove={() => reshuffle(removeRule(rules, index))}
+                    />
+                  );
+                })}
+              </div>
+            </>
+          )}
+          <ul class="issues" data-testid="mapping-issues">
+            {issuesHere
+              .filter((i) => i.rule === null && !gapMessages.has(i.message))
+              .map((i, n) => (
+                <li key={n} class={i.severity}>
+                  {i.message}
+                </li>
+              ))}
+          </ul>
+        </Section>
+
+        <aside class="mapping-preview">
+          <Section
+            title="Preview"
+            actions={
+              method === 'push_create' || method === 'push_update' ? (
+                <button
+                  type="button"
+                  data-testid="mapping-test"
+                  disabled={!recordId}
+                  onClick={() => api.testMapping(name, module, method, recordId, spec).then(setTest, (e) => notify(asApiError(e)))}
+                >
+                  Test against the sandbox company
+                </button>
+              ) : undefined
+            }
+          >
+            {editable && method.startsWith('push') ? (
+              <>
+                <label>
+                  Find a record
+                  <input
+                    type="search"
+                    data-testid="preview-search"
+                    placeholder="Name, number…"
+                    value={recordTyped}
+                    onInput={(e) => {
+                      setRecordTyped(value(e));
+                      searchLater(setRecordSearch, value(e));
+                    }}
+                  />
+                </label>
+                <label>
+                  Record
+                  <select data-testid="preview-record" value={recordId} onChange={(e) => setRecordId(value(e))}>
+                    {records.length === 0 && <option value="">(no record matches)</option>}
+                    {records.map((r) => (
+                      <option key={r.id} value={r.id}>
+                        {recordTitle(r)}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                {previewError && <pre class="field-error">{previewError}</pre>}
+                {preview && (
+                  <>
+                    <p class="hint">
+                      What {preview.entity} QuickBooks would receive
+                      {preview.values.some((v) => v.error) ? ` (${preview.values.filter((v) => v.error).length} failing rule(s) left out)` : ''}:
+                    </p>
+                    <Json value={preview.body} testId="preview-body" />
+                  </>
+                )}
+              </>
+            ) : (
+              <p class="hint">
+                {editable
+                  ? 'Pull methods map QuickBooks entities; their preview needs an entity, which the next pull provides.'
+                  : 'push delete sends no body.'}
+              </p>
+            )}
+            {test && (
+              <div class={`test-outcome ${test.result}`} data-testid="mapping-test-outcome" data-result={test.result}>
+                {test.result === 'accepted' ? (
+                  <p>QuickBooks accepted it as {String((test.entity as Record<string, unknown>)?.Id ?? '')}.</p>
+                ) : (
+                  <>
+                    <p class="field-error">QuickBooks refused it: {test.error.message}</p>
+                    {test.error.detail && <pre class="detail">{test.error.detail}</pre>}
+                  </>
+                )}
               </div>
             )}
-          </>
-        ) : (
-          <p class="hint">Pull methods map QuickBooks entities; their preview needs an entity, which the next pull provides.</p>
-        )}
-        {test && (
-          <div class={`test-outcome ${test.result}`}>
-            {test.result === 'accepted' ? (
-              <p>QuickBooks accepted it as {String((test.entity as Record<string, unknown>)?.Id ?? '')}.</p>
-            ) : (
-              <>
-                <p class="field-error">QuickBooks refused it: {test.error.message}</p>
-                {test.error.detail && <pre class="detail">{test.error.detail}</pre>}
-              </>
-            )}
-          </div>
-        )}
-      </Section>
+          </Section>
+        </aside>
+      </div>
 
       {differences && (
         <Section title="Difference to the built-in spec" actions={<button type="button" onClick={() => setDifferences(null)}>Close</button>}>

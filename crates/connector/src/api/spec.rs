@@ -7,7 +7,10 @@ use crate::error::{ApiError, ErrorCode};
 use crate::instance::{Environment, Instances};
 use crate::platform::{Module, PlatformStore};
 use crate::spec::customize::{self, Difference, UpgradeChange};
-use crate::spec::{CompiledMethod, Context, Issue, MethodName, Severity, Spec};
+use crate::spec::mapping::{map_each, RuleResult, HELPERS};
+use crate::spec::pick::platform_fields;
+use crate::spec::qbo_fields::{qbo_fields, required_group};
+use crate::spec::{CompiledMethod, Context, Issue, MethodName, Pick, Severity, Spec};
 
 use super::*;
 
@@ -120,18 +123,7 @@ impl Connector {
                 (entity, id)
             }
         };
-        let mut context = Context { vars: self.variables(name)?, preview: true, ..Context::default() };
-        for row in self.lookups(name)? {
-            context.lookups.entry(row.lookup).or_default().insert(row.platform_value, row.qbo_value);
-        }
-        // Related platform records a rule may read (a contact's account).
-        for id in crate::spec::mapping::referenced_ids(&record) {
-            for candidate in Module::ALL {
-                if let Ok(found) = PlatformStore::new(&self.store).get(candidate, &id) {
-                    context.related.entry(candidate.name().to_owned()).or_default().insert(id.clone(), found.data);
-                }
-            }
-        }
+        let context = self.preview_context(name, &record)?;
         let mapped =
             compiled.map(&record, &context).map_err(|e| ApiError::new(ErrorCode::Validation, e.to_string()))?;
         let rules = module_spec.methods.rules(method).map(|m| m.rules.clone()).unwrap_or_default();
@@ -148,6 +140,149 @@ impl Connector {
             body: mapped.body,
             rules: provenance,
         })
+    }
+
+    /// What a preview's rules read besides the record: the instance's variables and lookups,
+    /// the related platform records (a contact's account), and placeholders for links.
+    fn preview_context(&self, name: &str, record: &Value) -> ApiResult<Context> {
+        let mut context = Context { vars: self.variables(name)?, preview: true, ..Context::default() };
+        for row in self.lookups(name)? {
+            context.lookups.entry(row.lookup).or_default().insert(row.platform_value, row.qbo_value);
+        }
+        for id in crate::spec::mapping::referenced_ids(record) {
+            for candidate in Module::ALL {
+                if let Ok(found) = PlatformStore::new(&self.store).get(candidate, &id) {
+                    context.related.entry(candidate.name().to_owned()).or_default().insert(id.clone(), found.data);
+                }
+            }
+        }
+        Ok(context)
+    }
+
+    /// Every rule of a push method run by itself over one platform record of a spec being
+    /// edited: each rule's value or why it fails, and the body the others still make.
+    pub fn preview_rules(
+        &self,
+        name: &str,
+        spec: &Spec,
+        module: &str,
+        method: MethodName,
+        record_id: &str,
+    ) -> ApiResult<RulesPreview> {
+        let module_spec = spec
+            .module(module)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("the spec has no module {module:?}")))?;
+        if !method.is_push() {
+            return Err(ApiError::new(
+                ErrorCode::Validation,
+                format!("{method} maps QuickBooks entities; a platform record previews only push methods"),
+            ));
+        }
+        let platform_module: Module =
+            module_spec.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let record = PlatformStore::new(&self.store).get(platform_module, record_id)?.data;
+        let context = self.preview_context(name, &record)?;
+        let rules = module_spec.methods.rules(method).map(|m| m.rules.clone()).unwrap_or_default();
+        let (body, results) = map_each(&rules, &record, &context);
+        let values = rules
+            .iter()
+            .zip(results)
+            .enumerate()
+            .map(|(index, (rule, result))| {
+                let (value, error, failure) = match result {
+                    RuleResult::Value(value) => (value, None, None),
+                    RuleResult::Failed { kind, reason } => (Value::Null, Some(reason), Some(kind)),
+                };
+                RuleValue { rule: index + 1, target: rule.target.clone(), value, error, failure }
+            })
+            .collect();
+        Ok(RulesPreview {
+            module: module_spec.name.clone(),
+            method,
+            entity: module_spec.entity.clone(),
+            record_id: record_id.to_owned(),
+            body,
+            values,
+        })
+    }
+
+    /// What the mapping editor offers for `method` of `module` in a spec being edited.
+    pub fn mapping_fields(&self, spec: &Spec, module: &str, method: MethodName) -> ApiResult<MappingFields> {
+        let module_spec = spec
+            .module(module)
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("the spec has no module {module:?}")))?;
+        let platform_module: Module =
+            module_spec.platform_module().parse().map_err(|e: String| ApiError::new(ErrorCode::Validation, e))?;
+        let entity = module_spec.entity.as_str();
+        let qbo: Vec<FieldView> = qbo_fields(entity)
+            .unwrap_or_default()
+            .iter()
+            .map(|field| {
+                let group = required_group(entity, field.path);
+                let top = field.path.split('.').next().unwrap_or_default();
+                FieldView {
+                    path: field.path.to_owned(),
+                    label: field.label.to_owned(),
+                    kind: field.kind,
+                    required: group.is_some(),
+                    or_instead: group
+                        .unwrap_or_default()
+                        .iter()
+                        .filter(|other| **other != top)
+                        .map(|other| (*other).to_owned())
+                        .collect(),
+                    refers_to: None,
+                }
+            })
+            .collect();
+        let platform: Vec<FieldView> = platform_fields(platform_module)
+            .into_iter()
+            .map(|field| FieldView {
+                label: field.path.clone(),
+                path: field.path,
+                kind: field.kind,
+                required: field.required,
+                or_instead: Vec::new(),
+                refers_to: field.refers_to,
+            })
+            .collect();
+        let (targets, sources) = if method.is_push() { (qbo, platform) } else { (platform, qbo) };
+        Ok(MappingFields {
+            entity: module_spec.entity.clone(),
+            platform_module: platform_module.name().to_owned(),
+            targets,
+            sources,
+            variables: spec.variables.iter().map(|v| v.name.clone()).collect(),
+            lookups: spec.lookups.iter().map(|l| l.name.clone()).collect(),
+            modules: spec
+                .modules
+                .iter()
+                .map(|m| ModuleChoice {
+                    name: m.name.clone(),
+                    entity: m.entity.clone(),
+                    platform_module: m.platform_module().to_owned(),
+                })
+                .collect(),
+            helpers: HELPERS
+                .iter()
+                .map(|(name, signature, summary)| HelperView {
+                    name: (*name).to_owned(),
+                    signature: (*signature).to_owned(),
+                    summary: (*summary).to_owned(),
+                })
+                .collect(),
+            unfilled_required: crate::spec::unfilled_required(module_spec),
+        })
+    }
+
+    /// The jq a pick stands for.
+    pub fn pick_expression(&self, pick: &Pick) -> String {
+        pick.expression()
+    }
+
+    /// Which rules are plain picks (and which), so the editor opens each as a pick or as jq.
+    pub fn read_picks(&self, expressions: &[String]) -> Vec<Option<Pick>> {
+        expressions.iter().map(|expression| Pick::read(expression)).collect()
     }
 
     /// The problems of a spec being edited, without saving it.

@@ -104,6 +104,85 @@ pub struct Preview {
     pub rules: BTreeMap<String, (usize, String)>,
 }
 
+/// Each rule of a method run on its own over one record, for the mapping editor: the body
+/// the rules that ran make, and every rule's value or why it failed, so one failing rule
+/// hides nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RulesPreview {
+    pub module: String,
+    pub method: MethodName,
+    pub entity: String,
+    pub record_id: String,
+    pub body: Value,
+    /// In the rules' order.
+    pub values: Vec<RuleValue>,
+}
+
+/// One rule's result in a [`RulesPreview`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RuleValue {
+    /// 1-based.
+    pub rule: usize,
+    pub target: String,
+    /// What it gives; null leaves the field out of the body.
+    pub value: Value,
+    /// Why it failed, in words; `None` when it ran.
+    pub error: Option<String>,
+    /// Why it failed: a rule that waits for another record to cross over is no mistake.
+    pub failure: Option<crate::spec::MappingFailure>,
+}
+
+/// What the mapping editor offers for one method of one module: the fields a rule can
+/// fill (targets) and read (sources), the names the helpers take, the helpers themselves,
+/// and the required fields no rule fills yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct MappingFields {
+    pub entity: String,
+    pub platform_module: String,
+    /// Push: QuickBooks fields; pull: platform fields. Empty for an entity this connector
+    /// does not know field by field.
+    pub targets: Vec<FieldView>,
+    /// Push: the platform record's fields; pull: the QuickBooks entity's.
+    pub sources: Vec<FieldView>,
+    pub variables: Vec<String>,
+    pub lookups: Vec<String>,
+    /// The spec's modules, whose links `link` reads.
+    pub modules: Vec<ModuleChoice>,
+    pub helpers: Vec<HelperView>,
+    pub unfilled_required: Vec<crate::spec::RequiredGap>,
+}
+
+/// A field as the mapping editor lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct FieldView {
+    /// Dotted, as a rule's target or a jq path reads it.
+    pub path: String,
+    /// The words an operator reads (the path itself where there are none better).
+    pub label: String,
+    pub kind: crate::spec::qbo_fields::FieldKind,
+    pub required: bool,
+    /// With `required`: the other fields any one of which would do instead.
+    pub or_instead: Vec<String>,
+    /// For a platform id field: the platform module whose record it names.
+    pub refers_to: Option<crate::platform::Module>,
+}
+
+/// A module of the spec, for a link pick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ModuleChoice {
+    pub name: String,
+    pub entity: String,
+    pub platform_module: String,
+}
+
+/// A helper rules may call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct HelperView {
+    pub name: String,
+    pub signature: String,
+    pub summary: String,
+}
+
 /// One page of a run's records, and how many it has in all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct OutcomePage {

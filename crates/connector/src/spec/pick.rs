@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::qbo_fields::FieldKind;
 use crate::platform::schema::{Field, Kind};
 use crate::platform::Module;
 
@@ -89,18 +90,46 @@ impl Pick {
 
 /// Every field an operator can pick on a module, dotted, with whether it is required.
 pub fn pickable_fields(module: Module) -> Vec<(String, bool)> {
-    fn walk(fields: &[Field], prefix: &str, out: &mut Vec<(String, bool)>) {
+    platform_fields(module).into_iter().map(|field| (field.path, field.required)).collect()
+}
+
+/// A platform field a pick can read, as the picker lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PlatformField {
+    /// Dotted (`Address.City`).
+    pub path: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// The platform module whose record an id field names (`AccountId` → Accounts).
+    pub refers_to: Option<Module>,
+}
+
+/// Every field an operator can pick on a module: objects are walked into, and lines
+/// left out (a rule over lines is jq).
+pub fn platform_fields(module: Module) -> Vec<PlatformField> {
+    fn walk(fields: &[Field], prefix: &str, parent_required: bool, out: &mut Vec<PlatformField>) {
         for field in fields {
             let path = format!("{prefix}{}", field.name);
-            match field.kind {
-                Kind::Object(inner) => walk(inner, &format!("{path}."), out),
-                Kind::Lines(_) => {}
-                _ => out.push((path, field.required)),
-            }
+            // A field inside an optional object is needed only when the object is there.
+            let required = field.required && parent_required;
+            let (kind, refers_to) = match field.kind {
+                Kind::Object(inner) => {
+                    walk(inner, &format!("{path}."), required, out);
+                    continue;
+                }
+                Kind::Lines(_) => continue,
+                Kind::Text => (FieldKind::Text, None),
+                Kind::Decimal => (FieldKind::Number, None),
+                Kind::Date => (FieldKind::Date, None),
+                Kind::Timestamp => (FieldKind::Timestamp, None),
+                Kind::Bool => (FieldKind::Bool, None),
+                Kind::Reference(module) => (FieldKind::Reference, Some(module)),
+            };
+            out.push(PlatformField { path, kind, required, refers_to });
         }
     }
     let mut out = Vec::new();
-    walk(module.fields(), "", &mut out);
+    walk(module.fields(), "", true, &mut out);
     out
 }
 
@@ -199,6 +228,20 @@ mod tests {
         for (pick, jq) in table {
             assert_eq!(pick.expression(), jq, "{pick:?}");
             assert_eq!(Pick::read(jq), Some(pick), "{jq}");
+        }
+    }
+
+    /// The cases the UI's picker is tested with too (ui/src/lib/picker.test.ts): the form an
+    /// operator fills makes this pick, and this pick is this jq.
+    #[test]
+    fn the_pickers_cases_are_written_as_their_jq() {
+        let cases: Vec<Value> = serde_json::from_str(include_str!("pick_cases.json")).unwrap();
+        assert_eq!(cases.len(), 7);
+        for case in cases {
+            let pick: Pick = serde_json::from_value(case["pick"].clone()).unwrap();
+            let jq = case["jq"].as_str().unwrap();
+            assert_eq!(pick.expression(), jq, "{}", case["about"]);
+            assert_eq!(Pick::read(jq), Some(pick), "{}", case["about"]);
         }
     }
 

@@ -6,8 +6,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::document::{MethodName, Spec};
+use super::document::{MethodName, ModuleSpec, Rule, Spec};
 use super::mapping::{check_expression, names_used, NameKind};
+use super::pick::Pick;
+use super::qbo_fields::{qbo_fields, required_group, required_on_create};
 use crate::platform::schema::Module;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -53,156 +55,67 @@ impl fmt::Display for Issue {
     }
 }
 
-/// Fields QuickBooks needs on create; each inner list is "one of".
-fn required_on_create(entity: &str) -> &'static [&'static [&'static str]] {
-    match entity {
-        "Customer" | "Vendor" | "Employee" => {
-            &[&["DisplayName", "GivenName", "FamilyName", "Title", "MiddleName", "Suffix"]]
-        }
-        "Item" => &[&["Name"], &["Type"], &["IncomeAccountRef"]],
-        "Account" => &[&["Name"], &["AccountType", "AccountSubType"]],
-        "Invoice" | "Estimate" | "SalesReceipt" => &[&["CustomerRef"], &["Line"]],
-        "PurchaseOrder" => &[&["VendorRef"], &["Line"]],
-        "Payment" => &[&["CustomerRef"], &["TotalAmt"]],
-        _ => &[],
-    }
+/// The writable top-level fields of an entity this connector knows field by field.
+fn known_fields(entity: &str) -> Option<Vec<&'static str>> {
+    let mut tops: Vec<&str> = qbo_fields(entity)?.iter().map(|f| f.path.split('.').next().unwrap_or(f.path)).collect();
+    tops.dedup();
+    Some(tops)
 }
 
-/// The writable top-level fields of the entities this connector knows well.
-fn known_fields(entity: &str) -> Option<&'static [&'static str]> {
-    const PARTY: &[&str] = &[
-        "DisplayName",
-        "GivenName",
-        "MiddleName",
-        "FamilyName",
-        "Title",
-        "Suffix",
-        "CompanyName",
-        "PrimaryEmailAddr",
-        "PrimaryPhone",
-        "Mobile",
-        "Fax",
-        "WebAddr",
-        "BillAddr",
-        "ShipAddr",
-        "Taxable",
-        "TaxExemptionReasonId",
-        "Active",
-        "Job",
-        "ParentRef",
-        "BillWithParent",
-        "CurrencyRef",
-        "Notes",
-        "PrintOnCheckName",
-        "SalesTermRef",
-        "PaymentMethodRef",
-        "PreferredDeliveryMethod",
-        "ResaleNum",
-        "DefaultTaxCodeRef",
-        "TaxIdentifier",
-        "AcctNum",
-        "TermRef",
-        "Vendor1099",
-    ];
-    const SALE: &[&str] = &[
-        "CustomerRef",
-        "DocNumber",
-        "TxnDate",
-        "DueDate",
-        "ExpirationDate",
-        "TxnStatus",
-        "CurrencyRef",
-        "ExchangeRate",
-        "Line",
-        "TxnTaxDetail",
-        "GlobalTaxCalculation",
-        "SalesTermRef",
-        "PrivateNote",
-        "CustomerMemo",
-        "BillEmail",
-        "BillAddr",
-        "ShipAddr",
-        "EmailStatus",
-        "PrintStatus",
-        "ApplyTaxAfterDiscount",
-        "DepartmentRef",
-        "ClassRef",
-        "DepositToAccountRef",
-        "PaymentMethodRef",
-        "PaymentRefNum",
-        "AllowOnlinePayment",
-    ];
-    match entity {
-        "Customer" | "Vendor" | "Employee" => Some(PARTY),
-        "Item" => Some(&[
-            "Name",
-            "Description",
-            "Type",
-            "UnitPrice",
-            "PurchaseCost",
-            "PurchaseDesc",
-            "IncomeAccountRef",
-            "ExpenseAccountRef",
-            "AssetAccountRef",
-            "TrackQtyOnHand",
-            "QtyOnHand",
-            "InvStartDate",
-            "Taxable",
-            "SalesTaxCodeRef",
-            "PurchaseTaxCodeRef",
-            "Active",
-            "Sku",
-            "ParentRef",
-            "SubItem",
-        ]),
-        "Account" => Some(&[
-            "Name",
-            "AccountType",
-            "AccountSubType",
-            "Description",
-            "AcctNum",
-            "SubAccount",
-            "ParentRef",
-            "Active",
-            "CurrencyRef",
-            "TaxCodeRef",
-        ]),
-        "Invoice" | "Estimate" | "SalesReceipt" => Some(SALE),
-        "PurchaseOrder" => Some(&[
-            "VendorRef",
-            "APAccountRef",
-            "DocNumber",
-            "TxnDate",
-            "DueDate",
-            "CurrencyRef",
-            "ExchangeRate",
-            "Line",
-            "TxnTaxDetail",
-            "GlobalTaxCalculation",
-            "POStatus",
-            "PrivateNote",
-            "Memo",
-            "ShipAddr",
-            "VendorAddr",
-            "POEmail",
-            "EmailStatus",
-        ]),
-        "Payment" => Some(&[
-            "CustomerRef",
-            "TotalAmt",
-            "TxnDate",
-            "CurrencyRef",
-            "ExchangeRate",
-            "Line",
-            "PaymentMethodRef",
-            "DepositToAccountRef",
-            "PaymentRefNum",
-            "PrivateNote",
-            "ProcessPayment",
-            "ARAccountRef",
-        ]),
-        _ => None,
+/// A field QuickBooks requires on a new entity that no rule of a module's push_create
+/// fills: every record would be refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RequiredGap {
+    /// The fields of which one is needed (most often one).
+    pub one_of: Vec<String>,
+    /// The rule that seems to fill it but does not (it sets only the name of a reference,
+    /// or a fixed empty value).
+    pub rule: Option<usize>,
+    pub message: String,
+}
+
+/// What push_create of `module` leaves out of what QuickBooks requires; nothing when the
+/// method is off or the entity is not one this connector knows.
+pub fn unfilled_required(module: &ModuleSpec) -> Vec<RequiredGap> {
+    let method = &module.methods.push_create;
+    if !method.enabled {
+        return Vec::new();
     }
+    let entity = module.entity.as_str();
+    let mut gaps = Vec::new();
+    for group in required_on_create(entity) {
+        let tops_here = |r: &Rule| group.contains(&r.target.split('.').next().unwrap_or_default());
+        let filling: Vec<(usize, &Rule)> = method
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| required_group(entity, &r.target).is_some_and(|g| std::ptr::eq(g, *group)))
+            .collect();
+        // A constant null or empty text is left out of the body: the field is never sent.
+        let empty =
+            |r: &Rule| matches!(Pick::read(&r.expr), Some(Pick::Fixed { value }) if value.is_null() || value == "");
+        if filling.iter().any(|(_, r)| !empty(r)) {
+            continue;
+        }
+        let needed = format!("QuickBooks requires {} on a new {entity}", group.join(" or "));
+        let (rule, why) = if let Some((index, r)) = filling.first() {
+            (Some(index + 1), format!("rule {} sets {} to {}, so it is never sent", index + 1, r.target, r.expr.trim()))
+        } else if let Some((index, r)) = method.rules.iter().enumerate().find(|(_, r)| tops_here(r)) {
+            let top = r.target.split('.').next().unwrap_or_default();
+            (
+                Some(index + 1),
+                format!("rule {} sets only {}; QuickBooks reads the id, {top}.value", index + 1, r.target),
+            )
+        } else {
+            (None, "no rule sets it".to_owned())
+        };
+        gaps.push(RequiredGap {
+            one_of: group.iter().map(|name| (*name).to_owned()).collect(),
+            rule,
+            message: format!("{needed}; {why}"),
+        });
+    }
+    gaps
 }
 
 /// What is wrong with one expression of `spec`, each with its column: it does not
@@ -325,7 +238,7 @@ pub fn validate(spec: &Spec) -> Vec<Issue> {
                         "the target is not a field path".into(),
                     ));
                 } else if method.is_push() {
-                    if let Some(known) = known {
+                    if let Some(known) = &known {
                         if !known.contains(&top) {
                             issues.push(issue(
                                 Severity::Warning,
@@ -348,25 +261,15 @@ pub fn validate(spec: &Spec) -> Vec<Issue> {
                     }
                 }
             }
-            if method == MethodName::PushCreate && rules.enabled {
-                for one_of in required_on_create(&module.entity) {
-                    let mapped =
-                        rules.rules.iter().any(|r| one_of.contains(&r.target.split('.').next().unwrap_or_default()));
-                    if !mapped {
-                        issues.push(issue(
-                            Severity::Error,
-                            Some(method),
-                            None,
-                            Some(one_of[0]),
-                            format!(
-                                "QuickBooks requires {} on a new {}; no rule sets it",
-                                one_of.join(" or "),
-                                module.entity
-                            ),
-                        ));
-                    }
-                }
-            }
+        }
+        for gap in unfilled_required(module) {
+            issues.push(issue(
+                Severity::Error,
+                Some(MethodName::PushCreate),
+                gap.rule,
+                gap.one_of.first().map(String::as_str),
+                gap.message,
+            ));
         }
         for (index, rule) in module.matching.iter().enumerate() {
             for (message, column) in expression_problems(spec, &rule.expr) {
@@ -475,6 +378,69 @@ mod tests {
             "a declared variable is fine: {described:#?}"
         );
         assert_eq!(errors.len(), 6, "{described:#?}");
+    }
+
+    #[test]
+    fn a_required_field_no_rule_fills_refuses_every_record_and_says_why() {
+        let rule = |target: &str, expr: &str| Rule { target: target.into(), expr: expr.into(), note: None };
+        let mut spec = Spec::built_in();
+        let invoices = spec.module_mut("Invoices").unwrap();
+        assert_eq!(unfilled_required(invoices), vec![]);
+
+        // Only the shown name of the customer: QuickBooks reads its id.
+        invoices.methods.push_create.rules.retain(|r| r.target != "CustomerRef.value");
+        invoices.methods.push_create.rules.push(rule("CustomerRef.name", "\"Walk-in\""));
+        let gaps = unfilled_required(invoices);
+        assert_eq!(gaps.len(), 1, "{gaps:?}");
+        assert_eq!((gaps[0].one_of.clone(), gaps[0].rule), (vec!["CustomerRef".to_owned()], Some(7)));
+        assert_eq!(
+            gaps[0].message,
+            "QuickBooks requires CustomerRef on a new Invoice; rule 7 sets only CustomerRef.name; QuickBooks reads the id, CustomerRef.value"
+        );
+
+        // A fixed empty value is left out of every body.
+        invoices.methods.push_create.rules.push(rule("CustomerRef.value", "null"));
+        assert_eq!(
+            unfilled_required(invoices)[0].message,
+            "QuickBooks requires CustomerRef on a new Invoice; rule 8 sets CustomerRef.value to null, so it is never sent"
+        );
+        invoices.methods.push_create.rules[7].expr = "\"\"".into();
+        assert_eq!(unfilled_required(invoices)[0].rule, Some(8));
+
+        // Any rule that can give a value fills it; what it gives is the preview's business.
+        invoices.methods.push_create.rules[7].expr = "link(\"Accounts\"; .AccountId)".into();
+        assert_eq!(unfilled_required(invoices), vec![]);
+
+        // One of several is enough; none of them is not.
+        let contacts = spec.module_mut("Contacts").unwrap();
+        contacts
+            .methods
+            .push_create
+            .rules
+            .retain(|r| !["GivenName", "FamilyName", "DisplayName"].contains(&r.target.as_str()));
+        let gaps = unfilled_required(contacts);
+        assert_eq!(gaps.len(), 1);
+        assert!(gaps[0].message.starts_with("QuickBooks requires DisplayName or GivenName or FamilyName or Title or MiddleName or Suffix on a new Customer; no rule sets it"), "{}", gaps[0].message);
+        contacts.methods.push_create.rules.push(rule("FamilyName", ".LastName"));
+        assert_eq!(unfilled_required(contacts), vec![]);
+
+        // Off, it sends nothing, so it needs nothing.
+        let contacts = spec.module_mut("Contacts").unwrap();
+        contacts.methods.push_create.rules.clear();
+        contacts.methods.push_create.enabled = false;
+        assert_eq!(unfilled_required(contacts), vec![]);
+    }
+
+    #[test]
+    fn saving_is_refused_while_a_required_field_is_unfilled() {
+        let mut spec = Spec::built_in();
+        spec.module_mut("Payments").unwrap().methods.push_create.rules.retain(|r| r.target != "TotalAmt");
+        let refused: Vec<Issue> = validate(&spec).into_iter().filter(|i| i.severity == Severity::Error).collect();
+        assert_eq!(refused.len(), 1, "{refused:#?}");
+        assert_eq!(
+            refused[0].to_string(),
+            "error: Payments push_create (TotalAmt): QuickBooks requires TotalAmt on a new Payment; no rule sets it"
+        );
     }
 
     #[test]

@@ -28,6 +28,22 @@ use compile::{compile_expression, run, Filter};
 use values::to_val;
 
 pub use compile::{check_expression, EXPR_MAX_CHARS, EXPR_MAX_DEPTH};
+
+/// The helpers every rule may call, as an editor offers them: name, how it is called, and
+/// what it gives. The prelude defines them; a test keeps the two lists the same.
+pub const HELPERS: &[(&str, &str, &str)] = &[
+    ("var", "var(\"Name\")", "the instance's server variable; fails the record when it has no value"),
+    ("var_or", "var_or(\"Name\"; default)", "the server variable, or default when it has no value"),
+    (
+        "lookup",
+        "lookup(\"table\"; value)",
+        "value translated by a lookup table; fails when the table has no row for it",
+    ),
+    ("lookup_or", "lookup_or(\"table\"; value; default)", "value translated by a lookup table, or default"),
+    ("link", "link(\"Module\"; .SomeId)", "the QuickBooks id of the linked platform record (pushes)"),
+    ("platform_id", "platform_id(\"Module\"; .Ref.value)", "the platform id of the linked QuickBooks record (pulls)"),
+    ("record", "record(\"Module\"; .SomeId)", "the platform record with that id, to read its fields"),
+];
 pub use errors::{CompileError, ExprError};
 pub use reading::{names_used, NameKind, NameUse};
 pub use references::{referenced_ids, referenced_qbo_ids};
@@ -161,6 +177,53 @@ pub fn with_line_amounts(record: &Value) -> Value {
     record
 }
 
+/// What the helpers read, as jq's global variables.
+fn globals(context: &Context) -> [jaq_json::Val; 5] {
+    [
+        to_val(&map_of(&context.vars)),
+        to_val(&map_of(&context.lookups)),
+        to_val(&map_of(&context.links)),
+        to_val(&map_of(&context.related)),
+        to_val(&Value::Bool(context.preview)),
+    ]
+}
+
+/// One rule's result when every rule runs on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleResult {
+    /// What the rule gave (null: the field is left out).
+    Value(Value),
+    /// Why it failed: it does not compile, or it failed on this record.
+    Failed { kind: MappingFailure, reason: String },
+}
+
+/// Runs each rule by itself, so that one failing rule does not hide what the others give
+/// (an editor shows every rule's value beside it): the body the rules that ran make, and
+/// each rule's result in order.
+pub fn map_each(rules: &[Rule], record: &Value, context: &Context) -> (Value, Vec<RuleResult>) {
+    let input = to_val(&with_line_amounts(record));
+    let globals = globals(context);
+    let mut body = Map::new();
+    let mut results = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let result = match compile_expression(&rule.expr) {
+            Err(error) => RuleResult::Failed { kind: MappingFailure::Refused, reason: error.reason },
+            Ok(filter) => match run(&filter, &input, &globals) {
+                Ok(value) => RuleResult::Value(value),
+                Err((kind, reason)) => RuleResult::Failed { kind, reason },
+            },
+        };
+        if let RuleResult::Value(value) = &result {
+            let target: Vec<String> = rule.target.split('.').map(str::to_owned).collect();
+            if let Some(value) = strip_nulls(value.clone()) {
+                set_path(&mut body, &target, value);
+            }
+        }
+        results.push(result);
+    }
+    (Value::Object(body), results)
+}
+
 impl std::fmt::Debug for CompiledMethod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CompiledMethod")
@@ -206,13 +269,7 @@ impl CompiledMethod {
     pub fn map(&self, record: &Value, context: &Context) -> Result<Mapped, MappingError> {
         let record_id = record.get("Id").and_then(Value::as_str).unwrap_or("(new)").to_owned();
         let input = to_val(&with_line_amounts(record));
-        let globals = [
-            to_val(&map_of(&context.vars)),
-            to_val(&map_of(&context.lookups)),
-            to_val(&map_of(&context.links)),
-            to_val(&map_of(&context.related)),
-            to_val(&Value::Bool(context.preview)),
-        ];
+        let globals = globals(context);
         let mut body = Map::new();
         let mut provenance = BTreeMap::new();
         for (index, rule) in self.rules.iter().enumerate() {

@@ -263,3 +263,40 @@ fn a_rule_defining_a_function_by_itself_is_refused_instead_of_running_forever() 
     check_expression("def f: 1; def g: f + 1; g").unwrap();
     check_expression("def f(x): x; def f: f(2); f").unwrap();
 }
+
+#[test]
+fn every_helper_of_the_prelude_is_listed_for_the_editor() {
+    let defined: Vec<&str> = super::compile::PRELUDE
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("def "))
+        .filter_map(|rest| rest.split(['(', ':']).next())
+        .collect();
+    let listed: Vec<&str> = super::HELPERS.iter().map(|(name, _, _)| *name).collect();
+    assert_eq!(listed, defined);
+    for (name, signature, _) in super::HELPERS {
+        assert!(signature.starts_with(&format!("{name}(")), "{signature}");
+    }
+}
+
+#[test]
+fn each_rule_runs_on_its_own_so_one_failure_hides_no_other_value() {
+    let rules = vec![
+        Rule { target: "DisplayName".into(), expr: ".Name".into(), note: None },
+        Rule { target: "Notes".into(), expr: "var(\"Unset\")".into(), note: None },
+        Rule { target: "BillAddr.City".into(), expr: ".Address.City |||".into(), note: None },
+        Rule { target: "CompanyName".into(), expr: "null".into(), note: None },
+        Rule { target: "ParentRef.value".into(), expr: "link(\"Accounts\"; .ParentId)".into(), note: None },
+    ];
+    let (body, results) =
+        super::map_each(&rules, &json!({"Id": "A1", "Name": "Cork Ltd", "ParentId": "A0"}), &Context::default());
+    assert_eq!(body, json!({"DisplayName": "Cork Ltd"}));
+    assert_eq!(results[0], super::RuleResult::Value(json!("Cork Ltd")));
+    assert_eq!(results[3], super::RuleResult::Value(Value::Null));
+    let failed = |n: usize| match &results[n] {
+        super::RuleResult::Failed { kind, reason } => (*kind, reason.clone()),
+        other => panic!("rule {n} gave {other:?}"),
+    };
+    assert_eq!(failed(1).1, "the server variable \"Unset\" has no value; set it in the instance's settings");
+    assert!(failed(2).1.starts_with("does not parse"), "{}", failed(2).1);
+    assert_eq!(failed(4).0, MappingFailure::NotInQuickbooksYet);
+}
