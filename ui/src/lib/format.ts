@@ -60,5 +60,9 @@ export function errorHint(error: ApiError): string {
       return 'The keyring or the database failed on this computer.';
     case 'busy':
       return 'A sync of this instance is already running; wait for it to finish.';
+    case 'platform':
+      return 'The linked platform refused or could not be reached; the message names it. Open Platform to test the link.';
+    case 'platform_sign_in':
+      return 'The linked platform refused the sign-in: open Platform and correct the user, password, client or key.';
   }
 }

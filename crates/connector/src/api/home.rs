@@ -80,6 +80,11 @@ pub(crate) fn home_run(run: &RunRow, tally: &[(RecordOp, Outcome, usize)]) -> Ho
         held: 0,
     };
     for &(operation, outcome, n) in tally {
+        // Sent and received say what crossed to and from QuickBooks; reads from and writes to
+        // the linked platform are not that, though their problems are problems all the same.
+        if outcome == Outcome::Ok && operation.is_platform() {
+            continue;
+        }
         let count = match outcome {
             Outcome::Ok if operation.is_pull() => &mut home.received,
             Outcome::Ok => &mut home.sent,

@@ -187,7 +187,8 @@ impl Connector {
         let only: std::collections::BTreeSet<(String, String)> = self
             .run_records(name, run_id, true)?
             .into_iter()
-            .filter(|o| !o.operation.is_pull())
+            // Pulls and the platform link's reads and writes are tried again by every run on its own.
+            .filter(|o| !o.operation.is_pull() && !o.operation.is_platform())
             .map(|o| (o.module, o.record_id))
             .collect();
         let modules =
