@@ -489,3 +489,32 @@ async fn a_watched_folder_feeds_quickbooks_and_receives_what_was_pulled() {
     assert_eq!(quiet.outcome, RunOutcome::Succeeded, "{:#?}", connector_outcomes(&setup, quiet.run_id));
     assert_eq!(std::fs::read_dir(folder.path().join("outbox")).unwrap().count(), outbox.len(), "nothing new to write");
 }
+
+/// Ledgerline's `updated_after` is strict and its clock stands still between a test's
+/// advances: a change stamped with the very instant of the newest record read last time
+/// must still be read.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_stamped_at_the_instant_of_the_last_read_is_not_missed() {
+    use rest_sandbox::{Kind as LedgerKind, RestConfig, RestSandbox};
+    let setup = setup(seed::US_REALM).await;
+    let ledger = RestSandbox::start(RestConfig::default()).await.unwrap();
+    let made = ledger.create(LedgerKind::Accounts, &json!({"display_name": "Same Instant Ltd"})).unwrap();
+    let link = PlatformLink::Rest(RestLink {
+        profile: "ledger-rest.json".into(),
+        custom_profile: None,
+        variables: BTreeMap::from([("server".to_owned(), ledger.base_url().to_owned())]),
+        username: None,
+        client_id: None,
+    });
+    let secrets = BTreeMap::from([(PlatformSecret::Token, ledger.api_key().to_owned())]);
+    setup.connector.set_platform_link("Books", &link, &secrets).unwrap();
+    let first = sync(&setup, Direction::Sync).await;
+    assert_eq!(first.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &first));
+
+    let id = made["id"].as_str().unwrap();
+    ledger.update(LedgerKind::Accounts, id, &json!({"email_address": "same@instant.example"})).unwrap();
+    assert_eq!(ledger.get(LedgerKind::Accounts, id).unwrap()["updated_at"], made["updated_at"], "the same instant");
+    let run = sync(&setup, Direction::Sync).await;
+    assert_eq!(ops(&setup, run.run_id, RecordOp::MirrorUpdate), 1, "{:#?}", connector_outcomes(&setup, run.run_id));
+    assert_eq!(setup.connector.record(Module::Accounts, id).unwrap().data["CorpEmail"], "same@instant.example");
+}

@@ -23,6 +23,8 @@ use crate::platform::{apply_mirrored, apply_mirrored_delete, Module};
 
 /// How often a run reads a module whole to learn of deletes, where the platform cannot say.
 const READ_ALL_EVERY: Duration = Duration::hours(24);
+/// How far before its cursor a module's changes are read again.
+const OVERLAP: Duration = Duration::seconds(60);
 
 impl Engine<'_> {
     pub(in crate::sync) async fn mirror_module(
@@ -45,6 +47,12 @@ impl Engine<'_> {
             read_whole_at.and_then(|at| qbo::rfc3339::parse(&at)).is_none_or(|at| self.now() - at >= READ_ALL_EVERY);
         let whole = since.is_none() || due || linked.read_all;
         let since_time = since.as_deref().and_then(qbo::rfc3339::parse);
+        // Read from a little before the cursor: a record changed in the same instant as the
+        // newest one seen, after it was read, would fall outside a strict "after" (and the
+        // platform's clock may stand on one value for several writes). Rows read twice hash
+        // as before and are left.
+        let read_from = since_time.map(|s| s - OVERLAP);
+        let read_from_text = read_from.map(stamp);
         let sorted_newest_first = matches!(api.changes, Changes::ClientFilter { .. });
         let id_field = api.id.clone();
 
@@ -58,7 +66,7 @@ impl Engine<'_> {
                 finished = false;
                 break;
             }
-            let filter = if whole { None } else { since.as_deref() };
+            let filter = if whole { None } else { read_from_text.as_deref() };
             let page =
                 linked.client.list_page(module, &page_at, sorted_newest_first, filter).await.map_err(link_failed)?;
             // A page is written in one transaction: one commit a page, not a record.
@@ -74,8 +82,8 @@ impl Engine<'_> {
                     .and_then(|r| r.get("UpdatedAt"))
                     .and_then(Value::as_str)
                     .and_then(qbo::rfc3339::parse);
-                if let (false, true, Some(updated), Some(since)) = (whole, sorted_newest_first, updated, since_time) {
-                    if updated < since {
+                if let (false, true, Some(updated), Some(from)) = (whole, sorted_newest_first, updated, read_from) {
+                    if updated < from {
                         reached_the_cursor = true;
                         break;
                     }
