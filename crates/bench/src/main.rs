@@ -444,9 +444,8 @@ fn change_platform_side(connector: &Connector, count: usize) -> Result<Vec<Strin
     Ok(links[links.len() - count..].iter().map(|l| l.qbo_id.clone()).collect())
 }
 
-/// A bookkeeper's edits in QuickBooks: another app, so its requests count against its own
-/// limits, as edits made in QuickBooks itself do not spend ours.
-async fn change_quickbooks_side(sandbox: &Sandbox, qbo_ids: &[String]) -> Result<(), String> {
+/// A client of another app (a bookkeeper's), so its requests count against its own limits.
+fn bookkeeper(sandbox: &Sandbox) -> Result<qbo::Client, String> {
     sandbox.register_app(RegisteredApp {
         name: "Bookkeeper".into(),
         client_id: "bookkeeper-app".into(),
@@ -455,7 +454,13 @@ async fn change_quickbooks_side(sandbox: &Sandbox, qbo_ids: &[String]) -> Result
     });
     let token = sandbox.issue_tokens("bookkeeper-app", seed::US_REALM).access_token;
     let config = qbo::ClientConfig::custom(sandbox.base_url().parse().map_err(|e| format!("{e}"))?, seed::US_REALM);
-    let client = qbo::Client::new(config, Arc::new(qbo::StaticToken(token)));
+    Ok(qbo::Client::new(config, Arc::new(qbo::StaticToken(token))))
+}
+
+/// A bookkeeper's edits in QuickBooks: another app, so its requests count against its own
+/// limits, as edits made in QuickBooks itself do not spend ours.
+async fn change_quickbooks_side(sandbox: &Sandbox, qbo_ids: &[String]) -> Result<(), String> {
+    let client = bookkeeper(sandbox)?;
     for chunk in qbo_ids.chunks(30) {
         let query = Query::select("Invoice").is_in("Id", chunk.iter().map(String::as_str)).max_results(30);
         let found = client.query_json(&query.text()).await.map_err(|e| e.to_string())?;

@@ -9,10 +9,9 @@ use bss_sandbox::{BssConfig, BssSandbox, Kind};
 use connector::api::{Connector, RunKind, RunWatch};
 use connector::sync::{Outcome, RecordOp, Trigger};
 use qbo::{BatchItem, RequestId};
-use qbo_sandbox::{seed, RegisteredApp};
 use serde_json::{json, Value};
 
-use super::{bench_sandbox, connect, mib, report, reset_peak_rss, step, REDIRECT};
+use super::{bench_sandbox, bookkeeper, connect, mib, report, reset_peak_rss, step};
 
 async fn bss_with_accounts(count: usize) -> Result<BssSandbox, String> {
     let bss =
@@ -51,15 +50,7 @@ async fn mirror(count: usize) -> Result<String, String> {
 /// 10,000 customers made in QuickBooks, pulled and written to an empty BSS in one sync.
 async fn write_back(count: usize) -> Result<String, String> {
     let sandbox = bench_sandbox(1.0, false).await?;
-    sandbox.register_app(RegisteredApp {
-        name: "Bookkeeper".into(),
-        client_id: "bookkeeper-app".into(),
-        client_secret: "bookkeeper-secret".into(),
-        redirect_uris: vec![REDIRECT.into()],
-    });
-    let token = sandbox.issue_tokens("bookkeeper-app", seed::US_REALM).access_token;
-    let config = qbo::ClientConfig::custom(sandbox.base_url().parse().map_err(|e| format!("{e}"))?, seed::US_REALM);
-    let client = qbo::Client::new(config, std::sync::Arc::new(qbo::StaticToken(token)));
+    let client = bookkeeper(&sandbox)?;
     let items: Vec<BatchItem> = (0..count)
         .map(|n| BatchItem::Create {
             entity: "Customer".into(),

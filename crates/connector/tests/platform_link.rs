@@ -198,16 +198,7 @@ async fn five_hundred_records_of_all_six_kinds_reach_quickbooks_in_one_sync() {
     // says: the customer is made inactive.
     bss.delete(Kind::Accounts, &account_id).unwrap();
     bss.advance_clock(Duration::from_secs(60));
-    let read = setup
-        .connector
-        .run(
-            "Books",
-            connector::api::RunKind::ReadPlatform { whole: true, trigger: connector::sync::Trigger::Cli },
-            Default::default(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(ops(&setup, read.run_id, RecordOp::MirrorDelete), 1, "{:#?}", connector_outcomes(&setup, read.run_id));
+    read_everything_finds_one_delete(&setup).await;
     assert!(setup.connector.record(Module::Accounts, &account_id).unwrap().deleted);
     let run = sync(&setup, Direction::Sync).await;
     assert_eq!(ops(&setup, run.run_id, RecordOp::Delete), 1, "{:#?}", connector_outcomes(&setup, run.run_id));
@@ -438,16 +429,7 @@ async fn a_differently_shaped_platform_passes_the_same_loop_by_its_profile_alone
     assert_eq!(customer["PrimaryEmailAddr"]["Address"], "accounts@ledger.example");
 
     ledger.delete(LedgerKind::Accounts, &account_id).unwrap();
-    let read = setup
-        .connector
-        .run(
-            "Books",
-            connector::api::RunKind::ReadPlatform { whole: true, trigger: connector::sync::Trigger::Cli },
-            Default::default(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(ops(&setup, read.run_id, RecordOp::MirrorDelete), 1, "{:#?}", connector_outcomes(&setup, read.run_id));
+    read_everything_finds_one_delete(&setup).await;
     sync(&setup, Direction::Sync).await;
     assert_eq!(client.read_json("Customer", &qbo_id).await.unwrap()["Active"], false);
 }
@@ -517,4 +499,11 @@ async fn a_change_stamped_at_the_instant_of_the_last_read_is_not_missed() {
     let run = sync(&setup, Direction::Sync).await;
     assert_eq!(ops(&setup, run.run_id, RecordOp::MirrorUpdate), 1, "{:#?}", connector_outcomes(&setup, run.run_id));
     assert_eq!(setup.connector.record(Module::Accounts, id).unwrap().data["CorpEmail"], "same@instant.example");
+}
+
+/// A whole read of the platform, which must find exactly one record gone there.
+async fn read_everything_finds_one_delete(setup: &Setup) {
+    let kind = connector::api::RunKind::ReadPlatform { whole: true, trigger: connector::sync::Trigger::Cli };
+    let read = setup.connector.run("Books", kind, Default::default()).await.unwrap();
+    assert_eq!(ops(setup, read.run_id, RecordOp::MirrorDelete), 1, "{:#?}", connector_outcomes(setup, read.run_id));
 }
