@@ -9,7 +9,7 @@ use connector::sync::Trigger;
 
 use super::read_bytes;
 use crate::args::{PlatformCommand, PlatformSetArgs};
-use crate::output::{lines, run_summary, show, Finished};
+use crate::output::{col, lines, num, run_summary, show, table, Finished};
 
 pub async fn run(connector: &Connector, json: bool, command: PlatformCommand) -> Result<Finished, ApiError> {
     match command {
@@ -26,10 +26,10 @@ pub async fn run(connector: &Connector, json: bool, command: PlatformCommand) ->
         PlatformCommand::Test { name } => {
             let test = connector.test_platform(&name).await?;
             show(json, &test, || {
-                let mut text = lines(&test.modules, "", |m| {
-                    format!("  {:<10} {}{} on the first page", m.module.name(), m.count, if m.more { "+" } else { "" })
+                let modules = table(&[col("MODULE"), num("ON THE FIRST PAGE")], &test.modules, "", |m| {
+                    vec![m.module.name().to_owned(), format!("{}{}", m.count, if m.more { "+" } else { "" })]
                 });
-                text = format!("{}\n{text}", test.platform);
+                let mut text = format!("{}\n{modules}", test.platform);
                 if let Some(failure) = &test.failure {
                     text.push_str(&format!("\n  stopped: {failure}"));
                 }
@@ -48,7 +48,9 @@ pub async fn run(connector: &Connector, json: bool, command: PlatformCommand) ->
             let profiles = connector.platform_profiles();
             let listed: Vec<_> = profiles.iter().map(|p| (&p.file, &p.name, &p.modules)).collect();
             show(json, &listed, || {
-                lines(&profiles, "no profiles", |p| format!("{:<22} {} ({})", p.file, p.name, p.modules.join(", ")))
+                table(&[col("FILE"), col("PLATFORM"), col("MODULES")], &profiles, "no profiles", |p| {
+                    vec![p.file.clone(), p.name.clone(), p.modules.join(", ")]
+                })
             });
         }
         PlatformCommand::Profiles { file: Some(file) } => {
