@@ -136,9 +136,11 @@ fn render(columns: &[Column], rows: Vec<Vec<String>>, none: &str, layout: Layout
     }
     table.set_header(columns.iter().map(|c| c.header));
     table.add_rows(rows);
-    for (column, spec) in table.column_iter_mut().zip(columns) {
-        // Two spaces between columns and none before the first, as hand-aligned text had.
-        column.set_padding((0, 2));
+    let last = columns.len().saturating_sub(1);
+    for (index, (column, spec)) in table.column_iter_mut().zip(columns).enumerate() {
+        // Two spaces between columns, none before the first nor after the last (the header's
+        // rule ends where the table does), as hand-aligned text had.
+        column.set_padding((0, if index == last { 0 } else { 2 }));
         if spec.count {
             column.set_cell_alignment(CellAlignment::Right);
         }
