@@ -1,10 +1,11 @@
 //! `qbconnector conflicts` and `resolve`: what waits for a decision, and the decision.
 
-use connector::api::{ConflictKind, ConflictView, Connector, SameEntityChoice, Side};
+use connector::api::{ConflictKind, ConflictView, Connector, RunKind, SameEntityChoice, Side};
 use connector::error::ApiError;
 
 use crate::args::ResolveArgs;
 use crate::output::{col, run_summary, show, table, Finished};
+use crate::progress;
 
 pub fn list(connector: &Connector, json: bool, name: &str) -> Result<(), ApiError> {
     let conflicts = connector.conflicts(name)?;
@@ -31,14 +32,14 @@ pub async fn resolve(connector: &Connector, json: bool, args: ResolveArgs) -> Re
         (_, _, true) => Some(SameEntityChoice::Dismiss),
         _ => None,
     };
-    let summary = match same_entity {
-        Some(choice) => connector.resolve_same_entity(&name, id, &choice).await?,
+    let kind = match same_entity {
+        Some(choice) => RunKind::ResolveSameEntity { conflict_id: id, choice },
         None => {
             let choices = take.into_iter().map(|field| (field, Side::Quickbooks)).collect();
-            connector.resolve(&name, id, &choices).await?
+            RunKind::Resolve { conflict_id: id, choices }
         }
     };
-    Ok(run_summary(json, &summary))
+    Ok(run_summary(json, &progress::run(connector, json, &name, kind).await?))
 }
 
 /// What the conflict is, and for one the operator decides as a whole, the command that does.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use connector::api::{Connector, RunKind, RunWatch};
+use connector::api::{Connector, RunKind};
 use connector::error::{ApiError, ErrorCode};
 use connector::platform::link::{PlatformLink, PlatformSecret, RestLink, CUSTOM_PROFILE};
 use connector::sync::Trigger;
@@ -10,6 +10,7 @@ use connector::sync::Trigger;
 use super::read_bytes;
 use crate::args::{PlatformCommand, PlatformSetArgs};
 use crate::output::{col, lines, num, run_summary, show, table, Finished};
+use crate::progress;
 
 pub async fn run(connector: &Connector, json: bool, command: PlatformCommand) -> Result<Finished, ApiError> {
     match command {
@@ -41,8 +42,7 @@ pub async fn run(connector: &Connector, json: bool, command: PlatformCommand) ->
         }
         PlatformCommand::Mirror { name, whole } => {
             let kind = RunKind::ReadPlatform { whole, trigger: Trigger::Cli };
-            let summary = connector.run(&name, kind, RunWatch::default()).await?;
-            return Ok(run_summary(json, &summary));
+            return Ok(run_summary(json, &progress::run(connector, json, &name, kind).await?));
         }
         PlatformCommand::Profiles { file: None } => {
             let profiles = connector.platform_profiles();

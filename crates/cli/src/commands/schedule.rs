@@ -8,6 +8,7 @@ use connector::sync::{Cadence, ScheduleView, ScheduledOutcome, ScheduledRun};
 
 use crate::args::ScheduleCommand;
 use crate::output::{col, show, table, Finished};
+use crate::progress::RunProgress;
 
 pub async fn run(connector: &Connector, json: bool, command: ScheduleCommand) -> Result<Finished, ApiError> {
     let mut finished = Finished::Done;
@@ -43,8 +44,12 @@ pub async fn run(connector: &Connector, json: bool, command: ScheduleCommand) ->
         }
         ScheduleCommand::Run { once, parallel } => {
             connector.set_parallel_runs(parallel);
+            // A bar a run while they go, side by side when --parallel lets them.
+            let progress = RunProgress::new(json);
             loop {
-                let ran = connector.run_due(&chrono::Local::now(), None).await?;
+                let ran = connector.run_due(&chrono::Local::now(), Some(&progress)).await;
+                progress.clear();
+                let ran = ran?;
                 for run in &ran {
                     show(json, run, || describe_scheduled_run(run));
                     if let ScheduledOutcome::Ran { summary } = &run.outcome {

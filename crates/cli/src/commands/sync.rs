@@ -1,17 +1,16 @@
 //! `qbconnector sync`, `push`, `pull`, `runs`, `run`, `retry`, `resync`, `link` and `unlink`:
 //! runs and what they did to each record.
 
-use std::io::IsTerminal;
-
-use connector::api::Connector;
+use connector::api::{Connector, RunKind};
 use connector::error::ApiError;
 use connector::sync::plan::Operation;
 use connector::sync::store::RecordOutcome;
-use connector::sync::{Direction, Outcome, PlanView, ProblemGroup, Progress, RunOutcome, SyncRequest, Trigger};
+use connector::sync::{Direction, Outcome, PlanView, ProblemGroup, RunOutcome, Trigger};
 use serde_json::json;
 
 use crate::args::SyncArgs;
 use crate::output::{col, lines, num, run_summary, show, table, Finished};
+use crate::progress;
 
 pub async fn run(
     connector: &Connector,
@@ -25,18 +24,8 @@ pub async fn run(
         show(json, &plan, || describe_plan(&plan));
         return Ok(Finished::Done);
     }
-    let interactive = std::io::stderr().is_terminal() && !json;
-    let progress = move |p: Progress| {
-        if interactive {
-            eprint!("\r{:<10} {:<5} {:>6}/{:<6}", p.module, p.phase, p.done, p.total);
-            if p.done == p.total {
-                eprintln!();
-            }
-        }
-    };
-    let request =
-        SyncRequest { direction, modules, trigger: Trigger::Cli, cancel: None, progress: Some(&progress), only: None };
-    let summary = connector.sync(&args.name, request).await?;
+    let kind = RunKind::Sync { direction, modules, trigger: Trigger::Cli };
+    let summary = progress::run(connector, json, &args.name, kind).await?;
     let finished = run_summary(json, &summary);
     if finished == Finished::RecordsNeedAttention && !json {
         eprintln!("Some records need attention: qbconnector run {} {} --problems", args.name, summary.run_id);
@@ -110,7 +99,7 @@ fn describe_problem(group: &ProblemGroup) -> String {
 }
 
 pub async fn retry(connector: &Connector, json: bool, name: &str, run: i64) -> Result<Finished, ApiError> {
-    Ok(run_summary(json, &connector.retry_failed(name, run).await?))
+    Ok(run_summary(json, &progress::run(connector, json, name, RunKind::Retry { run_id: run }).await?))
 }
 
 pub async fn resync(
@@ -120,7 +109,8 @@ pub async fn resync(
     module: &str,
     id: &str,
 ) -> Result<Finished, ApiError> {
-    Ok(run_summary(json, &connector.resync(name, module, id).await?))
+    let kind = RunKind::Resync { module: module.to_owned(), platform_id: id.to_owned() };
+    Ok(run_summary(json, &progress::run(connector, json, name, kind).await?))
 }
 
 pub async fn link(
