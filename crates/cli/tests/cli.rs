@@ -432,6 +432,7 @@ async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     let summary: Value = serde_json::from_slice(&push.stdout).unwrap();
     assert_eq!(summary["outcome"], "failed_records");
     assert_eq!(push.status.code(), Some(8), "a run with a failed record exits with its own code");
+    assert!(push.stderr.is_empty(), "no progress bar with --json: {}", String::from_utf8_lossy(&push.stderr));
     assert_eq!(summary["counts"]["Accounts"]["ok"], 1);
     assert_eq!(summary["counts"]["Accounts"]["failed"], 1);
     let runs = json_of(&cli(d, &["--json", "runs", "Books"]));
@@ -476,7 +477,13 @@ async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     assert_eq!(before.len(), 1);
     ok(&cli(d, &["unlink", "Books", "Accounts", "GOOD-1"]));
     assert_eq!(cli(d, &["unlink", "Books", "Accounts", "GOOD-1"]).status.code(), Some(4), "already unlinked");
-    ok(&cli(d, &["resync", "Books", "Accounts", "GOOD-1"]));
+    let resynced = cli(d, &["resync", "Books", "Accounts", "GOOD-1"]);
+    ok(&resynced);
+    assert!(
+        resynced.stderr.is_empty(),
+        "no progress bar off a terminal: {}",
+        String::from_utf8_lossy(&resynced.stderr)
+    );
     assert_eq!(heron(&customers()), before, "no twin");
     ok(&cli(d, &["link", "Books", "Accounts", "GOOD-1", before[0].as_str().unwrap()]));
 

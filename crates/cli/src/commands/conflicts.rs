@@ -1,14 +1,26 @@
 //! `qbconnector conflicts` and `resolve`: what waits for a decision, and the decision.
 
-use connector::api::{ConflictKind, ConflictView, Connector, SameEntityChoice, Side};
+use connector::api::{ConflictKind, ConflictView, Connector, RunKind, SameEntityChoice, Side};
 use connector::error::ApiError;
 
 use crate::args::ResolveArgs;
-use crate::output::{lines, run_summary, show, Finished};
+use crate::output::{col, run_summary, show, table, Finished};
+use crate::progress;
 
 pub fn list(connector: &Connector, json: bool, name: &str) -> Result<(), ApiError> {
     let conflicts = connector.conflicts(name)?;
-    show(json, &conflicts, || lines(&conflicts, "No conflicts.", |c| describe_conflict(name, c)));
+    show(json, &conflicts, || {
+        let columns = [col("ID"), col("MODULE"), col("RECORD"), col("QUICKBOOKS"), col("CONFLICT")];
+        table(&columns, &conflicts, "No conflicts.", |c| {
+            vec![
+                format!("#{}", c.id),
+                c.module.clone(),
+                c.platform_id.clone(),
+                format!("{} {}", c.entity, c.qbo_id),
+                describe_conflict(name, c),
+            ]
+        })
+    });
     Ok(())
 }
 
@@ -20,41 +32,40 @@ pub async fn resolve(connector: &Connector, json: bool, args: ResolveArgs) -> Re
         (_, _, true) => Some(SameEntityChoice::Dismiss),
         _ => None,
     };
-    let summary = match same_entity {
-        Some(choice) => connector.resolve_same_entity(&name, id, &choice).await?,
+    let kind = match same_entity {
+        Some(choice) => RunKind::ResolveSameEntity { conflict_id: id, choice },
         None => {
             let choices = take.into_iter().map(|field| (field, Side::Quickbooks)).collect();
-            connector.resolve(&name, id, &choices).await?
+            RunKind::Resolve { conflict_id: id, choices }
         }
     };
-    Ok(run_summary(json, &summary))
+    Ok(run_summary(json, &progress::run(connector, json, &name, kind).await?))
 }
 
+/// What the conflict is, and for one the operator decides as a whole, the command that does.
 fn describe_conflict(instance: &str, conflict: &ConflictView) -> String {
     match conflict.kind {
         ConflictKind::ChangedOnBothSides => format!(
-            "#{} {} {} (QuickBooks {}), changed on both sides\n  here:       {}\n  QuickBooks: {}",
-            conflict.id,
-            conflict.module,
-            conflict.platform_id,
-            conflict.qbo_id,
-            conflict.platform_version,
-            conflict.qbo_version
+            "changed on both sides\nhere:       {}\nQuickBooks: {}",
+            conflict.platform_version, conflict.qbo_version
         ),
         ConflictKind::SameEntity => {
             let other = conflict.other_platform_id.as_deref().unwrap_or("another record");
             let named = conflict.matched_value.as_deref().map(|v| format!(" {v:?}")).unwrap_or_default();
             let rename = if conflict.rename_field.is_some() { " | --rename \"NEW NAME\"" } else { "" };
-            format!(
-                "#{id} {module} {this} and {module} {other} are one QuickBooks {entity}{named} ({entity} {qbo_id})\n  {message}\n  \
-                 decide: qbconnector resolve {instance:?} {id} --link-instead{rename} | --dismiss",
-                id = conflict.id,
-                module = conflict.module,
-                this = conflict.platform_id,
-                entity = conflict.entity,
-                qbo_id = conflict.qbo_id,
-                message = conflict.message.as_deref().unwrap_or_default(),
-            )
+            let (module, id) = (&conflict.module, conflict.id);
+            [
+                format!(
+                    "{module} {} and {module} {other} are one QuickBooks {}{named}",
+                    conflict.platform_id, conflict.entity
+                ),
+                conflict.message.clone().unwrap_or_default(),
+                format!("decide: qbconnector resolve {instance:?} {id} --link-instead{rename} | --dismiss"),
+            ]
+            .into_iter()
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
         }
     }
 }

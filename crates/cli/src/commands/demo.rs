@@ -9,7 +9,7 @@ use connector::sync::{Direction, RunSummary, SyncRequest, Trigger};
 use serde_json::{json, Value};
 
 use crate::args::Size;
-use crate::output::{lines, show};
+use crate::output::{col, counts_table, num, show, table};
 
 const INSTANCE: &str = "Demo (sandbox)";
 const RELAY: &str = "https://qbconnector.example/oauth-relay";
@@ -23,11 +23,9 @@ fn fail(text: impl Into<String>) -> ApiError {
 }
 
 fn summary(run: &RunSummary) {
-    for (module, c) in &run.counts {
-        println!(
-            "    {module:<10} {:>4} done  {:>3} failed  {:>3} waiting  {:>3} held",
-            c.ok, c.failed, c.blocked, c.held
-        );
+    // Indented under its step, as the rest of the walk-through's output is.
+    for line in counts_table(&run.counts).lines() {
+        println!("    {line}");
     }
     println!("    run #{}: {}", run.run_id, run.outcome.in_words());
 }
@@ -136,6 +134,8 @@ pub fn data(
         Size::Large => DemoSize::large(),
     };
     let counts = connector.generate_demo_data(size, seed, taxes, currency)?;
-    show(json, &counts, || lines(&counts, "", |(m, n)| format!("{m:<10} {n}")));
+    show(json, &counts, || {
+        table(&[col("MODULE"), num("RECORDS")], &counts, "", |(m, n)| vec![m.to_string(), n.to_string()])
+    });
     Ok(())
 }

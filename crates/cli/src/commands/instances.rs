@@ -9,7 +9,7 @@ use connector::spec::MethodName;
 use serde_json::json;
 
 use crate::args::{Env, InstanceCommand, Settings};
-use crate::output::{lines, show};
+use crate::output::{col, show, table};
 
 pub fn run(connector: &Connector, json: bool, command: InstanceCommand) -> Result<(), ApiError> {
     let describe = |view: &connector::api::InstanceView| {
@@ -44,8 +44,12 @@ pub fn run(connector: &Connector, json: bool, command: InstanceCommand) -> Resul
         InstanceCommand::List => {
             let views = connector.instances()?;
             show(json, &views, || {
-                lines(&views, "No instances yet. Activate one with: qbconnector instance add NAME", |v| {
-                    format!("{:<30} {}", v.instance.name, v.instance.company_id.as_deref().unwrap_or("(not connected)"))
+                let none = "No instances yet. Activate one with: qbconnector instance add NAME";
+                table(&[col("NAME"), col("COMPANY ID")], &views, none, |v| {
+                    vec![
+                        v.instance.name.clone(),
+                        v.instance.company_id.clone().unwrap_or_else(|| "(not connected)".to_owned()),
+                    ]
                 })
             });
         }

@@ -4,7 +4,7 @@ use connector::api::{Connector, LookupRow};
 use connector::error::ApiError;
 
 use crate::args::LookupCommand;
-use crate::output::{lines, show};
+use crate::output::{col, show, table};
 
 pub fn run(connector: &Connector, json: bool, command: LookupCommand) -> Result<(), ApiError> {
     match command {
@@ -17,7 +17,8 @@ pub fn run(connector: &Connector, json: bool, command: LookupCommand) -> Result<
         LookupCommand::List { name } => {
             let rows = connector.lookups(&name)?;
             show(json, &rows, || {
-                lines(&rows, "", |r| format!("{:<16} {:<20} → {}", r.lookup, r.platform_value, r.qbo_value))
+                let columns = [col("LOOKUP"), col("PLATFORM VALUE"), col("QUICKBOOKS VALUE")];
+                table(&columns, &rows, "", |r| vec![r.lookup.clone(), r.platform_value.clone(), r.qbo_value.clone()])
             });
         }
     }

@@ -2,14 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use connector::api::{Connector, RunKind, RunWatch};
+use connector::api::{Connector, RunKind};
 use connector::error::{ApiError, ErrorCode};
 use connector::platform::link::{PlatformLink, PlatformSecret, RestLink, CUSTOM_PROFILE};
 use connector::sync::Trigger;
 
 use super::read_bytes;
 use crate::args::{PlatformCommand, PlatformSetArgs};
-use crate::output::{lines, run_summary, show, Finished};
+use crate::output::{col, lines, num, run_summary, show, table, Finished};
+use crate::progress;
 
 pub async fn run(connector: &Connector, json: bool, command: PlatformCommand) -> Result<Finished, ApiError> {
     match command {
@@ -26,10 +27,10 @@ pub async fn run(connector: &Connector, json: bool, command: PlatformCommand) ->
         PlatformCommand::Test { name } => {
             let test = connector.test_platform(&name).await?;
             show(json, &test, || {
-                let mut text = lines(&test.modules, "", |m| {
-                    format!("  {:<10} {}{} on the first page", m.module.name(), m.count, if m.more { "+" } else { "" })
+                let modules = table(&[col("MODULE"), num("ON THE FIRST PAGE")], &test.modules, "", |m| {
+                    vec![m.module.name().to_owned(), format!("{}{}", m.count, if m.more { "+" } else { "" })]
                 });
-                text = format!("{}\n{text}", test.platform);
+                let mut text = format!("{}\n{modules}", test.platform);
                 if let Some(failure) = &test.failure {
                     text.push_str(&format!("\n  stopped: {failure}"));
                 }
@@ -41,14 +42,15 @@ pub async fn run(connector: &Connector, json: bool, command: PlatformCommand) ->
         }
         PlatformCommand::Mirror { name, whole } => {
             let kind = RunKind::ReadPlatform { whole, trigger: Trigger::Cli };
-            let summary = connector.run(&name, kind, RunWatch::default()).await?;
-            return Ok(run_summary(json, &summary));
+            return Ok(run_summary(json, &progress::run(connector, json, &name, kind).await?));
         }
         PlatformCommand::Profiles { file: None } => {
             let profiles = connector.platform_profiles();
             let listed: Vec<_> = profiles.iter().map(|p| (&p.file, &p.name, &p.modules)).collect();
             show(json, &listed, || {
-                lines(&profiles, "no profiles", |p| format!("{:<22} {} ({})", p.file, p.name, p.modules.join(", ")))
+                table(&[col("FILE"), col("PLATFORM"), col("MODULES")], &profiles, "no profiles", |p| {
+                    vec![p.file.clone(), p.name.clone(), p.modules.join(", ")]
+                })
             });
         }
         PlatformCommand::Profiles { file: Some(file) } => {

@@ -7,22 +7,22 @@ use serde_json::Value;
 
 use crate::args::RecordsCommand;
 use crate::commands::read_bytes;
-use crate::output::{lines, pretty, show, write_out};
+use crate::output::{col, pretty, show, table, write_out};
 
 pub fn run(connector: &Connector, json: bool, command: RecordsCommand) -> Result<(), ApiError> {
     match command {
         RecordsCommand::List { module, search, offset, limit } => {
             let found = connector.records(module, &search, offset, limit)?;
             show(json, &found, || {
-                lines(&found, "", |r| {
-                    format!(
-                        "{:<24} {}",
-                        r.id,
-                        r.data
-                            .get(module.title_field())
+                // The second column is the module's own title field (Name, LastName…), named as it is.
+                table(&[col("ID"), col(module.title_field())], &found, "", |r| {
+                    let title = r.data.get(module.title_field());
+                    vec![
+                        r.id.clone(),
+                        title
                             .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
-                            .unwrap_or_default()
-                    )
+                            .unwrap_or_default(),
+                    ]
                 })
             });
         }

@@ -7,14 +7,15 @@ use connector::error::ApiError;
 use connector::sync::{Cadence, ScheduleView, ScheduledOutcome, ScheduledRun};
 
 use crate::args::ScheduleCommand;
-use crate::output::{lines, show, Finished};
+use crate::output::{col, show, table, Finished};
+use crate::progress::RunProgress;
 
 pub async fn run(connector: &Connector, json: bool, command: ScheduleCommand) -> Result<Finished, ApiError> {
     let mut finished = Finished::Done;
     match command {
         ScheduleCommand::Show => {
             let views = connector.schedules(&chrono::Local::now())?;
-            show(json, &views, || lines(&views, "", describe_schedule));
+            show(json, &views, || schedules(&views));
         }
         ScheduleCommand::Set { name, every, daily, manual, quiet, no_quiet } => {
             let mut schedule = connector.instance(&name)?.instance.settings.schedule;
@@ -31,7 +32,7 @@ pub async fn run(connector: &Connector, json: bool, command: ScheduleCommand) ->
             }
             connector.set_schedule(&name, schedule)?;
             let view = connector.schedules(&chrono::Local::now())?.into_iter().find(|v| v.instance == name);
-            show(json, &view, || view.as_ref().map(describe_schedule).unwrap_or_default());
+            show(json, &view, || schedules(view.as_slice()));
         }
         ScheduleCommand::Pause { name } => {
             let changed = connector.pause_schedules(name.as_deref(), true)?;
@@ -43,8 +44,12 @@ pub async fn run(connector: &Connector, json: bool, command: ScheduleCommand) ->
         }
         ScheduleCommand::Run { once, parallel } => {
             connector.set_parallel_runs(parallel);
+            // A bar a run while they go, side by side when --parallel lets them.
+            let progress = RunProgress::new(json);
             loop {
-                let ran = connector.run_due(&chrono::Local::now(), None).await?;
+                let ran = connector.run_due(&chrono::Local::now(), Some(&progress)).await;
+                progress.clear();
+                let ran = ran?;
                 for run in &ran {
                     show(json, run, || describe_scheduled_run(run));
                     if let ScheduledOutcome::Ran { summary } = &run.outcome {
@@ -78,7 +83,11 @@ pub async fn run(connector: &Connector, json: bool, command: ScheduleCommand) ->
     Ok(finished)
 }
 
-fn describe_schedule(view: &ScheduleView) -> String {
+fn schedules(views: &[ScheduleView]) -> String {
+    table(&[col("INSTANCE"), col("SCHEDULE"), col("NEXT"), col("LAST")], views, "", describe_schedule)
+}
+
+fn describe_schedule(view: &ScheduleView) -> Vec<String> {
     let cadence = match &view.schedule.cadence {
         Cadence::Manual => "manual".to_owned(),
         Cadence::Every { minutes } => format!("every {minutes} min"),
@@ -86,13 +95,13 @@ fn describe_schedule(view: &ScheduleView) -> String {
     };
     let quiet = view.schedule.quiet_hours.map(|q| format!(", quiet {}-{}", q.from, q.to)).unwrap_or_default();
     let paused = if view.schedule.paused { " (paused)" } else { "" };
-    let next = view.next_due.as_deref().unwrap_or("-");
+    let next = view.next_due.clone().unwrap_or_else(|| "-".to_owned());
     let last = match (&view.last_outcome, &view.last_error) {
-        (_, Some(error)) => format!("last failed ({} in a row): {error}", view.failures),
-        (Some(outcome), None) => format!("last {outcome}"),
+        (_, Some(error)) => format!("failed ({} in a row): {error}", view.failures),
+        (Some(outcome), None) => outcome.to_string(),
         (None, None) => "never ran".to_owned(),
     };
-    format!("{:<20} {cadence}{quiet}{paused}\n  next: {next}; {last}", view.instance)
+    vec![view.instance.clone(), format!("{cadence}{quiet}{paused}"), next, last]
 }
 
 fn describe_scheduled_run(run: &ScheduledRun) -> String {

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::args::SpecCommand;
 use crate::commands::read_bytes;
-use crate::output::{lines, pretty, show, to_value, write_out};
+use crate::output::{col, lines, num, pretty, show, table, to_value, write_out};
 
 pub fn run(connector: &Connector, json: bool, command: SpecCommand) -> Result<(), ApiError> {
     let invalid = |e: customize::CustomizeError| ApiError::new(ErrorCode::Validation, e.to_string());
@@ -69,14 +69,21 @@ pub fn run(connector: &Connector, json: bool, command: SpecCommand) -> Result<()
         SpecCommand::Diff { name } => {
             let differences = connector.spec_diff(&name)?;
             show(json, &differences, || {
-                lines(&differences, "Same as the built-in spec.", |d| {
-                    format!("~ {}\n  built-in: {}\n  this:     {}", d.item, compact(&d.before), compact(&d.after))
-                })
+                table(
+                    &[col("ITEM"), col("BUILT-IN"), col("THIS INSTANCE")],
+                    &differences,
+                    "Same as the built-in spec.",
+                    |d| vec![d.item.clone(), compact(&d.before), compact(&d.after)],
+                )
             });
         }
         SpecCommand::Upgrade { name } => {
             let plan = connector.spec_upgrade_plan(&name)?;
-            show(json, &plan, || lines(&plan, "Nothing to upgrade.", |c| format!("{:?}: {}", c.kind, c.item)));
+            show(json, &plan, || {
+                table(&[col("CHANGE"), col("ITEM")], &plan, "Nothing to upgrade.", |c| {
+                    vec![format!("{:?}", c.kind), c.item.clone()]
+                })
+            });
         }
         SpecCommand::Export { name, out } => write_out(out, &(pretty(&connector.spec(&name)?) + "\n"))?,
         SpecCommand::Import { name, file } => {
@@ -111,18 +118,18 @@ pub fn preview(
     };
     let preview = connector.preview(name, module, method, source)?;
     show(json, &preview, || {
-        let mut text = format!(
-            "{} {} for {} → {}\n{}\n\nRules:",
+        let rules =
+            table(&[col("FIELD"), num("RULE"), col("EXPRESSION")], &preview.rules, "", |(field, (rule, expr))| {
+                vec![field.clone(), rule.to_string(), expr.clone()]
+            });
+        format!(
+            "{} {} for {} → {}\n{}\n\nRules:\n{rules}",
             preview.module,
             preview.method,
             preview.record_id,
             preview.entity,
             pretty(&preview.body)
-        );
-        for (field, (rule, expr)) in &preview.rules {
-            text.push_str(&format!("\n  {field:<32} rule {rule:<3} {expr}"));
-        }
-        text
+        )
     });
     Ok(())
 }

@@ -1,17 +1,16 @@
 //! `qbconnector sync`, `push`, `pull`, `runs`, `run`, `retry`, `resync`, `link` and `unlink`:
 //! runs and what they did to each record.
 
-use std::io::IsTerminal;
-
-use connector::api::Connector;
+use connector::api::{Connector, RunKind};
 use connector::error::ApiError;
 use connector::sync::plan::Operation;
 use connector::sync::store::RecordOutcome;
-use connector::sync::{Direction, Outcome, PlanView, ProblemGroup, Progress, RunOutcome, SyncRequest, Trigger};
+use connector::sync::{Direction, Outcome, PlanView, ProblemGroup, RunOutcome, Trigger};
 use serde_json::json;
 
 use crate::args::SyncArgs;
-use crate::output::{lines, run_summary, show, Finished};
+use crate::output::{col, lines, num, run_summary, show, table, Finished};
+use crate::progress;
 
 pub async fn run(
     connector: &Connector,
@@ -25,18 +24,8 @@ pub async fn run(
         show(json, &plan, || describe_plan(&plan));
         return Ok(Finished::Done);
     }
-    let interactive = std::io::stderr().is_terminal() && !json;
-    let progress = move |p: Progress| {
-        if interactive {
-            eprint!("\r{:<10} {:<5} {:>6}/{:<6}", p.module, p.phase, p.done, p.total);
-            if p.done == p.total {
-                eprintln!();
-            }
-        }
-    };
-    let request =
-        SyncRequest { direction, modules, trigger: Trigger::Cli, cancel: None, progress: Some(&progress), only: None };
-    let summary = connector.sync(&args.name, request).await?;
+    let kind = RunKind::Sync { direction, modules, trigger: Trigger::Cli };
+    let summary = progress::run(connector, json, &args.name, kind).await?;
     let finished = run_summary(json, &summary);
     if finished == Finished::RecordsNeedAttention && !json {
         eprintln!("Some records need attention: qbconnector run {} {} --problems", args.name, summary.run_id);
@@ -47,17 +36,27 @@ pub async fn run(
 pub fn runs(connector: &Connector, json: bool, name: &str, limit: usize) -> Result<(), ApiError> {
     let runs = connector.runs(name, limit)?;
     show(json, &runs, || {
-        lines(&runs, "", |r| {
+        let columns = [
+            col("RUN"),
+            col("STARTED"),
+            col("TRIGGER"),
+            col("DIRECTION"),
+            col("OUTCOME"),
+            num("DONE"),
+            num("NEED ATTENTION"),
+        ];
+        table(&columns, &runs, "", |r| {
             let ok: usize = r.counts.values().map(|c| c.ok).sum();
             let failed: usize = r.counts.values().map(|c| c.failed + c.blocked + c.held).sum();
-            format!(
-                "#{:<5} {:<20} {:<6} {:<7} {:<15} {ok} done, {failed} need attention",
-                r.id,
-                r.started_at,
-                r.trigger,
-                r.direction,
-                r.outcome.map_or("running", RunOutcome::in_words)
-            )
+            vec![
+                format!("#{}", r.id),
+                r.started_at.clone(),
+                r.trigger.to_string(),
+                r.direction.to_string(),
+                r.outcome.map_or("running", RunOutcome::in_words).to_owned(),
+                ok.to_string(),
+                failed.to_string(),
+            ]
         })
     });
     Ok(())
@@ -68,7 +67,9 @@ pub fn run_records(connector: &Connector, json: bool, name: &str, id: i64, probl
     let records = connector.run_records(name, id, problems)?;
     let groups = if problems { connector.run_problems(name, id)? } else { Vec::new() };
     show(json, &records, || {
-        let listed = lines(&records, "No records.", describe_outcome);
+        let columns =
+            [col("OUTCOME"), col("MODULE"), col("RECORD"), col("OPERATION"), col("QUICKBOOKS"), col("MESSAGE")];
+        let listed = table(&columns, &records, "No records.", describe_outcome);
         if groups.is_empty() {
             return listed;
         }
@@ -98,7 +99,7 @@ fn describe_problem(group: &ProblemGroup) -> String {
 }
 
 pub async fn retry(connector: &Connector, json: bool, name: &str, run: i64) -> Result<Finished, ApiError> {
-    Ok(run_summary(json, &connector.retry_failed(name, run).await?))
+    Ok(run_summary(json, &progress::run(connector, json, name, RunKind::Retry { run_id: run }).await?))
 }
 
 pub async fn resync(
@@ -108,7 +109,8 @@ pub async fn resync(
     module: &str,
     id: &str,
 ) -> Result<Finished, ApiError> {
-    Ok(run_summary(json, &connector.resync(name, module, id).await?))
+    let kind = RunKind::Resync { module: module.to_owned(), platform_id: id.to_owned() };
+    Ok(run_summary(json, &progress::run(connector, json, name, kind).await?))
 }
 
 pub async fn link(
@@ -130,12 +132,12 @@ pub fn unlink(connector: &Connector, json: bool, name: &str, module: &str, id: &
     Ok(())
 }
 
-/// The dry run's plan, module by module; an update lists the fields it changes.
+/// The dry run's plan, module by module; an update lists the fields it changes under it.
 fn describe_plan(plan: &[PlanView]) -> String {
     let mut text = String::new();
     for view in plan {
         text.push_str(&format!("{} → {}\n", view.module, view.entity));
-        for planned in &view.operations {
+        let operations = table(&[col("OPERATION"), col("RECORD"), col("DETAIL")], &view.operations, "", |planned| {
             let (op, detail) = match &planned.operation {
                 Operation::Create { body, .. } => ("create", body.to_string()),
                 Operation::Update { qbo_id, body, .. } => ("update", format!("QuickBooks {qbo_id}: {body}")),
@@ -144,38 +146,45 @@ fn describe_plan(plan: &[PlanView]) -> String {
                 Operation::Skip { reason, .. } => ("skip", reason.clone()),
                 Operation::Fail { reason } => ("fail", reason.clone()),
             };
-            match (&planned.operation, view.differences.get(&planned.platform_id)) {
-                (Operation::Update { qbo_id, .. }, Some(changes)) => {
-                    text.push_str(&format!("  {op:<7} {:<24} QuickBooks {qbo_id}\n", planned.platform_id));
-                    if changes.is_empty() {
-                        text.push_str("          (QuickBooks already has every field)\n");
-                    }
-                    for change in changes {
-                        let line = format!("{}: {} → {}", change.field, change.quickbooks, change.sent);
-                        text.push_str(&format!("          {line}\n"));
-                    }
+            let detail = match (&planned.operation, view.differences.get(&planned.platform_id)) {
+                (Operation::Update { qbo_id, .. }, Some(changes)) if changes.is_empty() => {
+                    format!("QuickBooks {qbo_id}\n(QuickBooks already has every field)")
                 }
-                _ => text.push_str(&format!("  {op:<7} {:<24} {detail}\n", planned.platform_id)),
-            }
+                (Operation::Update { qbo_id, .. }, Some(changes)) => std::iter::once(format!("QuickBooks {qbo_id}"))
+                    .chain(changes.iter().map(|c| format!("{}: {} → {}", c.field, c.quickbooks, c.sent)))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                _ => detail,
+            };
+            vec![op.to_owned(), planned.platform_id.clone(), detail]
+        });
+        if !operations.is_empty() {
+            text.push_str(&operations);
+            text.push('\n');
         }
     }
     text.trim_end().to_owned()
 }
 
-fn describe_outcome(o: &RecordOutcome) -> String {
-    let mut line = format!("{:<8} {:<10} {:<24} {:<12}", o.outcome, o.module, o.record_id, o.operation);
-    if let Some(qbo_id) = &o.qbo_id {
-        line.push_str(&format!(" → QuickBooks {qbo_id}"));
-    }
-    if let Some(message) = &o.message {
-        line.push_str(&format!("\n         {message}"));
-    }
+/// A record's row: its message, and what QuickBooks said of it, under one another.
+fn describe_outcome(o: &RecordOutcome) -> Vec<String> {
     let details: Vec<String> = [("code", &o.code), ("field", &o.element), ("intuit_tid", &o.intuit_tid)]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
         .collect();
-    if !details.is_empty() {
-        line.push_str(&format!("\n         ({})", details.join(", ")));
-    }
-    line
+    let message = o
+        .message
+        .iter()
+        .cloned()
+        .chain((!details.is_empty()).then(|| format!("({})", details.join(", "))))
+        .collect::<Vec<_>>()
+        .join("\n");
+    vec![
+        o.outcome.to_string(),
+        o.module.clone(),
+        o.record_id.clone(),
+        o.operation.to_string(),
+        o.qbo_id.clone().unwrap_or_default(),
+        message,
+    ]
 }
