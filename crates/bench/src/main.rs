@@ -104,10 +104,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if wanted("platform") {
-        if !run("platform link", &mut rows, runtime.block_on(platform::cases())) {
-            return ExitCode::FAILURE;
-        }
+    if wanted("platform") && !run("platform link", &mut rows, runtime.block_on(platform::cases())) {
+        return ExitCode::FAILURE;
     }
     print_table(&rows);
     ExitCode::SUCCESS
