@@ -256,6 +256,7 @@ pub const MIGRATIONS: &[Migration] = &[
                   remote_id TEXT NOT NULL,
                   remote_hash TEXT NOT NULL,       -- hash of the record as last read or written there
                   synced_at TEXT NOT NULL,
+                  read_in INTEGER,                 -- the run whose whole read last saw it there
                   PRIMARY KEY (platform, module, local_id),
                   UNIQUE (platform, module, remote_id)
               ) WITHOUT ROWID;

@@ -5,7 +5,6 @@
 //! older row. A first read, and one a day after, reads everything and marks deleted here
 //! what is gone there. A row read twice is harmless: one that hashes as before is left.
 
-use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Duration, Utc};
@@ -56,7 +55,9 @@ impl Engine<'_> {
         let sorted_newest_first = matches!(api.changes, Changes::ClientFilter { .. });
         let id_field = api.id.clone();
 
-        let mut seen: HashSet<String> = HashSet::new();
+        // A whole read notes each record it sees in the store (not in memory, which would
+        // grow with the platform); what it did not see afterwards is gone there.
+        let mut seen_any = false;
         let mut newest: Option<DateTime<Utc>> = None;
         let mut read = 0;
         let mut at = Some(linked.client.first_page(module).map_err(link_failed)?);
@@ -67,10 +68,12 @@ impl Engine<'_> {
                 break;
             }
             let filter = if whole { None } else { read_from_text.as_deref() };
-            let page =
-                linked.client.list_page(module, &page_at, sorted_newest_first, filter).await.map_err(link_failed)?;
+            // A whole read goes in the platform's own order: sorting every page of a large list
+            // costs the platform far more than the rows.
+            let newest_first = sorted_newest_first && !whole;
+            let page = linked.client.list_page(module, &page_at, newest_first, filter).await.map_err(link_failed)?;
             // A page is written in one transaction: one commit a page, not a record.
-            let mut batch: Vec<(String, Value)> = Vec::new();
+            let mut batch: Vec<(String, Result<Value, String>)> = Vec::new();
             let mut reached_the_cursor = false;
             for row in &page.rows {
                 read += 1;
@@ -94,18 +97,13 @@ impl Engine<'_> {
                     self.record_mirror(outcome, format!("a row of the platform's list has no {id_field:?}"))?;
                     continue;
                 };
-                seen.insert(remote_id.clone());
-                match record {
-                    Ok(record) => batch.push((remote_id, record)),
-                    Err(reason) => {
-                        let outcome =
-                            RecordOutcome::new(module.name(), &remote_id, RecordOp::MirrorUpdate, Outcome::Failed);
-                        self.record_mirror(outcome, reason)?;
-                    }
-                }
+                seen_any = true;
+                // A row the profile cannot read is still there: it is kept in the page, so a
+                // whole read does not take it for gone.
+                batch.push((remote_id, record));
             }
             let last = batch.last().map(|(id, _)| id.clone());
-            self.mirror_page(&platform, module, batch)?;
+            self.mirror_page(&platform, module, batch, whole)?;
             self.report(module.name(), Phase::Mirror, read, 0, last.as_deref());
             if reached_the_cursor {
                 break;
@@ -119,8 +117,8 @@ impl Engine<'_> {
         drop(connection);
         // Deletes are learnt only from a whole read that went to its end, and never from one
         // that saw nothing at all: an empty answer is likelier a wrong profile than an empty platform.
-        if whole && finished && !seen.is_empty() {
-            self.mirror_deletes(&platform, module, &seen)?;
+        if whole && finished && seen_any {
+            self.mirror_deletes(&platform, module)?;
             let connection = self.store.connection();
             db::set_platform_cursor(&connection, &platform, &whole_name, &stamp(self.now())).map_err(storage)?;
         }
@@ -128,16 +126,35 @@ impl Engine<'_> {
     }
 
     /// A page of platform records into the store, in one transaction.
-    fn mirror_page(&mut self, platform: &str, module: Module, batch: Vec<(String, Value)>) -> Result<(), ApiError> {
+    fn mirror_page(
+        &mut self,
+        platform: &str,
+        module: Module,
+        batch: Vec<(String, Result<Value, String>)>,
+        whole: bool,
+    ) -> Result<(), ApiError> {
         if batch.is_empty() {
             return Ok(());
         }
         let store = self.store;
         let now = self.now();
+        let run = self.run_id;
         store.transaction(|tx| -> Result<(), ApiError> {
             for (remote_id, record) in batch {
-                if let Some(outcome) = mirror_one(tx, platform, module, &remote_id, record, now)? {
+                let outcome = match record {
+                    Ok(record) => mirror_one(tx, platform, module, &remote_id, record, now)?,
+                    Err(reason) => {
+                        let mut failed =
+                            RecordOutcome::new(module.name(), &remote_id, RecordOp::MirrorUpdate, Outcome::Failed);
+                        failed.message = Some(reason);
+                        Some(failed)
+                    }
+                };
+                if let Some(outcome) = outcome {
                     self.record_in(tx, outcome)?;
+                }
+                if whole {
+                    db::mark_read(tx, platform, module.name(), &remote_id, run).map_err(storage)?;
                 }
             }
             Ok(())
@@ -145,26 +162,38 @@ impl Engine<'_> {
     }
 
     /// Records linked to platform records a whole read did not see are gone there.
-    fn mirror_deletes(&mut self, platform: &str, module: Module, seen: &HashSet<String>) -> Result<(), ApiError> {
-        let gone: Vec<Remote> = db::remotes(&self.store.connection(), platform, module.name())
-            .map_err(storage)?
-            .into_iter()
-            .filter(|r| !seen.contains(&r.remote_id))
-            .collect();
+    fn mirror_deletes(&mut self, platform: &str, module: Module) -> Result<(), ApiError> {
         let now = self.now();
-        for remote in gone {
-            let store = self.store;
-            store.transaction(|tx| -> Result<(), ApiError> {
-                if crate::platform::get(tx, module, &remote.local_id).map_err(storage)?.is_some() {
-                    apply_mirrored_delete(tx, module, &remote.local_id, now).map_err(storage)?;
-                }
-                db::forget_remote(tx, platform, module.name(), &remote.local_id).map_err(storage)
-            })?;
-            let mut outcome = RecordOutcome::new(module.name(), &remote.local_id, RecordOp::MirrorDelete, Outcome::Ok);
-            outcome.message = Some(format!("gone from the platform ({} {})", module.name(), remote.remote_id));
-            self.record(outcome)?;
+        loop {
+            // Each one handled is forgotten, so the next page starts where this one ended.
+            let gone = db::unread_remotes(&self.store.connection(), platform, module.name(), self.run_id, 500)
+                .map_err(storage)?;
+            if gone.is_empty() {
+                return Ok(());
+            }
+            for remote in gone {
+                self.mirror_delete(platform, module, remote, now)?;
+            }
         }
-        Ok(())
+    }
+
+    fn mirror_delete(
+        &mut self,
+        platform: &str,
+        module: Module,
+        remote: Remote,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let mut outcome = RecordOutcome::new(module.name(), &remote.local_id, RecordOp::MirrorDelete, Outcome::Ok);
+        outcome.message = Some(format!("gone from the platform ({} {})", module.name(), remote.remote_id));
+        let store = self.store;
+        store.transaction(|tx| -> Result<(), ApiError> {
+            if crate::platform::get(tx, module, &remote.local_id).map_err(storage)?.is_some() {
+                apply_mirrored_delete(tx, module, &remote.local_id, now).map_err(storage)?;
+            }
+            db::forget_remote(tx, platform, module.name(), &remote.local_id).map_err(storage)?;
+            self.record_in(tx, outcome)
+        })
     }
 
     fn record_mirror(&mut self, mut outcome: RecordOutcome, message: String) -> Result<(), ApiError> {

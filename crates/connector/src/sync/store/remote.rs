@@ -54,20 +54,37 @@ pub fn set_remote(db: &Connection, platform: &str, module: &str, remote: &Remote
     Ok(())
 }
 
+/// Notes that a whole read (of run `run`) saw the platform record `remote_id`.
+pub fn mark_read(db: &Connection, platform: &str, module: &str, remote_id: &str, run: i64) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "UPDATE platform_remote SET read_in = ?4 WHERE platform = ?1 AND module = ?2 AND remote_id = ?3",
+    )?
+    .execute(params![platform, module, remote_id, run])?;
+    Ok(())
+}
+
+/// Up to `limit` records linked to platform records the whole read of run `run` did not see.
+pub fn unread_remotes(
+    db: &Connection,
+    platform: &str,
+    module: &str,
+    run: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<Remote>> {
+    let mut statement = db.prepare_cached(
+        "SELECT local_id, remote_id, remote_hash FROM platform_remote
+         WHERE platform = ?1 AND module = ?2 AND (read_in IS NULL OR read_in != ?3) ORDER BY local_id LIMIT ?4",
+    )?;
+    let rows = statement.query_map(params![platform, module, run, limit as i64], remote_row)?;
+    rows.collect()
+}
+
 pub fn forget_remote(db: &Connection, platform: &str, module: &str, local_id: &str) -> rusqlite::Result<()> {
     db.execute(
         "DELETE FROM platform_remote WHERE platform = ?1 AND module = ?2 AND local_id = ?3",
         params![platform, module, local_id],
     )?;
     Ok(())
-}
-
-pub fn remotes(db: &Connection, platform: &str, module: &str) -> rusqlite::Result<Vec<Remote>> {
-    let mut statement = db.prepare(
-        "SELECT local_id, remote_id, remote_hash FROM platform_remote WHERE platform = ?1 AND module = ?2 ORDER BY local_id",
-    )?;
-    let rows = statement.query_map(params![platform, module], remote_row)?;
-    rows.collect()
 }
 
 pub fn count_remotes(db: &Connection, platform: &str) -> rusqlite::Result<usize> {
