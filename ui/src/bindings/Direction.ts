@@ -3,4 +3,4 @@
 /**
  * Which way a run goes.
  */
-export type Direction = "push" | "pull" | "sync";
+export type Direction = "push" | "pull" | "sync" | "mirror";

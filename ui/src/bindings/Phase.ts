@@ -3,4 +3,4 @@
 /**
  * What a run is doing, for progress.
  */
-export type Phase = "push" | "pull";
+export type Phase = "mirror" | "push" | "pull" | "write_back";

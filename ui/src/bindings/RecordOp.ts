@@ -3,4 +3,4 @@
 /**
  * What was done with one record in a run.
  */
-export type RecordOp = "create" | "update" | "delete" | "link" | "skip" | "fail" | "map" | "conflict" | "pull_create" | "pull_update" | "pull_delete";
+export type RecordOp = "create" | "update" | "delete" | "link" | "skip" | "fail" | "map" | "conflict" | "pull_create" | "pull_update" | "pull_delete" | "mirror_create" | "mirror_update" | "mirror_delete" | "write_create" | "write_update" | "write_delete";

@@ -60,5 +60,9 @@ export function errorHint(error: ApiError): string {
       return 'The keyring or the database failed on this computer.';
     case 'busy':
       return 'A sync of this instance is already running; wait for it to finish.';
+    case 'platform':
+      return 'The linked platform refused or could not be reached; try again, or open Platform and press Test connection.';
+    case 'platform_sign_in':
+      return 'Open Platform: the link lacks a setting, or the platform refused its user, client or secret.';
   }
 }
