@@ -372,8 +372,9 @@ function LastMirror({ name, view, notify }: { name: string; view: PlatformLinkVi
         </div>
       )}
       {canRead && <p class="hint">A read brings the platform’s changes here without sending anything to QuickBooks; a sync does the same first.</p>}
-      <SyncProgress running={running} progress={progress} />
-      {result && (
+      {/* Once the run ends its result says what the bar said, and more. */}
+      <SyncProgress running={running} progress={running ? progress : null} />
+      {!running && result && (
         <p data-testid="platform-run-result" data-run-id={result.run_id} data-outcome={result.outcome}>
           {readWords(result)}
         </p>
@@ -453,7 +454,7 @@ function ProfileEditor({
   }
 
   const marked = problemLines(problems);
-  const lineCount = text.split('\n').length;
+  const lines = text.split('\n');
   const goTo = (line: number | null) => {
     const area = editor.current;
     if (!area || line === null) return;
@@ -485,30 +486,32 @@ function ProfileEditor({
           </ul>
         )}
       </div>
-      <div class="code-editor">
-        <div class="code-gutter" aria-hidden="true">
-          {Array.from({ length: lineCount }, (_, i) => (
-            <div key={i} class={marked.has(i + 1) ? 'marked' : ''} data-testid={marked.has(i + 1) ? 'profile-marked-line' : undefined} data-line={i + 1}>
-              {i + 1}
+      {/* The text is drawn twice: hidden, line by line beside its number (so a long line that
+          wraps takes its number's row with it, and a marked line's band spans it), and in the
+          textarea laid exactly over it, which the operator edits. */}
+      <div class="code-editor" style={`--gutter:${String(lines.length).length + 2}ch`}>
+        <div class="code-lines" aria-hidden="true">
+          {lines.map((line, i) => (
+            <div
+              key={i}
+              class={marked.has(i + 1) ? 'code-line marked' : 'code-line'}
+              data-testid={marked.has(i + 1) ? 'profile-marked-line' : undefined}
+              data-line={i + 1}
+            >
+              <span class="code-number">{i + 1}</span>
+              <span class="code-text">{line || ' '}</span>
             </div>
           ))}
         </div>
-        <div class="code-area" style={`--lines:${lineCount}`}>
-          <div class="code-marks" aria-hidden="true">
-            {[...marked].map((line) => (
-              <div key={line} class="code-mark" style={`top:calc(${line - 1} * var(--code-line) + var(--code-pad))`} />
-            ))}
-          </div>
-          <textarea
-            ref={editor}
-            aria-label="The profile (JSON)"
-            data-testid="profile-editor"
-            spellcheck={false}
-            wrap="off"
-            value={text}
-            onInput={(e) => onText(value(e))}
-          />
-        </div>
+        <textarea
+          ref={editor}
+          class="code-input"
+          aria-label="The profile (JSON)"
+          data-testid="profile-editor"
+          spellcheck={false}
+          value={text}
+          onInput={(e) => onText(value(e))}
+        />
       </div>
       <ProfilePreviewPanel text={text} modules={modules} />
     </Section>
