@@ -116,8 +116,8 @@ impl Connector {
 pub use bss_sandbox::BssSandbox;
 
 /// Starts the bundled BSS sandbox (the interworks.cloud BSS's shape) on a free loopback port,
-/// with the demo's records: a few accounts with their contacts, products and invoices, in US
-/// dollars as the demo company bills. `data_file` keeps its records across restarts (in
+/// with the demo's records: a few accounts with their contacts, products and invoices, an order
+/// and a payment, in US dollars as the demo company bills. `data_file` keeps its records across restarts (in
 /// memory without it); the demo records are made only into an empty store, so a kept one
 /// comes back as it was left, with what syncs wrote to it since.
 pub async fn start_bss_sandbox(data_file: Option<PathBuf>) -> ApiResult<BssSandbox> {
@@ -167,11 +167,24 @@ fn demo_bss_records(bss: &bss_sandbox::BssSandbox) -> Result<(), bss_sandbox::Ap
             &json!({"accountId": account["id"], "firstName": first, "lastName": last, "email": email}),
         )?;
         let product = &product_ids[n % product_ids.len()];
-        bss.create(
+        let invoice = bss.create(
             Kind::Invoices,
             &json!({"billingAccountId": account["id"], "date": "2026-11-02", "currency": "USD", "type": "Debit", "stage": "Unpaid",
                     "lines": [{"product": {"id": product}, "quantity": 1 + n, "unitPrice": products[n % products.len()].2.parse::<Decimal>().unwrap_or_default(), "description": "Monthly service"}]}),
         )?;
+        // An order and a payment too, so that every module of the demo has a record to sync.
+        if n == 0 {
+            bss.create(
+                Kind::Payments,
+                &json!({"accountId": account["id"], "invoiceId": invoice["id"], "amount": invoice["totalAmount"],
+                        "paymentDate": "2026-11-20", "paymentMethod": "Card", "transactionId": "PAY-1001"}),
+            )?;
+            bss.create(
+                Kind::Orders,
+                &json!({"accountId": account["id"], "date": "2026-11-05", "status": "Open",
+                        "lines": [{"product": {"id": product_ids[2]}, "quantity": 4, "unitPrice": products[2].2.parse::<Decimal>().unwrap_or_default(), "description": "Routers for stock"}]}),
+            )?;
+        }
     }
     Ok(())
 }
