@@ -283,6 +283,8 @@ try {
     }, 'the inbound preview');
     const outbound = await session.text(await session.find('profile-preview-outbound'));
     if (!outbound.includes('"name": "Preview Ltd"')) throw new Error(`the outbound preview reads ${outbound}`);
+    await session.execute('document.querySelector("[data-testid=profile-preview-record]").scrollIntoView({ block: "start" });');
+    await shot(session, 'platform-1200x780-profile-preview');
 
     await session.click('platform-save');
     await waitAttribute(session, 'platform-save-error', 'data-code', 'validation');
