@@ -49,6 +49,13 @@ const COMMANDS: &[&str] = &[
     "home",
     "resolve_conflict",
     "resolve_same_entity",
+    "platform_link",
+    "set_platform_link",
+    "test_platform",
+    "platform_profiles",
+    "check_profile",
+    "preview_profile",
+    "read_platform",
 ];
 
 fn main() {

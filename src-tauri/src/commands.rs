@@ -2,13 +2,18 @@
 //! one unpacks its arguments and state and calls `connector::api`; anything more belongs
 //! in the connector crate.
 
+use std::collections::BTreeMap;
+
 use connector::api::{
     ConflictView, ConnectionView, Connector, HomeView, InstanceChanges, InstanceView, LookupRow, MappingFields,
-    OutcomePage, Preview, PreviewSource, RecordPage, RulesPreview, TestOutcome,
+    OutcomePage, PlatformLinkView, PlatformTest, Preview, PreviewSource, ProfilePreview, ProfileSummary, RecordPage,
+    RulesPreview, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
 use connector::platform::exchange::ImportReport;
+use connector::platform::link::{PlatformLink, PlatformSecret};
+use connector::platform::profile::ProfileProblem;
 use connector::platform::{Module, Record};
 use connector::spec::customize::Difference;
 use connector::spec::{Issue, MethodName, Pick, Spec};
@@ -360,4 +365,47 @@ pub fn conflicts(state: State<'_, AppState>, name: String) -> Answer<Vec<Conflic
 #[tauri::command]
 pub fn home(state: State<'_, AppState>, name: String) -> Answer<HomeView> {
     state.connector.home(&name)
+}
+
+// ------------------------------------------------------------ the platform link
+
+#[tauri::command]
+pub fn platform_link(state: State<'_, AppState>, name: String) -> Answer<PlatformLinkView> {
+    state.connector.platform_link(&name)
+}
+
+/// Secrets given are stored in the keyring (an empty one removes it); none is ever sent back.
+#[tauri::command]
+pub fn set_platform_link(
+    state: State<'_, AppState>,
+    name: String,
+    link: PlatformLink,
+    secrets: BTreeMap<PlatformSecret, String>,
+) -> Answer<PlatformLinkView> {
+    state.connector.set_platform_link(&name, &link, &secrets)
+}
+
+#[tauri::command]
+pub async fn test_platform(state: State<'_, AppState>, name: String) -> Answer<PlatformTest> {
+    state.connector.test_platform(&name).await
+}
+
+#[tauri::command]
+pub fn platform_profiles(state: State<'_, AppState>) -> Vec<ProfileSummary> {
+    state.connector.platform_profiles()
+}
+
+#[tauri::command]
+pub fn check_profile(state: State<'_, AppState>, text: String) -> Vec<ProfileProblem> {
+    state.connector.check_profile(&text)
+}
+
+#[tauri::command]
+pub fn preview_profile(
+    state: State<'_, AppState>,
+    text: String,
+    module: Module,
+    record: String,
+) -> Answer<ProfilePreview> {
+    state.connector.preview_profile(&text, module, &record)
 }

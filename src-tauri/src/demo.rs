@@ -1,5 +1,6 @@
-//! "Try it with a demo company": the bundled QuickBooks sandbox, started inside the app
-//! with its data in the app's data directory, and an instance pointed at it.
+//! "Try it with a demo company": the bundled QuickBooks sandbox and the bundled BSS
+//! sandbox, started inside the app with their data in the app's data directory, and an
+//! instance pointed at the one and linked to the other.
 
 use connector::api::{demo, InstanceView};
 use connector::error::ApiError;
@@ -11,8 +12,8 @@ pub const DEMO_INSTANCE: &str = "Demo company";
 /// One of the demo app's registered redirect URIs: the loopback way, as sandbox keys allow.
 const DEMO_REDIRECT_URI: &str = "http://localhost:8765/callback";
 const SANDBOX_FILE: &str = "demo-sandbox.sqlite";
-/// The demo records are the same at every first launch.
-const DEMO_SEED: u64 = 20_261_125;
+/// The BSS sandbox's records: kept, so a restart meets the records the demo already mirrored.
+const BSS_FILE: &str = "demo-bss.json";
 
 /// Starts the sandbox once per app run; its companies and grants persist in the data
 /// directory, so a demo connection survives a restart (on a new port).
@@ -28,14 +29,31 @@ async fn ensure_sandbox(state: &AppState) -> Result<String, ApiError> {
     Ok(base_url)
 }
 
+/// Starts the BSS sandbox once per app run and links the demo instance to it where it
+/// listens now (its port changes with every launch).
+async fn link_bss(state: &AppState) -> Result<(), ApiError> {
+    let mut running = state.demo_bss.lock().await;
+    if running.is_none() {
+        let bss = demo::start_bss_sandbox(Some(state.connector.data_dir().join(BSS_FILE))).await?;
+        tracing::info!(base_url = bss.base_url(), "demo BSS sandbox started");
+        *running = Some(bss);
+    }
+    if let Some(bss) = running.as_ref() {
+        state.connector.link_demo_platform(DEMO_INSTANCE, bss)?;
+    }
+    Ok(())
+}
+
+/// The demo's records come from the BSS through its link (a run reads them in), so none
+/// are generated here.
 pub async fn start(state: &AppState) -> Result<InstanceView, ApiError> {
     let base_url = ensure_sandbox(state).await?;
     let view = state.connector.demo_instance(DEMO_INSTANCE, &base_url, DEMO_REDIRECT_URI)?;
-    state.connector.demo_records(DEMO_SEED)?;
+    link_bss(state).await?;
     Ok(view)
 }
 
-/// At start-up: a demo instance from an earlier run gets its sandbox back.
+/// At start-up: a demo instance from an earlier run gets its sandboxes back.
 pub async fn resume(state: &AppState) -> Result<(), ApiError> {
     let Ok(view) = state.connector.instance(DEMO_INSTANCE) else { return Ok(()) };
     let is_local = matches!(&view.instance.environment, Environment::Custom { base_url }
@@ -45,5 +63,8 @@ pub async fn resume(state: &AppState) -> Result<(), ApiError> {
     }
     let base_url = ensure_sandbox(state).await?;
     state.connector.demo_instance(DEMO_INSTANCE, &base_url, DEMO_REDIRECT_URI)?;
+    if state.connector.links_demo_platform(DEMO_INSTANCE)? {
+        link_bss(state).await?;
+    }
     Ok(())
 }

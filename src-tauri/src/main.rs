@@ -158,6 +158,13 @@ fn main() {
             commands::home,
             runs::resolve_conflict,
             runs::resolve_same_entity,
+            commands::platform_link,
+            commands::set_platform_link,
+            commands::test_platform,
+            commands::platform_profiles,
+            commands::check_profile,
+            commands::preview_profile,
+            runs::read_platform,
         ])
         .build(tauri::generate_context!());
     match app {

@@ -1,5 +1,5 @@
 //! A run started from the window or the tray (a sync, a retry, a re-sync, a resolved
-//! conflict): its cancel switch, its progress streamed to the UI, its end announced.
+//! conflict, a read of the linked platform): its cancel switch, its progress streamed to the UI, its end announced.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -94,6 +94,12 @@ pub async fn resolve_same_entity(
     choice: SameEntityChoice,
 ) -> Answer<RunSummary> {
     run(&app, &name, RunKind::ResolveSameEntity { conflict_id, choice }).await
+}
+
+/// Reads the linked platform into the store; `whole` reads every record, so deletes there are learnt.
+#[tauri::command]
+pub async fn read_platform(app: AppHandle, name: String, whole: bool) -> Answer<RunSummary> {
+    run(&app, &name, RunKind::ReadPlatform { whole, trigger: Trigger::Button }).await
 }
 
 // ------------------------------------------------------------ one way to run

@@ -1,5 +1,5 @@
 //! What the shell keeps between commands: the one `Connector`, the cancel switches of
-//! running syncs, the instance waiting for an OAuth answer, and the demo sandbox.
+//! running syncs, the instance waiting for an OAuth answer, and the demo sandboxes.
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -17,6 +17,8 @@ pub struct AppState {
     /// (a wrong state) leaves the right one still welcome.
     awaiting_callback: Mutex<Option<String>>,
     pub demo: tokio::sync::Mutex<Option<qbo_sandbox::Sandbox>>,
+    /// The demo's platform, beside its QuickBooks.
+    pub demo_bss: tokio::sync::Mutex<Option<connector::api::demo::BssSandbox>>,
     pub tray_available: std::sync::atomic::AtomicBool,
     /// Wakes the scheduler when a schedule is set, paused or resumed.
     pub schedules_changed: Arc<tokio::sync::Notify>,
@@ -41,6 +43,7 @@ impl AppState {
             running: Mutex::new(HashMap::new()),
             awaiting_callback: Mutex::new(None),
             demo: tokio::sync::Mutex::new(None),
+            demo_bss: tokio::sync::Mutex::new(None),
             tray_available: AtomicBool::new(false),
             schedules_changed: Arc::new(tokio::sync::Notify::new()),
             tray_drawn: Mutex::new(None),

@@ -98,6 +98,22 @@ async function quickbooks(session, method, path, body) {
   return json;
 }
 
+/** A token from the linked BSS sandbox, with the demo's credentials, to count what it holds. */
+async function bssToken(view) {
+  const server = view.link.variables.server;
+  const answer = await fetch(`${server}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${view.link.client_id}:bss-demo-secret`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'password', username: view.link.username, password: 'demo-password' }),
+  });
+  const json = await answer.json();
+  if (!answer.ok) throw new Error(`BSS token: ${JSON.stringify(json)}`);
+  return json.access_token;
+}
+
 /** The status bar's message, faded or not ("" when there is none). */
 function messageShown(session) {
   return session.execute('return document.querySelector("[data-testid=status-message]")?.textContent ?? "";');
@@ -271,6 +287,120 @@ try {
     await waitAttribute(session, 'status-message', 'data-code', 'validation', 60_000);
     await shot(session, 'connection-forged-refused');
     await waitAttribute(session, 'connection-state', 'data-state', 'connected', 60_000);
+  });
+
+  await step(session, 'the demo reads its records from the BSS: linked, tested, read in, and a broken profile refused', async () => {
+    const element = (id) => ({ 'element-6066-11e4-a52e-4f735466cecf': id });
+    // What the UI edits in a textarea it is given in one go, as the <select>s are: typing the
+    // 15 KB of a profile key by key through WebDriver would take minutes.
+    const setText = async (testId, text) => {
+      await session.execute(
+        `const [area, text] = arguments;
+         area.value = text;
+         area.dispatchEvent(new Event('input', { bubbles: true }));`,
+        [element(await session.find(testId)), text],
+      );
+    };
+    const rect = await session.command('GET', '/window/rect');
+    await session.command('POST', '/window/rect', { width: 1200, height: 780 });
+    // The demo has no records of its own: they are the BSS's, which a run reads in.
+    const before = await invoke(session, 'records', { module: 'Accounts', search: '', offset: 0, limit: 0 });
+    if (before.total !== 0) throw new Error(`the demo made ${before.total} local accounts beside its BSS`);
+    await session.click('nav-platform');
+    await waitAttribute(session, 'platform-standing', 'data-platform', 'interworks.cloud BSS', 30_000);
+    const secretState = await session.text(await session.find('platform-secret-password-state'));
+    if (secretState !== 'stored in the keyring') throw new Error(`the password field says ${secretState}`);
+    const typed = await session.property(await session.find('platform-secret-password'), 'value');
+    if (typed !== '') throw new Error('a stored secret was read back into its field');
+
+    await session.click('platform-test');
+    await session.find('platform-test-result', 60_000);
+    if (await session.all('platform-test-failure').then((f) => f.length)) {
+      throw new Error(`Test connection failed: ${await session.text(await session.find('platform-test-failure'))}`);
+    }
+    const counts = {};
+    for (const line of await session.all('platform-test-count')) {
+      counts[await session.attribute(line, 'data-module')] = await session.text(line);
+    }
+    const bss = await invoke(session, 'platform_link', { name: DEMO });
+    const accountsThere = await fetch(`${bss.address}/accounts`, {
+      headers: { authorization: `Bearer ${await bssToken(bss)}` },
+    }).then((r) => r.json()).then((body) => body.data.length);
+    if (counts.Accounts !== `Accounts: ${accountsThere}` || Object.keys(counts).length !== 6) {
+      throw new Error(`Test connection counted ${JSON.stringify(counts)}; the BSS has ${accountsThere} accounts`);
+    }
+
+    await session.click('platform-read');
+    await session.wait(async () => {
+      const results = await session.all('platform-run-result');
+      return results.length && (await session.attribute(results[0], 'data-outcome')) === 'succeeded';
+    }, 'the read of the platform to finish', 120_000);
+    const runId = Number(await attributeOf(session, 'platform-run-result', 'data-run-id'));
+    const [latest] = await invoke(session, 'runs', { name: DEMO, limit: 1 });
+    if (latest.id !== runId || latest.trigger !== 'button') throw new Error(`History's last run is ${JSON.stringify(latest)}, not run ${runId}`);
+    const after = await invoke(session, 'records', { module: 'Accounts', search: '', offset: 0, limit: 0 });
+    if (after.total !== accountsThere) throw new Error(`${after.total} accounts read in, the BSS has ${accountsThere}`);
+    await session.wait(async () => {
+      for (const line of await session.all('platform-cursor')) {
+        if ((await session.text(line)).startsWith('Accounts read up to ')) return true;
+      }
+      return false;
+    }, 'the Accounts cursor of the last mirror');
+    const linked = Number(await attributeOf(session, 'platform-linked-records', 'data-count'));
+    if (linked < accountsThere) throw new Error(`${linked} records linked to the BSS's`);
+    const toTop = () => session.execute('document.querySelector(".content").scrollTop = 0;');
+    await toTop();
+    await shot(session, 'platform-1200x780');
+
+    // My own profile: the BSS's copied, its Accounts read path broken.
+    await session.click('profile-copy');
+    await session.find('profile-whole');
+    const text = await session.property(await session.find('profile-editor'), 'value');
+    const at = text.indexOf('"/accounts/{id}"');
+    const line = text.slice(0, at).split('\n').length;
+    await setText('profile-editor', `${text.slice(0, at)}"/accounts"${text.slice(at + '"/accounts/{id}"'.length)}`);
+    await waitAttribute(session, 'profile-problem', 'data-line', String(line));
+    const problem = await session.text(await session.find('profile-problem'));
+    if (!problem.startsWith(`Line ${line}: modules.Accounts.read`)) throw new Error(`the problem reads ${problem}`);
+    await waitAttribute(session, 'profile-marked-line', 'data-line', String(line));
+    const showMarkedLine = () =>
+      session.execute('document.querySelector("[data-testid=profile-marked-line]").scrollIntoView({ block: "center" });');
+    // Its transforms still preview: a BSS account in, the connector's record and back out.
+    await setText('profile-preview-record', JSON.stringify({ id: 7, name: 'Preview Ltd', corpEmail: 'a@preview.example' }));
+    await session.wait(async () => {
+      const shown = await session.all('profile-preview-inbound');
+      return shown.length && (await session.text(shown[0])).includes('"Name": "Preview Ltd"');
+    }, 'the inbound preview');
+    const outbound = await session.text(await session.find('profile-preview-outbound'));
+    if (!outbound.includes('"name": "Preview Ltd"')) throw new Error(`the outbound preview reads ${outbound}`);
+    await session.execute('document.querySelector("[data-testid=profile-preview-record]").scrollIntoView({ block: "start" });');
+    await shot(session, 'platform-1200x780-profile-preview');
+
+    await session.click('platform-save');
+    await waitAttribute(session, 'platform-save-error', 'data-code', 'validation');
+    const refusal = await session.text(await session.find('platform-save-error'));
+    if (!refusal.includes(`line ${line}, modules.Accounts.read`)) throw new Error(`Save was refused with: ${refusal}`);
+    const kept = await invoke(session, 'platform_link', { name: DEMO });
+    if (kept.link.profile !== 'interworks-bss.json') throw new Error(`the refused profile was saved: ${kept.link.profile}`);
+    await shot(session, 'platform-1200x780-save-refused');
+    await showMarkedLine();
+    await shot(session, 'platform-1200x780-own-profile');
+
+    // Small and dark: nothing sticks out of the window.
+    await session.command('POST', '/window/rect', { width: 800, height: 600 });
+    await session.select('theme-select', 'dark');
+    const overflow = await session.execute('return document.documentElement.scrollWidth - document.documentElement.clientWidth;');
+    if (overflow > 0) throw new Error(`the Platform screen is ${overflow}px wider than an 800px window`);
+    await showMarkedLine();
+    await shot(session, 'platform-800x600-dark-own-profile');
+    await session.click('nav-home');
+    await session.click('nav-platform');
+    await session.click('platform-test');
+    await session.find('platform-test-result', 60_000);
+    await toTop();
+    await shot(session, 'platform-800x600-dark');
+    await session.select('theme-select', 'light');
+    await session.command('POST', '/window/rect', { width: rect.width, height: rect.height });
   });
 
   // Accounts push_create, as the operator leaves it: what the push step checks QuickBooks got.

@@ -24,6 +24,13 @@ import type { NewInstance } from './bindings/NewInstance';
 import type { OpenScreenEvent } from './bindings/OpenScreenEvent';
 import type { OutcomePage } from './bindings/OutcomePage';
 import type { Pick } from './bindings/Pick';
+import type { PlatformLink } from './bindings/PlatformLink';
+import type { PlatformLinkView } from './bindings/PlatformLinkView';
+import type { PlatformSecret } from './bindings/PlatformSecret';
+import type { PlatformTest } from './bindings/PlatformTest';
+import type { ProfilePreview } from './bindings/ProfilePreview';
+import type { ProfileProblem } from './bindings/ProfileProblem';
+import type { ProfileSummary } from './bindings/ProfileSummary';
 import type { PlanView } from './bindings/PlanView';
 import type { Preview } from './bindings/Preview';
 import type { PreviewInput } from './bindings/PreviewInput';
@@ -119,6 +126,15 @@ export const api = {
     call<RunSummary>('resolve_conflict', { name, conflictId, choices }),
   resolveSameEntity: (name: string, conflictId: number, choice: SameEntityChoice) =>
     call<RunSummary>('resolve_same_entity', { name, conflictId, choice }),
+  platformLink: (name: string) => call<PlatformLinkView>('platform_link', { name }),
+  setPlatformLink: (name: string, link: PlatformLink, secrets: Partial<Record<PlatformSecret, string>>) =>
+    call<PlatformLinkView>('set_platform_link', { name, link, secrets }),
+  testPlatform: (name: string) => call<PlatformTest>('test_platform', { name }),
+  platformProfiles: () => call<ProfileSummary[]>('platform_profiles'),
+  checkProfile: (text: string) => call<ProfileProblem[]>('check_profile', { text }),
+  previewProfile: (text: string, module: Module, record: string) =>
+    call<ProfilePreview>('preview_profile', { text, module, record }),
+  readPlatform: (name: string, whole: boolean) => call<RunSummary>('read_platform', { name, whole }),
 };
 
 export const events = {

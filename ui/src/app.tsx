@@ -12,6 +12,7 @@ import { Home, type HomeTarget } from './screens/Home';
 import { History } from './screens/History';
 import { Instances } from './screens/Instances';
 import { Mappings } from './screens/Mappings';
+import { Platform } from './screens/Platform';
 import { Records } from './screens/Records';
 import { Settings } from './screens/Settings';
 import { Sync } from './screens/Sync';
@@ -22,6 +23,7 @@ const SCREENS = [
   ['home', 'Home'],
   ['instances', 'Instances'],
   ['settings', 'Settings'],
+  ['platform', 'Platform'],
   ['connection', 'Connection'],
   ['mappings', 'Mappings'],
   ['records', 'Records'],
@@ -30,7 +32,7 @@ const SCREENS = [
   ['conflicts', 'Conflicts'],
 ] as const;
 type Screen = (typeof SCREENS)[number][0];
-const NEEDS_INSTANCE: Screen[] = ['home', 'settings', 'connection', 'mappings', 'sync', 'history', 'conflicts'];
+const NEEDS_INSTANCE: Screen[] = ['home', 'settings', 'platform', 'connection', 'mappings', 'sync', 'history', 'conflicts'];
 
 /** The operator's theme choice, drawn before the first paint and following the system when left to it. */
 function useTheme(): [ThemeChoice, (choice: ThemeChoice) => void] {
@@ -152,6 +154,7 @@ export function App() {
     body = <div class="screen"><p class="empty">Activate an instance first.</p></div>;
   else if (screen === 'settings' && instance)
     body = <Settings key={instance.name} instance={instance} notify={notify} onSaved={reload} />;
+  else if (screen === 'platform' && instance) body = <Platform key={instance.name} instance={instance} notify={notify} />;
   else if (screen === 'connection' && instance)
     body = <Connection key={instance.name} instance={instance} notify={notify} onChanged={reload} />;
   else if (screen === 'mappings' && instance) body = <Mappings key={instance.name} instance={instance} notify={notify} />;

@@ -16,11 +16,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value};
 
+use crate::clock::Millis;
 use crate::error::ApiError;
 use crate::faults::Fault;
 use crate::kind::Kind;
 use crate::server::{lock, Shared, Stats};
-use crate::store::ListQuery;
+use crate::store::{ListQuery, Store};
 
 /// The unwinding that closes a connection without an answer ("stored, then dropped").
 struct ConnectionDropped;
@@ -182,6 +183,22 @@ async fn injected(shared: &Shared, is_write: bool) -> Result<Fault, Answer> {
 fn serve(shared: &Shared, route: Route, query: Option<&str>, body: &[u8]) -> Result<Answer, ApiError> {
     let now = shared.clock.now_ms();
     let mut store = lock(&shared.store);
+    let is_write = route.is_write();
+    let answer = answer(shared, &mut store, route, query, body, now)?;
+    if is_write {
+        shared.saved(&store);
+    }
+    Ok(answer)
+}
+
+fn answer(
+    shared: &Shared,
+    store: &mut Store,
+    route: Route,
+    query: Option<&str>,
+    body: &[u8],
+    now: Millis,
+) -> Result<Answer, ApiError> {
     match route {
         Route::List(kind) => {
             let params = form_pairs(query.unwrap_or("").as_bytes());

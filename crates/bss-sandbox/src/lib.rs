@@ -14,6 +14,7 @@ mod faults;
 mod fields;
 mod http;
 mod kind;
+mod persist;
 mod record;
 mod seed;
 mod server;

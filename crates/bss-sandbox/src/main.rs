@@ -66,6 +66,9 @@ struct Args {
     /// Let faults hit /oauth/token too.
     #[arg(long)]
     faults_on_token: bool,
+    /// Keep the records in this file: read at start, written after each write (in memory without it).
+    #[arg(long, value_name = "FILE")]
+    data_file: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -95,6 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         rate_limit_per_minute: args.rate_limit,
         updated_since_filter: !args.no_updated_since,
         seed_records: args.seed_records,
+        data_file: args.data_file.clone(),
     };
     let sandbox = BssSandbox::start_on(SocketAddr::new(args.host, args.port), config).await?;
     let base = sandbox.base_url();

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -18,6 +19,7 @@ use crate::clock::{format_millis, Clock};
 use crate::error::ApiError;
 use crate::faults::{FaultPlan, Faults};
 use crate::kind::Kind;
+use crate::persist::DataFile;
 use crate::store::Store;
 
 /// Demo API credentials and application user (what `--help` shows as defaults).
@@ -42,8 +44,11 @@ pub struct BssConfig {
     /// Honour `updatedSince=` on lists. The real BSS documents no such filter; with this
     /// off the parameter is ignored and a client must sort by updatedAt and filter itself.
     pub updated_since_filter: bool,
-    /// Generate this many records of each kind at start.
+    /// Generate this many records of each kind at start (not when a data file has records).
     pub seed_records: usize,
+    /// Keep the records here: read at start, written after each write. In memory without it.
+    #[serde(default)]
+    pub data_file: Option<PathBuf>,
 }
 
 impl Default for BssConfig {
@@ -62,6 +67,7 @@ impl Default for BssConfig {
             rate_limit_per_minute: 0,
             updated_since_filter: true,
             seed_records: 0,
+            data_file: None,
         }
     }
 }
@@ -72,6 +78,8 @@ pub enum SandboxError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("the data file: {0}")]
+    DataFile(String),
 }
 
 /// Faults answered since the start, by kind.
@@ -128,6 +136,7 @@ pub(crate) struct Shared {
     pub rate_limit_per_minute: AtomicU32,
     pub updated_since_filter: AtomicBool,
     pub seed: u64,
+    pub data_file: Option<DataFile>,
 }
 
 /// Locks a mutex even if a panic poisoned it: every write validates before it
@@ -137,6 +146,16 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// Called after every write, with the store still locked so saves keep the writes' order.
+    /// A save that fails is logged: the write stands in memory, and the next save carries it.
+    pub fn saved(&self, store: &Store) {
+        if let Some(file) = &self.data_file {
+            if let Err(error) = file.save(store, &self.clock) {
+                tracing::error!(%error, "bss-sandbox could not save its records");
+            }
+        }
+    }
+
     pub fn state(&self) -> AdminState {
         let counts = {
             let store = lock(&self.store);
@@ -191,9 +210,14 @@ impl BssSandbox {
                 return Err(SandboxError::Config(format!("{name} rate {rate} is not between 0 and 1")));
             }
         }
-        let clock = Clock::new(config.time_scale);
-        let mut store = Store::new(config.seed);
-        if config.seed_records > 0 {
+        let data_file = config.data_file.clone().map(DataFile::new);
+        let loaded = match &data_file {
+            Some(file) => file.load(config.seed, config.time_scale).map_err(SandboxError::DataFile)?,
+            None => None,
+        };
+        let fresh = loaded.is_none();
+        let (mut store, clock) = loaded.unwrap_or_else(|| (Store::new(config.seed), Clock::new(config.time_scale)));
+        if config.seed_records > 0 && fresh {
             crate::seed::generate(&mut store, config.seed, config.seed_records, clock.now_ms());
         }
         let shared = Arc::new(Shared {
@@ -205,7 +229,12 @@ impl BssSandbox {
             rate_limit_per_minute: AtomicU32::new(config.rate_limit_per_minute),
             updated_since_filter: AtomicBool::new(config.updated_since_filter),
             seed: config.seed,
+            data_file,
         });
+        if fresh {
+            // The file exists from the start, so that a sandbox with no writes yet is kept too.
+            shared.saved(&lock(&shared.store));
+        }
         let listener = TcpListener::bind(addr).await.map_err(|source| SandboxError::Bind { addr, source })?;
         let local = listener.local_addr().map_err(|source| SandboxError::Bind { addr, source })?;
         let app = crate::http::router(shared.clone());
@@ -244,17 +273,26 @@ impl BssSandbox {
     /// Creates a record as `POST /api/{kind}` would, without HTTP, auth or faults.
     pub fn create(&self, kind: Kind, record: &Value) -> Result<Value, ApiError> {
         let now = self.shared.clock.now_ms();
-        lock(&self.shared.store).create(kind, record, now).map(|row| row.to_value())
+        let mut store = lock(&self.shared.store);
+        let made = store.create(kind, record, now).map(|row| row.to_value())?;
+        self.shared.saved(&store);
+        Ok(made)
     }
 
     /// A full update as `PUT /api/{kind}/{id}` would.
     pub fn update(&self, kind: Kind, id: &str, record: &Value) -> Result<Value, ApiError> {
         let now = self.shared.clock.now_ms();
-        lock(&self.shared.store).update(kind, id, record, now).map(|row| row.to_value())
+        let mut store = lock(&self.shared.store);
+        let updated = store.update(kind, id, record, now).map(|row| row.to_value())?;
+        self.shared.saved(&store);
+        Ok(updated)
     }
 
     pub fn delete(&self, kind: Kind, id: &str) -> Result<(), ApiError> {
-        lock(&self.shared.store).delete(kind, id)
+        let mut store = lock(&self.shared.store);
+        store.delete(kind, id)?;
+        self.shared.saved(&store);
+        Ok(())
     }
 
     pub fn get(&self, kind: Kind, id: &str) -> Option<Value> {
@@ -273,7 +311,9 @@ impl BssSandbox {
     /// Adds `per_kind` generated records of each kind (seeded by the config's seed).
     pub fn seed_records(&self, per_kind: usize) {
         let now = self.shared.clock.now_ms();
-        crate::seed::generate(&mut lock(&self.shared.store), self.shared.seed, per_kind, now);
+        let mut store = lock(&self.shared.store);
+        crate::seed::generate(&mut store, self.shared.seed, per_kind, now);
+        self.shared.saved(&store);
     }
 
     /// Counts, requests, faults and tokens, as `GET /admin/state` shows them.

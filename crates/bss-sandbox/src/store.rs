@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::clock::{parse_rfc3339_ceil, Millis};
 use crate::error::ApiError;
 use crate::kind::{Kind, RecordId};
+use crate::persist::{SavedStore, SavedTable};
 use crate::record::{self, Body, Meta, Product, References, Row};
 
 pub const DEFAULT_PAGE_SIZE: usize = 500;
@@ -158,8 +159,15 @@ impl Store {
 
     fn next_id(&mut self, kind: Kind) -> RecordId {
         if kind.has_guid_ids() {
-            let bytes: [u8; 16] = self.guids.random();
-            RecordId::Guid(uuid::Builder::from_random_bytes(bytes).into_uuid())
+            // A GUID already held (a data file written under another seed) is drawn again:
+            // handing it out would put two records under one id.
+            loop {
+                let bytes: [u8; 16] = self.guids.random();
+                let id = RecordId::Guid(uuid::Builder::from_random_bytes(bytes).into_uuid());
+                if !self.table(kind).rows.contains_key(&id) {
+                    return id;
+                }
+            }
         } else {
             let table = self.table_mut(kind);
             table.last_int_id += 1;
@@ -223,6 +231,106 @@ impl Store {
         }
         out.extend_from_slice(b"]}");
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Keeping the store in a file: the records as the API shows them, and what the next
+/// record gets (id counters, the next invoice number, where the GUID draw stands),
+/// which the records alone cannot tell once the newest was deleted.
+impl Store {
+    pub fn to_saved(&self) -> SavedStore {
+        let tables = Kind::ALL
+            .iter()
+            .map(|kind| {
+                let table = self.table(*kind);
+                let saved = SavedTable {
+                    last_int_id: table.last_int_id,
+                    last_number: table.last_number,
+                    records: table.rows.values().map(Row::to_value).collect(),
+                };
+                (kind.path().to_owned(), saved)
+            })
+            .collect();
+        SavedStore { guid_position: self.guids.get_word_pos().to_string(), tables }
+    }
+
+    /// The store a file kept. Records go through the same reading as a request, but their
+    /// references are taken as they are: a record may name one deleted since, which the
+    /// live sandbox allows too.
+    pub fn from_saved(seed: u64, saved: &SavedStore) -> Result<Store, String> {
+        let mut store = Store::new(seed);
+        let position = saved.guid_position.parse::<u128>().map_err(|_| "the GUID position is not a number")?;
+        store.guids.set_word_pos(position);
+        for kind in Kind::ALL {
+            let Some(table) = saved.tables.get(kind.path()) else { continue };
+            for value in &table.records {
+                let id = saved_id(kind, value).ok_or_else(|| format!("a record of {kind} has no id of its shape"))?;
+                let stamp = |field: &str| {
+                    value
+                        .get(field)
+                        .and_then(Value::as_str)
+                        .and_then(parse_rfc3339_ceil)
+                        .ok_or_else(|| format!("{} {id}: {field} is not an RFC 3339 time", kind.singular()))
+                };
+                let (created, updated) = (stamp("createdAt")?, stamp("updatedAt")?);
+                let (meta, body) = record::read(kind, value, &Trusting::new(&store))
+                    .map_err(|error| format!("{} {id}: {}", kind.singular(), error.message))?;
+                let table = store.table_mut(kind);
+                if let Some(code) = body.code() {
+                    table.codes.insert(code.to_owned(), id);
+                }
+                table.rows.insert(id, Row { id, created, updated, meta, body });
+            }
+            let restored = store.table_mut(kind);
+            restored.last_int_id = table.last_int_id;
+            restored.last_number = table.last_number;
+        }
+        Ok(store)
+    }
+
+    /// The newest time any record carries: a restarted clock never goes back past it.
+    pub fn newest_stamp(&self) -> Option<Millis> {
+        self.tables.iter().flat_map(|table| table.rows.values()).map(|row| row.updated.max(row.created)).max()
+    }
+}
+
+fn saved_id(kind: Kind, value: &Value) -> Option<RecordId> {
+    match value.get("id")? {
+        Value::Number(number) => kind.parse_id(&number.to_string()),
+        Value::String(text) => kind.parse_id(text),
+        _ => None,
+    }
+}
+
+/// References as a loaded record states them: every id exists, and a product a line
+/// names is the store's if it is still there. The line keeps its own code and name, so
+/// the stand-in for a deleted one fills in nothing.
+struct Trusting<'a> {
+    store: &'a Store,
+    stand_in: Product,
+}
+
+impl<'a> Trusting<'a> {
+    fn new(store: &'a Store) -> Trusting<'a> {
+        let stand_in = Product {
+            code: None,
+            name: String::new(),
+            description: None,
+            unit_price: rust_decimal::Decimal::ZERO,
+            taxable: false,
+            active: false,
+        };
+        Trusting { store, stand_in }
+    }
+}
+
+impl References for Trusting<'_> {
+    fn exists(&self, _: Kind, _: RecordId) -> bool {
+        true
+    }
+
+    fn product(&self, id: RecordId) -> Option<&Product> {
+        self.store.product(id).or(Some(&self.stand_in))
     }
 }
 

@@ -503,7 +503,47 @@ async fn a_change_stamped_at_the_instant_of_the_last_read_is_not_missed() {
 
 /// A whole read of the platform, which must find exactly one record gone there.
 async fn read_everything_finds_one_delete(setup: &Setup) {
-    let kind = connector::api::RunKind::ReadPlatform { whole: true, trigger: connector::sync::Trigger::Cli };
-    let read = setup.connector.run("Books", kind, Default::default()).await.unwrap();
+    let read = read_whole(setup).await;
     assert_eq!(ops(setup, read.run_id, RecordOp::MirrorDelete), 1, "{:#?}", connector_outcomes(setup, read.run_id));
+}
+
+/// A whole read of the platform into the store.
+async fn read_whole(setup: &Setup) -> connector::sync::RunSummary {
+    let kind = connector::api::RunKind::ReadPlatform { whole: true, trigger: connector::sync::Trigger::Cli };
+    setup.connector.run("Books", kind, Default::default()).await.unwrap()
+}
+
+/// The app's demo keeps its BSS sandbox in a file and starts it on a new port each launch:
+/// linked again there, the instance meets its records as the ones it knows, not as new.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_sandbox_back_on_another_port_is_the_same_platform() {
+    use connector::api::demo::start_bss_sandbox;
+    let setup = setup(seed::US_REALM).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo-bss.json");
+
+    let first = start_bss_sandbox(Some(file.clone())).await.unwrap();
+    let made = first.count(Kind::Accounts);
+    assert!(made > 0, "the demo records are made into an empty sandbox");
+    let first_address = setup.connector.link_demo_platform("Books", &first).unwrap().address.unwrap();
+    let read = read_whole(&setup).await;
+    assert_eq!(
+        ops(&setup, read.run_id, RecordOp::MirrorCreate),
+        setup.connector.platform_link("Books").unwrap().linked_records
+    );
+    let records = setup.connector.records_page(Module::Accounts, "", 0, 100).unwrap().total;
+    first.shutdown().await;
+
+    let again = start_bss_sandbox(Some(file)).await.unwrap();
+    assert_eq!(again.count(Kind::Accounts), made, "the kept store is not given the demo records twice");
+    let view = setup.connector.link_demo_platform("Books", &again).unwrap();
+    assert_ne!(view.address.as_deref(), Some(first_address.as_str()), "a new port");
+    assert!(view.linked_records > 0, "the links moved to the new address");
+    assert!(view.cursors.keys().any(|name| name == "read:Accounts"), "and so did the cursors: {:?}", view.cursors);
+    let read = read_whole(&setup).await;
+    assert_eq!(read.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &read));
+    for op in [RecordOp::MirrorCreate, RecordOp::MirrorDelete] {
+        assert_eq!(ops(&setup, read.run_id, op), 0, "{op:?}: {:#?}", connector_outcomes(&setup, read.run_id));
+    }
+    assert_eq!(setup.connector.records_page(Module::Accounts, "", 0, 100).unwrap().total, records);
 }

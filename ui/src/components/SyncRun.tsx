@@ -7,6 +7,7 @@ import type { Direction } from '../bindings/Direction';
 import type { Progress } from '../bindings/Progress';
 import type { RunSummary } from '../bindings/RunSummary';
 import type { Notify } from './common';
+import { phaseWords, progressWords } from '../lib/history';
 
 export type SyncRun = {
   running: boolean;
@@ -14,6 +15,8 @@ export type SyncRun = {
   result: RunSummary | null;
   /** Starts a run through the `sync` command; answers whether it ran to its end. */
   start: (direction: Direction, modules: string[] | null) => Promise<boolean>;
+  /** Starts another kind of run (a read of the linked platform) and follows it the same way. */
+  startWith: (call: () => Promise<RunSummary>) => Promise<boolean>;
   cancel: () => void;
 };
 
@@ -42,12 +45,12 @@ export function useSyncRun(name: string, notify: Notify): SyncRun {
     return () => stops.forEach((stop) => stop.then((unlisten) => unlisten()));
   }, [name]);
 
-  const start = async (direction: Direction, modules: string[] | null) => {
+  const startWith = async (call: () => Promise<RunSummary>) => {
     setRunning(true);
     setProgress(null);
     setResult(null);
     try {
-      setResult(await api.sync(name, direction, modules));
+      setResult(await call());
     } catch (error) {
       const problem = asApiError(error);
       // Busy: a run of this instance is already going; its events keep this screen running.
@@ -59,7 +62,9 @@ export function useSyncRun(name: string, notify: Notify): SyncRun {
     return true;
   };
 
-  return { running, progress, result, start, cancel: () => void api.cancelSync(name) };
+  const start = (direction: Direction, modules: string[] | null) => startWith(() => api.sync(name, direction, modules));
+
+  return { running, progress, result, start, startWith, cancel: () => void api.cancelSync(name) };
 }
 
 /** The bar and the line under it while a run goes: which module, which way, how far. */
@@ -71,7 +76,7 @@ export function SyncProgress({ running, progress }: { running: boolean; progress
       <div
         class="progress"
         role="progressbar"
-        aria-label={progress ? `${progress.module}: ${progress.phase}` : 'Sync starting'}
+        aria-label={progress ? `${progress.module}: ${phaseWords(progress.phase)}` : 'Sync starting'}
         aria-valuetext={progress ? `${progress.done} of ${progress.total}` : undefined}
         aria-valuemin={0}
         aria-valuemax={100}
@@ -83,7 +88,7 @@ export function SyncProgress({ running, progress }: { running: boolean; progress
         <div class="bar" style={`width:${percent}%`} />
       </div>
       <p class="hint">
-        {progress ? `${progress.module}: ${progress.phase} ${progress.done} of ${progress.total}` : 'Starting…'}
+        {progress ? progressWords(progress) : 'Starting…'}
         {progress?.current ? ` — ${progress.current}` : ''}
       </p>
     </div>

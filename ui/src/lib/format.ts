@@ -61,8 +61,8 @@ export function errorHint(error: ApiError): string {
     case 'busy':
       return 'A sync of this instance is already running; wait for it to finish.';
     case 'platform':
-      return 'The linked platform refused or could not be reached; the message names it. Open Platform to test the link.';
+      return 'The linked platform refused or could not be reached; try again, or open Platform and press Test connection.';
     case 'platform_sign_in':
-      return 'The linked platform refused the sign-in: open Platform and correct the user, password, client or key.';
+      return 'Open Platform: the link lacks a setting, or the platform refused its user, client or secret.';
   }
 }

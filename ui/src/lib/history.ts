@@ -1,4 +1,6 @@
 import type { RunRow } from '../bindings/RunRow';
+import type { Phase } from '../bindings/Phase';
+import type { Progress } from '../bindings/Progress';
 import type { RecordOp } from '../bindings/RecordOp';
 import type { RunOutcome } from '../bindings/RunOutcome';
 
@@ -34,4 +36,25 @@ const PULLS: ReadonlySet<RecordOp> = new Set<RecordOp>(['pull_create', 'pull_upd
 /** A record brought from QuickBooks rather than sent to it. */
 export function isPull(operation: RecordOp): boolean {
   return PULLS.has(operation);
+}
+
+const PHASE_WORDS: Record<Phase, string> = {
+  mirror: 'reading the platform',
+  push: 'push',
+  pull: 'pull',
+  write_back: 'writing back to the platform',
+};
+
+export function phaseWords(phase: Phase): string {
+  return PHASE_WORDS[phase];
+}
+
+/**
+ * A run's progress line. A read of the platform does not know its total before the end (the
+ * platform gives no count), so it says how many so far rather than "3 of 0".
+ */
+export function progressWords(progress: Progress): string {
+  const phase = phaseWords(progress.phase);
+  const howFar = progress.total > 0 ? `${progress.done} of ${progress.total}` : `${progress.done} so far`;
+  return `${progress.module}: ${phase} ${howFar}`;
 }

@@ -62,7 +62,7 @@ pub async fn run(connector: &Connector, keep_running: bool) -> Result<(), ApiErr
     }
 
     step("Starting the bundled BSS sandbox (the interworks.cloud BSS's API) with the business's records");
-    let bss = demo::start_bss_sandbox().await?;
+    let bss = demo::start_bss_sandbox(None).await?;
     println!(
         "    {}/api: {} accounts, {} invoices",
         bss.base_url(),

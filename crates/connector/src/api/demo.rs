@@ -112,15 +112,24 @@ impl Connector {
     }
 }
 
+/// The BSS sandbox the demo runs, for the shell to hold without naming bss-sandbox itself.
+pub use bss_sandbox::BssSandbox;
+
 /// Starts the bundled BSS sandbox (the interworks.cloud BSS's shape) on a free loopback port,
-/// with the demo's records: a few accounts with their contacts, products and invoices, in US
-/// dollars as the demo company bills.
-pub async fn start_bss_sandbox() -> ApiResult<bss_sandbox::BssSandbox> {
-    let sandbox = bss_sandbox::BssSandbox::start(bss_sandbox::BssConfig::default()).await.map_err(|error| {
+/// with the demo's records: a few accounts with their contacts, products and invoices, an order
+/// and a payment, in US dollars as the demo company bills. `data_file` keeps its records across restarts (in
+/// memory without it); the demo records are made only into an empty store, so a kept one
+/// comes back as it was left, with what syncs wrote to it since.
+pub async fn start_bss_sandbox(data_file: Option<PathBuf>) -> ApiResult<BssSandbox> {
+    let config = bss_sandbox::BssConfig { data_file, ..bss_sandbox::BssConfig::default() };
+    let sandbox = BssSandbox::start(config).await.map_err(|error| {
         ApiError::new(ErrorCode::Storage, "the demo BSS sandbox could not start").with_detail(error.to_string())
     })?;
-    demo_bss_records(&sandbox)
-        .map_err(|error| ApiError::new(ErrorCode::Storage, format!("the demo BSS records: {}", error.message)))?;
+    let empty = bss_sandbox::Kind::ALL.iter().all(|kind| sandbox.count(*kind) == 0);
+    if empty {
+        demo_bss_records(&sandbox)
+            .map_err(|error| ApiError::new(ErrorCode::Storage, format!("the demo BSS records: {}", error.message)))?;
+    }
     Ok(sandbox)
 }
 
@@ -158,18 +167,36 @@ fn demo_bss_records(bss: &bss_sandbox::BssSandbox) -> Result<(), bss_sandbox::Ap
             &json!({"accountId": account["id"], "firstName": first, "lastName": last, "email": email}),
         )?;
         let product = &product_ids[n % product_ids.len()];
-        bss.create(
+        let invoice = bss.create(
             Kind::Invoices,
             &json!({"billingAccountId": account["id"], "date": "2026-11-02", "currency": "USD", "type": "Debit", "stage": "Unpaid",
                     "lines": [{"product": {"id": product}, "quantity": 1 + n, "unitPrice": products[n % products.len()].2.parse::<Decimal>().unwrap_or_default(), "description": "Monthly service"}]}),
         )?;
+        // An order and a payment too, so that every module of the demo has a record to sync.
+        if n == 0 {
+            bss.create(
+                Kind::Payments,
+                &json!({"accountId": account["id"], "invoiceId": invoice["id"], "amount": invoice["totalAmount"],
+                        "paymentDate": "2026-11-20", "paymentMethod": "Card", "transactionId": "PAY-1001"}),
+            )?;
+            bss.create(
+                Kind::Orders,
+                &json!({"accountId": account["id"], "date": "2026-11-05", "status": "Open",
+                        "lines": [{"product": {"id": product_ids[2]}, "quantity": 4, "unitPrice": products[2].2.parse::<Decimal>().unwrap_or_default(), "description": "Routers for stock"}]}),
+            )?;
+        }
     }
     Ok(())
 }
 
 impl Connector {
     /// Links `name` to the demo BSS sandbox with its demo application user.
-    pub fn link_demo_platform(&self, name: &str, bss: &bss_sandbox::BssSandbox) -> ApiResult<super::PlatformLinkView> {
+    ///
+    /// The sandbox comes back on another port each launch, and the store knows a platform by
+    /// its address: when `name` already linked the demo sandbox at another address, what the
+    /// store knew of it there (which record is which, how far it was read and written) moves
+    /// to the new address, so the kept records are not met as new ones.
+    pub fn link_demo_platform(&self, name: &str, bss: &BssSandbox) -> ApiResult<super::PlatformLinkView> {
         use crate::platform::link::{PlatformLink, PlatformSecret, RestLink};
         let link = PlatformLink::Rest(RestLink {
             profile: "interworks-bss.json".into(),
@@ -183,6 +210,32 @@ impl Connector {
             (PlatformSecret::ClientSecret, bss_sandbox::DEMO_CLIENT_SECRET.to_owned()),
         ]
         .into();
-        self.set_platform_link(name, &link, &secrets)
+        let was_demo = self.links_demo_platform(name)?;
+        let before = self.platform_link(name)?;
+        let view = self.set_platform_link(name, &link, &secrets)?;
+        match (before.address, &view.address) {
+            (Some(old), Some(new)) if was_demo && &old != new => {
+                crate::sync::store::move_platform(&self.store.connection(), &old, new)?;
+                self.platform_link(name)
+            }
+            _ => Ok(view),
+        }
     }
+}
+
+impl Connector {
+    /// Whether `name` links a BSS sandbox on this machine, as [`Connector::link_demo_platform`]
+    /// left it: an operator who linked the demo instance elsewhere is not relinked behind
+    /// their back when the app starts.
+    pub fn links_demo_platform(&self, name: &str) -> ApiResult<bool> {
+        use crate::platform::link::PlatformLink;
+        Ok(matches!(&self.platform_link(name)?.link, PlatformLink::Rest(rest)
+            if rest.profile == "interworks-bss.json"
+                && rest.variables.get("server").is_some_and(|server| is_loopback(server))))
+    }
+}
+
+/// An address on this machine: where the bundled sandboxes listen.
+fn is_loopback(address: &str) -> bool {
+    address.starts_with("http://127.0.0.1:") || address.starts_with("http://localhost:")
 }

@@ -32,7 +32,7 @@ mod sync;
 mod views;
 
 pub use conflicts::rename_field;
-pub use platform::{ModuleCount, PlatformLinkView, PlatformTest, ProfileSummary};
+pub use platform::{preview_profile, ModuleCount, PlatformLinkView, PlatformTest, ProfilePreview, ProfileSummary};
 pub use sync::{RunKind, RunWatch};
 pub use views::*;
 

@@ -60,6 +60,21 @@ pub struct ModuleCount {
     pub more: bool,
 }
 
+/// What a profile's transforms make of one platform record: the connector record its
+/// inbound gives, what the store would refuse in that record, and the platform JSON its
+/// outbound makes of it again — so an operator editing a profile sees both directions
+/// before anything is read or written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ProfilePreview {
+    /// The connector's record, or why the inbound gave none.
+    pub inbound: Result<serde_json::Value, String>,
+    /// Fields of that record the store would refuse (`Name: is required`). References to
+    /// other records are not looked up: the preview has no platform to look in.
+    pub refused: Vec<String>,
+    /// The platform's JSON made back from the connector's record, or why there is none.
+    pub outbound: Result<serde_json::Value, String>,
+}
+
 /// How long one call to a platform may take before it counts as unanswered.
 const PLATFORM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -82,6 +97,11 @@ impl Connector {
     /// Every problem of a profile's text, each with its line and field.
     pub fn check_profile(&self, text: &str) -> Vec<ProfileProblem> {
         read_profile(text).err().unwrap_or_default()
+    }
+
+    /// Runs `module`'s transforms of a profile's text over one platform record (JSON text).
+    pub fn preview_profile(&self, text: &str, module: Module, record: &str) -> ApiResult<ProfilePreview> {
+        preview_profile(text, module, record)
     }
 
     pub fn platform_link(&self, name: &str) -> ApiResult<PlatformLinkView> {
@@ -241,6 +261,49 @@ pub(super) fn platform_http() -> reqwest::Client {
     reqwest::Client::builder().timeout(PLATFORM_TIMEOUT).build().unwrap_or_default()
 }
 
+/// The transforms are taken from the text as it is, not from a checked profile: an
+/// operator mid-edit (a path still without its `{id}`) can already try the module they
+/// are working on. A transform that does not compile is that side's failure.
+pub fn preview_profile(text: &str, module: Module, record: &str) -> ApiResult<ProfilePreview> {
+    let invalid = |message: String| ApiError::new(ErrorCode::Validation, message);
+    let document: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| invalid(format!("the profile is not JSON (line {}): {}", e.line(), plain_json_error(&e))))?;
+    let transforms = &document["modules"][module.name()];
+    let transform = |which: &str| -> Result<crate::spec::mapping::Transform, String> {
+        let expr = transforms[which].as_str().ok_or_else(|| format!("the profile has no {module} {which}"))?;
+        crate::spec::mapping::Transform::compile(expr).map_err(|error| format!("the {which} jq {}", error.reason))
+    };
+    let platform_record: serde_json::Value = serde_json::from_str(record).map_err(|e| {
+        invalid(format!("the platform record is not JSON (line {}): {}", e.line(), plain_json_error(&e)))
+    })?;
+    // As the mirror takes it: the inbound's first output, which must be a record.
+    let inbound = transform("inbound").and_then(|t| t.apply(&platform_record)).and_then(|made| {
+        if made.is_object() {
+            Ok(made)
+        } else {
+            Err(format!("the inbound gave {made}, not a record"))
+        }
+    });
+    let refused = match &inbound {
+        Ok(made) => crate::platform::schema::validate(module, made, &|_, _| true)
+            .into_iter()
+            .map(|error| format!("{}: {}", error.field, error.reason))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let outbound = match &inbound {
+        Ok(made) => transform("outbound").and_then(|t| t.apply(made)),
+        Err(_) => Err("the inbound gave no record to send back".to_owned()),
+    };
+    Ok(ProfilePreview { inbound, refused, outbound })
+}
+
+/// serde's words without the "at line N column M" the message already carries.
+fn plain_json_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    text.rsplit_once(" at line ").map_or(text.clone(), |(words, _)| words.to_owned())
+}
+
 fn platform_error(error: RestError) -> ApiError {
     let code = if error.stops_the_run() { ErrorCode::PlatformSignIn } else { ErrorCode::Platform };
     ApiError::new(code, error.to_string())
@@ -249,4 +312,63 @@ fn platform_error(error: RestError) -> ApiError {
 fn profile_refused(profile: &str, problems: &[ProfileProblem]) -> ApiError {
     let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
     ApiError::new(ErrorCode::Validation, format!("the profile {profile:?} cannot be used: {}", lines.join("; ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::platform::profile::INTERWORKS_BSS;
+
+    fn bss_account() -> String {
+        json!({"id": 12, "name": "Café Zoë", "corpEmail": "zoe@cafe.example", "isTaxable": true,
+               "transactionCurrency": "USD", "updatedAt": "2026-11-02T09:30:00.000Z",
+               "addresses": [{"address1": "11 Main St", "city": "Portland", "isBilling": true}]})
+        .to_string()
+    }
+
+    #[test]
+    fn a_profile_preview_shows_the_record_each_way() {
+        let preview = preview_profile(INTERWORKS_BSS, Module::Accounts, &bss_account()).unwrap();
+        let made = preview.inbound.clone().unwrap();
+        assert_eq!(made["Id"], "12", "the BSS's integer id becomes the connector's string id");
+        assert_eq!(made["Name"], "Café Zoë");
+        assert_eq!(made["Address"]["City"], "Portland");
+        assert!(preview.refused.is_empty(), "{:?}", preview.refused);
+        let back = preview.outbound.unwrap();
+        assert_eq!(back["name"], "Café Zoë", "and back to the BSS's field names");
+        assert_eq!(back["integrationId"], "12");
+        assert_eq!(back["addresses"][0]["city"], "Portland");
+    }
+
+    #[test]
+    fn a_profile_preview_names_what_went_wrong_on_each_side() {
+        // A record the store would refuse: the account has no name.
+        let nameless = json!({"id": 3, "corpEmail": "x@y.example"}).to_string();
+        let preview = preview_profile(INTERWORKS_BSS, Module::Accounts, &nameless).unwrap();
+        assert!(preview.refused.iter().any(|r| r.starts_with("Name")), "{:?}", preview.refused);
+
+        // An inbound that does not compile fails that side, and leaves nothing to send back;
+        // the rest of the profile may be mid-edit (a read path without {id}).
+        let mut document: serde_json::Value = serde_json::from_str(INTERWORKS_BSS).unwrap();
+        document["modules"]["Accounts"]["read"]["path"] = json!("/accounts");
+        document["modules"]["Accounts"]["inbound"] = json!("{Id: .id");
+        let text = serde_json::to_string_pretty(&document).unwrap();
+        let preview = preview_profile(&text, Module::Accounts, &bss_account()).unwrap();
+        assert!(preview.inbound.unwrap_err().starts_with("the inbound jq"));
+        assert_eq!(preview.outbound.unwrap_err(), "the inbound gave no record to send back");
+
+        // A transform that gives something other than a record is not one.
+        document["modules"]["Accounts"]["inbound"] = json!(".name");
+        let text = serde_json::to_string_pretty(&document).unwrap();
+        let preview = preview_profile(&text, Module::Accounts, &bss_account()).unwrap();
+        assert_eq!(preview.inbound.unwrap_err(), "the inbound gave \"Café Zoë\", not a record");
+
+        let error = preview_profile(INTERWORKS_BSS, Module::Accounts, "{\"id\": ").unwrap_err();
+        assert_eq!(error.code, ErrorCode::Validation);
+        assert!(error.message.starts_with("the platform record is not JSON (line 1)"), "{}", error.message);
+        let error = preview_profile("{", Module::Accounts, &bss_account()).unwrap_err();
+        assert!(error.message.starts_with("the profile is not JSON"), "{}", error.message);
+    }
 }

@@ -93,6 +93,18 @@ pub fn count_remotes(db: &Connection, platform: &str) -> rusqlite::Result<usize>
     Ok(count as usize)
 }
 
+/// What the store knows of the platform at `from` becomes what it knows of the one at `to`:
+/// for a platform that moved (the demo's sandbox on a new port), not another platform.
+/// Anything kept under `to` from an earlier life of that address is dropped first.
+pub fn move_platform(db: &Connection, from: &str, to: &str) -> rusqlite::Result<()> {
+    let tx = db.unchecked_transaction()?;
+    for table in ["platform_remote", "platform_journal", "platform_cursor", "platform_retry"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE platform = ?1"), [to])?;
+        tx.execute(&format!("UPDATE {table} SET platform = ?2 WHERE platform = ?1"), params![from, to])?;
+    }
+    tx.commit()
+}
+
 pub fn platform_cursor(db: &Connection, platform: &str, name: &str) -> rusqlite::Result<Option<String>> {
     db.query_row(
         "SELECT value FROM platform_cursor WHERE platform = ?1 AND name = ?2",
