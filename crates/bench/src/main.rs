@@ -144,14 +144,31 @@ async fn step(sandbox: &Sandbox, dir: &Path, name: &str, extra: &[String]) -> Re
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut args = vec!["engine".to_owned(), name.to_owned(), sandbox.base_url().to_owned(), dir.display().to_string()];
     args.extend_from_slice(extra);
-    let output = tokio::task::spawn_blocking(move || Command::new(exe).args(args).output())
+    // QBC_BENCH_CHILD_WRAPPER=heaptrack (or valgrind, perf record …) runs each step under a profiler.
+    let command = match std::env::var("QBC_BENCH_CHILD_WRAPPER").ok().filter(|w| !w.is_empty()) {
+        Some(wrapper) => {
+            let mut command = Command::new(wrapper);
+            command.arg(exe).args(args);
+            command
+        }
+        None => {
+            let mut command = Command::new(exe);
+            command.args(args);
+            command
+        }
+    };
+    let mut command = command;
+    let output = tokio::task::spawn_blocking(move || command.output())
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     if !output.status.success() {
         return Err(format!("{name}: {}", String::from_utf8_lossy(&output.stderr).trim()));
     }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("{name}: {e}"))
+    // The report is the step's last line: a wrapper may have printed its own before it.
+    let text = String::from_utf8_lossy(&output.stdout);
+    let report = text.lines().rev().find(|line| line.trim_start().starts_with('{')).unwrap_or_default();
+    serde_json::from_str(report).map_err(|e| format!("{name}: {e}"))
 }
 
 fn size_args(size: DemoSize) -> Vec<String> {
@@ -443,7 +460,9 @@ fn change_platform_side(connector: &Connector, count: usize) -> Result<Vec<Strin
 }
 
 /// A client of another app (a bookkeeper's), so its requests count against its own limits.
-fn bookkeeper(sandbox: &Sandbox) -> Result<qbo::Client, String> {
+/// `paced` keeps the client inside QuickBooks' limits; unpaced it fills a company as fast as
+/// the sandbox takes it.
+fn bookkeeper(sandbox: &Sandbox, paced: bool) -> Result<qbo::Client, String> {
     sandbox.register_app(RegisteredApp {
         name: "Bookkeeper".into(),
         client_id: "bookkeeper-app".into(),
@@ -451,14 +470,17 @@ fn bookkeeper(sandbox: &Sandbox) -> Result<qbo::Client, String> {
         redirect_uris: vec![REDIRECT.into()],
     });
     let token = sandbox.issue_tokens("bookkeeper-app", seed::US_REALM).access_token;
-    let config = qbo::ClientConfig::custom(sandbox.base_url().parse().map_err(|e| format!("{e}"))?, seed::US_REALM);
+    let mut config = qbo::ClientConfig::custom(sandbox.base_url().parse().map_err(|e| format!("{e}"))?, seed::US_REALM);
+    if !paced {
+        config.limits.time_scale = UNPACED;
+    }
     Ok(qbo::Client::new(config, Arc::new(qbo::StaticToken(token))))
 }
 
 /// A bookkeeper's edits in QuickBooks: another app, so its requests count against its own
 /// limits, as edits made in QuickBooks itself do not spend ours.
 async fn change_quickbooks_side(sandbox: &Sandbox, qbo_ids: &[String]) -> Result<(), String> {
-    let client = bookkeeper(sandbox)?;
+    let client = bookkeeper(sandbox, true)?;
     for chunk in qbo_ids.chunks(30) {
         let query = Query::select("Invoice").is_in("Id", chunk.iter().map(String::as_str)).max_results(30);
         let found = client.query_json(&query.text()).await.map_err(|e| e.to_string())?;
