@@ -10,9 +10,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::instance::{Instance, Instances};
 use crate::platform::link::{load_link, save_link, PlatformLink, PlatformSecret, RestLink};
 use crate::platform::profile::{read_profile, ProfileProblem, BUILT_IN};
-use crate::platform::rest::{Credentials, RestError, RestPlatform};
+use crate::platform::rest::{Credentials, LinkedPlatform, RestError, RestPlatform};
 use crate::platform::Module;
-use crate::sync::linked::LinkedPlatform;
 
 use super::*;
 

@@ -94,7 +94,7 @@ pub struct RunInput<'a> {
     pub context: Context,
     pub clock: Arc<dyn Clock>,
     /// The instance's platform link, when it links a REST platform.
-    pub platform: Option<super::linked::LinkedPlatform>,
+    pub platform: Option<crate::platform::rest::LinkedPlatform>,
     /// The instance's watched folder, when it links one.
     pub folder: Option<std::path::PathBuf>,
 }
@@ -107,7 +107,7 @@ pub struct Engine<'a> {
     pub(super) client: Client,
     pub(super) context: Context,
     pub(super) clock: Arc<dyn Clock>,
-    pub(super) platform: Option<Arc<super::linked::LinkedPlatform>>,
+    pub(super) platform: Option<Arc<crate::platform::rest::LinkedPlatform>>,
     pub(super) folder: Option<std::path::PathBuf>,
     pub(super) run_id: i64,
     pub(super) counts: BTreeMap<String, Counts>,
