@@ -36,6 +36,19 @@ fn link_to(setup: &Setup, bss: &BssSandbox) {
     setup.connector.set_platform_link("Books", &link, &secrets).unwrap();
 }
 
+/// The instance linked to a Ledgerline sandbox by its built-in profile and API key.
+fn link_to_ledgerline(setup: &Setup, ledger: &rest_sandbox::RestSandbox) {
+    let link = PlatformLink::Rest(RestLink {
+        profile: "ledger-rest.json".into(),
+        custom_profile: None,
+        variables: BTreeMap::from([("server".to_owned(), ledger.base_url().to_owned())]),
+        username: None,
+        client_id: None,
+    });
+    let secrets = BTreeMap::from([(PlatformSecret::Token, ledger.api_key().to_owned())]);
+    setup.connector.set_platform_link("Books", &link, &secrets).unwrap();
+}
+
 fn ops(setup: &Setup, run_id: i64, op: RecordOp) -> usize {
     let connection = setup.connector.store().connection();
     connector::sync::store::outcomes(&connection, run_id, false)
@@ -378,15 +391,7 @@ async fn a_differently_shaped_platform_passes_the_same_loop_by_its_profile_alone
     ledger.seed(84).unwrap();
     // Every seeded account is billed; QuickBooks only lets an account with no open balance go.
     let unbilled = ledger.create(LedgerKind::Accounts, &json!({"display_name": "Unbilled Traders"})).unwrap();
-    let link = PlatformLink::Rest(RestLink {
-        profile: "ledger-rest.json".into(),
-        custom_profile: None,
-        variables: BTreeMap::from([("server".to_owned(), ledger.base_url().to_owned())]),
-        username: None,
-        client_id: None,
-    });
-    let secrets = BTreeMap::from([(PlatformSecret::Token, ledger.api_key().to_owned())]);
-    setup.connector.set_platform_link("Books", &link, &secrets).unwrap();
+    link_to_ledgerline(&setup, &ledger);
     tax_every_line(&setup, seed::UK_REALM, "20.0% S");
 
     let run = sync(&setup, Direction::Sync).await;
@@ -481,15 +486,7 @@ async fn a_change_stamped_at_the_instant_of_the_last_read_is_not_missed() {
     let setup = setup(seed::US_REALM).await;
     let ledger = RestSandbox::start(RestConfig::default()).await.unwrap();
     let made = ledger.create(LedgerKind::Accounts, &json!({"display_name": "Same Instant Ltd"})).unwrap();
-    let link = PlatformLink::Rest(RestLink {
-        profile: "ledger-rest.json".into(),
-        custom_profile: None,
-        variables: BTreeMap::from([("server".to_owned(), ledger.base_url().to_owned())]),
-        username: None,
-        client_id: None,
-    });
-    let secrets = BTreeMap::from([(PlatformSecret::Token, ledger.api_key().to_owned())]);
-    setup.connector.set_platform_link("Books", &link, &secrets).unwrap();
+    link_to_ledgerline(&setup, &ledger);
     let first = sync(&setup, Direction::Sync).await;
     assert_eq!(first.outcome, RunOutcome::Succeeded, "{:#?}", problems(&setup, &first));
 
