@@ -541,18 +541,83 @@ try {
     }, 'the fixed rule to be saved');
   });
 
-  await step(session, 'a module of the operator\'s own is added and saved', async () => {
-    // A module of the operator's own, against an entity the built-in spec does not write.
+  // A module of the operator's own, mapped by picking only: the platform's contacts as
+  // QuickBooks employees. The push step checks what QuickBooks got.
+  let staff = null;
+  await step(session, "a new module's five fields mapped by picking only: the preview changes, Save, and a push sends them", async () => {
     await session.click('add-module-summary');
-    await session.type('new-module-name', 'Estimates');
-    await session.type('new-module-entity', 'Estimate');
-    await session.select('new-module-platform', 'Orders');
+    await session.type('new-module-name', 'Staff');
+    await session.type('new-module-entity', 'Employee');
+    await session.select('new-module-platform', 'Contacts');
     await session.click('new-module-add');
+    await session.select('mapping-method', 'push_create');
+    const enabled = () => session.execute('return document.querySelector("[data-testid=method-enabled]").checked;');
+    if (await enabled()) throw new Error("a new module's push create runs before it has a rule");
+    // Switched on, what QuickBooks requires of every employee is listed before any Save.
+    await session.click('method-enabled');
+    await session.wait(async () => (await session.all('required-gap')).length === 1, "the employee's required name listed");
+    const ids = await session.wait(async () => {
+      const options = (await selectOptions(session, 'preview-record')).filter(Boolean);
+      return options.length ? options : null;
+    }, 'contacts to preview');
+    await session.select('preview-record', ids[0]);
+    const contact = (await invoke(session, 'records', { module: 'Contacts', search: '', offset: 0, limit: 200 })).records.find((r) => r.id === ids[0]).data;
+    const previewed = async () => {
+      const text = await session.text(await session.find('preview-body'));
+      try { return JSON.parse(text); } catch { return null; }
+    };
+    const before = await previewed();
+
+    // Five fields, four by choosing a platform field and one a fixed value: the jq is the
+    // connector's, never typed.
+    const picks = [
+      ['DisplayName', 'Email', '.Email'],
+      ['GivenName', 'FirstName', '.FirstName'],
+      ['FamilyName', 'LastName', '.LastName'],
+      ['PrimaryEmailAddr.Address', 'Email', '.Email'],
+      ['Title', { fixed: 'Staff' }, '"Staff"'],
+    ];
+    await session.click('required-add');
+    for (const [target, field, jq] of picks) {
+      if (target !== 'DisplayName') {
+        await session.select('rule-add-target', target);
+        await session.click('rule-add');
+      }
+      const row = await ruleRow(session, target);
+      if ((await session.attribute(row, 'data-mode')) !== 'pick') throw new Error(`the new rule for ${target} opens in the editor`);
+      if (typeof field === 'object') {
+        await selectIn(session, row, 'pick-kind', 'fixed');
+        const input = await session.wait(async () => (await session.all('pick-value', await ruleRow(session, target)))[0], `the fixed value's field for ${target}`);
+        await session.clickElement(input);
+        await press(session, [field.fixed]);
+      } else {
+        await selectIn(session, row, 'pick-field', field);
+      }
+      await session.wait(async () => (await textIn(session, await ruleRow(session, target), 'rule-jq')) === jq, `the jq ${jq} written for ${target}`);
+      // The list of unfilled fields closes once the name is set: the rows move up, so the
+      // next click waits for them to settle.
+      if (target === 'DisplayName') await session.wait(async () => (await session.all('required-gap')).length === 0, 'the required name no longer listed');
+    }
+    let last = null;
+    const after = await session.wait(async () => {
+      const body = await previewed();
+      last = body ?? await session.text(await session.find('preview-body'));
+      return body && body.DisplayName === contact.Email && body.GivenName === contact.FirstName && body.FamilyName === contact.LastName
+        && body.PrimaryEmailAddr?.Address === contact.Email && body.Title === 'Staff' ? body : null;
+    }, "the preview to show the contact's picked values").catch((error) => {
+      throw new Error(`${error.message}: it shows ${JSON.stringify(last)} for ${JSON.stringify(contact)}`);
+    });
+    if (JSON.stringify(before) === JSON.stringify(after)) throw new Error(`the preview did not change: ${JSON.stringify(after)}`);
+    await shot(session, 'mappings-new-module-picked-1200x780');
     await session.click('mapping-save');
     await session.wait(async () => {
       const spec = await invoke(session, 'spec', { name: DEMO });
-      return spec.modules.some((m) => m.name === 'Estimates' && m.entity === 'Estimate' && m.platform_module === 'Orders');
-    }, 'the new module to be saved');
+      const module = spec.modules.find((m) => m.name === 'Staff');
+      const rules = module?.methods.push_create.rules ?? [];
+      return module.entity === 'Employee' && module.platform_module === 'Contacts' && module.methods.push_create.enabled
+        && rules.length === picks.length && picks.every(([target, , jq]) => rules.some((r) => r.target === target && r.expr === jq));
+    }, 'the new module and its five picked rules to be saved');
+    staff = contact;
   });
 
   await step(session, 'a push shows the plan, then progress and its result', async () => {
@@ -585,6 +650,13 @@ try {
     const [customer] = (await quickbooks(session, 'GET', `query?query=${encodeURIComponent(query)}`)).QueryResponse.Customer;
     if (customer.Notes !== 'Picked in the e2e test' || (customer.ShipAddr?.City ?? null) !== picked.city) {
       throw new Error(`QuickBooks got Notes ${customer.Notes} and ShipAddr ${JSON.stringify(customer.ShipAddr)} for ${picked.name}`);
+    }
+    // And the new module's picks: the contact as an employee, each picked field as it was previewed.
+    const byEmail = `SELECT * FROM Employee WHERE DisplayName = '${staff.Email.replace(/'/g, "\\'")}'`;
+    const [employee] = (await quickbooks(session, 'GET', `query?query=${encodeURIComponent(byEmail)}`)).QueryResponse.Employee ?? [];
+    if (employee?.GivenName !== staff.FirstName || employee?.FamilyName !== staff.LastName
+      || employee?.PrimaryEmailAddr?.Address !== staff.Email || employee?.Title !== 'Staff') {
+      throw new Error(`QuickBooks got the employee ${JSON.stringify(employee)} for the contact ${JSON.stringify(staff)}`);
     }
   });
 

@@ -9,7 +9,7 @@ import { errorHint, formatDuration, formatValue, runDuration } from './format';
 import type { RunRow } from '../bindings/RunRow';
 import { isPull, runOutcomeWords, runTotals } from './history';
 import { countOperations, describeCounts, fieldsOf, worthListing } from './plan';
-import { addModule, addRule, moveRule, removeRule, rulesOf, updateRule, withRules } from './rules';
+import { addModule, addRule, findModule, moveRule, removeRule, rulesOf, updateRule, withMethodEnabled, withRules } from './rules';
 import { describeSchedule, formFromSchedule, scheduleFromForm } from './schedule';
 import { parseSpecFile, specFileName } from './specfile';
 import { effectiveTheme, readThemeChoice, saveThemeChoice } from './theme';
@@ -113,6 +113,16 @@ describe('the rules editor', () => {
     expect(() => addModule(withEstimates, 'Estimates', 'Estimate', 'Orders')).toThrow(/already has a module/);
     expect(() => addModule(spec, 'X', ' ', 'Orders')).toThrow(/entity/);
     expect(() => addModule(spec, 'X', 'Estimate', '')).toThrow(/platform records/);
+  });
+
+  it("starts a new module's methods off and switches one on without touching the others", () => {
+    const added = addModule(spec, 'Staff', 'Employee', 'Contacts');
+    expect(Object.values(findModule(added, 'Staff')?.methods ?? {}).map((m) => m.enabled)).toEqual([false, false, false, false, false]);
+    const on = withMethodEnabled(added, 'Staff', 'push_create', true);
+    expect(findModule(on, 'Staff')?.methods.push_create.enabled).toBe(true);
+    expect(findModule(on, 'Staff')?.methods.push_update.enabled).toBe(false);
+    expect(findModule(on, 'Accounts')).toEqual(findModule(spec, 'Accounts'));
+    expect(findModule(withMethodEnabled(on, 'Staff', 'push_delete', true), 'Staff')?.methods.push_delete).toEqual({ enabled: true, action: 'deactivate' });
   });
 });
 

@@ -89,8 +89,8 @@ export function addModule(spec: Spec, name: string, entity: string, platformModu
   return { ...spec, modules: [...spec.modules, module] };
 }
 
-/** Switches a method on (so it runs) or off. */
-export function withMethodEnabled(spec: Spec, module: string, method: RuleMethod, enabled: boolean): Spec {
+/** Switches a method on (so it runs) or off: a new module's methods start off, so nothing half-mapped runs. */
+export function withMethodEnabled(spec: Spec, module: string, method: MethodName, enabled: boolean): Spec {
   return {
     ...spec,
     modules: spec.modules.map((m) =>

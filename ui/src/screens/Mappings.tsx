@@ -17,7 +17,7 @@ import { debounce } from '../lib/debounce';
 import { formatValue } from '../lib/format';
 import type { JqVocabulary } from '../lib/jq';
 import { EMPTY_FORM, formToPick, KIND_WORDS, pickToForm, requiredTarget, targetChoices, type PickForm } from '../lib/picker';
-import { addModule, addRule, findModule, isRuleMethod, moveRule, removeRule, rulesOf, updateRule, withRules } from '../lib/rules';
+import { addModule, addRule, findModule, isRuleMethod, moveRule, removeRule, rulesOf, updateRule, withMethodEnabled, withRules } from '../lib/rules';
 import { parseSpecFile, specFileName } from '../lib/specfile';
 
 const value = (e: Event) => (e.target as HTMLInputElement).value;
@@ -336,10 +336,26 @@ export function Mappings({ instance, notify }: { instance: InstanceView; notify:
 
       <div class="mapping-columns">
         <Section title={editable ? `Rules: ${module} ${method.replace('_', ' ')}` : 'Rules'}>
+          {moduleSpec && (
+            <label class="method-enabled">
+              <input
+                type="checkbox"
+                data-testid="method-enabled"
+                checked={moduleSpec.methods[method].enabled}
+                onChange={(e) => {
+                  setSpec(withMethodEnabled(spec, module, method, (e.target as HTMLInputElement).checked));
+                  setDirty(true);
+                }}
+              />
+              {moduleSpec.methods[method].enabled
+                ? `On: a sync runs ${module} ${method.replace('_', ' ')}.`
+                : `Off: a sync skips ${module} ${method.replace('_', ' ')}. Switch it on once its rules are ready.`}
+            </label>
+          )}
           {!editable && moduleSpec && (
             <p class="hint">
               push delete has no rules: it {moduleSpec.methods.push_delete.action === 'delete' ? 'deletes' : 'deactivates'} the
-              QuickBooks record ({moduleSpec.methods.push_delete.enabled ? 'on' : 'off'}).
+              QuickBooks record.
             </p>
           )}
           {gaps.length > 0 && (
