@@ -231,6 +231,46 @@ async function noTextOverflows(session, selector, size) {
   if (overflows.length) throw new Error(`text overflows at ${size}: ${overflows.join('; ')}`);
 }
 
+/**
+ * Fails when a control under `selector` cannot be reached: each input, select, textarea and
+ * button is scrolled into view as a person would bring it there, and the element at its centre
+ * must be the control itself (or inside it), and its box must not reach under any of `covers`
+ * (the bars that stay put while the page scrolls). Pixels would not tell a field under a bar
+ * from a field beside it; the element bounds do.
+ */
+async function nothingCovers(session, selector, covers, size) {
+  const { checked, covered } = await session.execute(`
+    const [selector, covers] = arguments;
+    const bars = [...document.querySelectorAll(covers)];
+    const covered = [];
+    let checked = 0;
+    for (const control of document.querySelector(selector).querySelectorAll('input, select, textarea, button')) {
+      if (control.type === 'hidden' || control.closest('.sr-only, details:not([open]) > :not(summary)')) continue;
+      if (!control.getClientRects().length) continue;
+      control.scrollIntoView({ block: 'center', inline: 'nearest' });
+      const box = control.getBoundingClientRect();
+      if (!box.width || !box.height) continue;
+      checked += 1;
+      const name = control.tagName + ' ' + (control.getAttribute('data-testid') || control.getAttribute('aria-label')
+        || control.getAttribute('data-name') || control.textContent.trim().slice(0, 30) || control.type);
+      const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+      if (!hit || (hit !== control && !control.contains(hit))) {
+        const by = hit ? hit.tagName + ' ' + (hit.getAttribute('data-testid') || hit.className) : 'nothing (outside the window)';
+        covered.push(name + ' is under ' + by);
+      }
+      for (const bar of bars) {
+        if (bar.contains(control)) continue;
+        const b = bar.getBoundingClientRect();
+        if (box.bottom > b.top + 0.5 && box.top < b.bottom - 0.5 && box.right > b.left && box.left < b.right) {
+          covered.push(name + ' reaches under ' + (bar.getAttribute('data-testid') || bar.className));
+        }
+      }
+    }
+    return { checked, covered };`, [selector, covers]);
+  if (checked < 10) throw new Error(`at ${size} only ${checked} controls were found under ${selector} to check`);
+  if (covered.length) throw new Error(`covered at ${size}: ${covered.join('; ')}`);
+}
+
 // The tray host and notification service must be on the bus before the app starts.
 const desktop = await startDesktop();
 const session = await Session.start('http://127.0.0.1:4444', application);
@@ -818,6 +858,51 @@ try {
     await session.select('schedule-mode', 'manual');
     await session.click('settings-save');
     await session.select('instance-select', DEMO);
+  });
+
+  await step(session, 'Settings in sections at 1200 x 780 and 800 x 600, light and dark: nothing cut off, no field under a bar', async () => {
+    const rect = await session.command('GET', '/window/rect');
+    await session.click('nav-settings');
+    // The spec's variables are drawn: the screen is whole, not "Loading the spec…".
+    await session.find('settings-variable');
+    const sections = ['settings-connection', 'settings-defaults', 'settings-syncs', 'settings-schedule', 'settings-advanced', 'danger-zone', 'app-preferences'];
+    const order = await session.execute(
+      'return [...document.querySelectorAll(".settings section[data-testid]")].map((s) => s.dataset.testid);',
+    );
+    if (JSON.stringify(order) !== JSON.stringify(sections)) throw new Error(`the Settings sections are ${order.join(', ')}`);
+    // Each control where the issue puts it: Remove in the danger zone, start at login with the app's preferences.
+    const homes = { 'copy-redirect-uri': 'settings-connection', 'settings-redirect-uri': 'settings-connection',
+      'settings-environment': 'settings-connection', 'schedule-mode': 'settings-schedule', 'remove-instance': 'danger-zone',
+      autostart: 'app-preferences' };
+    for (const [control, section] of Object.entries(homes)) {
+      const inside = await session.execute('return !!document.querySelector(`[data-testid="${arguments[1]}"] [data-testid="${arguments[0]}"]`);', [control, section]);
+      if (!inside) throw new Error(`${control} is not in ${section}`);
+    }
+    for (const [width, height] of [[1200, 780], [800, 600]]) {
+      await session.command('POST', '/window/rect', { width, height });
+      for (const theme of ['light', 'dark']) {
+        const size = `${width}x${height}-${theme}`;
+        await session.select('theme-select', theme);
+        // A message in the status bar, so the check also meets the bar at its height: the last
+        // one dismissed first, so the one waited for is this Save's answer.
+        await session.execute('document.querySelector("[data-testid=status-message] button[aria-label=Dismiss]")?.click();');
+        await session.click('settings-save');
+        await session.wait(async () => {
+          const [message] = await session.all('status-message');
+          return message && (await session.text(message)).includes('Settings saved') && !(await session.attribute(message, 'class')).includes('status-faded');
+        }, `"Settings saved" at ${size}`);
+        await session.execute('document.querySelector("[data-testid=settings-body]").scrollTop = 0;');
+        await shot(session, `settings-${size}`);
+        const overflow = await session.execute('return document.documentElement.scrollWidth - document.documentElement.clientWidth;');
+        if (overflow > 0) throw new Error(`Settings is ${overflow}px wider than the window at ${size}`);
+        await noTextOverflows(session, '.settings', size);
+        await nothingCovers(session, '.settings', '[data-testid=settings-savebar], .status-bar', size);
+        await session.execute('document.querySelector("[data-testid=app-preferences]").scrollIntoView({ block: "end" });');
+        await shot(session, `settings-${size}-end`);
+      }
+    }
+    await session.select('theme-select', 'system');
+    await session.command('POST', '/window/rect', { width: rect.width, height: rect.height });
   });
 
   await step(session, 'dark and small: the theme choice and a narrow window stay readable', async () => {

@@ -153,7 +153,7 @@ export function App() {
   else if (NEEDS_INSTANCE.includes(screen) && !instance)
     body = <div class="screen"><p class="empty">Activate an instance first.</p></div>;
   else if (screen === 'settings' && instance)
-    body = <Settings key={instance.name} instance={instance} notify={notify} onSaved={reload} />;
+    body = <Settings key={instance.name} instance={instance} notify={notify} onSaved={reload} onOpenConnection={() => go('connection')} />;
   else if (screen === 'platform' && instance) body = <Platform key={instance.name} instance={instance} notify={notify} />;
   else if (screen === 'connection' && instance)
     body = <Connection key={instance.name} instance={instance} notify={notify} onChanged={reload} />;

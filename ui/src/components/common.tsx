@@ -39,11 +39,30 @@ export function StatusBar({ message, faded, onClose }: { message: ApiError | str
   );
 }
 
-export function Section({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+/**
+ * A titled card. With an `id` it is a landmark named by its title that an in-page link can
+ * scroll to; `testId` and `class` mark it for the test and the stylesheet.
+ */
+export function Section({
+  title,
+  children,
+  actions,
+  id,
+  testId,
+  class: className,
+}: {
+  title: string;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+  id?: string;
+  testId?: string;
+  class?: string;
+}) {
+  const titleId = id ? `${id}-title` : undefined;
   return (
-    <section class="card">
+    <section class={className ? `card ${className}` : 'card'} id={id} data-testid={testId} aria-labelledby={titleId}>
       <header class="card-head">
-        <h2>{title}</h2>
+        <h2 id={titleId}>{title}</h2>
         {actions && <div class="actions">{actions}</div>}
       </header>
       {children}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceView } from '../bindings/InstanceView';
-import { formChanges, formFromInstance, rebaseForm } from './settingsform';
+import { formChanges, formFromInstance, formHasEdits, rebaseForm } from './settingsform';
 
 function instance(change: (i: InstanceView) => void = () => {}): InstanceView {
   const view: InstanceView = {
@@ -108,5 +108,26 @@ describe('what Save sends', () => {
     const { changes } = formChanges(rebaseForm(typed, opened, connected), connected);
     expect(changes.company_id).toBeNull();
     expect(changes.client_id).toBe('client-2');
+  });
+});
+
+describe('whether the form has edits to save', () => {
+  const base = formFromInstance(instance());
+
+  it('has none as opened, nor once a change made elsewhere is taken in', () => {
+    expect(formHasEdits(base, base)).toBe(false);
+    const after = formFromInstance(instance((i) => (i.settings.schedule.paused = true)));
+    expect(formHasEdits(rebaseForm(base, base, after), after)).toBe(false);
+  });
+
+  it('has one for any field, variable, policy or schedule field edited', () => {
+    expect(formHasEdits({ ...base, clientId: 'client-2' }, base)).toBe(true);
+    expect(formHasEdits({ ...base, variables: { ...base.variables, currency: 'EUR' } }, base)).toBe(true);
+    expect(formHasEdits({ ...base, policies: { Accounts: 'newest_wins' } }, base)).toBe(true);
+    expect(formHasEdits({ ...base, schedule: { ...base.schedule, quiet: true } }, base)).toBe(true);
+  });
+
+  it('has none for spaces typed around a value, which Save trims away', () => {
+    expect(formHasEdits({ ...base, clientId: ' client-1 ' }, base)).toBe(false);
   });
 });

@@ -94,3 +94,17 @@ export function formChanges(form: SettingsForm, base: SettingsForm): { changes: 
     scheduleChanged: (Object.keys(form.schedule) as (keyof ScheduleForm)[]).some((key) => form.schedule[key] !== base.schedule[key]),
   };
 }
+
+/** Whether Save has anything of the form's to send: what the bar under the form tells. */
+export function formHasEdits(form: SettingsForm, base: SettingsForm): boolean {
+  const { changes, scheduleChanged } = formChanges(form, base);
+  return (
+    scheduleChanged ||
+    changes.environment !== null ||
+    changes.company_id !== null ||
+    changes.client_id !== null ||
+    changes.redirect_uri !== null ||
+    Object.keys(changes.variables).length > 0 ||
+    Object.keys(changes.conflict_policies).length > 0
+  );
+}
