@@ -47,6 +47,8 @@ const COMMANDS: &[&str] = &[
     "unlink",
     "conflicts",
     "home",
+    "setup",
+    "company_records",
     "resolve_conflict",
     "resolve_same_entity",
     "platform_link",

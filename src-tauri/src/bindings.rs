@@ -42,6 +42,8 @@ mod tests {
             ConflictView,
             SameEntityChoice,
             HomeView,
+            SetupView,
+            CompanyRecord,
             Side,
             connector::error::ApiError,
             connector::spec::Spec,

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use connector::api::{
-    ConflictView, ConnectionView, Connector, HomeView, InstanceChanges, InstanceView, LookupRow, MappingFields,
-    OutcomePage, PlatformLinkView, PlatformTest, Preview, PreviewSource, ProfilePreview, ProfileSummary, RecordPage,
-    RulesPreview, TestOutcome,
+    CompanyRecord, ConflictView, ConnectionView, Connector, HomeView, InstanceChanges, InstanceView, LookupRow,
+    MappingFields, OutcomePage, PlatformLinkView, PlatformTest, Preview, PreviewSource, ProfilePreview, ProfileSummary,
+    RecordPage, RulesPreview, SetupView, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
@@ -365,6 +365,18 @@ pub fn conflicts(state: State<'_, AppState>, name: String) -> Answer<Vec<Conflic
 #[tauri::command]
 pub fn home(state: State<'_, AppState>, name: String) -> Answer<HomeView> {
     state.connector.home(&name)
+}
+
+/// The first-sync checklist: connected, what the mapping needs chosen, first sync done.
+#[tauri::command]
+pub fn setup(state: State<'_, AppState>, name: String) -> Answer<SetupView> {
+    state.connector.setup(&name)
+}
+
+/// The company's records a checklist choice may name, by name.
+#[tauri::command]
+pub async fn company_records(state: State<'_, AppState>, name: String, variable: String) -> Answer<Vec<CompanyRecord>> {
+    state.connector.company_records(&name, &variable).await
 }
 
 // ------------------------------------------------------------ the platform link

@@ -156,6 +156,8 @@ fn main() {
             commands::unlink,
             commands::conflicts,
             commands::home,
+            commands::setup,
+            commands::company_records,
             runs::resolve_conflict,
             runs::resolve_same_entity,
             commands::platform_link,

@@ -5,6 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { ApiError } from './bindings/ApiError';
 import type { AppInfo } from './bindings/AppInfo';
+import type { CompanyRecord } from './bindings/CompanyRecord';
 import type { ConflictView } from './bindings/ConflictView';
 import type { ConnectStart } from './bindings/ConnectStart';
 import type { ConnectionChangedEvent } from './bindings/ConnectionChangedEvent';
@@ -42,6 +43,7 @@ import type { RunSummary } from './bindings/RunSummary';
 import type { SameEntityChoice } from './bindings/SameEntityChoice';
 import type { Schedule } from './bindings/Schedule';
 import type { ScheduleView } from './bindings/ScheduleView';
+import type { SetupView } from './bindings/SetupView';
 import type { Side } from './bindings/Side';
 import type { Spec } from './bindings/Spec';
 import type { SyncFinishedEvent } from './bindings/SyncFinishedEvent';
@@ -122,6 +124,8 @@ export const api = {
   unlink: (name: string, module: string, platformId: string) => call<null>('unlink', { name, module, platformId }),
   conflicts: (name: string) => call<ConflictView[]>('conflicts', { name }),
   home: (name: string) => call<HomeView>('home', { name }),
+  setup: (name: string) => call<SetupView>('setup', { name }),
+  companyRecords: (name: string, variable: string) => call<CompanyRecord[]>('company_records', { name, variable }),
   resolveConflict: (name: string, conflictId: number, choices: Record<string, Side>) =>
     call<RunSummary>('resolve_conflict', { name, conflictId, choices }),
   resolveSameEntity: (name: string, conflictId: number, choice: SameEntityChoice) =>

@@ -27,7 +27,7 @@ export function StatusBar({ message, faded, onClose }: { message: ApiError | str
         >
           <div class="status-body">
             <strong>{isError ? message.message : message}</strong>
-            {isError && <p class="hint">{errorHint(message)}</p>}
+            {isError && errorHint(message) && <p class="hint">{errorHint(message)}</p>}
             {isError && message.detail && <pre class="detail">{message.detail}</pre>}
           </div>
           <button type="button" class="ghost" onClick={onClose} aria-label="Dismiss">

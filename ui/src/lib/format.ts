@@ -43,11 +43,12 @@ export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-/** What the operator can do about an error, by its code (never by its text). */
+/** What the operator can do about an error, by its code (never by its text). A refusal's
+ * own message already says what to change, so it gets no second sentence. */
 export function errorHint(error: ApiError): string {
   switch (error.code) {
     case 'validation':
-      return 'Correct the value named above and try again.';
+      return '';
     case 'not_found':
       return 'It no longer exists: reopen the screen to see what is there now.';
     case 'conflict':

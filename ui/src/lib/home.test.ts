@@ -42,6 +42,7 @@ describe('home', () => {
 
   it('says the connection and, when it is not usable, which button to press', () => {
     expect(connectionLine(home())).toEqual({ text: 'Connected to QuickBooks company 9341.', tone: 'ok' });
+    expect(connectionLine(home(), 'Sandbox Company US 1')).toEqual({ text: 'Connected to Sandbox Company US 1 in QuickBooks.', tone: 'ok' });
     expect(connectionLine(home({ connection: 'not_connected' })).text).toContain('press Connect');
     expect(connectionLine(home({ connection: 'reconnect_needed' })).text).toContain('press Reconnect');
   });

@@ -29,9 +29,10 @@ export function relativeTime(iso: string, now: number): string {
 
 export type Tone = 'ok' | 'warn' | 'bad';
 
-/** The connection in one sentence, and what to do when it is not usable. */
-export function connectionLine(home: HomeView): { text: string; tone: Tone } {
-  const company = home.company_id ? `QuickBooks company ${home.company_id}` : 'QuickBooks';
+/** The connection in one sentence, and what to do when it is not usable. The company is
+ * named by its name once QuickBooks has told it, by its id until then. */
+export function connectionLine(home: HomeView, companyName: string | null = null): { text: string; tone: Tone } {
+  const company = companyName ? `${companyName} in QuickBooks` : home.company_id ? `QuickBooks company ${home.company_id}` : 'QuickBooks';
   switch (home.connection) {
     case 'connected':
       return { text: `Connected to ${company}.`, tone: 'ok' };

@@ -238,6 +238,8 @@ describe('plans and formats', () => {
     const busy = asApiError({ code: 'busy', message: 'anything at all', detail: null });
     expect(isApiError(busy)).toBe(true);
     expect(errorHint(busy)).toMatch(/already running/);
+    // A refusal says what to change itself; no sentence about a value "named above" that is not there.
+    expect(errorHint({ ...busy, code: 'validation' })).toBe('');
     expect(asApiError(new Error('boom'))).toEqual({ code: 'storage', message: 'boom', detail: null });
   });
 });

@@ -4,12 +4,15 @@
 // from lib/home.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { InstanceView } from '../api';
+import { api, type InstanceView } from '../api';
 import type { HomeView } from '../bindings/HomeView';
+import type { SetupView } from '../bindings/SetupView';
 import { Empty, Section, type Notify } from '../components/common';
+import { FirstSyncChecklist } from '../components/FirstSyncChecklist';
 import { SyncProgress, useSyncRun } from '../components/SyncRun';
 import { formatWhen } from '../lib/format';
 import { attention, connectionLine, lastRunHeadline, nextRunWords, problemWords, relativeTime } from '../lib/home';
+import { syncBlockedReason } from '../lib/setup';
 
 export type HomeTarget = { screen: 'connection' | 'conflicts' | 'history' | 'sync'; runId?: number };
 
@@ -32,12 +35,29 @@ export function Home({
     return () => clearInterval(timer);
   }, []);
 
+  // The checklist and the company's name come with the Home view: read again when it is.
+  const [setup, setSetup] = useState<SetupView | null>(null);
+  const [companyName, setCompanyName] = useState<string | null>(null);
+  const loadSetup = () => api.setup(instance.name).then(setSetup, () => setSetup(null));
+  useEffect(() => {
+    loadSetup();
+  }, [instance.name, home]);
+  const connected = home?.connection === 'connected';
+  useEffect(() => {
+    if (!connected) return;
+    api.connection(instance.name).then(
+      (view) => setCompanyName(view.state === 'connected' ? view.company_name : null),
+      () => setCompanyName(null),
+    );
+  }, [instance.name, connected]);
+
   const syncNow = async () => {
     if (await start('sync', null)) notify('Sync finished: the last run below is this one.');
   };
 
   if (!home || home.instance !== instance.name) return <div class="screen">Loading…</div>;
-  const connection = connectionLine(home);
+  const connection = connectionLine(home, companyName);
+  const blocked = setup ? syncBlockedReason(setup) : null;
   const run = home.last_run;
   const needs = attention(home, now);
   return (
@@ -46,7 +66,7 @@ export function Home({
         title={home.instance}
         actions={
           <>
-            <button type="button" class="primary" data-testid="home-sync-now" disabled={running || home.connection !== 'connected'} onClick={syncNow}>
+            <button type="button" class="primary" data-testid="home-sync-now" disabled={running || blocked !== null} title={blocked ?? undefined} onClick={syncNow}>
               Sync now
             </button>
             {running && (
@@ -61,10 +81,18 @@ export function Home({
           {connection.text}
         </p>
         <SyncProgress running={running} progress={progress} />
+        {blocked && !running && (
+          <p class="home-line hint" data-testid="home-sync-blocked">
+            {blocked}
+          </p>
+        )}
         <p class="home-line" data-testid="home-next-run" data-kind={home.next_run.kind}>
           {nextRunWords(home.next_run, now)}
         </p>
       </Section>
+      {setup && setup.first_sync === null && (
+        <FirstSyncChecklist view={setup} notify={notify} onOpen={(screen) => onOpen({ screen })} onChanged={loadSetup} />
+      )}
       <Section title="Needs you">
         {needs.length === 0 ? (
           <Empty>Nothing needs you now.</Empty>

@@ -190,7 +190,7 @@ export function Platform({ instance, notify }: { instance: InstanceView; notify:
             {saveError ? (
               <div class="field-error" role="alert" data-testid="platform-save-error" data-code={saveError.code}>
                 <strong>Not saved: {saveError.message}</strong>
-                <p class="hint">{errorHint(saveError)}</p>
+                {errorHint(saveError) && <p class="hint">{errorHint(saveError)}</p>}
               </div>
             ) : (
               saved && (
@@ -323,7 +323,7 @@ function TestConnection({ name }: { name: string }) {
       {error && (
         <div class="field-error" role="alert" data-testid="platform-test-failure" data-code={error.code}>
           <strong>{error.message}</strong>
-          <p class="hint">{errorHint(error)}</p>
+          {errorHint(error) && <p class="hint">{errorHint(error)}</p>}
         </div>
       )}
     </Section>

@@ -11,6 +11,7 @@ import { formatValue } from '../lib/format';
 import { runOutcomeWords } from '../lib/history';
 import type { Operation } from '../bindings/Operation';
 import { countOperations, describeCounts, fieldsOf, worthListing } from '../lib/plan';
+import { markPreviewed } from '../lib/setup';
 
 const LISTED_PER_MODULE = 50;
 
@@ -33,6 +34,7 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
     setPlanning(true);
     try {
       setPlan(await api.plan(name, null));
+      markPreviewed(name);
     } catch (error) {
       notify(asApiError(error));
     } finally {

@@ -54,16 +54,11 @@ impl Connector {
         Ok(Connecting { url, way, listener })
     }
 
-    /// Finishes connecting `name` with the browser's answer, whichever way it came. An
-    /// instance of the bundled sandbox's demo app gets its server variables (income account,
-    /// vendor) pointed at the demo company's records, which it can read only now.
+    /// Finishes connecting `name` with the browser's answer, whichever way it came. What the
+    /// mapping needs from the company (income account, vendor) is then the operator's choice,
+    /// by name, on the first-sync checklist: not guessed here, even for the demo.
     pub async fn finish_connect(&self, name: &str, callback_url: &str) -> ApiResult<ConnectionView> {
-        let connection = self.complete_connect(name, callback_url).await?;
-        let instance = Instances::new(&self.store).get(name)?;
-        if instance.client_id.as_deref() == Some(qbo_sandbox::DEMO_CLIENT_ID) {
-            self.fill_variables_from_company(name).await?;
-        }
-        Ok(connection)
+        self.complete_connect(name, callback_url).await
     }
 }
 

@@ -27,12 +27,14 @@ mod instances;
 mod platform;
 mod records;
 mod schedule;
+mod setup;
 mod spec;
 mod sync;
 mod views;
 
 pub use conflicts::rename_field;
 pub use platform::{preview_profile, ModuleCount, PlatformLinkView, PlatformTest, ProfilePreview, ProfileSummary};
+pub use setup::{setup_choices, CompanyRecord, SetupChoice, SetupView};
 pub use sync::{RunKind, RunWatch};
 pub use views::*;
 

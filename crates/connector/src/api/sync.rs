@@ -119,7 +119,12 @@ impl Connector {
 
     /// Runs a sync (push, pull or both) and answers its summary.
     pub async fn sync(&self, name: &str, request: crate::sync::SyncRequest<'_>) -> ApiResult<crate::sync::RunSummary> {
-        crate::sync::Engine::run(self.run_input(name).await?, request).await
+        // Not connected comes first: it is the first thing to fix.
+        let input = self.run_input(name).await?;
+        if matches!(request.direction, Direction::Push | Direction::Sync) && request.only.is_none() {
+            self.refuse_unready_push(name, request.modules.as_deref())?;
+        }
+        crate::sync::Engine::run(input, request).await
     }
 
     /// What a push would do, module by module, without writing anything.

@@ -188,6 +188,19 @@ fn read_path(expression: &str) -> Option<String> {
 }
 
 /// The arguments of `function(…)`, split at `; `.
+/// The server variable a rule is filled with when the rule is nothing else: `var("X")`, or
+/// `var_or("X"; null)` for a field that may stay empty (answered with `true`).
+pub fn variable_of(expression: &str) -> Option<(String, bool)> {
+    let expression = expression.trim();
+    if let Some(name) = call(expression, "var").and_then(|args| one_string(&args)) {
+        return Some((name, false));
+    }
+    match call(expression, "var_or")?.as_slice() {
+        [name, fallback] if fallback == "null" => Some((serde_json::from_str(name).ok()?, true)),
+        _ => None,
+    }
+}
+
 fn call(expression: &str, function: &str) -> Option<Vec<String>> {
     let inner = expression.strip_prefix(function)?.strip_prefix('(')?.strip_suffix(')')?;
     Some(inner.split("; ").map(str::to_owned).collect())
@@ -211,6 +224,19 @@ fn string_and_path(args: &[String]) -> Option<(String, String)> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_rule_that_is_only_a_server_variable_names_it_and_whether_it_may_stay_empty() {
+        assert_eq!(variable_of(r#"var("Income Account")"#), Some(("Income Account".into(), false)));
+        assert_eq!(variable_of(r#" var_or("Sales Tax Code"; null) "#), Some(("Sales Tax Code".into(), true)));
+        // A fallback other than nothing, or a variable inside more jq, is not a plain choice.
+        assert_eq!(variable_of(r#"var_or("Sales Tax Code"; "TAX")"#), None);
+        assert_eq!(
+            variable_of(r#"if var("Product Type") == "Inventory" then var("Expense Account") else null end"#),
+            None
+        );
+        assert_eq!(variable_of(".Name"), None);
+    }
 
     #[test]
     fn each_kind_of_pick_is_written_as_jq_and_read_back() {

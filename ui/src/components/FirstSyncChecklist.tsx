@@ -1,0 +1,112 @@
+// The first-sync checklist on Home: connect, choose from the company by name what the
+// mappings need (the ids stay behind the scenes), preview, first sync. Shown until a first
+// sync has sent records.
+
+import { useEffect, useState } from 'preact/hooks';
+import { api, asApiError } from '../api';
+import type { CompanyRecord } from '../bindings/CompanyRecord';
+import type { InstanceChanges } from '../bindings/InstanceChanges';
+import type { SetupChoice } from '../bindings/SetupChoice';
+import type { SetupView } from '../bindings/SetupView';
+import { choiceLabel, setupSteps, wasPreviewed } from '../lib/setup';
+import { Section, type Notify } from './common';
+
+const onlyVariable = (variable: string, value: string): InstanceChanges => ({
+  environment: null,
+  company_id: null,
+  client_id: null,
+  client_secret: null,
+  redirect_uri: null,
+  variables: { [variable]: value },
+  methods: [],
+  conflict_policies: {},
+});
+
+function ChoiceField({ name, choice, connected, notify, onChosen }: {
+  name: string;
+  choice: SetupChoice;
+  connected: boolean;
+  notify: Notify;
+  onChosen: () => void;
+}) {
+  const [records, setRecords] = useState<CompanyRecord[] | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
+  useEffect(() => {
+    if (!connected) return;
+    api.companyRecords(name, choice.variable).then(setRecords, (e) => setFailed(asApiError(e).message));
+  }, [name, choice.variable, connected]);
+  const choose = async (id: string) => {
+    try {
+      await api.updateInstance(name, onlyVariable(choice.variable, id));
+      onChosen();
+    } catch (error) {
+      notify(asApiError(error));
+    }
+  };
+  const known = records?.some((r) => r.id === choice.value);
+  return (
+    <label class="setup-choice" data-testid="setup-choice" data-variable={choice.variable} data-value={choice.value} data-required={String(choice.required)}>
+      <span>
+        {choiceLabel(choice)} {choice.required ? <span class="badge required">required</span> : <span class="hint">(optional)</span>}
+      </span>
+      <select
+        data-testid="setup-choice-select"
+        value={choice.value}
+        disabled={!connected || records === null}
+        onChange={(e) => choose((e.target as HTMLSelectElement).value)}
+      >
+        <option value="">{records === null ? (connected ? 'Reading the company…' : 'Connect first') : choice.required ? 'Choose…' : 'None (the company’s default)'}</option>
+        {records?.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.name}
+          </option>
+        ))}
+        {choice.value && records !== null && !known && <option value={choice.value}>{`Not in this company (id ${choice.value})`}</option>}
+      </select>
+      {failed && <span class="hint bad">Could not read the company’s list: {failed}</span>}
+    </label>
+  );
+}
+
+export function FirstSyncChecklist({ view, notify, onOpen, onChanged }: {
+  view: SetupView;
+  notify: Notify;
+  onOpen: (screen: 'connection' | 'sync') => void;
+  onChanged: () => void;
+}) {
+  const steps = setupSteps(view, wasPreviewed(view.instance));
+  const connected = view.connection === 'connected';
+  const choices = [...view.choices].sort((a, b) => Number(b.required) - Number(a.required));
+  return (
+    <Section title="Your first sync" testId="setup-checklist">
+      <ol class="setup-steps">
+        {steps.map((step) => (
+          <li key={step.id} class={step.done ? 'done' : ''} data-testid={`setup-step-${step.id}`} data-done={String(step.done)}>
+            <strong>
+              <span aria-hidden="true">{step.done ? '✓ ' : '○ '}</span>
+              {step.title}
+            </strong>
+            <span class="hint"> {step.hint}</span>
+            {step.id === 'connect' && !step.done && (
+              <button type="button" data-testid="setup-open-connection" onClick={() => onOpen('connection')}>
+                Open Connection
+              </button>
+            )}
+            {step.id === 'choose' && choices.length > 0 && (
+              <div class="setup-choices">
+                {choices.map((choice) => (
+                  <ChoiceField key={choice.variable} name={view.instance} choice={choice} connected={connected} notify={notify} onChosen={onChanged} />
+                ))}
+              </div>
+            )}
+            {step.id === 'preview' && !view.first_sync && (
+              <button type="button" data-testid="setup-open-preview" onClick={() => onOpen('sync')}>
+                Open Sync to preview
+              </button>
+            )}
+          </li>
+        ))}
+      </ol>
+    </Section>
+  );
+}
