@@ -129,12 +129,30 @@ async fn history_filters_names_records_follows_a_trail_and_exports_csv() {
     assert_eq!(steps, [(second.run_id, RecordOp::Update, Outcome::Ok), (first.run_id, RecordOp::Create, Outcome::Ok)]);
     assert!(trail.qbo_id.is_some() && trail.runs.iter().all(|t| t.qbo_id == trail.qbo_id), "{trail:#?}");
     assert_eq!(trail.quickbooks_url, None, "a local sandbox has no web app");
+    let none = c.quickbooks_address("Books", "Accounts", trail.qbo_id.as_deref().unwrap()).unwrap_err();
+    assert_eq!(none.code, ErrorCode::NotFound);
     // The refused one's trail keeps QuickBooks' words from run 1.
     let trail = c.record_trail("Books", "Accounts", &bad.id).unwrap();
     let steps: Vec<(i64, Outcome)> = trail.runs.iter().map(|t| (t.run_id, t.outcome)).collect();
     assert_eq!(steps, [(second.run_id, Outcome::Ok), (first.run_id, Outcome::Failed)]);
     assert!(trail.runs[1].message.as_deref().unwrap_or_default().contains("colon"), "{trail:#?}");
     assert_eq!(c.record_trail("Books", "Nowhere", &alpha.id).unwrap_err().code, ErrorCode::NotFound);
+
+    // Against Intuit's sandbox, the trail and the rows open the customer there.
+    let alpha_qbo = c.record_trail("Books", "Accounts", &alpha.id).unwrap().qbo_id.unwrap();
+    let intuit = connector::api::InstanceChanges {
+        environment: Some(connector::instance::Environment::Sandbox),
+        ..Default::default()
+    };
+    c.update_instance("Books", intuit).unwrap();
+    let wanted = format!("https://app.sandbox.qbo.intuit.com/app/customerdetail?nameId={alpha_qbo}");
+    let trail = c.record_trail("Books", "Accounts", &alpha.id).unwrap();
+    assert_eq!(trail.quickbooks_url.as_deref(), Some(wanted.as_str()));
+    assert!(trail.runs.iter().all(|t| t.quickbooks_url.as_deref() == Some(wanted.as_str())), "{trail:#?}");
+    assert_eq!(c.quickbooks_address("Books", "Accounts", &alpha_qbo).unwrap(), wanted);
+    let search_alpha = OutcomeFilter { search: Some(alpha.id.clone()), ..OutcomeFilter::default() };
+    let row = &c.history_records("Books", second.run_id, &search_alpha, 0, 1).unwrap().records[0];
+    assert_eq!(row.quickbooks_url.as_deref(), Some(wanted.as_str()));
 
     // Runs by outcome, module and date.
     let ids = |filter: &RunFilter| -> Vec<i64> {

@@ -107,6 +107,15 @@ impl Connector {
         })
     }
 
+    /// Where QuickBooks' web app shows `module`'s entity `qbo_id` for `name`'s company: the
+    /// address the app opens, made here so that it never opens one a screen made up.
+    pub fn quickbooks_address(&self, name: &str, module: &str, qbo_id: &str) -> ApiResult<String> {
+        let environment = Instances::new(&self.store).get(name)?.environment;
+        url_of(&environment, &self.spec(name)?, module, Some(qbo_id)).ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, format!("QuickBooks has no page to open for {module} {qbo_id} here"))
+        })
+    }
+
     /// Writes a run's records that `filter` lets through (all of them by default) as CSV,
     /// RFC 4180, under a header of [`REPORT_COLUMNS`]; answers how many rows were written.
     pub fn write_run_report(
