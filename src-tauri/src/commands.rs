@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use connector::api::{
-    CompanyRecord, ConflictView, ConnectionView, Connector, HomeView, InstanceChanges, InstanceView, LookupRow,
-    MappingFields, OutcomePage, PlatformLinkView, PlatformTest, Preview, PreviewSource, ProfilePreview, ProfileSummary,
-    RecordPage, RulesPreview, SetupView, TestOutcome,
+    CompanyRecord, ConflictView, ConnectionView, Connector, HistoryPage, HomeRun, HomeView, InstanceChanges,
+    InstanceView, LookupRow, MappingFields, OutcomePage, PlatformLinkView, PlatformTest, Preview, PreviewSource,
+    ProfilePreview, ProfileSummary, RecordPage, RecordTrail, RulesPreview, RunPage, SetupView, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
@@ -18,7 +18,7 @@ use connector::platform::{Module, Record};
 use connector::spec::customize::Difference;
 use connector::spec::{Issue, MethodName, Pick, Spec};
 use connector::sync::schedule::ScheduleView;
-use connector::sync::store::RunRow;
+use connector::sync::store::{OutcomeFilter, RunFilter, RunRow};
 use connector::sync::{PlanView, Schedule};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -349,6 +349,63 @@ pub fn run_records(
     limit: usize,
 ) -> Answer<OutcomePage> {
     state.connector.run_records_page(&name, run_id, only_problems, offset, limit)
+}
+
+#[tauri::command]
+pub fn history_runs(
+    state: State<'_, AppState>,
+    name: String,
+    filter: RunFilter,
+    offset: usize,
+    limit: usize,
+) -> Answer<RunPage> {
+    state.connector.history_runs(&name, &filter, offset, limit)
+}
+
+#[tauri::command]
+pub fn history_records(
+    state: State<'_, AppState>,
+    name: String,
+    run_id: i64,
+    filter: OutcomeFilter,
+    offset: usize,
+    limit: usize,
+) -> Answer<HistoryPage> {
+    state.connector.history_records(&name, run_id, &filter, offset, limit)
+}
+
+#[tauri::command]
+pub fn run_counts(state: State<'_, AppState>, name: String, run_id: i64) -> Answer<HomeRun> {
+    state.connector.run_counts(&name, run_id)
+}
+
+#[tauri::command]
+pub fn record_trail(
+    state: State<'_, AppState>,
+    name: String,
+    module: String,
+    platform_id: String,
+) -> Answer<RecordTrail> {
+    state.connector.record_trail(&name, &module, &platform_id)
+}
+
+#[tauri::command]
+pub fn run_report_csv(state: State<'_, AppState>, name: String, run_id: i64, filter: OutcomeFilter) -> Answer<String> {
+    state.connector.run_report_csv(&name, run_id, &filter)
+}
+
+/// Opens the entity in QuickBooks' web app at the address the connector makes, never one
+/// the UI sends.
+#[tauri::command]
+pub fn open_in_quickbooks(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    module: String,
+    qbo_id: String,
+) -> Answer<()> {
+    let url = state.connector.quickbooks_address(&name, &module, &qbo_id)?;
+    crate::connect::open_in_browser(&app, &url)
 }
 
 #[tauri::command]

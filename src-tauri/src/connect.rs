@@ -99,7 +99,8 @@ pub fn handle_deep_links(app: &AppHandle, urls: Vec<url::Url>) {
     }
 }
 
-fn open_in_browser(app: &AppHandle, url: &str) -> Result<(), ApiError> {
+/// Opens `url` in the operator's browser (or the command `QBCONNECTOR_OPEN_URL_WITH` names).
+pub(crate) fn open_in_browser(app: &AppHandle, url: &str) -> Result<(), ApiError> {
     let failed = |error: String| {
         ApiError::new(ErrorCode::Validation, "the browser could not be opened; open this address yourself")
             .with_detail(format!("{url}\n{error}"))

@@ -54,6 +54,36 @@ function invoke(session, command, args = {}) {
   });
 }
 
+/** The rows of an RFC 4180 text: quoted fields may hold commas, doubled quotes and line breaks. */
+function csvRows(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 1;
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) rows.push([...row, field]);
+  return rows;
+}
+
 async function attributeOf(session, testId, name) {
   return session.attribute(await session.find(testId), name);
 }
@@ -750,7 +780,7 @@ try {
     }
   });
 
-  await step(session, 'the history lists the run and its records', async () => {
+  await step(session, 'the history lists the run and its records by name, follows a trail, and is filtered to failures and exported', async () => {
     await session.click('nav-history');
     await session.find('run-row');
     // The chart has a bar for each run listed.
@@ -765,6 +795,62 @@ try {
     const drawn = (await session.all('outcome-row')).length;
     if (total > 40 && !(drawn > 0 && drawn < total)) throw new Error(`${drawn} of ${total} records drawn at once`);
     await shot(session, 'history');
+
+    // Records by name, each row's actions in one menu rather than buttons on every row.
+    const everything = { outcomes: [], module: null, search: null };
+    const [first] = (await invoke(session, 'history_records', { name: DEMO, runId, filter: everything, offset: 0, limit: 1 })).records;
+    const [firstRow] = await session.all('outcome-row');
+    const firstText = await session.text(firstRow);
+    if (first.name && !firstText.includes(first.name)) throw new Error(`the first row reads ${JSON.stringify(firstText)}, not ${first.name}`);
+    const menus = await session.all('row-menu');
+    if (menus.length === 0 || menus.length > drawn) throw new Error(`${menus.length} row menus for ${drawn} rows`);
+    if ((await session.all('retry-failed')).length > 1) throw new Error('more than one Retry failed button');
+    // The first record's trail, from its menu: every run that touched it, this one first.
+    await session.clickElement(menus[0]);
+    await session.execute('arguments[0].querySelector(\'[data-action="trail"]\').click();', [{ 'element-6066-11e4-a52e-4f735466cecf': menus[0] }]);
+    await session.find('record-trail');
+    const module = await session.attribute(firstRow, 'data-module');
+    const recordId = await session.attribute(firstRow, 'data-record-id');
+    const trail = await invoke(session, 'record_trail', { name: DEMO, module, platformId: recordId });
+    if (trail.runs[0]?.run_id !== runId) throw new Error(`the trail of ${recordId} starts at run ${trail.runs[0]?.run_id}, not ${runId}`);
+    const shownRuns = Number(await attributeOf(session, 'record-trail', 'data-runs'));
+    if (shownRuns !== trail.runs.length) throw new Error(`the trail shows ${shownRuns} runs, the command ${trail.runs.length}`);
+
+    // Filtered to failures: only failed records of the run, only runs that had some.
+    const failures = { outcomes: ['failed'], module: null, search: null };
+    await session.select('history-filter-outcome', 'failed');
+    const failed = await invoke(session, 'history_records', { name: DEMO, runId, filter: failures, offset: 0, limit: 100000 });
+    await session.wait(async () => {
+      const rows = await session.all('outcome-row');
+      const outcomes = await Promise.all(rows.map((row) => session.attribute(row, 'data-outcome')));
+      return failed.total === 0 ? rows.length === 0 : rows.length > 0 && outcomes.every((o) => o === 'failed');
+    }, `only the run's ${failed.total} failed records listed`);
+    const withFailures = await invoke(session, 'history_runs', {
+      name: DEMO,
+      filter: { from: null, to: null, run_outcomes: [], outcomes: ['failed'], module: null },
+      offset: 0,
+      limit: 100,
+    });
+    await session.wait(async () => (await session.all('run-row')).length === withFailures.runs.length, `${withFailures.runs.length} runs with failures listed`);
+
+    // Exported: what the button saves is the connector's report of the filtered records.
+    await session.execute(`window.__savedReports = [];
+      const original = URL.createObjectURL;
+      URL.createObjectURL = (blob) => { window.__savedReports.push(blob); return original.call(URL, blob); };`);
+    await session.click('run-export-csv');
+    await session.wait(async () => (await session.execute('return window.__savedReports.length;')) > 0, 'the report saved');
+    const saved = await session.command('POST', '/execute/async', {
+      script: 'const [done] = arguments; window.__savedReports[0].text().then(done);',
+      args: [],
+    });
+    const report = await invoke(session, 'run_report_csv', { name: DEMO, runId, filter: failures });
+    if (saved !== report) throw new Error(`the saved report differs from the connector's:\n${saved}\n---\n${report}`);
+    const rows = csvRows(report);
+    const header = 'run,module,record,name,operation,outcome,quickbooks_id,code,message,intuit_tid';
+    if (rows[0]?.join(',') !== header) throw new Error(`the report's header is ${JSON.stringify(rows[0])}`);
+    if (rows.length - 1 !== failed.total) throw new Error(`the report has ${rows.length - 1} rows for ${failed.total} failed records`);
+    if (rows.slice(1).some((row) => row[5] !== 'failed' || Number(row[0]) !== runId)) throw new Error(`the report lists more than run ${runId}'s failures`);
+    await shot(session, 'history-failures');
   });
 
   await step(session, 'home shows the last run and what needs the operator, readable at 800 x 600', async () => {

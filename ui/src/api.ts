@@ -12,6 +12,8 @@ import type { ConnectionChangedEvent } from './bindings/ConnectionChangedEvent';
 import type { ConnectionView } from './bindings/ConnectionView';
 import type { Difference } from './bindings/Difference';
 import type { Direction } from './bindings/Direction';
+import type { HistoryPage } from './bindings/HistoryPage';
+import type { HomeRun } from './bindings/HomeRun';
 import type { HomeView } from './bindings/HomeView';
 import type { ImportReport } from './bindings/ImportReport';
 import type { InstanceChanges } from './bindings/InstanceChanges';
@@ -23,6 +25,7 @@ import type { MethodName } from './bindings/MethodName';
 import type { Module } from './bindings/Module';
 import type { NewInstance } from './bindings/NewInstance';
 import type { OpenScreenEvent } from './bindings/OpenScreenEvent';
+import type { OutcomeFilter } from './bindings/OutcomeFilter';
 import type { OutcomePage } from './bindings/OutcomePage';
 import type { Pick } from './bindings/Pick';
 import type { PlatformLink } from './bindings/PlatformLink';
@@ -37,7 +40,10 @@ import type { Preview } from './bindings/Preview';
 import type { PreviewInput } from './bindings/PreviewInput';
 import type { Record as PlatformRecord } from './bindings/Record';
 import type { RecordPage } from './bindings/RecordPage';
+import type { RecordTrail } from './bindings/RecordTrail';
 import type { RulesPreview } from './bindings/RulesPreview';
+import type { RunFilter } from './bindings/RunFilter';
+import type { RunPage } from './bindings/RunPage';
 import type { RunRow } from './bindings/RunRow';
 import type { RunSummary } from './bindings/RunSummary';
 import type { SameEntityChoice } from './bindings/SameEntityChoice';
@@ -119,6 +125,17 @@ export const api = {
   runs: (name: string, limit: number) => call<RunRow[]>('runs', { name, limit }),
   runRecords: (name: string, runId: number, onlyProblems: boolean, offset: number, limit: number) =>
     call<OutcomePage>('run_records', { name, runId, onlyProblems, offset, limit }),
+  historyRuns: (name: string, filter: RunFilter, offset: number, limit: number) =>
+    call<RunPage>('history_runs', { name, filter, offset, limit }),
+  historyRecords: (name: string, runId: number, filter: OutcomeFilter, offset: number, limit: number) =>
+    call<HistoryPage>('history_records', { name, runId, filter, offset, limit }),
+  runCounts: (name: string, runId: number) => call<HomeRun>('run_counts', { name, runId }),
+  recordTrail: (name: string, module: string, platformId: string) =>
+    call<RecordTrail>('record_trail', { name, module, platformId }),
+  runReportCsv: (name: string, runId: number, filter: OutcomeFilter) =>
+    call<string>('run_report_csv', { name, runId, filter }),
+  openInQuickbooks: (name: string, module: string, qboId: string) =>
+    call<null>('open_in_quickbooks', { name, module, qboId }),
   retryFailed: (name: string, runId: number) => call<RunSummary>('retry_failed', { name, runId }),
   resync: (name: string, module: string, platformId: string) => call<RunSummary>('resync', { name, module, platformId }),
   unlink: (name: string, module: string, platformId: string) => call<null>('unlink', { name, module, platformId }),

@@ -73,6 +73,9 @@ pub enum Command {
         /// Only failed, blocked and held records.
         #[arg(long)]
         problems: bool,
+        /// The run's report as CSV (RFC 4180): to FILE, or to standard output without one.
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "-")]
+        csv: Option<PathBuf>,
     },
     /// Send again the records a run failed on.
     Retry { name: String, run: i64 },

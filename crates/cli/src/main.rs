@@ -39,7 +39,10 @@ async fn run(cli: Cli) -> Result<Finished, ApiError> {
         Command::Push(args) => finished = sync::run(&connector, json, args, Direction::Push).await?,
         Command::Pull(args) => finished = sync::run(&connector, json, args, Direction::Pull).await?,
         Command::Runs { name, limit } => sync::runs(&connector, json, &name, limit)?,
-        Command::Run { name, id, problems } => sync::run_records(&connector, json, &name, id, problems)?,
+        Command::Run { name, id, problems, csv: Some(file) } => {
+            sync::run_report(&connector, &name, id, problems, &file)?
+        }
+        Command::Run { name, id, problems, csv: None } => sync::run_records(&connector, json, &name, id, problems)?,
         Command::Retry { name, run } => finished = sync::retry(&connector, json, &name, run).await?,
         Command::Resync { name, module, id } => finished = sync::resync(&connector, json, &name, &module, &id).await?,
         Command::Link { name, module, id, qbo_id } => {

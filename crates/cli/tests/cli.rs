@@ -450,6 +450,28 @@ async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     assert!(cause.starts_with("1 Accounts failed (QuickBooks "), "a line per cause with its count first: {human}");
     assert!(cause.contains("field DisplayName"), "{human}");
 
+    // The run's report as CSV: on standard output without a file, into the file given one.
+    let report = ok(&cli(d, &["run", "Books", &run_id, "--csv"]));
+    let mut reader = csv::Reader::from_reader(report.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["run", "module", "record", "name", "operation", "outcome", "quickbooks_id", "code", "message", "intuit_tid"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let mut records: Vec<(&str, &str, &str)> = rows.iter().map(|r| (&r[2], &r[3], &r[5])).collect();
+    records.sort();
+    assert_eq!(records, [("BAD-1", "Bad: Colon Inc", "failed"), ("GOOD-1", "Heron Supplies", "ok")]);
+    let bad = rows.iter().find(|r| &r[2] == "BAD-1").unwrap();
+    assert_eq!(bad[8], problems[0]["message"], "the message whole, its commas inside the quotes");
+    assert_eq!(bad[9], problems[0]["intuit_tid"]);
+    let file = d.join("problems.csv");
+    ok(&cli(d, &["run", "Books", &run_id, "--problems", "--csv", file.to_str().unwrap()]));
+    let written = std::fs::read_to_string(&file).unwrap();
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_reader(written.as_bytes()).records().map(Result::unwrap).collect();
+    assert_eq!(rows.iter().map(|r| r[2].to_owned()).collect::<Vec<_>>(), ["BAD-1"]);
+    assert_eq!(cli(d, &["run", "Books", "999", "--csv"]).status.code(), Some(4), "no such run");
+
     // A dry run shows an update field by field against what QuickBooks has now, and writes nothing.
     {
         let connector = Connector::open(d).unwrap();

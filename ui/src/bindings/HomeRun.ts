@@ -4,8 +4,8 @@ import type { RunOutcome } from "./RunOutcome";
 import type { Trigger } from "./Trigger";
 
 /**
- * The last run as the Home screen counts it: what was sent and received apart, and the
- * records that need the operator or another run.
+ * A run as Home and History count it: what was sent and received apart, and the records
+ * that need the operator or another run.
  */
 export type HomeRun = { id: number, direction: Direction, trigger: Trigger, started_at: string, finished_at: string | null, 
 /**

@@ -1,10 +1,12 @@
-//! `qbconnector sync`, `push`, `pull`, `runs`, `run`, `retry`, `resync`, `link` and `unlink`:
+//! `qbconnector sync`, `push`, `pull`, `runs`, `run` (and its CSV report), `retry`, `resync`, `link` and `unlink`:
 //! runs and what they did to each record.
 
+use std::path::Path;
+
 use connector::api::{Connector, RunKind};
-use connector::error::ApiError;
+use connector::error::{ApiError, ErrorCode};
 use connector::sync::plan::Operation;
-use connector::sync::store::RecordOutcome;
+use connector::sync::store::{OutcomeFilter, RecordOutcome};
 use connector::sync::{Direction, Outcome, PlanView, ProblemGroup, RunOutcome, Trigger};
 use serde_json::json;
 
@@ -80,6 +82,22 @@ pub fn run_records(connector: &Connector, json: bool, name: &str, id: i64, probl
 {listed}"
         )
     });
+    Ok(())
+}
+
+/// A run's report as CSV, with `problems` only its failed, waiting and held records: to `file`,
+/// or to standard output when it is `-`.
+pub fn run_report(connector: &Connector, name: &str, id: i64, problems: bool, file: &Path) -> Result<(), ApiError> {
+    let outcomes =
+        if problems { Outcome::ALL.iter().copied().filter(|o| o.is_problem()).collect() } else { Vec::new() };
+    let filter = OutcomeFilter { outcomes, ..OutcomeFilter::default() };
+    if file == Path::new("-") {
+        connector.write_run_report(name, id, &filter, std::io::stdout().lock())?;
+        return Ok(());
+    }
+    let cannot = |e: std::io::Error| ApiError::new(ErrorCode::Storage, format!("cannot write {}: {e}", file.display()));
+    let out = std::fs::File::create(file).map_err(cannot)?;
+    connector.write_run_report(name, id, &filter, std::io::BufWriter::new(out))?;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ mod conflicts;
 pub mod connection;
 pub mod demo;
 mod desktop;
+mod history;
 mod home;
 mod instances;
 mod platform;
@@ -33,6 +34,7 @@ mod sync;
 mod views;
 
 pub use conflicts::rename_field;
+pub use history::{quickbooks_url, REPORT_COLUMNS};
 pub use platform::{preview_profile, ModuleCount, PlatformLinkView, PlatformTest, ProfilePreview, ProfileSummary};
 pub use setup::{setup_choices, CompanyRecord, SetupChoice, SetupView};
 pub use sync::{RunKind, RunWatch};

@@ -288,8 +288,8 @@ pub struct HomeView {
     pub summary: String,
 }
 
-/// The last run as the Home screen counts it: what was sent and received apart, and the
-/// records that need the operator or another run.
+/// A run as Home and History count it: what was sent and received apart, and the records
+/// that need the operator or another run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct HomeRun {
     pub id: i64,
@@ -319,4 +319,62 @@ pub enum NextRun {
     Paused,
     /// RFC 3339, in UTC.
     At { at: String },
+}
+
+/// A run's record as History lists it: its outcome, the platform record's name, and where
+/// QuickBooks shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct HistoryRecord {
+    #[serde(flatten)]
+    pub outcome: crate::sync::store::RecordOutcome,
+    /// The platform record's name or number, as lists show it; `None` when the store does
+    /// not have the record (a pull's QuickBooks id, a record since removed).
+    pub name: Option<String>,
+    /// The entity in QuickBooks' web app; `None` without a QuickBooks id, or for a server
+    /// that has no web app (a local sandbox).
+    pub quickbooks_url: Option<String>,
+}
+
+/// One page of a run's records as History filters them, and how many it lets through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct HistoryPage {
+    pub total: usize,
+    pub records: Vec<HistoryRecord>,
+}
+
+/// One page of an instance's runs as History filters them, and how many it lets through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RunPage {
+    pub total: usize,
+    pub runs: Vec<crate::sync::store::RunRow>,
+}
+
+/// One record's trail: every run that touched it, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RecordTrail {
+    pub module: String,
+    pub record_id: String,
+    pub name: Option<String>,
+    /// The QuickBooks entity the module syncs with.
+    pub entity: String,
+    /// The QuickBooks id the record is linked to now.
+    pub qbo_id: Option<String>,
+    pub quickbooks_url: Option<String>,
+    pub runs: Vec<TrailEntry>,
+}
+
+/// A run's part in a record's trail: its final word on the record (a run that sent and
+/// received it has an entry for each).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct TrailEntry {
+    pub run_id: i64,
+    pub started_at: String,
+    pub trigger: crate::sync::Trigger,
+    pub operation: crate::sync::RecordOp,
+    pub outcome: crate::sync::Outcome,
+    pub qbo_id: Option<String>,
+    pub message: Option<String>,
+    pub code: Option<String>,
+    pub intuit_tid: Option<String>,
+    pub quickbooks_url: Option<String>,
 }

@@ -110,12 +110,31 @@ fn title_of(module: Module, data: &Value) -> String {
     .to_lowercase()
 }
 
-/// The platform records of one store.
+/// A record's name as lists show it, as SQL over `{alias}.module` and `{alias}.data`: what
+/// [`title_of`] reads, in the record's own case (the `title` column is lower-cased for search).
+pub(crate) fn name_sql(alias: &str) -> String {
+    let text = |field: &str| format!("json_extract({alias}.data, '$.{field}')");
+    let arms: Vec<String> = Module::ALL
+        .iter()
+        .map(|&module| {
+            let name = match module {
+                Module::Contacts => {
+                    format!("trim(coalesce({}, '') || ' ' || coalesce({}, ''))", text("FirstName"), text("LastName"))
+                }
+                other => format!("CAST({} AS TEXT)", text(other.title_field())),
+            };
+            format!("WHEN '{}' THEN {name}", module.name())
+        })
+        .collect();
+    format!("(CASE {alias}.module {} END)", arms.join(" "))
+}
+
 /// `search` as a case-insensitive LIKE pattern on titles, its wildcards taken literally.
-fn like_pattern(search: &str) -> String {
+pub(crate) fn like_pattern(search: &str) -> String {
     format!("%{}%", search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
+/// The platform records of one store.
 pub struct PlatformStore<'a> {
     store: &'a Store,
 }
