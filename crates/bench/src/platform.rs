@@ -11,7 +11,10 @@ use connector::sync::{Outcome, RecordOp, Trigger};
 use qbo::{BatchItem, RequestId};
 use serde_json::{json, Value};
 
-use super::{bench_sandbox, bookkeeper, connect, mib, report, reset_peak_rss, step};
+use super::figures::{Figure, Unit};
+use super::{bench_sandbox, bookkeeper, connect, mib, report, reset_peak_rss, step, FLAT_MEMORY};
+
+const READ: &str = "platform read into an empty store";
 
 async fn bss_with_accounts(count: usize) -> Result<BssSandbox, String> {
     let bss =
@@ -26,8 +29,8 @@ async fn bss_with_accounts(count: usize) -> Result<BssSandbox, String> {
     Ok(bss)
 }
 
-/// Reads `count` BSS accounts into an empty store.
-async fn mirror(count: usize) -> Result<String, String> {
+/// Reads `count` BSS accounts into an empty store: its rate and its peak memory.
+async fn mirror(count: usize) -> Result<[Figure; 2], String> {
     let sandbox = bench_sandbox(1.0, false).await?;
     let bss = bss_with_accounts(count).await?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -39,16 +42,18 @@ async fn mirror(count: usize) -> Result<String, String> {
         return Err(format!("{records} of {count} accounts read"));
     }
     let seconds = read["seconds"].as_f64().unwrap_or_default();
-    Ok(format!(
-        "| platform read into an empty store | {count} | {:.0} records / s, {requests} BSS requests | pages of 500 (the profile's largest) | — | {seconds:.1} s; peak RSS {:.0} MiB; {:.1} s CPU |",
-        count as f64 / seconds,
-        mib(&read),
-        read["cpu_seconds"].as_f64().unwrap_or_default()
-    ))
+    Ok([
+        Figure::new(READ, format!("{count} records, records a second"), count as f64 / seconds, Unit::RecordsPerSecond)
+            .note(format!(
+                "{requests} BSS requests in pages of 500 (the profile's largest); {seconds:.1} s; {:.1} s CPU",
+                read["cpu_seconds"].as_f64().unwrap_or_default()
+            )),
+        Figure::new(READ, format!("{count} records, peak RSS"), mib(&read), Unit::MiB).note("engine process only"),
+    ])
 }
 
 /// 10,000 customers made in QuickBooks, pulled and written to an empty BSS in one sync.
-async fn write_back(count: usize) -> Result<String, String> {
+async fn write_back(count: usize) -> Result<Figure, String> {
     let sandbox = bench_sandbox(1.0, false).await?;
     // Filling the company is not what is measured: unpaced.
     let client = bookkeeper(&sandbox, false)?;
@@ -73,23 +78,39 @@ async fn write_back(count: usize) -> Result<String, String> {
         return Err(format!("{written} of {count} customers written to the BSS"));
     }
     let seconds = sync["seconds"].as_f64().unwrap_or_default();
-    Ok(format!(
-        "| pulled and written back to the platform | {count} | {:.0} records / s, {requests} BSS requests | one request a create | ×{:.2} | one sync: pull, then a create each (journaled); {seconds:.1} s; peak RSS {:.0} MiB |",
-        written as f64 / seconds,
+    Ok(Figure::new(
+        "pulled and written back to the platform",
+        "BSS requests a record written",
         requests as f64 / written as f64,
+        Unit::Times,
+    )
+    .note(format!(
+        "one request a create is the floor; {written} of {count} records, {requests} requests; one sync: pull, then a create each (journaled); {seconds:.1} s, {:.0} records / s; peak RSS {:.0} MiB",
+        written as f64 / seconds,
         mib(&sync)
-    ))
+    )))
 }
 
-pub async fn cases() -> Result<Vec<String>, String> {
-    let mut rows = Vec::new();
+pub async fn cases() -> Result<Vec<Figure>, String> {
+    let mut figures = Vec::new();
+    let mut peaks = Vec::new();
     for count in [10_000, 100_000] {
         eprintln!("running: platform read, {count} …");
-        rows.push(mirror(count).await?);
+        let [rate, peak] = mirror(count).await?;
+        peaks.push(peak.value.unwrap_or_default());
+        figures.extend([rate, peak]);
+    }
+    // The read, like the push and the pull, keeps a page in memory, not the data.
+    if let [small, large] = peaks[..] {
+        figures.push(
+            Figure::new(READ, "peak at 100,000 ÷ at 10,000", large / small, Unit::Times)
+                .goal(FLAT_MEMORY)
+                .note(format!("{large:.0} MiB ÷ {small:.0} MiB")),
+        );
     }
     eprintln!("running: write-back, 10,000 …");
-    rows.push(write_back(10_000).await?);
-    Ok(rows)
+    figures.push(write_back(10_000).await?);
+    Ok(figures)
 }
 
 // ------------------------------------------------------------------ the child

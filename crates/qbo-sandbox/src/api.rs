@@ -604,6 +604,7 @@ fn admin_router() -> Router<Arc<Shared>> {
         .route("/oauth", get(admin_get_oauth).post(admin_set_oauth))
         .route("/oauth/expire-access-tokens", post(admin_expire_access_tokens))
         .route("/oauth/counts", get(admin_oauth_counts))
+        .route("/connections", get(admin_connections))
         .route("/faults", get(admin_get_faults).post(admin_set_faults))
         .route("/limits", get(admin_get_limits).post(admin_set_limits))
         .route("/clock", post(admin_advance_clock))
@@ -671,6 +672,10 @@ async fn admin_expire_access_tokens(State(shared): State<Arc<Shared>>) -> Json<V
 
 async fn admin_oauth_counts(State(shared): State<Arc<Shared>>) -> Json<Value> {
     Json(serde_json::to_value(shared.oauth.token_counts()).unwrap_or(Value::Null))
+}
+
+async fn admin_connections(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    Json(serde_json::to_value(shared.connections.counts()).unwrap_or(Value::Null))
 }
 
 async fn admin_get_faults(State(shared): State<Arc<Shared>>) -> Json<Value> {

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod clock;
 pub mod company;
+mod connections;
 pub mod entity;
 pub mod fault;
 pub mod inject;
@@ -24,6 +25,7 @@ mod server;
 
 pub use clock::Clock;
 pub use company::{Company, CompanyProfile};
+pub use connections::ConnectionCounts;
 pub use entity::EntityKind;
 pub use fault::Fault;
 pub use inject::FaultInjection;

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::company::Company;
+use crate::connections::{ConnectionCounts, Connections, CountingListener};
 use crate::entity::EntityKind;
 use crate::inject::{FaultInjection, Injector};
 use crate::limits::{Limits, Throttle};
@@ -101,6 +102,8 @@ pub(crate) struct Shared {
     pub log: Mutex<VecDeque<LoggedRequest>>,
     pub sequence: AtomicU64,
     pub time_scale: Mutex<f64>,
+    /// The TCP connections the server has accepted; not reset with the rest.
+    pub connections: Arc<Connections>,
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: the sandbox's data stays
@@ -207,6 +210,7 @@ impl Sandbox {
                 log: Mutex::new(VecDeque::new()),
                 sequence: AtomicU64::new(0),
                 time_scale: Mutex::new(config.time_scale),
+                connections: Arc::default(),
             }
         });
         if let Some(state) = oauth_state {
@@ -217,6 +221,7 @@ impl Sandbox {
         let local = listener.local_addr().map_err(|source| SandboxError::Bind { addr, source })?;
         let base_url = format!("http://{local}");
         let app = crate::api::router(shared.clone());
+        let listener = CountingListener::new(listener, shared.connections.clone());
         let (shutdown, on_shutdown) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -284,6 +289,11 @@ impl Sandbox {
     /// 429s answered to clients of this company since the start or the last reset.
     pub fn throttled_count(&self, realm_id: &str) -> u64 {
         self.shared.throttle.throttled_count(realm_id)
+    }
+
+    /// The TCP connections accepted since the start, open now and open at most at once.
+    pub fn connections(&self) -> ConnectionCounts {
+        self.shared.connections.counts()
     }
 
     pub fn requests(&self) -> Vec<LoggedRequest> {

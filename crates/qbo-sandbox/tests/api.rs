@@ -6,7 +6,7 @@ mod common;
 
 use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
 use common::{json, Harness};
-use qbo_sandbox::{EntityKind, FaultInjection, Limits, Sandbox, SandboxConfig, DEMO_CLIENT_ID};
+use qbo_sandbox::{ConnectionCounts, EntityKind, FaultInjection, Limits, Sandbox, SandboxConfig, DEMO_CLIENT_ID};
 use serde_json::{json, Value};
 
 fn unthrottled() -> SandboxConfig {
@@ -376,4 +376,26 @@ async fn the_admin_clock_can_be_frozen_and_then_moves_only_when_told() {
     assert_eq!(frozen.nanosecond(), 0, "frozen on a whole second");
     assert_eq!(h.sandbox.clock().now_utc(), frozen);
     assert_eq!(clock(serde_json::json!({"advance_seconds": 7})).await, frozen + TimeDelta::seconds(7));
+}
+
+#[tokio::test]
+async fn the_connections_it_accepts_are_counted_per_pool_not_per_request() {
+    let harness = Harness::start(SandboxConfig::default()).await;
+    assert_eq!(harness.sandbox.connections(), ConnectionCounts::default());
+    for _ in 0..3 {
+        assert_eq!(harness.get("companyinfo/9130354674442206").await.status(), 200);
+    }
+    let one_pool = harness.sandbox.connections();
+    assert_eq!(
+        one_pool,
+        ConnectionCounts { accepted: 1, open: 1, peak_open: 1 },
+        "one pool, one kept-alive connection"
+    );
+
+    let other_pool = reqwest::Client::new();
+    let admin = format!("{}/admin/connections", harness.sandbox.base_url());
+    let answered: Value = other_pool.get(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answered["accepted"], 2, "another pool opens its own: {answered}");
+    assert_eq!(answered["peak_open"], 2);
+    assert_eq!(harness.sandbox.connections().accepted, 2);
 }

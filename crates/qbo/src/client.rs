@@ -169,13 +169,21 @@ enum Body {
     Text(String),
 }
 
+/// Sent with every request, whoever built the pool.
+const USER_AGENT: &str = concat!("QuickBooksConnector/", env!("CARGO_PKG_VERSION"));
+
 impl Client {
+    /// A client with a connection pool of its own: for a caller with one company, or a
+    /// test. A process with many companies builds each over its one pool with
+    /// [`Client::with_http`].
     pub fn new(config: ClientConfig, tokens: Arc<dyn AccessTokens>) -> Client {
-        let http = reqwest::Client::builder()
-            .timeout(config.request_timeout)
-            .user_agent(concat!("QuickBooksConnector/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client builds with static settings");
+        Client::with_http(reqwest::Client::new(), config, tokens)
+    }
+
+    /// A client that sends through `http`, a pool shared with other clients and sessions
+    /// (see [`crate::http`]). Its settings are not relied on: each request carries the
+    /// config's time limit and this client's `User-Agent`.
+    pub fn with_http(http: reqwest::Client, config: ClientConfig, tokens: Arc<dyn AccessTokens>) -> Client {
         let throttle = throttle::for_company(config.base_url.as_str(), &config.realm_id, "", config.limits);
         Client { http, config: Arc::new(config), tokens, throttle }
     }
@@ -232,8 +240,13 @@ impl Client {
         loop {
             attempt += 1;
             let permit = self.throttle.acquire(is_batch).await;
-            let mut request =
-                self.http.request(method.clone(), url.clone()).bearer_auth(&token).header("Accept", "application/json");
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .timeout(self.config.request_timeout)
+                .header(reqwest::header::USER_AGENT, USER_AGENT)
+                .bearer_auth(&token)
+                .header("Accept", "application/json");
             request = match &body {
                 Body::Empty => request,
                 Body::Json(value) => request.json(value),

@@ -2,13 +2,15 @@
 //!
 //! `auth` connects a company with OAuth 2.0 and keeps its tokens in the OS keyring;
 //! `client` makes every API call through one path (throttle, retry, requestid);
-//! `fault` parses every failure shape into one type.
+//! `fault` parses every failure shape into one type; `http` is the connection pool
+//! many clients and sessions share.
 
 pub mod auth;
 pub mod client;
 pub mod entity;
 pub mod error;
 pub mod fault;
+pub mod http;
 pub mod query;
 pub mod retry;
 pub mod rfc3339;

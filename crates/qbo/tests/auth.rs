@@ -61,6 +61,7 @@ async fn app_for(sandbox: &Sandbox, redirect_uri: &str) -> OAuthApp {
         client_secret: Secret::new("s3cr3t-client"),
         redirect_uri: redirect_uri.into(),
         endpoints: OAuthEndpoints::discover(&discovery).await.unwrap(),
+        http: None,
     }
 }
 
@@ -188,6 +189,7 @@ async fn child_refreshes_once() {
         client_secret: Secret::new(text("client_secret")),
         redirect_uri: text("redirect_uri"),
         endpoints: OAuthEndpoints::discover(&text("discovery").parse().unwrap()).await.unwrap(),
+        http: None,
     };
     let session = Session::new(GrantKey::new(text("instance"), seed::US_REALM), app, keyring(), text("lock_dir"));
     let token = match spec["now"].as_i64() {

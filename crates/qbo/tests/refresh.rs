@@ -35,6 +35,7 @@ async fn demo_app(sandbox: &Sandbox) -> OAuthApp {
         client_secret: Secret::new(DEMO_CLIENT_SECRET),
         redirect_uri: "http://localhost:8765/callback".into(),
         endpoints: OAuthEndpoints::discover(&discovery).await.unwrap(),
+        http: None,
     }
 }
 

@@ -76,7 +76,8 @@ impl Connector {
             Environment::Sandbox | Environment::Production => OAuthEndpoints::intuit(),
             Environment::Custom { base_url } => {
                 let discovery = format!("{}/.well-known/openid_sandbox_configuration", base_url.trim_end_matches('/'));
-                OAuthEndpoints::discover(
+                OAuthEndpoints::discover_with(
+                    &self.http,
                     &discovery
                         .parse()
                         .map_err(|e| ApiError::new(ErrorCode::Validation, format!("bad base URL: {e}")))?,
@@ -84,7 +85,7 @@ impl Connector {
                 .await?
             }
         };
-        Ok(OAuthApp { client_id, client_secret, redirect_uri, endpoints })
+        Ok(OAuthApp { client_id, client_secret, redirect_uri, endpoints, http: Some(self.http.clone()) })
     }
 
     /// The address to open in a browser to connect `name` to a QuickBooks company.
@@ -147,7 +148,7 @@ impl Connector {
         });
         let mut config = qbo::ClientConfig::custom(Connector::base_url(&instance), realm);
         config.limits.time_scale = *self.qbo_time_scale.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(qbo::Client::new(config, Arc::new(session)))
+        Ok(qbo::Client::with_http(self.http.clone(), config, Arc::new(session)))
     }
 
     /// The connection's state, with the company's name when QuickBooks answers.

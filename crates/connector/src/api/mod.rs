@@ -54,7 +54,8 @@ pub struct Connector {
     /// How many scheduled runs go at once: each instance has its own company and limits, so
     /// they overlap well, up to what the store's one writer and the processor allow.
     parallel_runs: std::sync::atomic::AtomicUsize,
-    /// One connection pool for every call to a linked platform.
+    /// One connection pool for every call this connector makes: each instance's QuickBooks
+    /// client and OAuth session, and its linked platform.
     http: reqwest::Client,
 }
 
@@ -87,7 +88,7 @@ impl Connector {
             qbo_time_scale: std::sync::Mutex::new(1.0),
             clock,
             parallel_runs: std::sync::atomic::AtomicUsize::new(DEFAULT_PARALLEL_RUNS),
-            http: platform::platform_http(),
+            http: platform::shared_http(),
         })
     }
 

@@ -255,9 +255,12 @@ impl Connector {
     }
 }
 
-/// The HTTP client every platform call shares: one pool, with a limit on each call.
-pub(super) fn platform_http() -> reqwest::Client {
-    reqwest::Client::builder().timeout(PLATFORM_TIMEOUT).build().unwrap_or_default()
+/// The connector's one connection pool: every QuickBooks client and OAuth session it
+/// opens, and every call to a linked platform, go through it (see [`qbo::http`]). The
+/// platform's limit on each call is the pool's default; QuickBooks' API and its OAuth
+/// endpoints set their own on each request.
+pub(super) fn shared_http() -> reqwest::Client {
+    qbo::http::pool_builder().timeout(PLATFORM_TIMEOUT).build().unwrap_or_default()
 }
 
 /// The transforms are taken from the text as it is, not from a checked profile: an

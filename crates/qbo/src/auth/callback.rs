@@ -134,6 +134,7 @@ mod tests {
             client_secret: Secret::new("secret"),
             redirect_uri: "http://localhost:8765/callback".into(),
             endpoints: OAuthEndpoints::intuit(),
+            http: None,
         }
     }
 
@@ -214,6 +215,7 @@ mod found_by_fuzzing {
             client_secret: Secret::new("secret"),
             redirect_uri: "http://localhost:8765/callback".into(),
             endpoints: OAuthEndpoints::intuit(),
+            http: None,
         };
         let url = pending.authorization_url(&app, &["s"]);
         url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned()
@@ -274,6 +276,7 @@ mod fuzz {
             client_secret: Secret::new("secret"),
             redirect_uri: "http://localhost:8765/callback".into(),
             endpoints: OAuthEndpoints::intuit(),
+            http: None,
         };
         let pending = PendingAuthorizations::new();
         let url = pending.authorization_url(&app, &["s"]);

@@ -2,7 +2,9 @@
 //!
 //! Exchange and refresh use the `oauth2` crate over our own reqwest (its default
 //! HTTP client would pull a second reqwest). Every token request asks for the
-//! refresh token's hard expiry, so the app can warn before a grant ends.
+//! refresh token's hard expiry, so the app can warn before a grant ends. The requests
+//! go through the pool the app is given (`OAuthApp::http`), else through a client of
+//! their own that follows no redirect; either way each carries its own time limit.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -48,8 +50,14 @@ impl OAuthEndpoints {
 
     /// Reads a discovery document (`…/.well-known/openid_sandbox_configuration`).
     pub async fn discover(document: &Url) -> Result<OAuthEndpoints, AuthError> {
-        let doc: Value = http_client()
+        OAuthEndpoints::discover_with(&http_client(), document).await
+    }
+
+    /// As [`OAuthEndpoints::discover`], through a shared pool (see [`crate::http`]).
+    pub async fn discover_with(http: &reqwest::Client, document: &Url) -> Result<OAuthEndpoints, AuthError> {
+        let doc: Value = http
             .get(document.clone())
+            .timeout(OAUTH_TIMEOUT)
             .send()
             .await
             .and_then(|r| r.error_for_status())
@@ -79,6 +87,9 @@ pub struct OAuthApp {
     pub client_secret: Secret,
     pub redirect_uri: String,
     pub endpoints: OAuthEndpoints,
+    /// The connection pool to send through, shared with the API clients (see
+    /// [`crate::http::pool`]); `None`, a client of its own for each call.
+    pub http: Option<reqwest::Client>,
 }
 
 /// A connected company, as the app shows it.
@@ -121,9 +132,13 @@ type IntuitClient = OAuthClient<
     EndpointSet,
 >;
 
+/// How long a call to an OAuth endpoint may take.
+const OAUTH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A client for one call when no pool is given.
 fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
+        .timeout(OAUTH_TIMEOUT)
         // Token endpoints must not redirect (RFC 6749 §3.2 leaves it out; following one could leak the code).
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -137,7 +152,7 @@ struct TransportError(String);
 /// `oauth2`'s HTTP requests sent through reqwest, asking for the hard expiry.
 async fn send(http: reqwest::Client, request: HttpRequest) -> Result<HttpResponse, TransportError> {
     let (parts, body) = request.into_parts();
-    let mut builder = http.request(parts.method, parts.uri.to_string()).body(body);
+    let mut builder = http.request(parts.method, parts.uri.to_string()).timeout(OAUTH_TIMEOUT).body(body);
     for (name, value) in &parts.headers {
         builder = builder.header(name, value);
     }
@@ -152,6 +167,10 @@ async fn send(http: reqwest::Client, request: HttpRequest) -> Result<HttpRespons
 }
 
 impl OAuthApp {
+    fn http(&self) -> reqwest::Client {
+        self.http.clone().unwrap_or_else(http_client)
+    }
+
     fn client(&self) -> Result<IntuitClient, AuthError> {
         let bad = |what: &str, e: oauth2::url::ParseError| AuthError::Endpoint(format!("bad {what}: {e}"));
         Ok(UnsetClient::new(ClientId::new(self.client_id.clone()))
@@ -194,7 +213,7 @@ impl OAuthApp {
         realm_id: &str,
         now: DateTime<Utc>,
     ) -> Result<TokenGrant, AuthError> {
-        let http = http_client();
+        let http = self.http();
         let redirect = RedirectUrl::new(redirect_uri.to_owned())
             .map_err(|e| AuthError::Endpoint(format!("bad redirect URI: {e}")))?;
         let response = self
@@ -209,7 +228,7 @@ impl OAuthApp {
 
     /// A new access token (and, when Intuit rotates it, a new refresh token).
     pub async fn refresh(&self, grant: &TokenGrant, now: DateTime<Utc>) -> Result<TokenGrant, AuthError> {
-        let http = http_client();
+        let http = self.http();
         let refresh = RefreshToken::new(grant.refresh_token.expose().to_owned());
         let response = self
             .client()?
@@ -222,8 +241,10 @@ impl OAuthApp {
 
     /// Revokes the grant at Intuit (JSON body, as Intuit documents its revoke endpoint).
     pub async fn revoke(&self, token: &Secret) -> Result<(), AuthError> {
-        let response = http_client()
+        let response = self
+            .http()
             .post(self.endpoints.revoke.clone())
+            .timeout(OAUTH_TIMEOUT)
             .basic_auth(&self.client_id, Some(self.client_secret.expose()))
             .header("Accept", "application/json")
             .json(&serde_json::json!({"token": token.expose()}))
