@@ -33,6 +33,14 @@ pub enum Command {
     Connection { name: String },
     /// Revoke an instance's QuickBooks grant and forget it (reconnect later with `connect`).
     Disconnect { name: String },
+    /// The first-sync checklist: what the mappings need from the company, and choosing it by name.
+    Setup {
+        name: String,
+        /// VARIABLE=NAME: the company's record NAME for the server variable (repeatable), e.g.
+        /// "Income Account=Sales of Product Income".
+        #[arg(long = "choose", value_name = "VARIABLE=NAME")]
+        choose: Vec<String>,
+    },
     /// Set or list the lookups of an instance (currency, tax codes, payment methods…).
     #[command(subcommand)]
     Lookup(LookupCommand),

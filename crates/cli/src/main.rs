@@ -28,6 +28,7 @@ async fn run(cli: Cli) -> Result<Finished, ApiError> {
         Command::Connect(args) => connection::connect(&connector, json, args).await?,
         Command::Connection { name } => connection::show_connection(&connector, json, &name).await?,
         Command::Disconnect { name } => connection::disconnect(&connector, json, &name).await?,
+        Command::Setup { name, choose } => connection::setup(&connector, json, &name, &choose).await?,
         Command::Lookup(command) => lookups::run(&connector, json, command)?,
         Command::Records(command) => records::run(&connector, json, command)?,
         Command::Spec(command) => spec::run(&connector, json, command)?,

@@ -376,6 +376,43 @@ async fn connected_books(sandbox: &Sandbox, data: &Path) -> connector::api::Conn
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_waits_for_the_income_account_which_setup_chooses_by_name() {
+    let sandbox = sandbox().await;
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    drop(connected_books(&sandbox, d).await);
+    // As a company connected by hand is left: nothing chosen yet.
+    ok(&cli(d, &["instance", "set", "Books", "--var", "Income Account="]));
+
+    let shown = ok(&cli(d, &["setup", "Books"]));
+    assert!(shown.contains("(not chosen)"), "{shown}");
+    assert!(shown.contains(r#"Next: qbconnector setup "Books" --choose "Income Account=NAME""#), "{shown}");
+    let refused = cli(d, &["push", "Books"]);
+    assert_eq!(refused.status.code(), Some(3), "refused as invalid input, not run");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains(r#"Products cannot be sent until "Income Account" is chosen"#), "{said}");
+
+    let unknown = cli(d, &["setup", "Books", "--choose", "Income Account=Sales of Moonbeams"]);
+    assert_eq!(unknown.status.code(), Some(3));
+    let said = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        said.contains("nothing named \"Sales of Moonbeams\"") && said.contains("Sales of Product Income"),
+        "{said}"
+    );
+
+    // By name, in any case; the id the company gives that account is what is kept.
+    let chosen = json_of(&cli(d, &["--json", "setup", "Books", "--choose", "Income Account=sales of product income"]));
+    let income =
+        chosen["choices"].as_array().unwrap().iter().find(|c| c["variable"] == "Income Account").unwrap().clone();
+    let accounts = sandbox.entities(seed::US_REALM, qbo_sandbox::EntityKind::Account);
+    let account = accounts.iter().find(|a| a["Name"] == "Sales of Product Income").unwrap();
+    assert_eq!(income["value"], account["Id"]);
+    assert_ne!(cli(d, &["push", "Books"]).status.code(), Some(3), "no longer refused");
+    let shown = ok(&cli(d, &["setup", "Books"]));
+    assert!(shown.contains(&format!("Sales of Product Income (id {})", account["Id"].as_str().unwrap())), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_records_quickbooks_sees_as_one_are_shown_in_words_and_one_is_renamed_apart() {
     use connector::platform::Module;
 

@@ -39,8 +39,6 @@ async fn instances_due_together_run_side_by_side_up_to_the_bound() {
     let connector = &setup.connector;
     let app = RegisteredApp::named("Second", "https://relay.example/second");
     connector.connect_to_sandbox("Shop", &setup.sandbox, app).await.unwrap();
-    // A push is refused until the income account and vendor are chosen, as for Books.
-    connector.fill_variables_from_company("Shop").await.unwrap();
     for name in ["Books", "Shop"] {
         connector
             .set_schedule(name, Schedule { cadence: Cadence::Every { minutes: 15 }, ..Schedule::default() })

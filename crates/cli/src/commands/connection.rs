@@ -1,14 +1,16 @@
-//! `qbconnector connect`, `connection` and `disconnect`: an instance's QuickBooks grant.
+//! `qbconnector connect`, `connection`, `disconnect` and `setup`: an instance's QuickBooks
+//! grant, and what its mappings need from the company before a first sync.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
-use connector::api::{ConnectionView, Connector};
+use connector::api::{ConnectionState, ConnectionView, Connector};
 use connector::error::{ApiError, ErrorCode};
 use serde_json::json;
 
 use crate::args::ConnectArgs;
-use crate::output::show;
+use crate::output::{col, show, table};
 
 pub async fn connect(connector: &Connector, json: bool, args: ConnectArgs) -> Result<(), ApiError> {
     let callback = match args.callback {
@@ -42,6 +44,60 @@ pub async fn show_connection(connector: &Connector, json: bool, name: &str) -> R
 pub async fn disconnect(connector: &Connector, json: bool, name: &str) -> Result<(), ApiError> {
     connector.disconnect(name).await?;
     show(json, &json!({"disconnected": name}), || format!("{name} is disconnected."));
+    Ok(())
+}
+
+/// The first-sync checklist, after making the choices given as `VARIABLE=NAME`.
+pub async fn setup(connector: &Connector, json: bool, name: &str, choose: &[String]) -> Result<(), ApiError> {
+    for given in choose {
+        let Some((variable, record)) = given.split_once('=') else {
+            return Err(ApiError::new(ErrorCode::Validation, format!("--choose {given:?}: write VARIABLE=NAME")));
+        };
+        connector.choose_by_name(name, variable.trim(), record).await?;
+    }
+    let view = connector.setup(name)?;
+    // Each chosen id by the name the company gives it, when the company can be asked.
+    let mut names = BTreeMap::new();
+    if view.connection == ConnectionState::Connected {
+        for choice in view.choices.iter().filter(|c| !c.value.is_empty()) {
+            if let Ok(records) = connector.company_records(name, &choice.variable).await {
+                if let Some(record) = records.into_iter().find(|r| r.id == choice.value) {
+                    names.insert(choice.variable.clone(), record.name);
+                }
+            }
+        }
+    }
+    show(json, &view, || {
+        let choices = table(
+            &[col("variable"), col("needed"), col("for"), col("chosen")],
+            &view.choices,
+            "The mappings need nothing from the company.",
+            |c| {
+                let chosen = match (c.value.as_str(), names.get(&c.variable)) {
+                    ("", _) => "(not chosen)".to_owned(),
+                    (id, Some(record)) => format!("{record} (id {id})"),
+                    (id, None) => format!("id {id}"),
+                };
+                vec![
+                    c.variable.clone(),
+                    if c.required { "required" } else { "optional" }.into(),
+                    c.modules.join(", "),
+                    chosen,
+                ]
+            },
+        );
+        let missing: Vec<&str> = view.missing().map(|c| c.variable.as_str()).collect();
+        let next = if view.connection != ConnectionState::Connected {
+            format!("Next: qbconnector connect {name:?}")
+        } else if !missing.is_empty() {
+            format!("Next: qbconnector setup {name:?} --choose \"{}=NAME\" (a push is refused until then)", missing[0])
+        } else if let Some(run) = view.first_sync {
+            format!("First sync: run {run}.")
+        } else {
+            format!("Next: qbconnector push {name:?} --dry-run, then qbconnector sync {name:?}")
+        };
+        format!("{choices}\n{next}")
+    });
     Ok(())
 }
 

@@ -62,7 +62,8 @@ impl Connector {
     }
 
     /// `name` activated against a sandbox that approves at once, with `app` registered there
-    /// (its first redirect URI), and connected: how tests and benchmarks get a company.
+    /// (its first redirect URI), connected, and its choices made from the company's first
+    /// fitting records: how tests and benchmarks get a company.
     pub async fn connect_to_sandbox(
         &self,
         name: &str,
@@ -73,7 +74,11 @@ impl Connector {
         let (client_id, client_secret) = (app.client_id.clone(), app.client_secret.clone());
         sandbox.register_app(app);
         self.sandbox_instance(name, sandbox.base_url(), &client_id, &client_secret, &redirect_uri)?;
-        self.connect_without_browser(name).await
+        let connection = self.connect_without_browser(name).await?;
+        // Ready to sync, as an operator leaves it after the first-sync checklist: a push is
+        // refused until the income account and vendor are chosen.
+        self.fill_variables_from_company(name).await?;
+        Ok(connection)
     }
 
     /// Demo records (US sales tax), unless the store has accounts already. Answers how many

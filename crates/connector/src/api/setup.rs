@@ -177,8 +177,34 @@ impl Connector {
                 Some(CompanyRecord { id, name })
             })
             .collect();
-        records.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        records.sort_by_key(|a| a.name.to_lowercase());
         Ok(records)
+    }
+
+    /// Sets `variable` to the company's record named `record_name` (any case), as the
+    /// checklist does by a list: for scripts, which know names, not ids.
+    pub async fn choose_by_name(&self, name: &str, variable: &str, record_name: &str) -> ApiResult<CompanyRecord> {
+        let records = self.company_records(name, variable).await?;
+        let wanted = record_name.trim().to_lowercase();
+        let Some(found) = records.iter().find(|r| r.name.to_lowercase() == wanted) else {
+            let names: Vec<&str> = records.iter().take(12).map(|r| r.name.as_str()).collect();
+            return Err(ApiError::new(
+                ErrorCode::Validation,
+                format!(
+                    "the company has nothing named {record_name:?} to choose for {variable:?}; it has: {}{}",
+                    names.join(", "),
+                    if records.len() > names.len() { ", …" } else { "" }
+                ),
+            ));
+        };
+        self.update_instance(
+            name,
+            InstanceChanges {
+                variables: [(variable.to_owned(), found.id.clone())].into(),
+                ..InstanceChanges::default()
+            },
+        )?;
+        Ok(found.clone())
     }
 
     /// Refuses a push while a choice QuickBooks needs on every new record of its module is
