@@ -54,6 +54,7 @@ const COMMANDS: &[&str] = &[
     "conflicts",
     "home",
     "setup",
+    "run_problems",
     "company_records",
     "resolve_conflict",
     "resolve_same_entity",

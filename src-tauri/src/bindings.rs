@@ -49,6 +49,7 @@ mod tests {
             SameEntityChoice,
             HomeView,
             SetupView,
+            ProblemGroup,
             CompanyRecord,
             Side,
             connector::error::ApiError,

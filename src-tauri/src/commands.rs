@@ -424,6 +424,16 @@ pub fn home(state: State<'_, AppState>, name: String) -> Answer<HomeView> {
     state.connector.home(&name)
 }
 
+/// A run's problems, one group per module and cause, each with where it is fixed.
+#[tauri::command]
+pub fn run_problems(
+    state: State<'_, AppState>,
+    name: String,
+    run_id: i64,
+) -> Answer<Vec<connector::sync::ProblemGroup>> {
+    state.connector.run_problems(&name, run_id)
+}
+
 /// The first-sync checklist: connected, what the mapping needs chosen, first sync done.
 #[tauri::command]
 pub fn setup(state: State<'_, AppState>, name: String) -> Answer<SetupView> {

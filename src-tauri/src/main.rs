@@ -163,6 +163,7 @@ fn main() {
             commands::conflicts,
             commands::home,
             commands::setup,
+            commands::run_problems,
             commands::company_records,
             runs::resolve_conflict,
             runs::resolve_same_entity,

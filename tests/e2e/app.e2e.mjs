@@ -658,8 +658,12 @@ try {
       if (typeof field === 'object') {
         await selectIn(session, row, 'pick-kind', 'fixed');
         const input = await session.wait(async () => (await session.all('pick-value', await ruleRow(session, target)))[0], `the fixed value's field for ${target}`);
-        await session.clickElement(input);
-        await press(session, [field.fixed]);
+        // Typed as an input event: the field appears as the kind changes, and a click can
+        // land while it is still being laid out.
+        await session.execute(`
+          const [input, text] = arguments;
+          input.value = text;
+          input.dispatchEvent(new Event('input', { bubbles: true }));`, [{ 'element-6066-11e4-a52e-4f735466cecf': input }, field.fixed]);
       } else {
         await selectIn(session, row, 'pick-field', field);
       }
@@ -1050,6 +1054,75 @@ try {
     }
     await session.select('theme-select', 'system');
     await session.command('POST', '/window/rect', { width: rect.width, height: rect.height });
+  });
+
+  await step(session, 'a provoked failure is one grouped problem on Home, whose Fix leads to the setting', async () => {
+    await session.command('POST', '/window/rect', { width: 1200, height: 780 });
+    // A vendor id the company does not have, as `qbconnector instance set --var` could leave it.
+    const variables = (await invoke(session, 'instances')).find((i) => i.name === DEMO).settings.variables;
+    const vendor = variables['Vendor ID'];
+    await invoke(session, 'update_instance', {
+      name: DEMO,
+      changes: { environment: null, company_id: null, client_id: null, client_secret: null, redirect_uri: null,
+        variables: { 'Vendor ID': '999999' }, methods: [], conflict_policies: {} },
+    });
+    // One order changed on the platform, so the push sends it with that vendor.
+    await session.click('nav-records');
+    await session.select('records-module', 'Orders');
+    await session.click('record-row');
+    const editor = await session.find('record-json');
+    const order = JSON.parse(await session.property(editor, 'value'));
+    order.Lines[0].Description = 'Changed by the e2e test';
+    await session.command('POST', `/element/${editor}/clear`, {});
+    await session.command('POST', `/element/${editor}/value`, { text: JSON.stringify(order, null, 2) });
+    await session.click('record-save');
+    await session.wait(async () => {
+      const { records } = await invoke(session, 'records', { module: 'Orders', search: '', offset: 0, limit: 200 });
+      return records.some((r) => r.data.Lines?.[0]?.Description === 'Changed by the e2e test');
+    }, 'the order edit to be saved');
+    await session.click('nav-sync');
+    const outcome = await syncAndWait(session, 'sync-push-all');
+    if (outcome !== 'failed_records') throw new Error(`the push with an unknown vendor ended ${outcome}`);
+
+    // On Home: one line for the cause, with its Fix.
+    await session.click('nav-home');
+    const group = await session.find('problem-group');
+    const line = await session.text(group);
+    if (!line.startsWith('1 Orders could not be synced') || (await session.attribute(group, 'data-fix')) !== 'choose') {
+      throw new Error(`the problem reads ${JSON.stringify(line)} (fix ${await session.attribute(group, 'data-fix')})`);
+    }
+    await shot(session, 'home-problem-fix-1200x780');
+    await clickIn(session, group, 'problem-fix');
+    // Settings, with the vendor's choice in view and the focus in it: chosen again by name.
+    const focused = await session.wait(async () => session.execute(`
+      const field = document.activeElement;
+      if (!field || field.getAttribute('data-testid') !== 'settings-variable') return null;
+      const box = field.getBoundingClientRect();
+      return box.top >= 0 && box.bottom <= window.innerHeight ? field.getAttribute('data-name') : null;`), 'the vendor field in view with the focus');
+    if (focused !== 'Vendor ID') throw new Error(`the Fix focused ${focused}`);
+    await shot(session, 'settings-fix-vendor-1200x780');
+    // The company's vendors by name; the one chosen before is among them.
+    let names = [];
+    await session.wait(async () => {
+      names = await session.execute(`
+        const field = document.querySelector('[data-testid=settings-variable][data-name="Vendor ID"]');
+        return [...field.options].map((o) => o.value + '=' + o.text);`);
+      return names.some((option) => option.startsWith(`${vendor}=`));
+    }, "the company's vendors").catch(() => {
+      throw new Error(`the vendor's choice offers ${names}`);
+    });
+    if (names.some((option) => /^\d+$/.test(option.split('=')[1]))) throw new Error(`a vendor offered by its id: ${names}`);
+    await session.execute(`
+      const field = document.querySelector('[data-testid=settings-variable][data-name="Vendor ID"]');
+      field.value = arguments[0];
+      field.dispatchEvent(new Event('change', { bubbles: true }));`, [vendor]);
+    await session.wait(async () => (await session.execute('return document.querySelector("[data-testid=settings-save]").disabled;')) === false, 'Save to be pressable');
+    await session.click('settings-save');
+    await session.wait(async () => (await invoke(session, 'instances')).find((i) => i.name === DEMO).settings.variables['Vendor ID'] === vendor,
+      'the vendor chosen again');
+    await session.click('nav-sync');
+    const again = await syncAndWait(session, 'sync-push-all');
+    if (again !== 'succeeded') throw new Error(`after the fix the push ended ${again}`);
   });
 
   await step(session, 'dark and small: the theme choice and a narrow window stay readable', async () => {

@@ -39,6 +39,7 @@ import type { PlanView } from './bindings/PlanView';
 import type { Preview } from './bindings/Preview';
 import type { PreviewInput } from './bindings/PreviewInput';
 import type { Record as PlatformRecord } from './bindings/Record';
+import type { ProblemGroup } from './bindings/ProblemGroup';
 import type { RecordPage } from './bindings/RecordPage';
 import type { RecordTrail } from './bindings/RecordTrail';
 import type { RulesPreview } from './bindings/RulesPreview';
@@ -142,6 +143,7 @@ export const api = {
   conflicts: (name: string) => call<ConflictView[]>('conflicts', { name }),
   home: (name: string) => call<HomeView>('home', { name }),
   setup: (name: string) => call<SetupView>('setup', { name }),
+  runProblems: (name: string, runId: number) => call<ProblemGroup[]>('run_problems', { name, runId }),
   companyRecords: (name: string, variable: string) => call<CompanyRecord[]>('company_records', { name, variable }),
   resolveConflict: (name: string, conflictId: number, choices: Record<string, Side>) =>
     call<RunSummary>('resolve_conflict', { name, conflictId, choices }),

@@ -60,6 +60,8 @@ export function App() {
   const [home, setHome] = useState<HomeView | null>(null);
   // The run History opens on when Home's "Open History" is pressed.
   const [historyRun, setHistoryRun] = useState<number | null>(null);
+  // The server variable Settings opens on when a problem's Fix is pressed.
+  const [focusVariable, setFocusVariable] = useState<string | null>(null);
   // Each message is new (a counter), so the same words twice are shown and fade twice.
   const [notice, setNotice] = useState<{ message: ApiError | string; id: number; faded: boolean } | null>(null);
   const [about, setAbout] = useState<AppInfo | null>(null);
@@ -142,6 +144,7 @@ export function App() {
   const openFromHome = (target: HomeTarget) => {
     go(target.screen);
     if (target.runId !== undefined) setHistoryRun(target.runId);
+    setFocusVariable(target.variable ?? null);
   };
   const counts = badges(home && home.instance === current ? home : null);
 
@@ -153,7 +156,16 @@ export function App() {
   else if (NEEDS_INSTANCE.includes(screen) && !instance)
     body = <div class="screen"><p class="empty">Activate an instance first.</p></div>;
   else if (screen === 'settings' && instance)
-    body = <Settings key={instance.name} instance={instance} notify={notify} onSaved={reload} onOpenConnection={() => go('connection')} />;
+    body = (
+      <Settings
+        key={instance.name}
+        instance={instance}
+        notify={notify}
+        onSaved={reload}
+        onOpenConnection={() => go('connection')}
+        focusVariable={focusVariable}
+      />
+    );
   else if (screen === 'platform' && instance) body = <Platform key={instance.name} instance={instance} notify={notify} />;
   else if (screen === 'connection' && instance)
     body = <Connection key={instance.name} instance={instance} notify={notify} onChanged={reload} />;
@@ -195,7 +207,10 @@ export function App() {
                 data-testid={`nav-${id}`}
                 class={screen === id ? 'active' : ''}
                 aria-current={screen === id ? 'page' : undefined}
-                onClick={() => go(id)}
+                onClick={() => {
+                  setFocusVariable(null);
+                  go(id);
+                }}
               >
                 {label}
                 {id === 'conflicts' && counts.conflicts > 0 && (

@@ -2,14 +2,13 @@
 // mappings need (the ids stay behind the scenes), preview, first sync. Shown until a first
 // sync has sent records.
 
-import { useEffect, useState } from 'preact/hooks';
 import { api, asApiError } from '../api';
-import type { CompanyRecord } from '../bindings/CompanyRecord';
 import type { InstanceChanges } from '../bindings/InstanceChanges';
 import type { SetupChoice } from '../bindings/SetupChoice';
 import type { SetupView } from '../bindings/SetupView';
 import { choiceLabel, setupSteps, wasPreviewed } from '../lib/setup';
 import { Section, type Notify } from './common';
+import { CompanyRecordSelect } from './CompanyRecordSelect';
 
 const onlyVariable = (variable: string, value: string): InstanceChanges => ({
   environment: null,
@@ -29,12 +28,6 @@ function ChoiceField({ name, choice, connected, notify, onChosen }: {
   notify: Notify;
   onChosen: () => void;
 }) {
-  const [records, setRecords] = useState<CompanyRecord[] | null>(null);
-  const [failed, setFailed] = useState<string | null>(null);
-  useEffect(() => {
-    if (!connected) return;
-    api.companyRecords(name, choice.variable).then(setRecords, (e) => setFailed(asApiError(e).message));
-  }, [name, choice.variable, connected]);
   const choose = async (id: string) => {
     try {
       await api.updateInstance(name, onlyVariable(choice.variable, id));
@@ -43,27 +36,25 @@ function ChoiceField({ name, choice, connected, notify, onChosen }: {
       notify(asApiError(error));
     }
   };
-  const known = records?.some((r) => r.id === choice.value);
   return (
     <label class="setup-choice" data-testid="setup-choice" data-variable={choice.variable} data-value={choice.value} data-required={String(choice.required)}>
       <span>
         {choiceLabel(choice)} {choice.required ? <span class="badge required">required</span> : <span class="hint">(optional)</span>}
       </span>
-      <select
-        data-testid="setup-choice-select"
-        value={choice.value}
-        disabled={!connected || records === null}
-        onChange={(e) => choose((e.target as HTMLSelectElement).value)}
-      >
-        <option value="">{records === null ? (connected ? 'Reading the company…' : 'Connect first') : choice.required ? 'Choose…' : 'None (the company’s default)'}</option>
-        {records?.map((r) => (
-          <option key={r.id} value={r.id}>
-            {r.name}
-          </option>
-        ))}
-        {choice.value && records !== null && !known && <option value={choice.value}>{`Not in this company (id ${choice.value})`}</option>}
-      </select>
-      {failed && <span class="hint bad">Could not read the company’s list: {failed}</span>}
+      {connected ? (
+        <CompanyRecordSelect
+          instance={name}
+          variable={choice.variable}
+          value={choice.value}
+          empty={choice.required ? 'Choose…' : 'None (the company’s default)'}
+          testId="setup-choice-select"
+          onChoose={choose}
+        />
+      ) : (
+        <select data-testid="setup-choice-select" disabled>
+          <option>Connect first</option>
+        </select>
+      )}
     </label>
   );
 }

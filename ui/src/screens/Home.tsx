@@ -6,15 +6,17 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type InstanceView } from '../api';
 import type { HomeView } from '../bindings/HomeView';
+import type { ProblemGroup } from '../bindings/ProblemGroup';
 import type { SetupView } from '../bindings/SetupView';
 import { Empty, Section, type Notify } from '../components/common';
 import { FirstSyncChecklist } from '../components/FirstSyncChecklist';
 import { SyncProgress, useSyncRun } from '../components/SyncRun';
 import { formatWhen } from '../lib/format';
 import { attention, connectionLine, lastRunHeadline, nextRunWords, problemWords, relativeTime } from '../lib/home';
+import { problemFix, problemHeadline } from '../lib/problems';
 import { syncBlockedReason } from '../lib/setup';
 
-export type HomeTarget = { screen: 'connection' | 'conflicts' | 'history' | 'sync'; runId?: number };
+export type HomeTarget = { screen: 'connection' | 'conflicts' | 'history' | 'sync' | 'settings' | 'mappings'; runId?: number; variable?: string };
 
 export function Home({
   instance,
@@ -42,6 +44,17 @@ export function Home({
   useEffect(() => {
     loadSetup();
   }, [instance.name, home]);
+  // The last run's problems, grouped by cause, each with its Fix.
+  const [problems, setProblems] = useState<ProblemGroup[]>([]);
+  const lastRun = home?.last_run ?? null;
+  const lastRunHasProblems = lastRun !== null && lastRun.failed + lastRun.waiting + lastRun.held > 0;
+  useEffect(() => {
+    if (!lastRun || !lastRunHasProblems) {
+      setProblems([]);
+      return;
+    }
+    api.runProblems(instance.name, lastRun.id).then(setProblems, () => setProblems([]));
+  }, [instance.name, lastRun?.id, lastRunHasProblems]);
   const connected = home?.connection === 'connected';
   useEffect(() => {
     if (!connected) return;
@@ -152,6 +165,34 @@ export function Home({
               </div>
             </dl>
             <p class="home-line">{problemWords(run)}</p>
+            {problems.length > 0 && (
+              <ul class="home-problems" data-testid="problem-groups">
+                {problems.map((group) => {
+                  const fix = problemFix(group);
+                  return (
+                    <li key={`${group.module} ${group.outcome} ${group.cause}`} data-testid="problem-group" data-fix={group.fix?.kind ?? ''}>
+                      <span>{problemHeadline(group)}</span>
+                      {fix && (
+                        <button
+                          type="button"
+                          data-testid="problem-fix"
+                          title={fix.label}
+                          onClick={() =>
+                            onOpen(
+                              fix.target.screen === 'settings'
+                                ? { screen: 'settings', variable: fix.target.variable }
+                                : { screen: fix.target.screen },
+                            )
+                          }
+                        >
+                          Fix: {fix.label}
+                        </button>
+                      )}
+                    </li>
+                  );
+                })}
+              </ul>
+            )}
           </div>
         )}
       </Section>

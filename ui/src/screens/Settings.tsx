@@ -13,6 +13,7 @@ import type { ScheduleView } from '../bindings/ScheduleView';
 import type { AppInfo } from '../bindings/AppInfo';
 import type { Variable } from '../bindings/Variable';
 import { Section, type Notify } from '../components/common';
+import { CompanyRecordSelect } from '../components/CompanyRecordSelect';
 import relayPage from '../../../docs/oauth-relay.html?raw';
 import { formatWhen } from '../lib/format';
 import { runOutcomeWords } from '../lib/history';
@@ -56,14 +57,25 @@ export function Settings({
   notify,
   onSaved,
   onOpenConnection,
+  focusVariable,
 }: {
   instance: InstanceView;
   notify: Notify;
   onSaved: () => void;
   /** Opens the Connection screen, where Connect and Reconnect are. */
   onOpenConnection?: () => void;
+  /** A server variable to bring into view and focus: where a problem's Fix leads. */
+  focusVariable?: string | null;
 }) {
   const name = instance.name;
+  // Which variables name a record of the company: those are chosen by the record's name.
+  const [chosenByName, setChosenByName] = useState<Set<string>>(new Set());
+  useEffect(() => {
+    api.setup(name).then(
+      (view) => setChosenByName(new Set(view.choices.map((c) => c.variable))),
+      () => setChosenByName(new Set()),
+    );
+  }, [name]);
   const [spec, setSpec] = useState<Spec | null>(null);
   // The instance as the form last saw it, and the form: see lib/settingsform.
   const [{ base, form }, setEditing] = useState(() => {
@@ -96,6 +108,14 @@ export function Settings({
     api.autostartEnabled().then(setAutostart, () => setAutostart(null));
     api.appInfo().then(setAbout, () => setAbout(null));
   }, [name, notify]);
+  // Where a problem's Fix leads: the variable's field in view, with the focus in it, once
+  // the sections are drawn (they need the spec).
+  useEffect(() => {
+    if (!focusVariable || !spec) return;
+    const field = document.querySelector<HTMLElement>(`[data-testid=settings-variable][data-name="${CSS.escape(focusVariable)}"]`);
+    field?.scrollIntoView({ block: 'center' });
+    field?.focus();
+  }, [focusVariable, spec]);
   useEffect(() => {
     api.scheduleStatus(name).then(setStanding, () => setStanding(null));
   }, [name, instance]);
@@ -143,13 +163,24 @@ export function Settings({
           </span>
         )}
         {/* The default is told above, where it wraps: in the field a long one was cut off. */}
-        <input
-          data-testid="settings-variable"
-          data-name={variable.name}
-          value={variables[variable.name] ?? ''}
-          placeholder={placeholder ?? (variable.default ? 'default' : 'not set')}
-          onInput={(e) => edit({ variables: { ...variables, [variable.name]: value(e) } })}
-        />
+        {chosenByName.has(variable.name) && instance.connection === 'connected' ? (
+          <CompanyRecordSelect
+            instance={name}
+            variable={variable.name}
+            value={variables[variable.name] ?? ''}
+            empty={variable.default ? `The default (id ${variable.default})` : missing ? 'Choose…' : 'None (the company’s default)'}
+            testId="settings-variable"
+            onChoose={(id) => edit({ variables: { ...variables, [variable.name]: id } })}
+          />
+        ) : (
+          <input
+            data-testid="settings-variable"
+            data-name={variable.name}
+            value={variables[variable.name] ?? ''}
+            placeholder={placeholder ?? (variable.default ? 'default' : 'not set')}
+            onInput={(e) => edit({ variables: { ...variables, [variable.name]: value(e) } })}
+          />
+        )}
       </label>
     );
   };

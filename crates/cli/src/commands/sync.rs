@@ -7,7 +7,7 @@ use connector::api::{Connector, RunKind};
 use connector::error::{ApiError, ErrorCode};
 use connector::sync::plan::Operation;
 use connector::sync::store::{OutcomeFilter, RecordOutcome};
-use connector::sync::{Direction, Outcome, PlanView, ProblemGroup, RunOutcome, Trigger};
+use connector::sync::{Direction, Outcome, PlanView, ProblemFix, ProblemGroup, RunOutcome, Trigger};
 use serde_json::json;
 
 use crate::args::SyncArgs;
@@ -75,7 +75,7 @@ pub fn run_records(connector: &Connector, json: bool, name: &str, id: i64, probl
         if groups.is_empty() {
             return listed;
         }
-        let causes = lines(&groups, "", describe_problem);
+        let causes = lines(&groups, "", |group| describe_problem(name, group));
         format!(
             "{causes}
 
@@ -101,7 +101,7 @@ pub fn run_report(connector: &Connector, name: &str, id: i64, problems: bool, fi
     Ok(())
 }
 
-fn describe_problem(group: &ProblemGroup) -> String {
+fn describe_problem(name: &str, group: &ProblemGroup) -> String {
     let count = group.records.len();
     let what = match group.outcome {
         Outcome::Held => "held",
@@ -113,7 +113,17 @@ fn describe_problem(group: &ProblemGroup) -> String {
         (Some(code), None) => format!(" (QuickBooks {code})"),
         _ => String::new(),
     };
-    format!("{count} {} {what}{code}: {}", group.module, group.cause)
+    let fix = match &group.fix {
+        Some(ProblemFix::Choose { variable }) => {
+            format!(
+                " Fix: qbconnector setup {name:?} --choose \"{variable}=NAME\" (or Settings → QuickBooks defaults)."
+            )
+        }
+        Some(ProblemFix::Mapping { module, field }) => format!(" Fix: the {module} mapping of {field} (spec edit)."),
+        Some(ProblemFix::Conflicts) => format!(" Fix: qbconnector conflicts {name:?}, then resolve."),
+        None => String::new(),
+    };
+    format!("{count} {} {what}{code}: {}{fix}", group.module, group.cause)
 }
 
 pub async fn retry(connector: &Connector, json: bool, name: &str, run: i64) -> Result<Finished, ApiError> {

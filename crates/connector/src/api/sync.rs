@@ -149,7 +149,15 @@ impl Connector {
 
     /// A run's problems grouped by module and cause, the largest group first.
     pub fn run_problems(&self, name: &str, run_id: i64) -> ApiResult<Vec<crate::sync::ProblemGroup>> {
-        Ok(crate::sync::group_problems(&self.run_records(name, run_id, true)?))
+        let chosen_by: Vec<(String, String, String)> = super::setup_choices(&self.spec(name)?, &self.variables(name)?)
+            .into_iter()
+            .flat_map(|c| c.modules.into_iter().map(move |m| (c.variable.clone(), m, c.field.clone())))
+            .collect();
+        let mut groups = crate::sync::group_problems(&self.run_records(name, run_id, true)?);
+        for group in &mut groups {
+            group.fix = group.find_fix(&chosen_by);
+        }
+        Ok(groups)
     }
 
     /// One page of a run's records and how many there are: a run of 100,000 records is read

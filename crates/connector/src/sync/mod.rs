@@ -17,7 +17,7 @@ pub mod vocabulary;
 
 pub use dry_run::{field_changes, FieldChange, PlanView};
 pub use engine::{ConflictPolicy, Engine, Progress, RunSummary, SyncRequest};
-pub use problems::{group_problems, ProblemGroup};
+pub use problems::{group_problems, ProblemFix, ProblemGroup};
 pub use schedule::{
     Cadence, ClockTime, QuietHours, RunObserver, Schedule, ScheduleView, ScheduledOutcome, ScheduledRun,
 };

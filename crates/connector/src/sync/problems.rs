@@ -18,6 +18,52 @@ pub struct ProblemGroup {
     pub element: Option<String>,
     /// The platform (or, for a pull, QuickBooks) ids, in the order the run met them.
     pub records: Vec<String>,
+    /// Where the operator fixes it, when one place does.
+    #[serde(default)]
+    pub fix: Option<ProblemFix>,
+}
+
+/// Where a group of problems is fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProblemFix {
+    /// Choose the company's record for a server variable (Settings → QuickBooks defaults).
+    Choose { variable: String },
+    /// Change how the module maps a QuickBooks field.
+    Mapping { module: String, field: String },
+    /// Decide between the two versions.
+    Conflicts,
+}
+
+impl ProblemGroup {
+    /// Where this group is fixed, given which server variable fills which QuickBooks
+    /// reference of which module (`(variable, module, field)`, as the first-sync checklist
+    /// reads them from the spec).
+    pub fn find_fix(&self, chosen_by: &[(String, String, String)]) -> Option<ProblemFix> {
+        match self.outcome {
+            Outcome::Held => return Some(ProblemFix::Conflicts),
+            Outcome::Failed => {}
+            _ => return None,
+        }
+        // "the server variable "Income Account" has no value": its choice.
+        if let Some((_, rest)) = self.cause.split_once("server variable \"") {
+            if let Some((variable, _)) = rest.split_once('"') {
+                return Some(ProblemFix::Choose { variable: variable.to_owned() });
+            }
+        }
+        // QuickBooks named the field, or the mapping's rule did: a field a choice fills is
+        // fixed by choosing again, any other by its mapping.
+        let field = self.element.clone().or_else(|| {
+            let (_, after) = self.cause.split_once(" (")?;
+            Some(after.split_once("): ")?.0.to_owned())
+        })?;
+        let top = |path: &str| path.strip_suffix(".value").unwrap_or(path).to_owned();
+        let chosen = chosen_by.iter().find(|(_, module, filled)| *module == self.module && top(filled) == top(&field));
+        Some(match chosen {
+            Some((variable, _, _)) => ProblemFix::Choose { variable: variable.clone() },
+            None => ProblemFix::Mapping { module: self.module.clone(), field },
+        })
+    }
 }
 
 /// What makes two problems the same: for QuickBooks' refusals its code and field, for a
@@ -70,6 +116,7 @@ pub fn group_problems(outcomes: &[RecordOutcome]) -> Vec<ProblemGroup> {
                 code,
                 element,
                 records: vec![outcome.record_id.clone()],
+                fix: None,
             }),
         }
     }
@@ -91,6 +138,39 @@ mod tests {
 
     fn refused(id: &str, code: &str, element: &str, message: &str) -> RecordOutcome {
         RecordOutcome { code: Some(code.into()), element: Some(element.into()), ..failed("Accounts", id, message) }
+    }
+
+    #[test]
+    fn each_group_is_sent_where_it_is_fixed() {
+        let chosen_by = [
+            ("Income Account".to_owned(), "Products".to_owned(), "IncomeAccountRef.value".to_owned()),
+            ("Vendor ID".to_owned(), "Orders".to_owned(), "VendorRef.value".to_owned()),
+        ];
+        let unset = "Products P1: push_create rule 4 (IncomeAccountRef.value): the server variable \"Income Account\" has no value; set it in the instance's settings";
+        let bad_vendor = RecordOutcome {
+            code: Some("2500".into()),
+            element: Some("VendorRef".into()),
+            ..failed("Orders", "O1", "Invalid Reference Id")
+        };
+        let bad_name = refused("A1", "6240", "DisplayName", "QuickBooks already has a customer with this name");
+        let typo = failed(
+            "Accounts",
+            "A2",
+            "Accounts A2: push_create rule 2 (Notes): the expression fails: null (null) has no keys",
+        );
+        let held = RecordOutcome::new("Accounts", "A3", RecordOp::Conflict, Outcome::Held);
+        let waiting = RecordOutcome::new("Invoices", "I1", RecordOp::Skip, Outcome::Blocked);
+        let fix = |outcome: RecordOutcome| group_problems(&[outcome])[0].find_fix(&chosen_by);
+        assert_eq!(
+            fix(failed("Products", "P1", unset)),
+            Some(ProblemFix::Choose { variable: "Income Account".into() })
+        );
+        // QuickBooks refused the vendor the choice filled in: choose again, not remap.
+        assert_eq!(fix(bad_vendor), Some(ProblemFix::Choose { variable: "Vendor ID".into() }));
+        assert_eq!(fix(bad_name), Some(ProblemFix::Mapping { module: "Accounts".into(), field: "DisplayName".into() }));
+        assert_eq!(fix(typo), Some(ProblemFix::Mapping { module: "Accounts".into(), field: "Notes".into() }));
+        assert_eq!(fix(held), Some(ProblemFix::Conflicts));
+        assert_eq!(fix(waiting), None, "a wait ends by itself once what it waits for is sent");
     }
 
     #[test]
