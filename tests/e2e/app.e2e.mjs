@@ -268,7 +268,7 @@ async function noTextOverflows(session, selector, size) {
  * (the bars that stay put while the page scrolls). Pixels would not tell a field under a bar
  * from a field beside it; the element bounds do.
  */
-async function nothingCovers(session, selector, covers, size) {
+async function nothingCovers(session, selector, covers, size, least = 10) {
   const { checked, covered } = await session.execute(`
     const [selector, covers] = arguments;
     const bars = [...document.querySelectorAll(covers)];
@@ -297,7 +297,7 @@ async function nothingCovers(session, selector, covers, size) {
       }
     }
     return { checked, covered };`, [selector, covers]);
-  if (checked < 10) throw new Error(`at ${size} only ${checked} controls were found under ${selector} to check`);
+  if (checked < least) throw new Error(`at ${size} only ${checked} controls were found under ${selector} to check`);
   if (covered.length) throw new Error(`covered at ${size}: ${covered.join('; ')}`);
 }
 
@@ -1123,6 +1123,32 @@ try {
     await session.click('nav-sync');
     const again = await syncAndWait(session, 'sync-push-all');
     if (again !== 'succeeded') throw new Error(`after the fix the push ended ${again}`);
+  });
+
+  await step(session, 'every screen at 1200 x 780 and 800 x 600, light and dark: no text cut off, nothing under a bar', async () => {
+    const screens = ['home', 'instances', 'settings', 'platform', 'connection', 'mappings', 'records', 'sync', 'history', 'conflicts'];
+    for (const [width, height] of [[1200, 780], [800, 600]]) {
+      await session.command('POST', '/window/rect', { width, height });
+      for (const theme of ['light', 'dark']) {
+        await session.select('theme-select', theme);
+        for (const screen of screens) {
+          const size = `${width} x ${height} ${theme}, ${screen}`;
+          await session.click(`nav-${screen}`);
+          // Drawn once it no longer says it is loading.
+          await session.wait(async () => session.execute(`
+            const page = document.querySelector('.screen');
+            return !!page && !page.textContent.trim().startsWith('Loading');`), `the ${screen} screen`);
+          await session.execute('document.querySelector(".screen").scrollIntoView({ block: "start" });');
+          await shot(session, `all-${screen}-${width}x${height}-${theme}`);
+          const wider = await session.execute('return document.documentElement.scrollWidth - document.documentElement.clientWidth;');
+          if (wider > 0) throw new Error(`at ${size} the page is ${wider}px wider than the window`);
+          await noTextOverflows(session, '.screen', size);
+          await nothingCovers(session, '.screen', '.status-bar, [data-testid=settings-savebar]', size, 0);
+        }
+      }
+    }
+    await session.select('theme-select', 'system');
+    await session.command('POST', '/window/rect', { width: 1200, height: 780 });
   });
 
   await step(session, 'dark and small: the theme choice and a narrow window stay readable', async () => {
