@@ -34,6 +34,8 @@ const COMMANDS: &[&str] = &[
     "create_record",
     "update_record",
     "delete_record",
+    "record_fields",
+    "record_status",
     "import_csv",
     "export_csv",
     "plan",

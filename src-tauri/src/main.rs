@@ -143,6 +143,8 @@ fn main() {
             commands::create_record,
             commands::update_record,
             commands::delete_record,
+            commands::record_fields,
+            commands::record_status,
             commands::import_csv,
             commands::export_csv,
             commands::plan,
