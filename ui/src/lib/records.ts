@@ -76,7 +76,7 @@ export function formatMoney(value: JsonValue | undefined): string {
   const raw = text(value);
   const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(raw);
   if (!match) return raw;
-  const [, sign, whole, fraction = ''] = match;
+  const [, sign = '', whole = '', fraction = ''] = match;
   const grouped = whole.replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${sign}${grouped}.${fraction.padEnd(2, '0')}`;
 }
@@ -248,7 +248,10 @@ export function parseJson(text: string): { data: JsonObject } | { error: string 
 // ------------------------------------------------------------ errors
 
 export type FieldErrors = {
-  /** By the field's form path (`Name`, `Address.City`, `Lines[].Quantity`), each its reasons. */
+  /**
+   * By the field as the connector names it (`Name`, `Address.City`, `Lines[2].Quantity`,
+   * lines counted from 1), each its reasons: the form shows them beside that input.
+   */
   fields: Record<string, string[]>;
   /** What names no field the form shows: said above the form. */
   general: string[];
@@ -256,9 +259,19 @@ export type FieldErrors = {
 
 const MODULE_NAMES = 'Accounts|Contacts|Products|Invoices|Orders|Payments';
 
+/** A line's field path as the form's schema writes it: `Lines[2].Quantity` → `Lines[].Quantity`. */
+export function schemaPath(path: string): string {
+  return path.replace(/\[\d+\]/g, '[]');
+}
+
+/** A form path made a line's: `Lines[].Quantity`, line 2 → `Lines[2].Quantity`. */
+export function linePath(path: string, line: number): string {
+  return path.replace('[]', `[${line}]`);
+}
+
 /**
  * A save's refusal split by field. The connector words an invalid record as
- * `2 invalid fields: Accounts (new): Name: is required; Accounts (new): Lines[2].Quantity: …`
+ * `2 invalid fields: Accounts (new): Name: is required; Invoices (new): Lines[2].Quantity: …`
  * (a reason may hold "; " itself, so entries are split where the next one begins).
  * `known` are the form's paths; an error on a field the form does not show stays general.
  */
@@ -278,16 +291,9 @@ export function fieldErrors(message: string, known: string[]): FieldErrors {
       out.general.push(entry);
       continue;
     }
-    const [, field, reason] = match;
-    const path = field.replace(/\[\d+\]/g, '[]');
-    if (field && paths.has(path)) {
-      const line = /\[(\d+)\]/.exec(field);
-      // Which line (the connector counts from 1, as the form numbers them).
-      const said = line ? `line ${line[1]}: ${reason}` : reason;
-      (out.fields[path] ??= []).push(said);
-    } else {
-      out.general.push(field ? `${field}: ${reason}` : reason);
-    }
+    const [, field = '', reason = ''] = match;
+    if (field && paths.has(schemaPath(field))) (out.fields[field] ??= []).push(reason);
+    else out.general.push(field ? `${field}: ${reason}` : reason);
   }
   return out;
 }
