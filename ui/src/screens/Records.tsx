@@ -317,7 +317,8 @@ export function Records({ notify, instance }: { notify: Notify; instance: Instan
               </div>
             )}
             {schema === null && !advanced && <p class="hint">Reading the module's fields…</p>}
-            {fields.map((field) => (
+            {/* What the store sets (the stamps) is shown once there is something to show. */}
+            {fields.filter((field) => !field.readOnly || data[field.name] !== undefined).map((field) => (
               <FormControl
                 key={field.path}
                 field={field}
