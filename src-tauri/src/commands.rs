@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use connector::api::{
     CompanyRecord, ConflictView, ConnectionView, Connector, HistoryPage, HomeRun, HomeView, InstanceChanges,
     InstanceView, LookupRow, MappingFields, OutcomePage, PlatformLinkView, PlatformTest, Preview, PreviewSource,
-    ProfilePreview, ProfileSummary, RecordField, RecordPage, RecordStatus, RecordTrail, RulesPreview, RunPage, SetupView, TestOutcome,
+    ProfilePreview, ProfileSummary, RecordField, RecordPage, RecordStatus, RecordTrail, RulesPreview, RunPage,
+    SetupView, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;

@@ -65,7 +65,10 @@ async fn a_form_reads_the_schema_with_objects_and_lines_walked_into() {
     let setup = setup(seed::US_REALM).await;
     let invoice = setup.connector.record_fields(Module::Invoices);
     let account = invoice.iter().find(|f| f.name == "AccountId").unwrap();
-    assert_eq!((account.kind, account.required, account.refers_to), (FieldKind::Reference, true, Some(Module::Accounts)));
+    assert_eq!(
+        (account.kind, account.required, account.refers_to),
+        (FieldKind::Reference, true, Some(Module::Accounts))
+    );
     let lines = invoice.iter().find(|f| f.name == "Lines").unwrap();
     assert_eq!(lines.kind, FieldKind::Lines);
     let quantity = lines.fields.iter().find(|f| f.name == "Quantity").unwrap();

@@ -86,12 +86,8 @@ impl Connector {
     pub fn record_status(&self, name: &str, module: Module, ids: &[String]) -> ApiResult<Vec<RecordStatus>> {
         let instance = self.instance_id(name)?;
         let spec = self.spec(name)?;
-        let modules: Vec<&str> = spec
-            .modules
-            .iter()
-            .filter(|m| m.platform_module() == module.name())
-            .map(|m| m.name.as_str())
-            .collect();
+        let modules: Vec<&str> =
+            spec.modules.iter().filter(|m| m.platform_module() == module.name()).map(|m| m.name.as_str()).collect();
         let connection = self.store.connection();
         let mut conflicted = std::collections::BTreeSet::new();
         for spec_module in &modules {
