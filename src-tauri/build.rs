@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "delete_record",
     "record_fields",
     "record_status",
+    "record_names",
     "import_csv",
     "export_csv",
     "plan",

@@ -324,6 +324,11 @@ pub fn record_fields(state: State<'_, AppState>, module: Module) -> Answer<Vec<R
 }
 
 #[tauri::command]
+pub fn record_names(state: State<'_, AppState>, module: Module, ids: Vec<String>) -> Answer<Vec<(String, String)>> {
+    state.connector.record_names(module, &ids)
+}
+
+#[tauri::command]
 pub fn record_status(
     state: State<'_, AppState>,
     name: String,

@@ -145,6 +145,7 @@ fn main() {
             commands::delete_record,
             commands::record_fields,
             commands::record_status,
+            commands::record_names,
             commands::import_csv,
             commands::export_csv,
             commands::plan,

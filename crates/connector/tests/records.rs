@@ -58,6 +58,17 @@ async fn a_pushed_record_is_in_quickbooks_a_new_one_not_sent_and_a_held_one_a_co
         ]
     );
     assert!(c.record_status("Nobody", Module::Accounts, &ids).is_err(), "an unknown instance is refused");
+
+    // The names a table shows for the ids an invoice's AccountId gives; an unknown id left out.
+    let names = c.record_names(Module::Accounts, &ids).unwrap();
+    assert_eq!(
+        names,
+        vec![
+            (sent.id.clone(), "Status Sent Ltd".to_owned()),
+            (held.id.clone(), "Status Held Ltd".to_owned()),
+            (fresh.id.clone(), "Status Fresh Ltd".to_owned()),
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

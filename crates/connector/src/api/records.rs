@@ -80,6 +80,20 @@ impl Connector {
         fields_of(module.fields())
     }
 
+    /// The names lists show (`Name`, a contact's first and last, a document's number) of
+    /// `module`'s records `ids`, as `(id, name)`: how a table shows whom an `AccountId` names.
+    /// An id with no record, or a record with no name, is left out.
+    pub fn record_names(&self, module: Module, ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+        let connection = self.store.connection();
+        let mut names = Vec::new();
+        for id in ids {
+            if let Some(name) = store::record_name(&connection, module.name(), id)? {
+                names.push((id.clone(), name));
+            }
+        }
+        Ok(names)
+    }
+
     /// Where each of `module`'s records `ids` stands with `name`'s company: linked to a
     /// QuickBooks entity, not sent, or held in the conflict inbox. A record is looked for
     /// under every spec module that reads `module`'s records; a conflict outweighs a link.
