@@ -119,6 +119,8 @@ export const api = {
   deleteRecord: (module: Module, id: string) => call<PlatformRecord>('delete_record', { module, id }),
   /** The module's schema, objects and lines with their fields: what the record form is built from. */
   recordFields: (module: Module) => call<RecordField[]>('record_fields', { module }),
+  /** The names lists show of a module's records by id, as [id, name]; unknown ids left out. */
+  recordNames: (module: Module, ids: string[]) => call<[string, string][]>('record_names', { module, ids }),
   /** Where each record stands with the instance's company: in QuickBooks, not sent, or a conflict. */
   recordStatus: (name: string, module: Module, ids: string[]) => call<RecordStatus[]>('record_status', { name, module, ids }),
   importCsv: (module: Module, text: string) => call<ImportReport>('import_csv', { module, text }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordField } from '../bindings/RecordField';
+import type { JsonValue } from '../bindings/serde_json/JsonValue';
 import {
   cellText,
   columnsFor,
@@ -15,6 +16,7 @@ import {
   objectEditable,
   parseJson,
   recordName,
+  referencedIds,
   schemaPath,
   statusLabel,
   storedValue,
@@ -91,6 +93,16 @@ describe('the table', () => {
       '99.90',
       '2026-03-01',
     ]);
+  });
+
+  it('shows the customer by name where the page read one, else by id', () => {
+    const customer = columnsFor('Invoices')[1]!;
+    const names = new Map([['ACC-1', 'Acme Ltd']]);
+    expect(cellText('Invoices', customer, 'INV-1', { AccountId: 'ACC-1' }, names)).toBe('Acme Ltd');
+    expect(cellText('Invoices', customer, 'INV-2', { AccountId: 'ACC-2' }, names)).toBe('ACC-2');
+    const records: { data: JsonValue }[] = [{ data: { AccountId: 'ACC-1' } }, { data: { AccountId: 'ACC-1' } }, { data: { AccountId: 'ACC-2' } }, { data: {} }];
+    expect(referencedIds(columnsFor('Invoices'), records)).toEqual(new Map([['Accounts', ['ACC-1', 'ACC-2']]]));
+    expect(referencedIds(columnsFor('Accounts'), records).size).toBe(0);
   });
 
   it('words the status, a dash with no instance and an ellipsis while it is read', () => {

@@ -20,11 +20,13 @@ export type Column = {
   kind: ColumnKind;
   /** Share of the row's width (a grid `fr`). */
   width: number;
+  /** An id column: the module whose record it names, shown by that record's name. */
+  refersTo?: Module;
 };
 
 const NAME: Column = { key: 'name', label: 'Name', kind: 'name', width: 2 };
 const STATUS: Column = { key: 'status', label: 'QuickBooks', kind: 'status', width: 1.3 };
-const CUSTOMER: Column = { key: 'AccountId', label: 'Customer', kind: 'text', width: 1.4 };
+const CUSTOMER: Column = { key: 'AccountId', label: 'Customer', kind: 'text', width: 1.4, refersTo: 'Accounts' };
 const DATE: Column = { key: 'Date', label: 'Date', kind: 'date', width: 1.1 };
 
 /** What an operator reads of each module's records, in order; the status last. */
@@ -81,11 +83,31 @@ export function formatMoney(value: JsonValue | undefined): string {
   return `${sign}${grouped}.${fraction.padEnd(2, '0')}`;
 }
 
-/** One cell's text; the status column's is [`statusLabel`]'s. */
-export function cellText(module: Module, column: Column, id: string, data: JsonValue): string {
+/**
+ * One cell's text; the status column's is [`statusLabel`]'s. An id column shows the name
+ * `names` has for it (id → name), else the id.
+ */
+export function cellText(module: Module, column: Column, id: string, data: JsonValue, names?: Map<string, string>): string {
   if (column.kind === 'name') return recordName(module, data, id);
   const value = isObject(data) ? data[column.key] : undefined;
-  return column.kind === 'money' ? formatMoney(value) : text(value);
+  if (column.kind === 'money') return formatMoney(value);
+  const shown = text(value);
+  return (column.refersTo && names?.get(shown)) || shown;
+}
+
+/** The ids a page's id columns name, each once, by the module they name. */
+export function referencedIds(columns: Column[], records: { data: JsonValue }[]): Map<Module, string[]> {
+  const out = new Map<Module, Set<string>>();
+  for (const column of columns) {
+    if (!column.refersTo) continue;
+    const ids = out.get(column.refersTo) ?? new Set<string>();
+    for (const record of records) {
+      const id = isObject(record.data) ? text(record.data[column.key]) : '';
+      if (id) ids.add(id);
+    }
+    out.set(column.refersTo, ids);
+  }
+  return new Map([...out].map(([module, ids]) => [module, [...ids]]));
 }
 
 /** The status column's words; `undefined` while not yet read, `null` with no instance. */

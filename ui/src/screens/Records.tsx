@@ -25,6 +25,7 @@ import {
   linesEditable,
   objectEditable,
   parseJson,
+  referencedIds,
   statusLabel,
   storedValue,
   withField,
@@ -42,8 +43,11 @@ import { recordTitle } from './Mappings';
 const ROW_HEIGHT = 48;
 const searchLater = debounce((set: (s: string) => void, text: string) => set(text), 250);
 
-/** A row of the table: the record, and where it stands (`null` with no instance, `undefined` unread). */
-type Row = { record: PlatformRecord; status: SyncStatus | null | undefined };
+/**
+ * A row of the table: the record, where it stands (`null` with no instance), and the names of
+ * the records its id columns name (read a page at a time).
+ */
+type Row = { record: PlatformRecord; status: SyncStatus | null; names: Map<string, string> };
 
 const NO_ERRORS: FieldErrors = { fields: {}, general: [] };
 
@@ -166,13 +170,18 @@ export function Records({ notify, instance }: { notify: Notify; instance: Instan
     }
   };
 
-  // A page of records, then where each stands for the instance: one call a page.
+  // A page of records, then where each stands for the instance and whom its id columns name:
+  // a call each a page. Either failing leaves its column as it was (a dash, the ids).
   const fetchPage = async (offset: number, limit: number): Promise<Row[]> => {
     const { records } = await api.records(module, search, offset, limit);
-    if (!name || records.length === 0) return records.map((record) => ({ record, status: null }));
-    const statuses = await api.recordStatus(name, module, records.map((r) => r.id)).catch(() => []);
+    if (records.length === 0) return [];
+    const [statuses, named] = await Promise.all([
+      name ? api.recordStatus(name, module, records.map((r) => r.id)).catch(() => []) : Promise.resolve([]),
+      Promise.all([...referencedIds(columns, records)].map(([refers, ids]) => (ids.length ? api.recordNames(refers, ids).catch(() => []) : []))),
+    ]);
     const byId = new Map(statuses.map((s) => [s.id, s.status]));
-    return records.map((record) => ({ record, status: byId.get(record.id) ?? null }));
+    const names = new Map(named.flat());
+    return records.map((record) => ({ record, status: byId.get(record.id) ?? null, names }));
   };
 
   const grid = { gridTemplateColumns: gridColumns(columns) };
@@ -276,7 +285,7 @@ export function Records({ notify, instance }: { notify: Notify; instance: Instan
                       </span>
                     ) : (
                       <span key={c.key} class={`cell ${c.kind}`}>
-                        {cellText(module, c, row.record.id, row.record.data)}
+                        {cellText(module, c, row.record.id, row.record.data, row.names)}
                       </span>
                     ),
                   )}
