@@ -123,6 +123,9 @@ describe('the form', () => {
     expect(byName('Number')).toMatchObject({ label: 'Number', required: true, readOnly: false, maxChars: 21 });
     expect(byName('AccountId')).toMatchObject({ label: 'Account ID', kind: 'reference', refersTo: 'Accounts' });
     expect(byName('Currency').fields.map((f) => f.path)).toEqual(['Currency.Mnemonic', 'Currency.Name']);
+    // Mnemonic is needed only in a record that has a Currency; a line's Quantity in every line.
+    expect(byName('Currency').fields[0]?.required).toBe(false);
+    expect(byName('Lines').fields.find((f) => f.name === 'Quantity')?.required).toBe(true);
     expect(byName('Lines').fields.map((f) => f.path)).toEqual(['Lines[].ProductId', 'Lines[].Quantity', 'Lines[].UnitPrice']);
     expect(formFields(INVOICE, true)[0]?.readOnly).toBe(false);
     expect(formPaths(saved)).toContain('Lines[].Quantity');
@@ -135,6 +138,7 @@ describe('the form', () => {
     expect(fieldLabel('IsTaxable')).toBe('Is taxable');
     expect(fieldLabel('Id')).toBe('ID');
     expect(fieldLabel('ProductId')).toBe('Product ID');
+    expect(fieldLabel('Line1')).toBe('Line 1');
   });
 
   it('stores what is typed: numbers that print back as typed, exact text else, empty left out', () => {

@@ -146,7 +146,7 @@ export type FormField = {
 
 /** `FullDescription` → `Full description`, `AccountId` → `Account ID`. */
 export function fieldLabel(name: string): string {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').split(' ');
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([a-z])(\d)/g, '$1 $2').split(' ');
   return words
     .map((word, i) => (word === 'Id' ? 'ID' : i === 0 ? word : word.toLowerCase()))
     .join(' ');
@@ -158,8 +158,10 @@ const STAMPS = ['CreatedAt', 'UpdatedAt'];
  * The form's fields from the module's schema. The store sets the stamps; a saved record's
  * id is its key and cannot change, while a new one may be given its own.
  */
-export function formFields(schema: RecordField[], isNew: boolean, prefix = ''): FormField[] {
+export function formFields(schema: RecordField[], isNew: boolean, prefix = '', parentRequired = true): FormField[] {
   return schema.map((field) => {
+    // A field of an optional object is needed only once the object is there: the form marks
+    // what every record needs, and the connector names the rest if it is missing.
     const path = `${prefix}${field.name}`;
     const top = prefix === '';
     const inner = field.kind === 'lines' ? `${path}[].` : `${path}.`;
@@ -168,11 +170,11 @@ export function formFields(schema: RecordField[], isNew: boolean, prefix = ''): 
       path,
       label: fieldLabel(field.name),
       kind: field.kind,
-      required: field.required,
+      required: field.required && parentRequired,
       readOnly: top && (STAMPS.includes(field.name) || (field.name === 'Id' && !isNew)),
       maxChars: field.max_chars,
       refersTo: field.refers_to,
-      fields: formFields(field.fields, isNew, inner),
+      fields: formFields(field.fields, isNew, inner, field.required && parentRequired),
     };
   });
 }

@@ -39,8 +39,8 @@ import {
 } from '../lib/records';
 import { recordTitle } from './Mappings';
 
-// Two lines of text a cell: a long name wraps rather than being cut.
-const ROW_HEIGHT = 48;
+// Up to three lines of text a cell: a long name wraps rather than being cut.
+const ROW_HEIGHT = 58;
 const searchLater = debounce((set: (s: string) => void, text: string) => set(text), 250);
 
 /**
@@ -419,13 +419,9 @@ function Input({
   const placeholder =
     field.kind === 'reference' && field.refersTo
       ? `${field.refersTo} id`
-      : field.kind === 'number'
-        ? '0.00'
-        : field.readOnly && field.name === 'Id'
-          ? ''
-          : field.name === 'Id'
-            ? 'Given when saved'
-            : undefined;
+      : field.name === 'Id' && !field.readOnly
+        ? 'Given when saved'
+        : undefined;
   return (
     <label class="record-field" data-testid="record-field" data-field={path}>
       <Label field={field} />
