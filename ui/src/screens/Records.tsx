@@ -3,7 +3,7 @@
 // made from its schema (the JSON under Advanced), and CSV import (every row problem shown)
 // and export.
 
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, asApiError, MODULES, type InstanceView, type Module, type PlatformRecord } from '../api';
 import type { RecordField } from '../bindings/RecordField';
 import type { SyncStatus } from '../bindings/SyncStatus';
@@ -66,6 +66,7 @@ export function Records({ notify, instance }: { notify: Notify; instance: Instan
   const [errors, setErrors] = useState<FieldErrors>(NO_ERRORS);
   // The rows a refused import named, one a line, kept until the next import.
   const [importProblems, setImportProblems] = useState<{ file: string; rows: string[] } | null>(null);
+  const form = useRef<HTMLFormElement>(null);
   const name = instance?.name ?? null;
   const columns = columnsFor(module);
 
@@ -81,6 +82,13 @@ export function Records({ notify, instance }: { notify: Notify; instance: Instan
       setAdvanced(true);
     });
   }, [module, notify]);
+
+  // A refused save is answered where the operator looks next: the first reason, in view.
+  useEffect(() => {
+    if (errors.general.length || Object.keys(errors.fields).length) {
+      form.current?.querySelector('.field-error')?.scrollIntoView({ block: 'center' });
+    }
+  }, [errors]);
 
   const fields = useMemo(() => (schema ? formFields(schema, selected === null) : []), [schema, selected]);
 
@@ -311,6 +319,7 @@ export function Records({ notify, instance }: { notify: Notify; instance: Instan
         )}
         <Section title={selected ? `Edit ${recordTitle(selected)}` : `New ${module.replace(/s$/, '').toLowerCase()}`}>
           <form
+            ref={form}
             class="record-form"
             data-testid="record-form"
             onSubmit={(e) => {
