@@ -34,6 +34,8 @@ mod tests {
             LookupRow,
             Preview,
             RecordPage,
+            RecordStatus,
+            RecordField,
             OutcomePage,
             HistoryPage,
             RunPage,

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use connector::api::{
     CompanyRecord, ConflictView, ConnectionView, Connector, HistoryPage, HomeRun, HomeView, InstanceChanges,
     InstanceView, LookupRow, MappingFields, OutcomePage, PlatformLinkView, PlatformTest, Preview, PreviewSource,
-    ProfilePreview, ProfileSummary, RecordPage, RecordTrail, RulesPreview, RunPage, SetupView, TestOutcome,
+    ProfilePreview, ProfileSummary, RecordField, RecordPage, RecordStatus, RecordTrail, RulesPreview, RunPage,
+    SetupView, TestOutcome,
 };
 use connector::error::{ApiError, ErrorCode};
 use connector::instance::NewInstance;
@@ -315,6 +316,26 @@ pub fn update_record(
 #[tauri::command]
 pub fn delete_record(state: State<'_, AppState>, module: Module, id: String) -> Answer<Record> {
     state.connector.delete_record(module, &id)
+}
+
+#[tauri::command]
+pub fn record_fields(state: State<'_, AppState>, module: Module) -> Answer<Vec<RecordField>> {
+    Ok(state.connector.record_fields(module))
+}
+
+#[tauri::command]
+pub fn record_names(state: State<'_, AppState>, module: Module, ids: Vec<String>) -> Answer<Vec<(String, String)>> {
+    state.connector.record_names(module, &ids)
+}
+
+#[tauri::command]
+pub fn record_status(
+    state: State<'_, AppState>,
+    name: String,
+    module: Module,
+    ids: Vec<String>,
+) -> Answer<Vec<RecordStatus>> {
+    state.connector.record_status(&name, module, &ids)
 }
 
 #[tauri::command]

@@ -784,6 +784,42 @@ try {
     }
   });
 
+  await step(session, 'records show a pushed account as in QuickBooks, and open it as a form', async () => {
+    const rect = await session.command('GET', '/window/rect');
+    await session.command('POST', '/window/rect', { width: 1200, height: 780 });
+    const [account] = (await invoke(session, 'records', { module: 'Accounts', search: picked.name, offset: 0, limit: 1 })).records;
+    await session.click('nav-records');
+    await session.select('records-module', 'Accounts');
+    await session.find('records-table');
+    await session.type('records-search', picked.name);
+    // The row of the account the push sent, once the search has narrowed the table to it.
+    const row = `[data-testid=record-row][data-record-id="${account.id}"]`;
+    const status = await session.wait(async () => session.execute(
+      `const cell = document.querySelector(arguments[0] + ' [data-testid=record-status]');
+       return cell ? { status: cell.dataset.status, text: cell.textContent } : null;`,
+      [row]), `the status of ${picked.name} in the table`);
+    if (status.status !== 'in_quickbooks' || !status.text.includes('In QuickBooks')) {
+      throw new Error(`${picked.name} was pushed, and the table says ${status.text} (${status.status})`);
+    }
+    await shot(session, 'records-1200x780');
+    await noTextOverflows(session, '.records', '1200 x 780');
+
+    await session.command('POST', '/window/rect', { width: 800, height: 600 });
+    await session.execute('document.querySelector(arguments[0]).click();', [row]);
+    await session.find('record-form');
+    const shown = await session.wait(async () => session.execute(
+      `const input = document.querySelector('[data-testid=record-field][data-field=Name] input');
+       return input && input.value ? input.value : null;`), 'the form to show the Name');
+    if (shown !== picked.name) throw new Error(`the form shows the Name ${shown}, the record has ${picked.name}`);
+    // The JSON is only under Advanced, collapsed until asked for.
+    const advancedOpen = await session.execute('return document.querySelector("[data-testid=record-advanced]").open;');
+    if (advancedOpen) throw new Error('Advanced (JSON) is open before it was asked for');
+    await session.execute('document.querySelector("[data-testid=record-form]").scrollIntoView({ block: "start" });');
+    await shot(session, 'records-form-800x600');
+    await noTextOverflows(session, '.records', '800 x 600');
+    await session.command('POST', '/window/rect', { width: rect.width, height: rect.height });
+  });
+
   await step(session, 'the history lists the run and its records by name, follows a trail, and is filtered to failures and exported', async () => {
     await session.click('nav-history');
     await session.find('run-row');
@@ -920,6 +956,8 @@ try {
     await session.select('records-module', 'Accounts');
     await session.type('records-search', name);
     await session.click('record-row');
+    // The record's JSON is under Advanced, below its form.
+    await session.execute('const advanced = document.querySelector("[data-testid=record-advanced]"); if (!advanced.open) advanced.querySelector("summary").click();');
     const editor = await session.find('record-json');
     const data = JSON.parse(await session.property(editor, 'value'));
     data.Phone = '+1 555 0199';

@@ -40,7 +40,9 @@ import type { Preview } from './bindings/Preview';
 import type { PreviewInput } from './bindings/PreviewInput';
 import type { Record as PlatformRecord } from './bindings/Record';
 import type { ProblemGroup } from './bindings/ProblemGroup';
+import type { RecordField } from './bindings/RecordField';
 import type { RecordPage } from './bindings/RecordPage';
+import type { RecordStatus } from './bindings/RecordStatus';
 import type { RecordTrail } from './bindings/RecordTrail';
 import type { RulesPreview } from './bindings/RulesPreview';
 import type { RunFilter } from './bindings/RunFilter';
@@ -116,6 +118,12 @@ export const api = {
   updateRecord: (module: Module, id: string, data: JsonValue, version: number) =>
     call<PlatformRecord>('update_record', { module, id, data, version }),
   deleteRecord: (module: Module, id: string) => call<PlatformRecord>('delete_record', { module, id }),
+  /** The module's schema, objects and lines with their fields: what the record form is built from. */
+  recordFields: (module: Module) => call<RecordField[]>('record_fields', { module }),
+  /** The names lists show of a module's records by id, as [id, name]; unknown ids left out. */
+  recordNames: (module: Module, ids: string[]) => call<[string, string][]>('record_names', { module, ids }),
+  /** Where each record stands with the instance's company: in QuickBooks, not sent, or a conflict. */
+  recordStatus: (name: string, module: Module, ids: string[]) => call<RecordStatus[]>('record_status', { name, module, ids }),
   importCsv: (module: Module, text: string) => call<ImportReport>('import_csv', { module, text }),
   exportCsv: (module: Module) => call<string>('export_csv', { module }),
   plan: (name: string, modules: string[] | null) => call<PlanView[]>('plan', { name, modules }),

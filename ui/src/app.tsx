@@ -170,7 +170,7 @@ export function App() {
   else if (screen === 'connection' && instance)
     body = <Connection key={instance.name} instance={instance} notify={notify} onChanged={reload} />;
   else if (screen === 'mappings' && instance) body = <Mappings key={instance.name} instance={instance} notify={notify} />;
-  else if (screen === 'records') body = <Records notify={notify} />;
+  else if (screen === 'records') body = <Records instance={instance} notify={notify} />;
   else if (screen === 'sync' && instance) body = <Sync key={instance.name} instance={instance} notify={notify} />;
   else if (screen === 'history' && instance) body = <History key={`${instance.name}-${historyRun}`} instance={instance} notify={notify} openRun={historyRun} />;
   else if (screen === 'conflicts' && instance) body = <Conflicts key={instance.name} instance={instance} notify={notify} />;

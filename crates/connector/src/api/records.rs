@@ -6,7 +6,10 @@ use serde_json::Value;
 
 use crate::platform::demo::{DemoSize, TaxCode};
 use crate::platform::exchange::{self, ImportReport};
+use crate::platform::schema::{Field, Kind};
 use crate::platform::{Module, PlatformStore, Record};
+use crate::spec::qbo_fields::FieldKind;
+use crate::sync::store;
 
 use super::*;
 
@@ -70,4 +73,84 @@ impl Connector {
             records: platform.list(module, search, offset, limit)?,
         })
     }
+
+    /// The fields of `module`'s records, from the schema every write is checked against:
+    /// what the app's record form is built from.
+    pub fn record_fields(&self, module: Module) -> Vec<RecordField> {
+        fields_of(module.fields())
+    }
+
+    /// The names lists show (`Name`, a contact's first and last, a document's number) of
+    /// `module`'s records `ids`, as `(id, name)`: how a table shows whom an `AccountId` names.
+    /// An id with no record, or a record with no name, is left out.
+    pub fn record_names(&self, module: Module, ids: &[String]) -> ApiResult<Vec<(String, String)>> {
+        let connection = self.store.connection();
+        let mut names = Vec::new();
+        for id in ids {
+            if let Some(name) = store::record_name(&connection, module.name(), id)? {
+                names.push((id.clone(), name));
+            }
+        }
+        Ok(names)
+    }
+
+    /// Where each of `module`'s records `ids` stands with `name`'s company: linked to a
+    /// QuickBooks entity, not sent, or held in the conflict inbox. A record is looked for
+    /// under every spec module that reads `module`'s records; a conflict outweighs a link.
+    pub fn record_status(&self, name: &str, module: Module, ids: &[String]) -> ApiResult<Vec<RecordStatus>> {
+        let instance = self.instance_id(name)?;
+        let spec = self.spec(name)?;
+        let modules: Vec<&str> =
+            spec.modules.iter().filter(|m| m.platform_module() == module.name()).map(|m| m.name.as_str()).collect();
+        let connection = self.store.connection();
+        let mut conflicted = std::collections::BTreeSet::new();
+        for spec_module in &modules {
+            conflicted.extend(store::open_conflict_ids(&connection, instance, spec_module, ids)?);
+        }
+        let mut statuses = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut qbo_id = None;
+            for spec_module in &modules {
+                if let Some(link) = store::link_by_platform(&connection, instance, spec_module, id)? {
+                    qbo_id = Some(link.qbo_id);
+                    break;
+                }
+            }
+            let status = if conflicted.contains(id) {
+                SyncStatus::Conflict
+            } else if qbo_id.is_some() {
+                SyncStatus::InQuickbooks
+            } else {
+                SyncStatus::NotSent
+            };
+            statuses.push(RecordStatus { id: id.clone(), status, qbo_id });
+        }
+        Ok(statuses)
+    }
+}
+
+fn fields_of(fields: &[Field]) -> Vec<RecordField> {
+    fields
+        .iter()
+        .map(|field| {
+            let (kind, refers_to, inner) = match field.kind {
+                Kind::Text => (FieldKind::Text, None, Vec::new()),
+                Kind::Decimal => (FieldKind::Number, None, Vec::new()),
+                Kind::Date => (FieldKind::Date, None, Vec::new()),
+                Kind::Timestamp => (FieldKind::Timestamp, None, Vec::new()),
+                Kind::Bool => (FieldKind::Bool, None, Vec::new()),
+                Kind::Reference(module) => (FieldKind::Reference, Some(module), Vec::new()),
+                Kind::Object(inner) => (FieldKind::Object, None, fields_of(inner)),
+                Kind::Lines(inner) => (FieldKind::Lines, None, fields_of(inner)),
+            };
+            RecordField {
+                name: field.name.to_owned(),
+                kind,
+                required: field.required,
+                max_chars: field.max_chars,
+                refers_to,
+                fields: inner,
+            }
+        })
+        .collect()
 }

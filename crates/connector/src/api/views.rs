@@ -197,6 +197,42 @@ pub struct RecordPage {
     pub records: Vec<Record>,
 }
 
+/// Where a platform record stands with one instance's QuickBooks company, as Records shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    /// Linked to a QuickBooks entity, with no conflict open.
+    InQuickbooks,
+    /// Not linked: never pushed, or its push failed or waits.
+    NotSent,
+    /// An open entry in the conflict inbox waits for the operator.
+    Conflict,
+}
+
+/// One record's [`SyncStatus`] for an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RecordStatus {
+    pub id: String,
+    pub status: SyncStatus,
+    /// The QuickBooks entity it is linked to, if any.
+    pub qbo_id: Option<String>,
+}
+
+/// A field of a platform module's records, as a form shows it: the schema every write is
+/// checked against, objects and lines with their own fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RecordField {
+    pub name: String,
+    pub kind: crate::spec::qbo_fields::FieldKind,
+    pub required: bool,
+    /// Longest text accepted, in characters.
+    pub max_chars: usize,
+    /// For an id field: the module whose record it names.
+    pub refers_to: Option<crate::platform::Module>,
+    /// An object's fields, or each line's; empty otherwise.
+    pub fields: Vec<RecordField>,
+}
+
 /// What QuickBooks made of a mapped body sent as a test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "result", rename_all = "snake_case")]

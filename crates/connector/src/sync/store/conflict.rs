@@ -143,3 +143,22 @@ pub fn hold_both_changed(db: &Connection, instance: i64, entry: &BothChanged<'_>
     )?;
     Ok(())
 }
+
+/// The ids among `platform_ids` of `module` whose conflict is open (held, awaiting the operator).
+pub fn open_conflict_ids(
+    db: &Connection,
+    instance: i64,
+    module: &str,
+    platform_ids: &[String],
+) -> rusqlite::Result<Vec<String>> {
+    let mut statement = db.prepare_cached(
+        "SELECT 1 FROM conflict WHERE instance_id = ?1 AND module = ?2 AND platform_id = ?3 AND resolved_at IS NULL",
+    )?;
+    let mut open = Vec::new();
+    for id in platform_ids {
+        if statement.exists(params![instance, module, id])? {
+            open.push(id.clone());
+        }
+    }
+    Ok(open)
+}
