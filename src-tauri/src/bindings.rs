@@ -46,6 +46,8 @@ mod tests {
             MappingFields,
             connector::spec::Pick,
             ConflictView,
+            ConflictRow,
+            ConflictRowKind,
             SameEntityChoice,
             HomeView,
             SetupView,
