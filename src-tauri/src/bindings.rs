@@ -48,6 +48,8 @@ mod tests {
             MappingFields,
             connector::spec::Pick,
             ConflictView,
+            ConflictRow,
+            ConflictRowKind,
             SameEntityChoice,
             HomeView,
             SetupView,

@@ -972,10 +972,22 @@ try {
     await syncAndWait(session, 'sync-all');
     await session.click('nav-conflicts');
     await session.click('conflict-item');
+    // The diff: only the fields that differ, each under the label QuickBooks' editor gives it.
+    await session.find('conflict-row');
+    const diff = await session.execute(`
+      return [...document.querySelectorAll('[data-testid=conflict-row]')].map((row) =>
+        [row.dataset.field, row.querySelector('[data-testid=conflict-label]').textContent.trim()]);`);
+    const phoneRow = diff.find(([field]) => field === 'Phone');
+    if (!phoneRow || phoneRow[1] !== 'Phone') throw new Error(`the phone is not in the diff as "Phone": ${JSON.stringify(diff)}`);
+    if (diff.some(([field]) => field === 'Name')) throw new Error(`an unchanged field is in the diff: ${JSON.stringify(diff)}`);
+    const raw = diff.filter(([, label]) => /[.{}]|FreeFormNumber|Addr\b/.test(label));
+    if (raw.length) throw new Error(`raw field paths as labels: ${JSON.stringify(raw)}`);
+    // Mine for every field at once, then QuickBooks' phone for that one row.
+    await session.click('conflict-keep-mine');
     await session.click('choice-Phone-quickbooks');
     await shot(session, 'conflicts');
     await session.click('conflict-apply');
-    // Apply closes the conflict, then sends the record; the instance is busy until the screen
+    // Resolve closes the conflict, then sends the record; the instance is busy until the screen
     // says it was sent, and a sync started before that is refused as already running.
     await session.wait(
       async () => (await messageShown(session)).startsWith('Resolved and sent to QuickBooks.'),

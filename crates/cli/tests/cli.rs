@@ -447,6 +447,66 @@ async fn two_records_quickbooks_sees_as_one_are_shown_in_words_and_one_is_rename
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_changed_on_both_sides_is_shown_as_the_fields_that_differ_in_words() {
+    use connector::platform::Module;
+    use serde_json::json;
+
+    let sandbox = sandbox().await;
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    let address = |line1: &str| json!({"Line1": line1, "City": "Bristol", "PostalCode": "BS1 4DJ", "Country": "GB"});
+    let record = |phone: &str, line1: &str| {
+        json!({"Id": "DIFF-1", "Name": "Diff & Co", "Phone": phone, "CorpEmail": "a@diff.example",
+               "IsTaxable": true, "Address": address(line1)})
+    };
+    {
+        let connector = connected_books(&sandbox, d).await;
+        connector.create_record(Module::Accounts, record("100", "1 Old Rd")).unwrap();
+        ok(&cli(d, &["push", "Books"]));
+        // QuickBooks changes the phone; here, the phone and the address.
+        let client = connector.qbo_client("Books").await.unwrap();
+        let qbo_id = connector.links("Books", "Accounts").unwrap()[0].qbo_id.clone();
+        let current = client.read_json("Customer", &qbo_id).await.unwrap();
+        let body =
+            json!({"Id": qbo_id, "SyncToken": current["SyncToken"], "PrimaryPhone": {"FreeFormNumber": "QB-200"}});
+        client.update_json("Customer", &body, true, &qbo::RequestId::new()).await.unwrap();
+        let version = connector.record(Module::Accounts, "DIFF-1").unwrap().version;
+        connector.update_record(Module::Accounts, "DIFF-1", record("P-200", "12 High St"), version).unwrap();
+    }
+    cli(d, &["push", "Books"]);
+
+    let shown = ok(&cli(d, &["conflicts", "Books"]));
+    assert!(shown.contains("Accounts DIFF-1 ↔ QuickBooks Customer"), "{shown}");
+    let line = |label: &str| shown.lines().find(|l| l.trim_start().starts_with(label)).unwrap_or_default().to_owned();
+    let phone = line("Phone");
+    assert!(phone.contains("P-200") && phone.contains("QB-200"), "{shown}");
+    let address = line("Billing address");
+    assert!(
+        address.contains("12 High St, Bristol, BS1 4DJ, GB") && address.contains("1 Old Rd, Bristol, BS1 4DJ, GB"),
+        "the address in words on one line: {shown}"
+    );
+    for unchanged in ["Display name", "Email", "a@diff.example", "Line1", "{"] {
+        assert!(!shown.contains(unchanged), "{unchanged:?} is not a difference: {shown}");
+    }
+    assert!(shown.contains("--take Phone --take Address"), "{shown}");
+
+    let conflicts = json_of(&cli(d, &["--json", "conflicts", "Books"]));
+    let rows = conflicts[0]["rows"].as_array().unwrap();
+    let fields: Vec<&str> = rows.iter().map(|r| r["field"].as_str().unwrap()).collect();
+    // The record here names no currency; QuickBooks gives every customer the company's.
+    assert_eq!(fields, ["Phone", "Address", "Currency"], "{rows:#?}");
+    assert_eq!((&rows[2]["platform"], &rows[2]["quickbooks"]), (&json!("(empty)"), &json!("USD")));
+    assert_eq!(rows[1]["label"], "Billing address");
+    assert_eq!(rows[1]["kind"], "address");
+    assert_eq!(rows[1]["quickbooks"], "1 Old Rd, Bristol, BS1 4DJ, GB");
+
+    // The table's field names are what resolve takes.
+    let id = conflicts[0]["id"].as_i64().unwrap().to_string();
+    ok(&cli(d, &["resolve", "Books", &id, "--take", "Phone"]));
+    assert_eq!(ok(&cli(d, &["conflicts", "Books"])).trim(), "No conflicts.");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_pushes_reads_runs_relinks_schedules_and_disconnects() {
     use connector::api::Connector;
     use connector::platform::Module;

@@ -371,6 +371,18 @@ async fn a_held_conflict_is_resolved_field_by_field_and_newest_wins_goes_by_the_
         "100",
         "what both had agreed on"
     );
+    // As the inbox shows it: only what differs, named as QuickBooks names it, in words.
+    let row = |field: &str| {
+        conflict
+            .rows
+            .iter()
+            .find(|r| r.field == field)
+            .map(|r| (r.label.as_str(), r.platform.as_str(), r.quickbooks.as_str()))
+    };
+    assert_eq!(row("Phone"), Some(("Phone", "P-200", "QB-200")));
+    assert_eq!(row("CorpEmail"), Some(("Email", "a@fern.example", "qb@fern.example")));
+    assert_eq!(row("WebSite"), Some(("Website", "https://fern.example", "(empty)")));
+    assert_eq!(row("Name"), None, "the name is the same on both sides");
 
     let refused =
         c.resolve_same_entity("Books", conflict.id, &connector::api::SameEntityChoice::Dismiss).await.unwrap_err();

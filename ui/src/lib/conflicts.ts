@@ -1,34 +1,44 @@
-// The rows of a held conflict: every platform field either side has, with its value on
-// each side and when the two differ; and a same-entity entry put as a decision.
+// A held conflict's choices: the connector gives the fields that differ, in words; the
+// operator keeps one side per field, or one side for all. And a same-entity entry put as a
+// decision.
 
+import type { ConflictRow } from '../bindings/ConflictRow';
 import type { ConflictView } from '../bindings/ConflictView';
 import type { SameEntityChoice } from '../bindings/SameEntityChoice';
+import type { Side } from '../bindings/Side';
 import type { JsonValue } from '../bindings/serde_json/JsonValue';
-
-export type ConflictRow = {
-  field: string;
-  platform: JsonValue | undefined;
-  quickbooks: JsonValue | undefined;
-  differs: boolean;
-};
 
 const fieldsOf = (value: JsonValue | null | undefined): Record<string, JsonValue> =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, JsonValue>) : {};
 
-/** Fields that differ come first; each list keeps the platform record's order. */
-export function conflictFields(conflict: ConflictView): ConflictRow[] {
-  const platform = fieldsOf(conflict.platform_version);
-  const quickbooks = fieldsOf(conflict.quickbooks_as_platform);
-  // Only fields QuickBooks' side maps can be taken from it: the platform's bookkeeping
-  // (its id, its timestamps) has no QuickBooks value and is never offered.
-  const names = Object.keys(quickbooks);
-  const rows = names.map((field) => ({
-    field,
-    platform: platform[field],
-    quickbooks: quickbooks[field],
-    differs: JSON.stringify(platform[field] ?? null) !== JSON.stringify(quickbooks[field] ?? null),
-  }));
-  return [...rows.filter((r) => r.differs), ...rows.filter((r) => !r.differs)];
+/** The side each differing field keeps: yours unless the operator picked QuickBooks'. */
+export type Choices = Record<string, Side>;
+
+/** The side a row keeps as things stand. */
+export function sideOf(choices: Choices, field: string): Side {
+  return choices[field] ?? 'platform';
+}
+
+/** Every row set to one side: "Keep mine" and "Keep QuickBooks'". */
+export function keepAll(rows: readonly ConflictRow[], side: Side): Choices {
+  return Object.fromEntries(rows.map((row) => [row.field, side]));
+}
+
+/** What Resolve sends: a side for every row shown, so nothing rests on a default. */
+export function resolution(rows: readonly ConflictRow[], choices: Choices): Choices {
+  return Object.fromEntries(rows.map((row) => [row.field, sideOf(choices, row.field)]));
+}
+
+/** "Keeps yours for 2 fields and QuickBooks' for 1." — what Resolve will do, in words. */
+export function choiceSummary(rows: readonly ConflictRow[], choices: Choices): string {
+  const theirs = rows.filter((row) => sideOf(choices, row.field) === 'quickbooks').length;
+  const mine = rows.length - theirs;
+  const fields = (n: number) => (n === 1 ? '1 field' : `${n} fields`);
+  if (rows.length === 0) return 'No field differs: Resolve sends the record as it is here.';
+  const all = rows.length === 1 ? 'the one field' : `all ${rows.length} fields`;
+  if (theirs === 0) return `Keeps yours for ${all}.`;
+  if (mine === 0) return `Takes QuickBooks' for ${all}.`;
+  return `Keeps yours for ${fields(mine)} and takes QuickBooks' for ${fields(theirs)}.`;
 }
 
 // ------------------------------------------------------------ same entity

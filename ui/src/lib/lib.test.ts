@@ -2,8 +2,19 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PlanView } from '../bindings/PlanView';
 import type { Spec } from '../bindings/Spec';
 import { asApiError, isApiError } from '../api';
+import type { ConflictRow } from '../bindings/ConflictRow';
 import type { ConflictView } from '../bindings/ConflictView';
-import { conflictFields, conflictTitle, inWords, renameChoice, sameEntityOutcomes, sameEntitySentence } from './conflicts';
+import {
+  choiceSummary,
+  conflictTitle,
+  inWords,
+  keepAll,
+  renameChoice,
+  resolution,
+  sameEntityOutcomes,
+  sameEntitySentence,
+  sideOf,
+} from './conflicts';
 import { debounce } from './debounce';
 import { errorHint, formatDuration, formatValue, runDuration } from './format';
 import type { RunRow } from '../bindings/RunRow';
@@ -260,6 +271,7 @@ describe('conflicts', () => {
     platform_version: {},
     qbo_version: {},
     quickbooks_as_platform: null,
+    rows: [],
     last_synced: null,
     created_at: '2026-11-25T10:00:00Z',
     ...fields,
@@ -274,17 +286,35 @@ describe('conflicts', () => {
     platform_version: { Id: 'ACC-2', Name: 'Twin Co' },
   });
 
-  it('offers the fields QuickBooks maps, the differing ones first, never the platform bookkeeping', () => {
-    const rows = conflictFields(
-      entry({
-        platform_version: { Id: 'A-1', Name: 'Café', Phone: '+1 555 0199', UpdatedAt: 'x' },
-        quickbooks_as_platform: { Name: 'Café', Phone: '+1 555 0100' },
-      }),
-    );
-    expect(rows.map((r) => [r.field, r.differs])).toEqual([
-      ['Phone', true],
-      ['Name', false],
-    ]);
+  const rows: ConflictRow[] = [
+    { field: 'Phone', label: 'Phone', platform: '+1 555 0199', quickbooks: '+1 555 0100', kind: 'text' },
+    {
+      field: 'Address',
+      label: 'Billing address',
+      platform: '12 High St, Bristol, BS1 4DJ, GB',
+      quickbooks: '(empty)',
+      kind: 'address',
+    },
+  ];
+
+  it('keeps yours for every field until a side is picked, one at a time or all at once', () => {
+    expect(sideOf({}, 'Phone')).toBe('platform');
+    expect(resolution(rows, {})).toEqual({ Phone: 'platform', Address: 'platform' });
+    expect(choiceSummary(rows, {})).toBe('Keeps yours for all 2 fields.');
+
+    const one = { ...keepAll(rows, 'platform'), Phone: 'quickbooks' as const };
+    expect(resolution(rows, one)).toEqual({ Phone: 'quickbooks', Address: 'platform' });
+    expect(choiceSummary(rows, one)).toBe("Keeps yours for 1 field and takes QuickBooks' for 1 field.");
+
+    const theirs = keepAll(rows, 'quickbooks');
+    expect(theirs).toEqual({ Phone: 'quickbooks', Address: 'quickbooks' });
+    expect(choiceSummary(rows, theirs)).toBe("Takes QuickBooks' for all 2 fields.");
+    expect(choiceSummary(rows.slice(0, 1), {})).toBe('Keeps yours for the one field.');
+    expect(choiceSummary([], {})).toMatch(/^No field differs/);
+  });
+
+  it('sends only the fields shown, whatever else was picked before', () => {
+    expect(resolution(rows.slice(0, 1), { Phone: 'quickbooks', Gone: 'quickbooks' })).toEqual({ Phone: 'quickbooks' });
   });
 
   it('puts two records QuickBooks sees as one in an operator\'s words', () => {

@@ -1,5 +1,6 @@
-// Conflicts: a record changed on both sides, both versions side by side (and what they
-// last agreed on); the operator picks a side per field and applies. Or two records here
+// Conflicts: a record changed on both sides as the fields that differ, labelled as
+// QuickBooks names them, yours beside QuickBooks' (and what they last agreed on); the
+// operator keeps a side per field, or one side for all, and resolves. Or two records here
 // that QuickBooks sees as one: link this one instead, rename it, or leave it.
 
 import { useEffect, useState } from 'preact/hooks';
@@ -8,14 +9,25 @@ import type { ConflictView } from '../bindings/ConflictView';
 import type { SameEntityChoice } from '../bindings/SameEntityChoice';
 import type { Side } from '../bindings/Side';
 import { Empty, Section, type Notify } from '../components/common';
-import { conflictFields, conflictTitle, inWords, renameChoice, sameEntityOutcomes, sameEntitySentence } from '../lib/conflicts';
-import { formatValue, formatWhen } from '../lib/format';
+import {
+  choiceSummary,
+  conflictTitle,
+  inWords,
+  keepAll,
+  renameChoice,
+  resolution,
+  sameEntityOutcomes,
+  sameEntitySentence,
+  sideOf,
+  type Choices,
+} from '../lib/conflicts';
+import { formatWhen } from '../lib/format';
 
 export function Conflicts({ instance, notify }: { instance: InstanceView; notify: Notify }) {
   const name = instance.name;
   const [conflicts, setConflicts] = useState<ConflictView[]>([]);
   const [open, setOpen] = useState<ConflictView | null>(null);
-  const [choices, setChoices] = useState<Record<string, Side>>({});
+  const [choices, setChoices] = useState<Choices>({});
   const [newName, setNewName] = useState('');
 
   const load = () => api.conflicts(name).then(setConflicts, (e) => notify(asApiError(e)));
@@ -27,7 +39,7 @@ export function Conflicts({ instance, notify }: { instance: InstanceView; notify
   const apply = async () => {
     if (!open) return;
     try {
-      await api.resolveConflict(name, open.id, choices);
+      await api.resolveConflict(name, open.id, resolution(open.rows, choices));
       notify('Resolved and sent to QuickBooks.');
       setOpen(null);
       load();
@@ -49,7 +61,7 @@ export function Conflicts({ instance, notify }: { instance: InstanceView; notify
     }
   };
 
-  const rows = open && open.kind === 'changed_on_both_sides' ? conflictFields(open) : [];
+  const rows = open && open.kind === 'changed_on_both_sides' ? open.rows : [];
   return (
     <div class="screen">
       <Section title="Conflicts">
@@ -80,51 +92,87 @@ export function Conflicts({ instance, notify }: { instance: InstanceView; notify
         <SameEntity conflict={open} newName={newName} setNewName={setNewName} decide={decide} />
       )}
       {open && open.kind === 'changed_on_both_sides' && (
-        <Section title={`${open.module} ${open.platform_id}`} actions={<button type="button" class="primary" data-testid="conflict-apply" onClick={apply}>Apply</button>}>
-          <p class="hint">Pick the value to keep for each field that differs. Unpicked fields keep the platform's value.</p>
-          <table class="table conflict-table">
-            <thead>
-              <tr>
-                <th scope="col">Field</th>
-                <th scope="col">Platform</th>
-                <th scope="col">QuickBooks (as the platform would store it)</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={row.field} class={row.differs ? 'differs' : ''}>
-                  <th scope="row">
-                    {row.field}
-                    {row.differs && <span class="badge warn differs-mark">differs</span>}
-                  </th>
-                  <td>
-                    <label class="check">
-                      <input
-                        type="radio"
-                        name={`choice-${row.field}`}
-                        data-testid={`choice-${row.field}-platform`}
-                        checked={(choices[row.field] ?? 'platform') === 'platform'}
-                        onChange={() => setChoices({ ...choices, [row.field]: 'platform' })}
-                      />
-                      {formatValue(row.platform)}
-                    </label>
-                  </td>
-                  <td>
-                    <label class="check">
-                      <input
-                        type="radio"
-                        name={`choice-${row.field}`}
-                        data-testid={`choice-${row.field}-quickbooks`}
-                        checked={choices[row.field] === 'quickbooks'}
-                        onChange={() => setChoices({ ...choices, [row.field]: 'quickbooks' })}
-                      />
-                      {formatValue(row.quickbooks)}
-                    </label>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+        <Section
+          title={`${open.module} ${open.platform_id}`}
+          actions={
+            <>
+              <button type="button" data-testid="conflict-keep-mine" onClick={() => setChoices(keepAll(rows, 'platform'))}>
+                Keep mine
+              </button>
+              <button
+                type="button"
+                data-testid="conflict-keep-quickbooks"
+                onClick={() => setChoices(keepAll(rows, 'quickbooks'))}
+              >
+                Keep QuickBooks'
+              </button>
+              <button type="button" class="primary" data-testid="conflict-apply" onClick={apply}>
+                Resolve
+              </button>
+            </>
+          }
+        >
+          {rows.length === 0 ? (
+            <p class="hint">
+              QuickBooks' version cannot be set beside yours field by field (its fields do not map back). Resolve keeps
+              yours and sends it.
+            </p>
+          ) : (
+            <>
+              <p class="hint" data-testid="conflict-summary">
+                Only the fields that differ are shown. {choiceSummary(rows, choices)}
+              </p>
+              <table class="table conflict-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Field</th>
+                    <th scope="col">Yours</th>
+                    <th scope="col">QuickBooks'</th>
+                    <th scope="col">Keep</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((row) => {
+                    const side = sideOf(choices, row.field);
+                    const pick = (chosen: Side) => setChoices({ ...choices, [row.field]: chosen });
+                    return (
+                      <tr key={row.field} data-testid="conflict-row" data-field={row.field} class={`kind-${row.kind}`}>
+                        <th scope="row" data-testid="conflict-label" title={row.field}>
+                          {row.label}
+                        </th>
+                        <td class={side === 'platform' ? 'kept' : 'dropped'}>{row.platform}</td>
+                        <td class={side === 'quickbooks' ? 'kept' : 'dropped'}>{row.quickbooks}</td>
+                        <td>
+                          <div class="inline" role="radiogroup" aria-label={`Keep for ${row.label}`}>
+                            <label class="check">
+                              <input
+                                type="radio"
+                                name={`choice-${row.field}`}
+                                data-testid={`choice-${row.field}-platform`}
+                                checked={side === 'platform'}
+                                onChange={() => pick('platform')}
+                              />
+                              mine
+                            </label>
+                            <label class="check">
+                              <input
+                                type="radio"
+                                name={`choice-${row.field}`}
+                                data-testid={`choice-${row.field}-quickbooks`}
+                                checked={side === 'quickbooks'}
+                                onChange={() => pick('quickbooks')}
+                              />
+                              QuickBooks'
+                            </label>
+                          </div>
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </>
+          )}
           {open.last_synced && (
             <details>
               <summary>What was last sent to QuickBooks (both sides agreed on it)</summary>

@@ -10,16 +10,10 @@ use crate::progress;
 pub fn list(connector: &Connector, json: bool, name: &str) -> Result<(), ApiError> {
     let conflicts = connector.conflicts(name)?;
     show(json, &conflicts, || {
-        let columns = [col("ID"), col("MODULE"), col("RECORD"), col("QUICKBOOKS"), col("CONFLICT")];
-        table(&columns, &conflicts, "No conflicts.", |c| {
-            vec![
-                format!("#{}", c.id),
-                c.module.clone(),
-                c.platform_id.clone(),
-                format!("{} {}", c.entity, c.qbo_id),
-                describe_conflict(name, c),
-            ]
-        })
+        if conflicts.is_empty() {
+            return "No conflicts.".to_owned();
+        }
+        conflicts.iter().map(|c| describe_conflict(name, c)).collect::<Vec<_>>().join("\n\n")
     });
     Ok(())
 }
@@ -42,21 +36,42 @@ pub async fn resolve(connector: &Connector, json: bool, args: ResolveArgs) -> Re
     Ok(run_summary(json, &progress::run(connector, json, &name, kind).await?))
 }
 
-/// What the conflict is, and for one the operator decides as a whole, the command that does.
+/// A conflict under its heading: for one changed on both sides, the fields that differ as
+/// the app's table shows them and the command that takes QuickBooks' side of some; for a
+/// same-entity entry, the decision and the command that makes it.
 fn describe_conflict(instance: &str, conflict: &ConflictView) -> String {
+    let (module, id) = (&conflict.module, conflict.id);
+    let heading =
+        format!("#{id} {module} {} ↔ QuickBooks {} {}", conflict.platform_id, conflict.entity, conflict.qbo_id);
     match conflict.kind {
-        ConflictKind::ChangedOnBothSides => format!(
-            "changed on both sides\nhere:       {}\nQuickBooks: {}",
-            conflict.platform_version, conflict.qbo_version
-        ),
+        ConflictKind::ChangedOnBothSides if conflict.rows.is_empty() => [
+            format!("{heading}: changed on both sides"),
+            format!("here:       {}", conflict.platform_version),
+            format!("QuickBooks: {}", conflict.qbo_version),
+        ]
+        .join("\n"),
+        ConflictKind::ChangedOnBothSides => {
+            let columns = [col("FIELD"), col("YOURS"), col("QUICKBOOKS'"), col("--take")];
+            let rows = table(&columns, &conflict.rows, "", |row| {
+                vec![row.label.clone(), row.platform.clone(), row.quickbooks.clone(), row.field.clone()]
+            });
+            let example = conflict.rows.iter().map(|r| format!(" --take {}", r.field)).collect::<String>();
+            [
+                format!("{heading}: changed on both sides, {}", differing(conflict.rows.len())),
+                rows,
+                format!(
+                    "decide: qbconnector resolve {instance:?} {id}{example} takes QuickBooks' side of those; any field left out keeps yours"
+                ),
+            ]
+            .join("\n")
+        }
         ConflictKind::SameEntity => {
             let other = conflict.other_platform_id.as_deref().unwrap_or("another record");
             let named = conflict.matched_value.as_deref().map(|v| format!(" {v:?}")).unwrap_or_default();
             let rename = if conflict.rename_field.is_some() { " | --rename \"NEW NAME\"" } else { "" };
-            let (module, id) = (&conflict.module, conflict.id);
             [
                 format!(
-                    "{module} {} and {module} {other} are one QuickBooks {}{named}",
+                    "#{id} {module} {} and {module} {other} are one QuickBooks {}{named}",
                     conflict.platform_id, conflict.entity
                 ),
                 conflict.message.clone().unwrap_or_default(),
@@ -67,5 +82,13 @@ fn describe_conflict(instance: &str, conflict: &ConflictView) -> String {
             .collect::<Vec<_>>()
             .join("\n")
         }
+    }
+}
+
+fn differing(count: usize) -> String {
+    if count == 1 {
+        "1 field differs".to_owned()
+    } else {
+        format!("{count} fields differ")
     }
 }

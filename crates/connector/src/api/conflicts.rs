@@ -90,6 +90,7 @@ impl Connector {
                 created_at: row.get(6)?,
                 last_synced: row.get::<_, Option<String>>(7)?.and_then(|text| serde_json::from_str(&text).ok()),
                 quickbooks_as_platform: None,
+                rows: Vec::new(),
             })
         })?;
         let mut views: Vec<ConflictView> = rows.collect::<Result<_, _>>()?;
@@ -101,6 +102,9 @@ impl Connector {
             match view.kind {
                 ConflictKind::ChangedOnBothSides => {
                     view.quickbooks_as_platform = self.quickbooks_as_platform(name, view).ok();
+                    if let (Some(module), Some(theirs)) = (module, &view.quickbooks_as_platform) {
+                        view.rows = super::conflict_rows(module, &view.platform_version, theirs);
+                    }
                 }
                 ConflictKind::SameEntity => {
                     let rename = module.map_or_else(|| Err(format!("no module {}", view.module)), rename_field);

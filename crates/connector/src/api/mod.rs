@@ -18,6 +18,7 @@ const CLIENT_SECRET: &str = "client_secret";
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+mod conflict_diff;
 mod conflicts;
 pub mod connection;
 pub mod demo;
@@ -33,6 +34,7 @@ mod spec;
 mod sync;
 mod views;
 
+pub use conflict_diff::{conflict_rows, ConflictRow, ConflictRowKind};
 pub use conflicts::rename_field;
 pub use history::{quickbooks_url, REPORT_COLUMNS};
 pub use platform::{preview_profile, ModuleCount, PlatformLinkView, PlatformTest, ProfilePreview, ProfileSummary};

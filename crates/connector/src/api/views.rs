@@ -279,6 +279,9 @@ pub struct ConflictView {
     /// QuickBooks' version through the module's pull mapping: the platform fields it would
     /// give, to set beside `platform_version` field by field. `None` if it does not map.
     pub quickbooks_as_platform: Option<Value>,
+    /// Changed on both sides: the fields whose two values differ, in an operator's words;
+    /// empty when QuickBooks' version does not map.
+    pub rows: Vec<super::ConflictRow>,
     pub created_at: String,
 }
 
