@@ -1120,6 +1120,7 @@ try {
     await session.click('nav-records');
     await session.select('records-module', 'Orders');
     await session.click('record-row');
+    await session.execute('const advanced = document.querySelector("[data-testid=record-advanced]"); if (!advanced.open) advanced.querySelector("summary").click();');
     const editor = await session.find('record-json');
     const order = JSON.parse(await session.property(editor, 'value'));
     order.Lines[0].Description = 'Changed by the e2e test';
