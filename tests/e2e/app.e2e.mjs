@@ -1176,6 +1176,20 @@ try {
     if (again !== 'succeeded') throw new Error(`after the fix the push ended ${again}`);
   });
 
+  await step(session, "an instance that is not connected says so on Sync, whose buttons wait; the last run shows after a return", async () => {
+    await session.select('instance-select', 'Second shop');
+    await session.click('nav-sync');
+    const said = await session.text(await session.find('sync-not-connected'));
+    if (!said.includes('press Connect')) throw new Error(`the Sync screen says ${said}`);
+    if (await session.execute('return document.querySelector("[data-testid=sync-all]").disabled;') !== true) {
+      throw new Error('Sync all is pressable without a connection');
+    }
+    await session.select('instance-select', DEMO);
+    await session.click('nav-sync');
+    const [last] = await invoke(session, 'runs', { name: DEMO, limit: 1 });
+    await waitAttribute(session, 'sync-last-run', 'data-run-id', String(last.id));
+  });
+
   await step(session, 'every screen at 1200 x 780 and 800 x 600, light and dark: no text cut off, nothing under a bar', async () => {
     const screens = ['home', 'instances', 'settings', 'platform', 'connection', 'mappings', 'records', 'sync', 'history', 'conflicts'];
     for (const [width, height] of [[1200, 780], [800, 600]]) {

@@ -36,6 +36,15 @@ export function runOutcomeWords(outcome: RunOutcome | null): string {
   return outcome === null ? 'running' : RUN_OUTCOME_WORDS[outcome];
 }
 
+/** A finished run's outcome in words: a run where nothing failed, and records only wait for
+ * others or are held for the operator, does not read as "failed records". */
+export function runResultWords(outcome: RunOutcome | null, counts: Record<string, { failed: number }>): string {
+  if (outcome === 'failed_records' && Object.values(counts).every((c) => c.failed === 0)) {
+    return 'finished, with records that wait or are held for you';
+  }
+  return runOutcomeWords(outcome);
+}
+
 const PULLS: ReadonlySet<RecordOp> = new Set<RecordOp>(['pull_create', 'pull_update', 'pull_delete']);
 
 /** A record brought from QuickBooks rather than sent to it. */

@@ -18,7 +18,7 @@ import {
 import { debounce } from './debounce';
 import { errorHint, formatDuration, formatValue, runDuration } from './format';
 import type { RunRow } from '../bindings/RunRow';
-import { isPull, runOutcomeWords, runTotals } from './history';
+import { isPull, runOutcomeWords, runResultWords, runTotals } from './history';
 import { countOperations, describeCounts, fieldsOf, worthListing } from './plan';
 import { addModule, addRule, findModule, moveRule, removeRule, rulesOf, updateRule, withMethodEnabled, withRules } from './rules';
 import { describeSchedule, formFromSchedule, scheduleFromForm } from './schedule';
@@ -384,6 +384,10 @@ describe('run history', () => {
   it('says how a run ended in words and tells pulled records from pushed ones', () => {
     expect(runOutcomeWords('failed_records')).toBe('failed records');
     expect(runOutcomeWords(null)).toBe('running');
+    // One held conflict and nothing failed: not "failed records".
+    expect(runResultWords('failed_records', { Accounts: { failed: 0 } })).toBe('finished, with records that wait or are held for you');
+    expect(runResultWords('failed_records', { Accounts: { failed: 0 }, Products: { failed: 2 } })).toBe('failed records');
+    expect(runResultWords('succeeded', {})).toBe('succeeded');
     expect(isPull('pull_delete')).toBe(true);
     expect(isPull('update')).toBe(false);
   });

@@ -5,10 +5,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, asApiError, type InstanceView, type Spec } from '../api';
 import type { Direction } from '../bindings/Direction';
 import type { PlanView } from '../bindings/PlanView';
+import type { RunRow } from '../bindings/RunRow';
 import { CountCells, CountHeads, Section, type Notify } from '../components/common';
 import { SyncProgress, useSyncRun } from '../components/SyncRun';
-import { formatValue } from '../lib/format';
-import { runOutcomeWords } from '../lib/history';
+import { formatValue, formatWhen } from '../lib/format';
+import { runOutcomeWords, runResultWords } from '../lib/history';
 import type { Operation } from '../bindings/Operation';
 import { countOperations, describeCounts, fieldsOf, worthListing } from '../lib/plan';
 import { markPreviewed } from '../lib/setup';
@@ -22,9 +23,15 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
   const [planning, setPlanning] = useState(false);
   const { running, progress, result, start, cancel } = useSyncRun(name, notify);
 
+  // The last run, so the screen says how things stand when it opens (after a restart too).
+  const [lastRun, setLastRun] = useState<RunRow | null>(null);
   useEffect(() => {
     api.spec(name).then(setSpec, (e) => notify(asApiError(e)));
+    api.runs(name, 1).then((runs) => setLastRun(runs[0] ?? null), () => setLastRun(null));
   }, [name, notify]);
+  // Every button here talks to QuickBooks: without a connection each would only fail.
+  const notConnected = instance.connection !== 'connected';
+  const idle = running || notConnected;
 
   const run = async (direction: Direction, modules: string[] | null) => {
     if (await start(direction, modules)) setPlan(null);
@@ -46,16 +53,16 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
     <div class="screen">
       <Section title="Sync">
         <div class="actions wrap">
-          <button type="button" data-testid="sync-preview" disabled={running || planning} onClick={preview}>
+          <button type="button" data-testid="sync-preview" disabled={idle || planning} onClick={preview}>
             {planning ? 'Reading QuickBooks…' : 'Preview'}
           </button>
-          <button type="button" class="primary" data-testid="sync-all" disabled={running} onClick={() => run('sync', null)}>
+          <button type="button" class="primary" data-testid="sync-all" disabled={idle} onClick={() => run('sync', null)}>
             Sync all
           </button>
-          <button type="button" data-testid="sync-push-all" disabled={running} onClick={() => run('push', null)}>
+          <button type="button" data-testid="sync-push-all" disabled={idle} onClick={() => run('push', null)}>
             Push all
           </button>
-          <button type="button" data-testid="sync-pull-all" disabled={running} onClick={() => run('pull', null)}>
+          <button type="button" data-testid="sync-pull-all" disabled={idle} onClick={() => run('pull', null)}>
             Pull all
           </button>
           {running && (
@@ -64,6 +71,19 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
             </button>
           )}
         </div>
+        {notConnected && (
+          <p class="hint" data-testid="sync-not-connected">
+            {instance.connection === 'reconnect_needed'
+              ? 'The connection to QuickBooks has ended: open Connection and press Reconnect, then sync.'
+              : 'Not connected to QuickBooks: open Connection and press Connect, then sync.'}
+          </p>
+        )}
+        {!result && lastRun && (
+          <p class="hint" data-testid="sync-last-run" data-run-id={lastRun.id}>
+            Last run #{lastRun.id}, {formatWhen(lastRun.started_at)}: {lastRun.outcome ? runOutcomeWords(lastRun.outcome) : 'still running'}. History
+            lists its records.
+          </p>
+        )}
         <table class="table compact modules">
           <tbody>
             {spec?.modules.map((m) => (
@@ -71,10 +91,10 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
                 <th scope="row">{m.name}</th>
                 <td>{m.entity}</td>
                 <td>
-                  <button type="button" disabled={running} aria-label={`Push ${m.name}`} onClick={() => run('push', [m.name])}>
+                  <button type="button" disabled={idle} aria-label={`Push ${m.name}`} onClick={() => run('push', [m.name])}>
                     Push
                   </button>{' '}
-                  <button type="button" disabled={running} aria-label={`Pull ${m.name}`} onClick={() => run('pull', [m.name])}>
+                  <button type="button" disabled={idle} aria-label={`Pull ${m.name}`} onClick={() => run('pull', [m.name])}>
                     Pull
                   </button>
                 </td>
@@ -86,7 +106,7 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
         {result && (
           <div class="result" data-testid="sync-result" data-outcome={result.outcome} data-run-id={result.run_id}>
             <p>
-              Run #{result.run_id}: <strong>{runOutcomeWords(result.outcome)}</strong>
+              Run #{result.run_id}: <strong>{runResultWords(result.outcome, result.counts)}</strong>
             </p>
             <table class="table compact">
               <thead>

@@ -44,7 +44,7 @@ pub enum CallbackError {
     RepeatedParameter(&'static str),
     #[error("the callback carries no state; it did not come from an authorization this app started")]
     MissingState,
-    #[error("the callback's state matches no authorization this app started; it may be forged or from another window — start connecting again")]
+    #[error("this answer from QuickBooks does not belong to a Connect started here (it may come from an older tab, from before a restart, or not from Intuit at all), so it was refused; press Connect again and finish in the newest tab")]
     UnknownState,
     #[error("this callback was already used; each authorization can connect once — start connecting again")]
     ReusedState,

@@ -61,7 +61,7 @@ impl OAuthEndpoints {
             .send()
             .await
             .and_then(|r| r.error_for_status())
-            .map_err(|e| AuthError::Endpoint(format!("cannot read the discovery document {document}: {e}")))?
+            .map_err(|e| AuthError::Endpoint(format!("cannot reach the sign-in service at {document} to start connecting ({e}); check the internet connection, or for a server of your own that it is running at that address, then press Connect again")))?
             .json()
             .await
             .map_err(|e| AuthError::Endpoint(format!("the discovery document {document} is not JSON: {e}")))?;
