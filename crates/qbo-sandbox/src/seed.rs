@@ -27,7 +27,7 @@ pub fn demo_companies(now_utc: DateTime<Utc>) -> Vec<Company> {
 /// One demo company by realm id.
 pub fn demo_company(realm_id: &str, now_utc: DateTime<Utc>) -> Option<Company> {
     let company = match realm_id {
-        US_REALM => us(now_utc),
+        US_REALM => us_company(US_REALM, "Larkspur Landscaping (US)", now_utc),
         UK_REALM => uk(now_utc),
         CA_REALM => canada(now_utc),
         AU_REALM => australia(now_utc),
@@ -267,8 +267,11 @@ fn address(line1: &str, city: &str, region: &str, postal: &str, country: &str) -
     json!({"Line1": line1, "City": city, "CountrySubDivisionCode": region, "PostalCode": postal, "Country": country})
 }
 
-fn us(now: DateTime<Utc>) -> Company {
-    let mut b = Builder::new(profile(US_REALM, "Larkspur Landscaping (US)", "US", "USD", -8), now);
+/// The US demo company (chart of accounts, sales tax, customers, vendors, items) under
+/// another realm id and name: how a sandbox hosts many companies of one shape, each with its
+/// own data and its own limits (a bookkeeper's clients, a benchmark's fifty companies).
+pub fn us_company(realm_id: &str, name: &str, now: DateTime<Utc>) -> Company {
+    let mut b = Builder::new(profile(realm_id, name, "US", "USD", -8), now);
     let accounts = b.chart_of_accounts("Checking");
     let california = b.tax_rate("California", json!(7.25));
     let alameda = b.tax_rate("Alameda County", json!(1));

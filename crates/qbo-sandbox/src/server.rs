@@ -67,6 +67,8 @@ pub enum SandboxError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("a company with realm id {0} is already hosted")]
+    RealmTaken(String),
 }
 
 /// One API request as the admin log shows it.
@@ -308,6 +310,31 @@ impl Sandbox {
     /// client the same time, so token expiry means the same instant on both sides.
     pub fn clock(&self) -> Clock {
         self.shared.clock.clone()
+    }
+
+    /// Hosts `company` beside the others (persisted when there is a data file), e.g. one of
+    /// [`crate::seed::us_company`] under a realm id of its own. Its limits are its own: the
+    /// throttle counts each company and app apart. Refused when the realm id is taken.
+    pub fn add_company(&self, mut company: Company) -> Result<(), SandboxError> {
+        let mut companies = lock(&self.shared.companies);
+        let realm_id = company.realm_id().to_owned();
+        if companies.contains_key(&realm_id) {
+            return Err(SandboxError::RealmTaken(realm_id));
+        }
+        if let Some(store) = &self.shared.store {
+            lock(store).add(&mut company)?;
+        }
+        companies.insert(realm_id, company);
+        Ok(())
+    }
+
+    /// Has the consent screen approve `realm_id` at once from now on (the rest of the OAuth
+    /// settings kept): how a test or benchmark connects instance after instance, each to a
+    /// company of its own.
+    pub fn auto_approve(&self, realm_id: &str) {
+        let mut config = self.shared.oauth.config();
+        config.auto_approve = Some(crate::oauth::AutoApprove { realm_id: Some(realm_id.into()), deny: false });
+        self.shared.oauth.set_config(config);
     }
 
     pub fn realms(&self) -> Vec<String> {

@@ -107,6 +107,11 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a company new to the store, every row of it.
+    pub fn add(&mut self, company: &mut Company) -> Result<(), StoreError> {
+        self.write_company(company, true)
+    }
+
     /// Writes the rows of `company` changed since the last flush, in one transaction.
     pub fn flush(&mut self, company: &mut Company) -> Result<(), StoreError> {
         self.write_company(company, false)

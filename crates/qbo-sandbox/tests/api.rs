@@ -399,3 +399,43 @@ async fn the_connections_it_accepts_are_counted_per_pool_not_per_request() {
     assert_eq!(answered["peak_open"], 2);
     assert_eq!(harness.sandbox.connections().accepted, 2);
 }
+
+#[tokio::test]
+async fn a_company_added_beside_the_demo_ones_keeps_its_own_data_and_its_own_limits() {
+    let config = SandboxConfig {
+        limits: Limits { requests_per_minute: 3, batch_per_minute: 2, max_in_flight: 10, enabled: true },
+        ..SandboxConfig::default()
+    };
+    let h = Harness::start(config).await;
+    let other = "9341453050000101";
+    let now = h.sandbox.clock().now_utc();
+    h.sandbox.add_company(qbo_sandbox::seed::us_company(other, "Client 101", now)).unwrap();
+    assert!(h.sandbox.realms().contains(&other.to_owned()));
+    assert!(
+        h.sandbox.add_company(qbo_sandbox::seed::us_company(other, "Twin", now)).is_err(),
+        "a realm id is one company's"
+    );
+    let customers = h.sandbox.count(other, EntityKind::Customer);
+    assert_eq!(customers, h.sandbox.count(&h.realm, EntityKind::Customer), "the same shape as the US company");
+
+    // The same app, granted on the other company too.
+    let token = h.sandbox.issue_tokens(DEMO_CLIENT_ID, other).access_token;
+    let url = |path: &str| format!("{}/v3/company/{other}/{path}?minorversion=75", h.sandbox.base_url());
+    let (status, created) = json(h.post("customer", &json!({"DisplayName": "Only in the US"})).await).await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(h.sandbox.count(&h.realm, EntityKind::Customer), customers + 1);
+    assert_eq!(h.sandbox.count(other, EntityKind::Customer), customers, "the other company did not get it");
+
+    // The US company's three requests of the minute are spent (the create and two reads) …
+    assert_eq!(h.get("preferences").await.status().as_u16(), 200);
+    assert_eq!(h.get("preferences").await.status().as_u16(), 200);
+    assert_eq!(h.get("preferences").await.status().as_u16(), 429);
+    // … and the other company's are all there.
+    for _ in 0..3 {
+        let answer = h.http.get(url("preferences")).bearer_auth(&token).header("Accept", "application/json");
+        assert_eq!(answer.send().await.unwrap().status().as_u16(), 200);
+    }
+    let answer = h.http.get(url("preferences")).bearer_auth(&token).header("Accept", "application/json");
+    assert_eq!(answer.send().await.unwrap().status().as_u16(), 429, "and end at its own three");
+    assert_eq!((h.sandbox.throttled_count(&h.realm), h.sandbox.throttled_count(other)), (1, 1));
+}

@@ -177,3 +177,29 @@ async fn the_token_endpoint_counts_the_refresh_grants_and_access_tokens_it_issue
     sandbox.reset(true).unwrap();
     assert_eq!(sandbox.token_counts(), qbo_sandbox::TokenCounts::default());
 }
+
+#[tokio::test]
+async fn auto_approval_connects_the_company_it_is_told_to_keeping_the_other_settings() {
+    let (sandbox, http) = sandbox().await;
+    let added = "9341453050000101";
+    sandbox.add_company(seed::us_company(added, "Client 101", sandbox.clock().now_utc())).unwrap();
+    sandbox.set_oauth_config(qbo_sandbox::OAuthConfig { access_token_ttl_secs: 1234, ..Default::default() });
+    for realm in [added, seed::CA_REALM] {
+        sandbox.auto_approve(realm);
+        let answer = http
+            .get(authorize_url(sandbox.base_url(), REDIRECT, "com.intuit.quickbooks.accounting"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 303, "approved without a page");
+        assert_eq!(query_of(answer.headers()["location"].to_str().unwrap())["realmId"], realm);
+    }
+    assert_eq!(sandbox_ttl(&http, &sandbox).await, 1234);
+}
+
+/// The access tokens' lifetime, as the admin surface reports the OAuth settings.
+async fn sandbox_ttl(http: &reqwest::Client, sandbox: &Sandbox) -> Value {
+    let config: Value =
+        http.get(format!("{}/admin/oauth", sandbox.base_url())).send().await.unwrap().json().await.unwrap();
+    config["access_token_ttl_secs"].clone()
+}
