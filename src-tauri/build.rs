@@ -59,6 +59,7 @@ const COMMANDS: &[&str] = &[
     "setup",
     "run_problems",
     "company_records",
+    "lookup_records",
     "resolve_conflict",
     "resolve_same_entity",
     "platform_link",

@@ -455,6 +455,12 @@ pub fn run_problems(
     state.connector.run_problems(&name, run_id)
 }
 
+/// The company's records a lookup's QuickBooks side may name, by name.
+#[tauri::command]
+pub async fn lookup_records(state: State<'_, AppState>, name: String, lookup: String) -> Answer<Vec<CompanyRecord>> {
+    state.connector.lookup_records(&name, &lookup).await
+}
+
 /// The first-sync checklist: connected, what the mapping needs chosen, first sync done.
 #[tauri::command]
 pub fn setup(state: State<'_, AppState>, name: String) -> Answer<SetupView> {

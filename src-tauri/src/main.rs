@@ -168,6 +168,7 @@ fn main() {
             commands::setup,
             commands::run_problems,
             commands::company_records,
+            commands::lookup_records,
             runs::resolve_conflict,
             runs::resolve_same_entity,
             commands::platform_link,

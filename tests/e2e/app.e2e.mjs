@@ -1176,6 +1176,22 @@ try {
     if (again !== 'succeeded') throw new Error(`after the fix the push ended ${again}`);
   });
 
+  await step(session, "a lookup's QuickBooks value is chosen from the company by name", async () => {
+    await session.click('nav-settings');
+    await session.find('settings-defaults');
+    await session.execute(`
+      const select = document.querySelector('select[aria-label="Lookup"]');
+      select.value = 'tax_code';
+      select.dispatchEvent(new Event('change', { bubbles: true }));`);
+    const options = await session.wait(async () => {
+      const texts = await session.execute(`
+        const select = document.querySelector('[data-testid=lookup-qbo-value]');
+        return select ? [...select.options].filter((o) => o.value).map((o) => o.text) : [];`);
+      return texts.length ? texts : null;
+    }, "the company's tax codes by name");
+    if (!options.includes('Taxable (TAX)')) throw new Error(`the tax code lookup offers ${options}`);
+  });
+
   await step(session, "an instance that is not connected says so on Sync, whose buttons wait; the last run shows after a return", async () => {
     await session.select('instance-select', 'Second shop');
     await session.click('nav-sync');

@@ -153,6 +153,7 @@ export const api = {
   setup: (name: string) => call<SetupView>('setup', { name }),
   runProblems: (name: string, runId: number) => call<ProblemGroup[]>('run_problems', { name, runId }),
   companyRecords: (name: string, variable: string) => call<CompanyRecord[]>('company_records', { name, variable }),
+  lookupRecords: (name: string, lookup: string) => call<CompanyRecord[]>('lookup_records', { name, lookup }),
   resolveConflict: (name: string, conflictId: number, choices: Record<string, Side>) =>
     call<RunSummary>('resolve_conflict', { name, conflictId, choices }),
   resolveSameEntity: (name: string, conflictId: number, choice: SameEntityChoice) =>

@@ -8,17 +8,23 @@ import type { CompanyRecord } from '../bindings/CompanyRecord';
 export function CompanyRecordSelect({
   instance,
   variable,
+  lookup,
   value,
   empty,
   testId,
+  label,
   onChoose,
 }: {
   instance: string;
-  variable: string;
+  /** A server variable's choice, or (with `lookup`) a lookup row's QuickBooks value. */
+  variable?: string;
+  lookup?: string;
   value: string;
   /** The words of the empty choice: "Choose…", or what an empty value means. */
   empty: string;
   testId: string;
+  /** For a list not inside a <label>. */
+  label?: string;
   onChoose: (id: string) => void;
 }) {
   const [records, setRecords] = useState<CompanyRecord[] | null>(null);
@@ -26,12 +32,13 @@ export function CompanyRecordSelect({
   useEffect(() => {
     setRecords(null);
     setFailed(null);
-    api.companyRecords(instance, variable).then(setRecords, (e) => setFailed(asApiError(e).message));
-  }, [instance, variable]);
+    const read = lookup ? api.lookupRecords(instance, lookup) : api.companyRecords(instance, variable ?? '');
+    read.then(setRecords, (e) => setFailed(asApiError(e).message));
+  }, [instance, variable, lookup]);
   const known = records?.some((r) => r.id === value);
   return (
     <>
-      <select data-testid={testId} data-name={variable} value={value} aria-busy={records === null} onChange={(e) => onChoose((e.target as HTMLSelectElement).value)}>
+      <select data-testid={testId} data-name={variable ?? lookup} aria-label={label} value={value} aria-busy={records === null} onChange={(e) => onChoose((e.target as HTMLSelectElement).value)}>
         <option value="">{records === null && !failed ? 'Reading the company…' : empty}</option>
         {records?.map((r) => (
           <option key={r.id} value={r.id}>

@@ -48,6 +48,10 @@ const CONNECTION_WORDS: Record<InstanceView['connection'], string> = {
 };
 
 /** Scrolls the Settings screen to one of its sections (buttons, not #links: the address stays). */
+/** Lookups whose QuickBooks side is a record of the company, chosen from a list by name;
+ * a currency is a code, typed. */
+const LISTED_LOOKUPS = new Set(['tax_code', 'payment_method', 'term']);
+
 function jumpTo(id: string) {
   document.getElementById(id)?.scrollIntoView({ block: 'start' });
 }
@@ -377,7 +381,19 @@ export function Settings({
                     <input aria-label="Platform value" value={newLookup.platform_value} onInput={(e) => setNewLookup({ ...newLookup, platform_value: value(e) })} />
                   </td>
                   <td>
-                    <input aria-label="QuickBooks value" value={newLookup.qbo_value} onInput={(e) => setNewLookup({ ...newLookup, qbo_value: value(e) })} />
+                    {LISTED_LOOKUPS.has(newLookup.lookup) && instance.connection === 'connected' ? (
+                      <CompanyRecordSelect
+                        instance={name}
+                        lookup={newLookup.lookup}
+                        value={newLookup.qbo_value}
+                        empty="Choose…"
+                        testId="lookup-qbo-value"
+                        label="QuickBooks value"
+                        onChoose={(id) => setNewLookup({ ...newLookup, qbo_value: id })}
+                      />
+                    ) : (
+                      <input aria-label="QuickBooks value" value={newLookup.qbo_value} onInput={(e) => setNewLookup({ ...newLookup, qbo_value: value(e) })} />
+                    )}
                   </td>
                   <td>
                     <button type="button" disabled={!newLookup.lookup || !newLookup.platform_value} onClick={addLookup}>

@@ -79,6 +79,17 @@ fn referenced(field: &str) -> Option<(&'static str, Option<&'static str>)> {
     })
 }
 
+/// The kind of QuickBooks record a built-in lookup's QuickBooks side is the id of; a
+/// currency is a code, not a record.
+fn lookup_entity(lookup: &str) -> Option<&'static str> {
+    match lookup {
+        "tax_code" => Some("TaxCode"),
+        "payment_method" => Some("PaymentMethod"),
+        "term" => Some("Term"),
+        _ => None,
+    }
+}
+
 /// The choices a spec's enabled pushes need, with the values in force.
 pub fn setup_choices(spec: &Spec, variables: &BTreeMap<String, String>) -> Vec<SetupChoice> {
     let mut choices: Vec<SetupChoice> = Vec::new();
@@ -155,6 +166,40 @@ impl Connector {
                 format!("{} names no kind of QuickBooks record", choice.field),
             ));
         };
+        self.list_company(name, entity, filter).await
+    }
+
+    /// The company's records a lookup's QuickBooks side names (tax codes, payment methods,
+    /// terms), by name, so a lookup row is chosen as a checklist choice is.
+    pub async fn lookup_records(&self, name: &str, lookup: &str) -> ApiResult<Vec<CompanyRecord>> {
+        if !self.spec(name)?.lookups.iter().any(|l| l.name == lookup) {
+            return Err(ApiError::new(ErrorCode::Validation, format!("the spec declares no lookup {lookup:?}")));
+        }
+        let Some(entity) = lookup_entity(lookup) else {
+            return Err(ApiError::new(
+                ErrorCode::Validation,
+                format!("the lookup {lookup:?} takes a value QuickBooks does not list as records: type it"),
+            ));
+        };
+        // A US company's invoice lines take the pseudo-codes TAX and NON; its TaxCode records
+        // are for the whole transaction (the Sales Tax Code choice), not for lines.
+        if lookup == "tax_code" && self.company_country(name).await?.as_deref() == Some("US") {
+            return Ok(vec![
+                CompanyRecord { id: "NON".into(), name: "Non-taxable (NON)".into() },
+                CompanyRecord { id: "TAX".into(), name: "Taxable (TAX)".into() },
+            ]);
+        }
+        self.list_company(name, entity, None).await
+    }
+
+    async fn company_country(&self, name: &str) -> ApiResult<Option<String>> {
+        let Some(realm) = Instances::new(&self.store).get(name)?.company_id else { return Ok(None) };
+        let info = self.qbo_client(name).await?.read_json("CompanyInfo", &realm).await?;
+        Ok(info.get("Country").and_then(Value::as_str).map(str::to_owned))
+    }
+
+    /// The company's active records of `entity`, by name, sorted as a person reads a list.
+    async fn list_company(&self, name: &str, entity: &str, filter: Option<&str>) -> ApiResult<Vec<CompanyRecord>> {
         let mut query = format!("SELECT * FROM {entity} WHERE Active = true");
         if let Some(filter) = filter {
             query.push_str(" AND ");
