@@ -375,6 +375,17 @@ async fn connected_books(sandbox: &Sandbox, data: &Path) -> connector::api::Conn
     connector
 }
 
+/// #18's finding: a second `demo` on the same data failed on the links the first had made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_twice_on_the_same_data() {
+    let data = tempfile::tempdir().unwrap();
+    let first = ok(&cli(data.path(), &["demo"]));
+    let second = ok(&cli(data.path(), &["demo"]));
+    for said in [&first, &second] {
+        assert!(said.contains("connected to"), "{said}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_waits_for_the_income_account_which_setup_chooses_by_name() {
     let sandbox = sandbox().await;
