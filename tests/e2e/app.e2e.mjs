@@ -768,6 +768,11 @@ try {
     const progress = await session.find('progress');
     const total = Number(await session.attribute(progress, 'data-total'));
     if (!(total > 0)) throw new Error(`the progress bar never counted anything (total ${total})`);
+    // Sent and received told apart under the result: a push receives nothing.
+    await session.find('sync-crossed');
+    if (Number(await attributeOf(session, 'sync-crossed', 'data-sent')) !== done || (await attributeOf(session, 'sync-crossed', 'data-received')) !== '0') {
+      throw new Error(`the push reads ${await session.text(await session.find('sync-crossed'))}, not ${done} sent`);
+    }
     await shot(session, 'sync-pushed');
     // What was picked is what QuickBooks got.
     const query = `SELECT * FROM Customer WHERE DisplayName = '${picked.name.replace(/'/g, "\\'")}'`;

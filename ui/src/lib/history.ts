@@ -1,3 +1,4 @@
+import type { Counts } from '../bindings/Counts';
 import type { HistoryRecord } from '../bindings/HistoryRecord';
 import type { HomeRun } from '../bindings/HomeRun';
 import type { Outcome } from '../bindings/Outcome';
@@ -43,6 +44,16 @@ export function runResultWords(outcome: RunOutcome | null, counts: Record<string
     return 'finished, with records that wait or are held for you';
   }
   return runOutcomeWords(outcome);
+}
+
+const NOTHING: Counts = { ok: 0, failed: 0, skipped: 0, blocked: 0, held: 0 };
+
+/** A run's result table: every module of the spec in its order, those with nothing to do
+ * too (progress named them, so should the result), then any the run counted that the spec
+ * no longer has. */
+export function resultRows(modules: string[], counts: Record<string, Counts>): [string, Counts][] {
+  const extra = Object.keys(counts).filter((m) => !modules.includes(m));
+  return [...modules, ...extra].map((m) => [m, counts[m] ?? NOTHING]);
 }
 
 const PULLS: ReadonlySet<RecordOp> = new Set<RecordOp>(['pull_create', 'pull_update', 'pull_delete']);

@@ -18,7 +18,7 @@ import {
 import { debounce } from './debounce';
 import { errorHint, formatDuration, formatValue, runDuration } from './format';
 import type { RunRow } from '../bindings/RunRow';
-import { isPull, runOutcomeWords, runResultWords, runTotals } from './history';
+import { isPull, resultRows, runOutcomeWords, runResultWords, runTotals } from './history';
 import { countOperations, describeCounts, fieldsOf, worthListing } from './plan';
 import { addModule, addRule, findModule, moveRule, removeRule, rulesOf, updateRule, withMethodEnabled, withRules } from './rules';
 import { describeSchedule, formFromSchedule, scheduleFromForm } from './schedule';
@@ -388,6 +388,13 @@ describe('run history', () => {
     expect(runResultWords('failed_records', { Accounts: { failed: 0 } })).toBe('finished, with records that wait or are held for you');
     expect(runResultWords('failed_records', { Accounts: { failed: 0 }, Products: { failed: 2 } })).toBe('failed records');
     expect(runResultWords('succeeded', {})).toBe('succeeded');
+    // Estimates had nothing to do: still a row, as progress showed it.
+    const done = { ok: 2, failed: 0, skipped: 0, blocked: 0, held: 0 };
+    expect(resultRows(['Accounts', 'Estimates'], { Accounts: done, Old: done }).map(([m, c]) => [m, c.ok])).toEqual([
+      ['Accounts', 2],
+      ['Estimates', 0],
+      ['Old', 2],
+    ]);
     expect(isPull('pull_delete')).toBe(true);
     expect(isPull('update')).toBe(false);
   });

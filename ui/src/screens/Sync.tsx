@@ -5,11 +5,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, asApiError, type InstanceView, type Spec } from '../api';
 import type { Direction } from '../bindings/Direction';
 import type { PlanView } from '../bindings/PlanView';
+import type { HomeRun } from '../bindings/HomeRun';
 import type { RunRow } from '../bindings/RunRow';
 import { CountCells, CountHeads, Section, type Notify } from '../components/common';
 import { SyncProgress, useSyncRun } from '../components/SyncRun';
 import { formatValue, formatWhen } from '../lib/format';
-import { runOutcomeWords, runResultWords } from '../lib/history';
+import { resultRows, runOutcomeWords, runResultWords } from '../lib/history';
 import type { Operation } from '../bindings/Operation';
 import { countOperations, describeCounts, fieldsOf, worthListing } from '../lib/plan';
 import { markPreviewed } from '../lib/setup';
@@ -29,6 +30,13 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
     api.spec(name).then(setSpec, (e) => notify(asApiError(e)));
     api.runs(name, 1).then((runs) => setLastRun(runs[0] ?? null), () => setLastRun(null));
   }, [name, notify]);
+  // A finished run's records sent and received, counted apart (the table's Done mixes both).
+  const [crossed, setCrossed] = useState<HomeRun | null>(null);
+  const finishedId = result && result.outcome !== null ? result.run_id : null;
+  useEffect(() => {
+    if (finishedId === null) return setCrossed(null);
+    api.runCounts(name, finishedId).then(setCrossed, () => setCrossed(null));
+  }, [name, finishedId]);
   // Every button here talks to QuickBooks: without a connection each would only fail.
   const notConnected = instance.connection !== 'connected';
   const idle = running || notConnected;
@@ -107,6 +115,12 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
           <div class="result" data-testid="sync-result" data-outcome={result.outcome} data-run-id={result.run_id}>
             <p>
               Run #{result.run_id}: <strong>{runResultWords(result.outcome, result.counts)}</strong>
+              {crossed && crossed.id === result.run_id && (
+                <span class="hint" data-testid="sync-crossed" data-sent={crossed.sent} data-received={crossed.received}>
+                  {' '}
+                  · {crossed.sent} sent to QuickBooks · {crossed.received} received
+                </span>
+              )}
             </p>
             <table class="table compact">
               <thead>
@@ -117,7 +131,7 @@ export function Sync({ instance, notify }: { instance: InstanceView; notify: Not
                 </tr>
               </thead>
               <tbody>
-                {Object.entries(result.counts).map(([module, c]) => (
+                {resultRows(spec?.modules.map((m) => m.name) ?? [], result.counts).map(([module, c]) => (
                   <tr key={module}>
                     <td>{module}</td>
                     <CountCells counts={c} />
