@@ -54,7 +54,12 @@ export function conflictTitle(conflict: ConflictView): string {
     const other = conflict.other_platform_id ?? 'another record';
     return `${conflict.module} ${conflict.platform_id} and ${other}: one ${inWords(conflict.entity)} in QuickBooks`;
   }
-  return `${conflict.module} ${conflict.platform_id} ↔ QuickBooks ${conflict.qbo_id}`;
+  // By the name the platform record has, as Records and History show it; the id if none.
+  const version = conflict.platform_version;
+  const fields = version && typeof version === 'object' && !Array.isArray(version) ? version : {};
+  const name = (['Name', 'Number'] as const).map((key) => fields[key]).find((v): v is string => typeof v === 'string' && v.trim() !== '');
+  const person = [fields.FirstName, fields.LastName].filter((v): v is string => typeof v === 'string' && v.trim() !== '').join(' ');
+  return `${conflict.module}: ${name ?? (person || conflict.platform_id)} ↔ QuickBooks ${inWords(conflict.entity)} ${conflict.qbo_id}`;
 }
 
 /** "QuickBooks sees Accounts ACC-2 as the same customer as ACC-1 (Twin Co)" */

@@ -325,7 +325,11 @@ describe('conflicts', () => {
     expect(inWords('PurchaseOrder')).toBe('purchase order');
     expect(sameEntityOutcomes(twins).rename).toBe('ACC-2 gets a new name here and QuickBooks creates it as a customer of its own.');
     expect(conflictTitle(twins)).toBe('Accounts ACC-2 and ACC-1: one customer in QuickBooks');
-    expect(conflictTitle(entry({}))).toBe('Accounts A-1 ↔ QuickBooks 47');
+    expect(conflictTitle(entry({}))).toBe('Accounts: A-1 ↔ QuickBooks customer 47');
+    expect(conflictTitle(entry({ platform_version: { Name: 'Café Zoë' } }))).toBe('Accounts: Café Zoë ↔ QuickBooks customer 47');
+    expect(conflictTitle(entry({ module: 'Contacts', platform_version: { FirstName: 'Ana', LastName: 'Lopez' } }))).toBe(
+      'Contacts: Ana Lopez ↔ QuickBooks customer 47',
+    );
     const outcomes = sameEntityOutcomes(twins);
     expect(outcomes.link).toMatch(/^ACC-1 is unlinked; ACC-2 is linked to QuickBooks customer 58/);
     expect(outcomes.leave).toMatch(/fails alone on every sync until it is renamed or removed/);
