@@ -262,11 +262,24 @@ pub enum InstanceCommand {
     },
 }
 
+/// Without options: print the address to open and wait for the browser's answer on the
+/// loopback redirect URI (http://localhost:PORT/callback, sandbox keys).
+///
+/// With a redirect URI this machine cannot listen on (the https relay page of production
+/// keys), connect in two steps: `connect NAME --print-url` prints the address and exits,
+/// keeping the authorization in the OS keyring for 15 minutes; open it, approve, then copy
+/// the address the browser ends on (or the relay page's qbconnector://oauth/callback?… link)
+/// and finish with `connect NAME --callback URL`. Each callback connects once; a newer
+/// --print-url replaces the older one.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     pub name: String,
-    /// Finish with a callback URL handed over by the browser or the relay page's deep link
-    /// (qbconnector://oauth/callback?…) instead of listening on the loopback redirect URI.
+    /// Step 1 of 2: print the address to open in a browser and exit, without listening;
+    /// finish within 15 minutes with --callback (in this or another shell).
+    #[arg(long, conflicts_with = "callback")]
+    pub print_url: bool,
+    /// Step 2 of 2: finish with the callback URL the browser ended on, or the relay page's
+    /// deep link (qbconnector://oauth/callback?…), for a Connect started with --print-url.
     #[arg(long)]
     pub callback: Option<String>,
     /// How long to wait for the browser, in seconds.
