@@ -28,6 +28,16 @@ pub enum Command {
     #[command(subcommand)]
     Instance(InstanceCommand),
     /// Connect an instance to a QuickBooks company (OAuth 2.0).
+    ///
+    /// Without options: print the address to open and wait for the browser's answer on the
+    /// loopback redirect URI (http://localhost:PORT/callback, development keys).
+    ///
+    /// With a redirect URI this machine cannot listen on (the https relay page of production
+    /// keys), connect in two steps: `connect NAME --print-url` prints the address and exits,
+    /// keeping the authorization in the OS keyring for 15 minutes; open it, approve, copy the
+    /// address the browser ends on (or the relay page's qbconnector://oauth/callback?… link)
+    /// and finish with `connect NAME --callback URL`. Each callback connects once; a newer
+    /// --print-url replaces the older one.
     Connect(ConnectArgs),
     /// Show an instance's connection: company, token end dates, or "reconnect required".
     Connection { name: String },
@@ -262,15 +272,6 @@ pub enum InstanceCommand {
     },
 }
 
-/// Without options: print the address to open and wait for the browser's answer on the
-/// loopback redirect URI (http://localhost:PORT/callback, sandbox keys).
-///
-/// With a redirect URI this machine cannot listen on (the https relay page of production
-/// keys), connect in two steps: `connect NAME --print-url` prints the address and exits,
-/// keeping the authorization in the OS keyring for 15 minutes; open it, approve, then copy
-/// the address the browser ends on (or the relay page's qbconnector://oauth/callback?… link)
-/// and finish with `connect NAME --callback URL`. Each callback connects once; a newer
-/// --print-url replaces the older one.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     pub name: String,
