@@ -28,6 +28,16 @@ pub enum Command {
     #[command(subcommand)]
     Instance(InstanceCommand),
     /// Connect an instance to a QuickBooks company (OAuth 2.0).
+    ///
+    /// Without options: print the address to open and wait for the browser's answer on the
+    /// loopback redirect URI (http://localhost:PORT/callback, development keys).
+    ///
+    /// With a redirect URI this machine cannot listen on (the https relay page of production
+    /// keys), connect in two steps: `connect NAME --print-url` prints the address and exits,
+    /// keeping the authorization in the OS keyring for 15 minutes; open it, approve, copy the
+    /// address the browser ends on (or the relay page's qbconnector://oauth/callback?… link)
+    /// and finish with `connect NAME --callback URL`. Each callback connects once; a newer
+    /// --print-url replaces the older one.
     Connect(ConnectArgs),
     /// Show an instance's connection: company, token end dates, or "reconnect required".
     Connection { name: String },
@@ -265,8 +275,12 @@ pub enum InstanceCommand {
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     pub name: String,
-    /// Finish with a callback URL handed over by the browser or the relay page's deep link
-    /// (qbconnector://oauth/callback?…) instead of listening on the loopback redirect URI.
+    /// Step 1 of 2: print the address to open in a browser and exit, without listening;
+    /// finish within 15 minutes with --callback (in this or another shell).
+    #[arg(long, conflicts_with = "callback")]
+    pub print_url: bool,
+    /// Step 2 of 2: finish with the callback URL the browser ended on, or the relay page's
+    /// deep link (qbconnector://oauth/callback?…), for a Connect started with --print-url.
     #[arg(long)]
     pub callback: Option<String>,
     /// How long to wait for the browser, in seconds.

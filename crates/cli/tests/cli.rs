@@ -150,6 +150,81 @@ async fn connect_through_the_oauth_flow_on_loopback() {
     assert_eq!(shown["company_id"], seed::US_REALM, "the callback's company is kept");
 }
 
+/// Production keys redirect to an https relay page nobody here listens on: one `connect
+/// --print-url` prints the address and exits, a later `connect --callback` finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_in_two_commands_through_a_relay_redirect() {
+    let sandbox = sandbox().await;
+    let relay = "https://relay.example/cb";
+    sandbox.register_app(RegisteredApp {
+        name: "CLI relay".into(),
+        client_id: "cli-relay".into(),
+        client_secret: "cli-secret".into(),
+        redirect_uris: vec![relay.into()],
+    });
+    let data = tempfile::tempdir().unwrap();
+    let d = data.path();
+    ok(&cli(
+        d,
+        &[
+            "instance",
+            "add",
+            "Demo",
+            "--base-url",
+            sandbox.base_url(),
+            "--client-id",
+            "cli-relay",
+            "--client-secret-env",
+            "CLIENT_SECRET",
+            "--redirect-uri",
+            relay,
+        ],
+    ));
+    let waiting = cli(d, &["connect", "Demo", "--timeout", "1"]);
+    assert!(!waiting.status.success());
+    assert!(String::from_utf8_lossy(&waiting.stderr).contains("--print-url"), "the way is named");
+
+    let started = ok(&cli(d, &["connect", "Demo", "--print-url"]));
+    assert!(started.contains("--callback"), "{started}");
+    let printed = json_of(&cli(d, &["--json", "connect", "Demo", "--print-url"]));
+    let url = printed["url"].as_str().unwrap();
+    assert!(printed["expires_at"].as_i64().is_some(), "{printed}");
+    // The "browser": the sandbox approves and sends it to the relay page; the operator
+    // copies that address.
+    let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let answer = no_follow.get(url).send().await.unwrap();
+    let callback = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(callback.starts_with(relay), "{callback}");
+    let state = url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+
+    let forged = cli(d, &["connect", "Demo", "--callback", &callback.replace(&state, "forged0000")]);
+    assert!(!forged.status.success());
+    assert!(String::from_utf8_lossy(&forged.stderr).contains("does not belong"), "{forged:?}");
+
+    let finished = ok(&cli(d, &["connect", "Demo", "--callback", &callback]));
+    assert!(finished.contains("Connected to Larkspur Landscaping (US)"), "{finished}");
+    assert_eq!(json_of(&cli(d, &["--json", "connection", "Demo"]))["state"], "connected");
+
+    let again = cli(d, &["connect", "Demo", "--callback", &callback]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already used"), "{again:?}");
+    // The first --print-url's address was replaced by the second's.
+    let older = approve_without_following(&no_follow, &started).await;
+    let replaced = cli(d, &["connect", "Demo", "--callback", &older]);
+    assert!(String::from_utf8_lossy(&replaced.stderr).contains("does not belong"), "{replaced:?}");
+    for file in std::fs::read_dir(d).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains(&state), "the state is never on disk");
+    }
+}
+
+/// The callback for the address printed in `text`, as a browser would get it.
+async fn approve_without_following(no_follow: &reqwest::Client, text: &str) -> String {
+    let url = text.lines().find(|l| l.starts_with("http")).unwrap();
+    let answer = no_follow.get(url).send().await.unwrap();
+    answer.headers()["location"].to_str().unwrap().to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_csv_import_applies_whole_or_not_at_all() {
     let data = tempfile::tempdir().unwrap();

@@ -13,16 +13,30 @@ use crate::args::ConnectArgs;
 use crate::output::{col, show, table};
 
 pub async fn connect(connector: &Connector, json: bool, args: ConnectArgs) -> Result<(), ApiError> {
+    if args.print_url {
+        let later = connector.begin_connect_later(&args.name).await?;
+        let until = chrono::DateTime::from_timestamp(later.expires_at, 0)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        let view = json!({"url": later.url.as_str(), "expires_at": later.expires_at});
+        show(json, &view, || {
+            format!(
+                "Open this address in your browser to connect {name}:\n{url}\n\
+                 When QuickBooks sends you back, copy the address the browser shows (or the relay page's link) and finish before {until} with:\n  \
+                 qbconnector connect {name:?} --callback 'URL'",
+                name = args.name,
+                url = later.url,
+            )
+        });
+        return Ok(());
+    }
     let callback = match args.callback {
-        Some(callback) => {
-            connector.begin_connect(&args.name).await?;
-            callback
-        }
+        Some(callback) => callback,
         None => {
             let connecting = connector.start_connect(&args.name).await?;
             let listener = connecting.listener.ok_or_else(|| {
                 ApiError::new(ErrorCode::Validation, "this instance's redirect URI is not on this machine").with_detail(
-                    "Without a http://localhost redirect URI, finish with --callback URL (from the relay page's deep link).",
+                    "Connect in two steps: qbconnector connect NAME --print-url, open the address, then qbconnector connect NAME --callback URL with the address the browser ends on (or the relay page's deep link).",
                 )
             })?;
             println!("Open this address in your browser to connect {}:\n{}", args.name, connecting.url);

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use qbo::auth::{GrantKey, OAuthApp, OAuthEndpoints, Session, ACCOUNTING_SCOPE};
+use qbo::auth::callback::authorization;
+use qbo::auth::{GrantKey, KeptAuthorization, OAuthApp, OAuthEndpoints, Session, ACCOUNTING_SCOPE};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -30,6 +31,15 @@ pub enum ConnectWay {
 pub fn is_loopback(redirect_uri: &str) -> bool {
     url::Url::parse(redirect_uri)
         .is_ok_and(|url| url.scheme() == "http" && matches!(url.host_str(), Some("localhost" | "127.0.0.1")))
+}
+
+/// A connection started by one process for a later one to finish (`qbconnector connect
+/// --print-url`, then `--callback`): the address to open, and until when its answer is taken.
+#[derive(Debug, Clone)]
+pub struct ConnectLater {
+    pub url: url::Url,
+    /// Unix seconds: a callback arriving after this is refused.
+    pub expires_at: i64,
 }
 
 /// A connection under way: the address for the operator's browser and how its answer comes back.
@@ -95,18 +105,56 @@ impl Connector {
         Ok(self.pending.authorization_url(&app, &[ACCOUNTING_SCOPE]))
     }
 
+    /// Starts connecting `name` for a later process to finish with the callback: the
+    /// authorization's `state` is kept in the keyring (replacing one kept before) for
+    /// [`qbo::auth::PENDING_AUTHORIZATION_SECS`], and is taken once by [`Connector::complete_connect`].
+    /// For a redirect this process cannot listen on, such as the https relay page.
+    pub async fn begin_connect_later(&self, name: &str) -> ApiResult<ConnectLater> {
+        let instance = Instances::new(&self.store).get(name)?;
+        let app = self.oauth_app(&instance).await?;
+        let (url, state) = authorization(&app, &[ACCOUNTING_SCOPE]);
+        let key = self.secret_key(&instance);
+        let now = self.now().timestamp();
+        let pending = self.blocking_secret(|s| KeptAuthorization::new(s, &key).keep(&state, &app.redirect_uri, now))?;
+        Ok(ConnectLater { url, expires_at: pending.expires_at })
+    }
+
     /// Finishes connecting with the callback URL (from the loopback listener or the deep link).
+    /// Its state must be one this process issued, or the authorization kept for the instance
+    /// by [`Connector::begin_connect_later`] (in this process or an earlier one).
     pub async fn complete_connect(&self, name: &str, callback_url: &str) -> ApiResult<ConnectionView> {
         let instances = Instances::new(&self.store);
         let mut instance = instances.get(name)?;
         let app = self.oauth_app(&instance).await?;
         let key = self.secret_key(&instance);
+        let now = self.now().timestamp();
+        let callback = self
+            .pending
+            .accept_or(callback_url, |state| {
+                // One process at a time reads and removes it: a callback handed to two at
+                // once is taken by one only.
+                let _turn = self.kept_authorization_lock(&key)?;
+                KeptAuthorization::new(self.secrets.as_ref(), &key).take(state, now)
+            })
+            .map_err(ApiError::from)?;
         let (_, connection) =
-            Session::connect(app, &self.pending, callback_url, &key, self.secrets.clone(), self.data_dir.clone())
-                .await?;
+            Session::connect_accepted(app, callback, &key, self.secrets.clone(), self.data_dir.clone()).await?;
         instance.company_id = Some(connection.realm_id.clone());
         instances.save(&instance, self.now())?;
         self.connection(name).await
+    }
+
+    /// The lock file around taking `key`'s kept authorization, held while the result lives.
+    fn kept_authorization_lock(&self, key: &str) -> Result<std::fs::File, qbo::auth::session::ConnectError> {
+        let path = self.data_dir.join(format!("{}.authorization.lock", GrantKey::new(key, "pending").file_stem()));
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.lock().map(|()| file))
+            .map_err(|e| qbo::AuthError::Store(format!("cannot take the lock {}: {e}", path.display())))?;
+        Ok(file)
     }
 
     /// Revokes the grant at Intuit (best effort) and forgets it here. The company id stays,

@@ -133,6 +133,7 @@ impl Connector {
         let instance = Instances::new(&self.store).get(name)?;
         let key = self.secret_key(&instance);
         self.blocking_secret(|s| s.delete_secret(&key, CLIENT_SECRET))?;
+        self.blocking_secret(|s| qbo::auth::KeptAuthorization::new(s, &key).forget())?;
         if let Some(realm) = &instance.company_id {
             let grant = GrantKey::new(&key, realm);
             self.blocking_secret(|s| s.delete(&grant))?;

@@ -3,6 +3,9 @@
 //! Both ways a callback can arrive — the loopback listener's
 //! `http://localhost:PORT/callback?…` and the deep link `qbconnector://oauth/callback?…`
 //! that the https relay page forwards — go through [`PendingAuthorizations::accept`].
+//! A callback handed to a later process (`qbconnector connect --callback`) answers an
+//! authorization kept in the keyring instead (see [`super::pending`]):
+//! [`PendingAuthorizations::accept_or`] asks it when this process did not issue the state.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -11,6 +14,7 @@ use std::sync::Mutex;
 use url::Url;
 
 use super::flow::OAuthApp;
+use super::Secret;
 
 /// What a good callback carries.
 #[derive(Clone, PartialEq, Eq)]
@@ -48,6 +52,8 @@ pub enum CallbackError {
     UnknownState,
     #[error("this callback was already used; each authorization can connect once — start connecting again")]
     ReusedState,
+    #[error("this answer from QuickBooks came too late: the Connect it belongs to was started more than {} minutes ago, and QuickBooks' codes are short-lived; start connecting again", super::pending::PENDING_AUTHORIZATION_SECS / 60)]
+    ExpiredState,
     #[error("the operator declined the connection in QuickBooks (access_denied)")]
     AccessDenied,
     #[error("QuickBooks refused the authorization: {error}{}", .description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
@@ -72,20 +78,28 @@ impl PendingAuthorizations {
 
     /// The URL to open in the browser, with a fresh unguessable `state`.
     pub fn authorization_url(&self, app: &OAuthApp, scopes: &[&str]) -> Url {
-        let state = uuid::Uuid::new_v4().simple().to_string();
-        self.issued.lock().unwrap_or_else(|p| p.into_inner()).insert(state.clone(), app.redirect_uri.clone());
-        let mut url = app.endpoints.authorize.clone();
-        url.query_pairs_mut()
-            .append_pair("client_id", &app.client_id)
-            .append_pair("response_type", "code")
-            .append_pair("scope", &scopes.join(" "))
-            .append_pair("redirect_uri", &app.redirect_uri)
-            .append_pair("state", &state);
+        let (url, state) = authorization(app, scopes);
+        self.issued
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(state.expose().to_owned(), app.redirect_uri.clone());
         url
     }
 
     /// Checks a callback URL and consumes its state.
     pub fn accept(&self, callback_url: &str) -> Result<Callback, CallbackError> {
+        self.accept_or(callback_url, |_| Ok(None))
+    }
+
+    /// As [`PendingAuthorizations::accept`], but a state this process did not issue is
+    /// handed to `elsewhere` (the authorization kept for a later process): its redirect URI
+    /// when it belongs there, consumed, `None` when it does not, or why it is refused.
+    /// The state is looked up only once the callback is well formed (each parameter once).
+    pub fn accept_or<E: From<CallbackError>>(
+        &self,
+        callback_url: &str,
+        elsewhere: impl FnOnce(&str) -> Result<Option<String>, E>,
+    ) -> Result<Callback, E> {
         let url = Url::parse(callback_url).map_err(|_| {
             let before_query = callback_url.split(['?', '#']).next().unwrap_or_default();
             CallbackError::NotAUrl(before_query.chars().take(80).collect())
@@ -94,32 +108,52 @@ impl PendingAuthorizations {
         if let Some(repeated) =
             SINGLE_PARAMETERS.into_iter().find(|name| pairs.iter().filter(|(key, _)| key == name).count() > 1)
         {
-            return Err(CallbackError::RepeatedParameter(repeated));
+            return Err(CallbackError::RepeatedParameter(repeated).into());
         }
         let params: HashMap<String, String> = pairs.into_iter().collect();
         let state = params.get("state").filter(|s| !s.is_empty()).ok_or(CallbackError::MissingState)?;
-        let redirect_uri = {
+        let issued_here = {
             let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
             match issued.remove(state) {
-                Some(redirect_uri) => redirect_uri,
+                Some(redirect_uri) => Some(redirect_uri),
                 None if self.used.lock().unwrap_or_else(|p| p.into_inner()).contains(state) => {
-                    return Err(CallbackError::ReusedState)
+                    return Err(CallbackError::ReusedState.into())
                 }
-                None => return Err(CallbackError::UnknownState),
+                None => None,
             }
         };
-        self.used.lock().unwrap_or_else(|p| p.into_inner()).insert(state.clone());
+        let redirect_uri = match issued_here {
+            Some(redirect_uri) => {
+                self.used.lock().unwrap_or_else(|p| p.into_inner()).insert(state.clone());
+                redirect_uri
+            }
+            None => elsewhere(state)?.ok_or(CallbackError::UnknownState)?,
+        };
         if let Some(error) = params.get("error") {
             return Err(if error == "access_denied" {
                 CallbackError::AccessDenied
             } else {
                 CallbackError::Provider { error: error.clone(), description: params.get("error_description").cloned() }
-            });
+            }
+            .into());
         }
         let code = params.get("code").filter(|c| !c.is_empty()).ok_or(CallbackError::MissingCode)?;
         let realm_id = params.get("realmId").filter(|r| !r.is_empty()).ok_or(CallbackError::MissingRealm)?;
         Ok(Callback { code: code.clone(), realm_id: realm_id.clone(), state: state.clone(), redirect_uri })
     }
+}
+
+/// The URL to open in the browser for `app`, and the fresh unguessable `state` it carries.
+pub fn authorization(app: &OAuthApp, scopes: &[&str]) -> (Url, Secret) {
+    let state = uuid::Uuid::new_v4().simple().to_string();
+    let mut url = app.endpoints.authorize.clone();
+    url.query_pairs_mut()
+        .append_pair("client_id", &app.client_id)
+        .append_pair("response_type", "code")
+        .append_pair("scope", &scopes.join(" "))
+        .append_pair("redirect_uri", &app.redirect_uri)
+        .append_pair("state", &state);
+    (url, Secret::new(state))
 }
 
 #[cfg(test)]
@@ -199,6 +233,78 @@ mod tests {
             pending.accept(&format!("qbconnector://oauth/callback?state={state}&code=x")),
             Err(CallbackError::MissingRealm)
         );
+    }
+}
+
+/// A state this process did not issue, answered by the authorization kept for a later process.
+#[cfg(test)]
+mod kept_elsewhere {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::auth::flow::OAuthEndpoints;
+
+    fn app() -> OAuthApp {
+        OAuthApp {
+            client_id: "cid".into(),
+            client_secret: Secret::new("secret"),
+            redirect_uri: "https://relay.example/cb".into(),
+            endpoints: OAuthEndpoints::intuit(),
+            http: None,
+        }
+    }
+
+    #[test]
+    fn only_a_well_formed_callback_with_a_state_not_issued_here_is_handed_elsewhere() {
+        let pending = PendingAuthorizations::new();
+        let asked = RefCell::new(Vec::new());
+        let elsewhere = |state: &str| -> Result<Option<String>, CallbackError> {
+            asked.borrow_mut().push(state.to_owned());
+            Ok((state == "kept").then(|| "https://relay.example/cb".to_owned()))
+        };
+        let issued = pending.authorization_url(&app(), &["s"]);
+        let issued = issued.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+        let here = format!("https://relay.example/cb?code=a&state={issued}&realmId=1");
+        assert_eq!(pending.accept_or(&here, elsewhere).unwrap().code, "a");
+        assert_eq!(pending.accept_or(&here, elsewhere), Err(CallbackError::ReusedState), "used here, not asked there");
+        assert_eq!(
+            pending.accept_or("https://relay.example/cb?code=a&code=b&state=kept&realmId=1", elsewhere),
+            Err(CallbackError::RepeatedParameter("code"))
+        );
+        assert!(asked.borrow().is_empty(), "{:?}", asked.borrow());
+
+        let kept = pending.accept_or("https://relay.example/cb?code=k&state=kept&realmId=7", elsewhere).unwrap();
+        assert_eq!((kept.code.as_str(), kept.redirect_uri.as_str()), ("k", "https://relay.example/cb"));
+        assert_eq!(
+            pending.accept_or("https://relay.example/cb?code=k&state=forged&realmId=7", elsewhere),
+            Err(CallbackError::UnknownState)
+        );
+        assert_eq!(*asked.borrow(), ["kept", "forged"]);
+    }
+
+    #[test]
+    fn a_kept_authorization_answered_with_an_error_is_refused_and_the_refusal_from_elsewhere_stands() {
+        let pending = PendingAuthorizations::new();
+        let kept = |_: &str| -> Result<Option<String>, CallbackError> { Ok(Some("https://relay.example/cb".into())) };
+        assert_eq!(
+            pending.accept_or("https://relay.example/cb?error=access_denied&state=kept", kept),
+            Err(CallbackError::AccessDenied)
+        );
+        let expired = |_: &str| -> Result<Option<String>, CallbackError> { Err(CallbackError::ExpiredState) };
+        assert_eq!(
+            pending.accept_or("https://relay.example/cb?code=a&state=old&realmId=1", expired),
+            Err(CallbackError::ExpiredState)
+        );
+    }
+
+    #[test]
+    fn the_state_of_a_url_made_for_later_is_not_pending_here() {
+        let pending = PendingAuthorizations::new();
+        let (url, state) = authorization(&app(), &["s"]);
+        let in_url = url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+        assert_eq!(in_url, state.expose());
+        let callback = format!("https://relay.example/cb?code=a&state={in_url}&realmId=1");
+        assert_eq!(pending.accept(&callback), Err(CallbackError::UnknownState));
     }
 }
 

@@ -3,6 +3,8 @@
 //! - [`callback`]: the authorization URL with a fresh `state`, and the checks of the
 //!   callback URL, whichever way it arrives (loopback or `qbconnector://` deep link).
 //! - [`loopback`]: the one-shot local listener for development (sandbox) keys.
+//! - [`pending`]: an authorization kept in the keyring for a later process to finish
+//!   (`qbconnector connect --print-url`, then `--callback`).
 //! - [`flow`]: code exchange, refresh and revoke against Intuit's endpoints.
 //! - [`store`]: where grants live — the OS keyring, never a file.
 //! - [`session`]: the [`AccessTokens`](crate::token::AccessTokens) the client uses:
@@ -12,6 +14,7 @@
 pub mod callback;
 pub mod flow;
 pub mod loopback;
+pub mod pending;
 pub mod session;
 pub mod store;
 
@@ -20,6 +23,7 @@ use std::fmt;
 pub use callback::{Callback, CallbackError, PendingAuthorizations};
 pub use flow::{Connection, OAuthApp, OAuthEndpoints};
 pub use loopback::LoopbackListener;
+pub use pending::{KeptAuthorization, PendingAuthorization, PENDING_AUTHORIZATION_SECS};
 pub use session::{Clock, Session, SystemClock};
 pub use store::{GrantKey, KeyringStore, MemoryTokenStore, TokenGrant, TokenStore, EARLY_REFRESH_SECS};
 

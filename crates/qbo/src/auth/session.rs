@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 
-use super::callback::{CallbackError, PendingAuthorizations};
+use super::callback::{Callback, CallbackError, PendingAuthorizations};
 use super::flow::{Connection, OAuthApp};
 use super::store::{GrantKey, TokenGrant, TokenStore};
 use crate::token::{AccessTokens, AuthError, BoxFuture};
@@ -111,6 +111,18 @@ impl Session {
         lock_dir: impl Into<PathBuf>,
     ) -> Result<(Session, Connection), ConnectError> {
         let callback = pending.accept(callback_url)?;
+        Session::connect_accepted(app, callback, instance, store, lock_dir).await
+    }
+
+    /// As [`Session::connect`], with a callback already checked (by
+    /// [`PendingAuthorizations::accept_or`], when it may answer a kept authorization).
+    pub async fn connect_accepted(
+        app: OAuthApp,
+        callback: Callback,
+        instance: &str,
+        store: Arc<dyn TokenStore>,
+        lock_dir: impl Into<PathBuf>,
+    ) -> Result<(Session, Connection), ConnectError> {
         let session = Session::new(GrantKey::new(instance, &callback.realm_id), app, store, lock_dir);
         let grant = session
             .app
