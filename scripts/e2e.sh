@@ -29,7 +29,9 @@ export QBCONNECTOR_APP_BIN=$root/target/${QBC_APP_PROFILE:-debug}/qbconnector-ap
 export QBCONNECTOR_OPEN_URL_WITH=$root/tests/e2e/fake-browser.sh
 export E2E_SCREENSHOTS=$root/target/e2e-screenshots
 
-tools/bin/tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$work/tauri-driver.log" 2>&1 &
+# The app starts in the scratch directory: what the webview downloads (History's Export CSV)
+# lands there and goes with it, not in the checkout.
+(cd "$work" && exec "$root/tools/bin/tauri-driver" --port 4444 --native-driver /usr/bin/WebKitWebDriver) >"$work/tauri-driver.log" 2>&1 &
 driver=$!
 trap 'kill $driver 2>/dev/null || true; rm -rf "$work"' EXIT
 status=0
