@@ -1184,10 +1184,15 @@ try {
   await step(session, "a lookup's QuickBooks value is chosen from the company by name", async () => {
     await session.click('nav-settings');
     await session.find('settings-defaults');
-    await session.execute(`
+    // The lookups are listed once the spec is read: pick tax_code as soon as it is offered.
+    await session.wait(async () => session.execute(`
       const select = document.querySelector('select[aria-label="Lookup"]');
-      select.value = 'tax_code';
-      select.dispatchEvent(new Event('change', { bubbles: true }));`);
+      if (!select || ![...select.options].some((o) => o.value === 'tax_code')) return false;
+      if (select.value !== 'tax_code') {
+        select.value = 'tax_code';
+        select.dispatchEvent(new Event('change', { bubbles: true }));
+      }
+      return true;`), 'the tax_code lookup offered');
     const options = await session.wait(async () => {
       const texts = await session.execute(`
         const select = document.querySelector('[data-testid=lookup-qbo-value]');
