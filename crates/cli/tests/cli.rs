@@ -93,34 +93,28 @@ async fn instances_are_activated_with_unique_names_renamed_and_removed() {
     assert_eq!(cli(d, &["instance", "show", "Acme (production)"]).status.code(), Some(4));
 }
 
+/// An app registered at the sandbox with `redirect`, and the instance "Demo" for it, added
+/// by the CLI as an operator would (its secret from the environment).
+fn sandbox_instance(sandbox: &Sandbox, d: &Path, client_id: &str, redirect: &str) {
+    sandbox.register_app(RegisteredApp {
+        name: client_id.into(),
+        client_id: client_id.into(),
+        client_secret: "cli-secret".into(),
+        redirect_uris: vec![redirect.into()],
+    });
+    let base_url = sandbox.base_url();
+    let args = ["instance", "add", "Demo", "--base-url", base_url, "--client-id", client_id];
+    let secret = ["--client-secret-env", "CLIENT_SECRET", "--redirect-uri", redirect];
+    ok(&cli(d, &[&args[..], &secret[..]].concat()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_through_the_oauth_flow_on_loopback() {
     let sandbox = sandbox().await;
     let redirect = format!("http://localhost:{}/callback", free_port());
-    sandbox.register_app(RegisteredApp {
-        name: "CLI".into(),
-        client_id: "cli-client".into(),
-        client_secret: "cli-secret".into(),
-        redirect_uris: vec![redirect.clone()],
-    });
     let data = tempfile::tempdir().unwrap();
     let d = data.path();
-    ok(&cli(
-        d,
-        &[
-            "instance",
-            "add",
-            "Demo",
-            "--base-url",
-            sandbox.base_url(),
-            "--client-id",
-            "cli-client",
-            "--client-secret-env",
-            "CLIENT_SECRET",
-            "--redirect-uri",
-            &redirect,
-        ],
-    ));
+    sandbox_instance(&sandbox, d, "cli-client", &redirect);
     assert_eq!(json_of(&cli(d, &["--json", "connection", "Demo"]))["state"], "not_connected");
 
     let mut child = Command::new(BIN)
@@ -156,30 +150,9 @@ async fn connect_through_the_oauth_flow_on_loopback() {
 async fn connect_in_two_commands_through_a_relay_redirect() {
     let sandbox = sandbox().await;
     let relay = "https://relay.example/cb";
-    sandbox.register_app(RegisteredApp {
-        name: "CLI relay".into(),
-        client_id: "cli-relay".into(),
-        client_secret: "cli-secret".into(),
-        redirect_uris: vec![relay.into()],
-    });
     let data = tempfile::tempdir().unwrap();
     let d = data.path();
-    ok(&cli(
-        d,
-        &[
-            "instance",
-            "add",
-            "Demo",
-            "--base-url",
-            sandbox.base_url(),
-            "--client-id",
-            "cli-relay",
-            "--client-secret-env",
-            "CLIENT_SECRET",
-            "--redirect-uri",
-            relay,
-        ],
-    ));
+    sandbox_instance(&sandbox, d, "cli-relay", relay);
     let waiting = cli(d, &["connect", "Demo", "--timeout", "1"]);
     assert!(!waiting.status.success());
     assert!(String::from_utf8_lossy(&waiting.stderr).contains("--print-url"), "the way is named");

@@ -43,10 +43,15 @@ pub struct SetupView {
     pub first_sync: Option<i64>,
 }
 
+/// Required choices still empty.
+fn missing(choices: &[SetupChoice]) -> impl Iterator<Item = &SetupChoice> {
+    choices.iter().filter(|c| c.required && c.value.is_empty())
+}
+
 impl SetupView {
     /// Required choices still empty: a push of their modules is refused until they are set.
     pub fn missing(&self) -> impl Iterator<Item = &SetupChoice> {
-        self.choices.iter().filter(|c| c.required && c.value.is_empty())
+        missing(&self.choices)
     }
 }
 
@@ -256,9 +261,7 @@ impl Connector {
     /// empty: the run would only fail each of those records for the same reason.
     pub(super) fn refuse_unready_push(&self, name: &str, modules: Option<&[String]>) -> ApiResult<()> {
         let choices = setup_choices(&self.spec(name)?, &self.variables(name)?);
-        let missing: Vec<&SetupChoice> = choices
-            .iter()
-            .filter(|c| c.required && c.value.is_empty())
+        let missing: Vec<&SetupChoice> = missing(&choices)
             .filter(|c| modules.is_none_or(|only| c.modules.iter().any(|m| only.contains(m))))
             .collect();
         if missing.is_empty() {
